@@ -52,8 +52,10 @@ impl Config {
     }
 
     fn env_value(&self, key: &str) -> Option<&String> {
-        self.env
-            .get(&format!("CONFTEST_{}", key.to_uppercase().replace('-', "_")))
+        self.env.get(&format!(
+            "CONFTEST_{}",
+            key.to_uppercase().replace('-', "_")
+        ))
     }
 
     /// Whether the key is set by the environment or the config file.
@@ -137,13 +139,13 @@ fn read_config_file(path: &str) -> Result<HashMap<String, Value>> {
         .unwrap_or_default();
     let value: Value = match ext.as_str() {
         "toml" => {
-            let t: toml::Value = toml::from_str(&text).with_context(|| format!("{path}"))?;
+            let t: toml::Value = toml::from_str(&text).with_context(|| path.to_string())?;
             serde_json::to_value(t)?
         }
-        "json" => serde_json::from_str(&text).with_context(|| format!("{path}"))?,
+        "json" => serde_json::from_str(&text).with_context(|| path.to_string())?,
         "yaml" | "yml" => crate::parser::Parser::Yaml
             .parse(text.as_bytes())
-            .with_context(|| format!("{path}"))?,
+            .with_context(|| path.to_string())?,
         other => bail!("Unsupported Config Type {other:?}"),
     };
     let Value::Object(map) = value else {
@@ -165,7 +167,10 @@ mod tests {
         let file = HashMap::from([("output".to_string(), json!("json"))]);
         let env = HashMap::from([("CONFTEST_OUTPUT".to_string(), "tap".to_string())]);
         let both = Config::from_parts(file.clone(), env);
-        assert_eq!(both.string("output", Some("table".into()), "stdout"), "table");
+        assert_eq!(
+            both.string("output", Some("table".into()), "stdout"),
+            "table"
+        );
         assert_eq!(both.string("output", None, "stdout"), "tap");
         let file_only = Config::from_parts(file, HashMap::new());
         assert_eq!(file_only.string("output", None, "stdout"), "json");

@@ -16,7 +16,7 @@ const CONFTEST_FILE_MODULE_PATH: &str = "<regorun:conftest.file>";
 const CONFTEST_FILE_EXTENSION: &str = "__regorun_conftest_file";
 
 thread_local! {
-    static CURRENT_FILE: RefCell<Value> = RefCell::new(Value::Undefined);
+    static CURRENT_FILE: RefCell<Value> = const { RefCell::new(Value::Undefined) };
 }
 
 /// How policies are compiled.
@@ -64,9 +64,7 @@ impl PolicyEngine {
                 .add_extension(
                     CONFTEST_FILE_EXTENSION.to_string(),
                     1,
-                    Box::new(|_args: Vec<Value>| {
-                        Ok(CURRENT_FILE.with(|c| c.borrow().clone()))
-                    }),
+                    Box::new(|_args: Vec<Value>| Ok(CURRENT_FILE.with(|c| c.borrow().clone()))),
                 )
                 .map_err(|e| anyhow!("loading policies: {e}"))?;
             engine
@@ -152,7 +150,7 @@ impl PolicyEngine {
             let v = self
                 .engine
                 .eval_rule(q)
-                .map_err(|e| anyhow!("query exception: {e}"))?;
+                .map_err(|e| anyhow!("query exception: {}", format_eval_error(&e.to_string())))?;
             self.take_prints(&mut result);
             exception_names(&v)
         } else {
@@ -173,10 +171,12 @@ impl PolicyEngine {
                 }
                 continue;
             }
-            let value = self
-                .engine
-                .eval_rule(rule.query.clone())
-                .map_err(|e| anyhow!("query rule: {e}"))?;
+            let value = self.engine.eval_rule(rule.query.clone()).map_err(|e| {
+                anyhow!(
+                    "query rule: check: query rule: {}",
+                    format_eval_error(&e.to_string())
+                )
+            })?;
             self.take_prints(&mut result);
             let messages = messages_of(&value, &rule.query)?;
             match messages {
@@ -257,7 +257,7 @@ fn messages_of(v: &Value, query: &str) -> Result<Option<Vec<Message>>> {
                 ignored_only = false;
                 let msg = match obj.get(&Value::from("msg")) {
                     Some(Value::String(s)) => s.to_string(),
-                    _ => bail!("query rule: new result: \"msg\" field must be present and a string"),
+                    _ => bail!("query rule: check: query rule: new result: \"msg\" field must be present and a string"),
                 };
                 let mut metadata = Map::new();
                 let mut loc = None;
@@ -323,21 +323,97 @@ pub fn to_rego(v: &serde_json::Value) -> Result<Value> {
     Value::deserialize(v).map_err(|e| anyhow!("converting input: {e}"))
 }
 
-/// Turns a regorus parse/compile error into conftest's `<file>:<row>: rego_parse_error: <msg>`.
-pub fn format_rego_error(path: &str, raw: &str) -> String {
-    // regorus: "<file>:<line>:<col>: error: <msg>\n<source excerpt>"
-    let first = raw.lines().next().unwrap_or(raw);
-    let Some(rest) = first.strip_prefix(path).and_then(|r| r.strip_prefix(':')) else {
-        return format!("{path}: rego_parse_error: {first}");
-    };
-    let mut parts = rest.splitn(3, ':');
-    let line = parts.next().unwrap_or("0");
-    let _col = parts.next();
-    let msg = parts
-        .next()
+/// The parts of a regorus diagnostic: `--> file:line:col`, a source excerpt, `error: msg`.
+#[derive(Debug, PartialEq)]
+pub struct RegoDiagnostic {
+    /// File as loaded.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+    /// The message after `error: `.
+    pub message: String,
+    /// The offending source line, if shown.
+    pub source_line: Option<String>,
+}
+
+/// Picks a regorus diagnostic apart; `None` when it has no location.
+pub fn parse_diagnostic(raw: &str) -> Option<RegoDiagnostic> {
+    let lines: Vec<&str> = raw.lines().collect();
+    let loc_idx = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("--> "))?;
+    let loc = lines[loc_idx].trim_start().trim_start_matches("--> ");
+    let mut parts = loc.rsplitn(3, ':');
+    let col = parts.next()?.trim().parse().ok()?;
+    let line = parts.next()?.trim().parse().ok()?;
+    let file = parts.next()?.to_string();
+    let message = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.trim_start().strip_prefix("error: "))
         .unwrap_or("")
-        .trim()
-        .trim_start_matches("error:")
-        .trim();
-    format!("{path}:{line}: rego_parse_error: {msg}")
+        .to_string();
+    let prefix = format!("{line} |");
+    let source_line = lines
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix(&prefix))
+        .map(|s| s.strip_prefix(' ').unwrap_or(s).to_string());
+    Some(RegoDiagnostic {
+        file,
+        line,
+        col,
+        message,
+        source_line,
+    })
+}
+
+/// Turns a regorus parse error into conftest's `<file>:<row>: rego_parse_error: <msg>`
+/// followed by the offending line and a caret, as OPA prints parse errors.
+pub fn format_rego_error(path: &str, raw: &str) -> String {
+    let Some(d) = parse_diagnostic(raw) else {
+        let msg = raw
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        return format!("{path}: rego_parse_error: {msg}");
+    };
+    let mut out = format!("{}:{}: rego_parse_error: {}", d.file, d.line, d.message);
+    if let Some(src) = d.source_line {
+        let stripped = src.trim_start_matches('\t');
+        let removed = src.chars().count() - stripped.chars().count();
+        let caret_pad = (d.col as usize).saturating_sub(1 + removed);
+        out.push_str(&format!("\n\t{stripped}\n\t{}^", " ".repeat(caret_pad)));
+    }
+    out
+}
+
+/// One-line form of an evaluation error: `file:line: message`.
+pub fn format_eval_error(raw: &str) -> String {
+    match parse_diagnostic(raw) {
+        Some(d) => format!("{}:{}: {}", d.file, d.line, d.message),
+        None => raw.trim().replace('\n', " "),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RAW: &str = "\n--> bad/v0.rego:3:13\n  |\n3 |   msg := foo(1)\n  |             ^\nerror: could not find function foo";
+
+    #[test]
+    fn diagnostics_are_reworded() {
+        assert_eq!(
+            format_eval_error(RAW),
+            "bad/v0.rego:3: could not find function foo"
+        );
+        assert_eq!(
+            format_rego_error("bad/v0.rego", RAW),
+            "bad/v0.rego:3: rego_parse_error: could not find function foo\n\t  msg := foo(1)\n\t            ^"
+        );
+    }
 }

@@ -46,7 +46,9 @@ pub fn run(cli: Cli) -> Result<runner::Outcome> {
             let settings = runner::TestSettings::resolve(args, &config)?;
             runner::run_test(&settings)
         }
-        Some(Command::Verify(_)) => anyhow::bail!("verify is not available in this build of regorun"),
+        Some(Command::Verify(_)) => {
+            anyhow::bail!("verify is not available in this build of regorun")
+        }
         Some(Command::Parse(_)) => anyhow::bail!("parse is not available in this build of regorun"),
         None => Ok(runner::Outcome::default()),
     }

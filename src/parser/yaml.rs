@@ -188,7 +188,9 @@ fn merge_into(map: &mut Map<String, Value>, value: Value) -> std::result::Result
             for item in items.into_iter().rev() {
                 match item {
                     Value::Object(m) => map.extend(m),
-                    _ => return Err("map merge requires map or sequence of maps as the value".into()),
+                    _ => {
+                        return Err("map merge requires map or sequence of maps as the value".into())
+                    }
                 }
             }
             Ok(())
@@ -208,7 +210,9 @@ fn key_string(v: &Value) -> std::result::Result<String, String> {
         }),
         Value::Null => Err("unsupported map key of type: <nil>".into()),
         Value::Array(_) => Err("unsupported map key of type: []interface {}".into()),
-        Value::Object(_) => Err("unsupported map key of type: map[interface {}]interface {}".into()),
+        Value::Object(_) => {
+            Err("unsupported map key of type: map[interface {}]interface {}".into())
+        }
     }
 }
 
@@ -221,7 +225,7 @@ fn format_float32(f: f64) -> String {
     } else {
         f32v.abs().log10().floor() as i32
     };
-    if exp < -4 || exp >= 21 {
+    if !(-4..6).contains(&exp) {
         let s = format!("{:e}", f32v);
         let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
         let (sign, digits) = match e.strip_prefix('-') {
