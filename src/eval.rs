@@ -26,6 +26,8 @@ pub struct EngineOptions {
     pub rego_v0: bool,
     /// Built-in errors abort evaluation.
     pub strict_builtin_errors: bool,
+    /// OPA strict mode: unused assignments and arguments are compile errors.
+    pub strict: bool,
 }
 
 /// A compiled, prepared engine plus what it declares.
@@ -95,6 +97,23 @@ impl PolicyEngine {
             if let (Some(i), false) = (own, user_has_conftest) {
                 catalog.namespaces.remove(i);
                 catalog.by_namespace.remove("conftest");
+            }
+        }
+        if opts.strict {
+            let errors = crate::strict::check(&mut engine);
+            if !errors.is_empty() {
+                let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+                if lines.len() == 1 {
+                    bail!(
+                        "loading policies: get compiler: 1 error occurred: {}",
+                        lines[0]
+                    );
+                }
+                bail!(
+                    "loading policies: get compiler: {} errors occurred:\n{}",
+                    lines.len(),
+                    lines.join("\n")
+                );
             }
         }
         if let Some((file, line)) = &catalog.problematic_if {

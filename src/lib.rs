@@ -17,6 +17,7 @@ pub mod parser;
 pub mod policy;
 pub mod result;
 pub mod runner;
+pub mod strict;
 
 use anyhow::Result;
 use cli::{Cli, Command};

@@ -152,6 +152,7 @@ impl TestSettings {
                     args.show_builtin_errors,
                     false,
                 )?,
+                strict: cfg.bool("strict", args.strict, false)?,
             },
             keep_going: cfg.bool("keep-going", args.keep_going, false)?,
             jobs: args.jobs.unwrap_or(0),

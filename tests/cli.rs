@@ -537,3 +537,47 @@ fn version_and_help() {
     assert_eq!(h.code, 0);
     assert!(h.stdout.contains("--all-namespaces"));
 }
+
+#[test]
+fn strict_mode_reports_unused_names() {
+    let dir = scratch(&[
+        (
+            "policy/p.rego",
+            "package main\n\nf(x, y) := x\n\ndeny contains msg if {\n\tb := 1\n\tmsg := sprintf(\"%v\", [f(1, 2)])\n}\n",
+        ),
+        ("in.json", "{}"),
+    ]);
+    let r = run_at(dir.path(), &["test", "in.json", "--strict"]);
+    assert_eq!(
+        r.stderr,
+        "Error: running test: load: loading policies: get compiler: 2 errors occurred:\n\
+         policy/p.rego:3: rego_compile_error: unused argument y\n\
+         policy/p.rego:6: rego_compile_error: assigned var b unused\n"
+    );
+    assert_eq!(r.code, 1);
+    let lax = run_at(dir.path(), &["test", "in.json", "--no-color"]);
+    assert_eq!(lax.code, 1);
+    assert!(lax.stdout.starts_with("FAIL - in.json - main - 1\n"));
+}
+
+#[test]
+fn builtin_errors_are_undefined_unless_shown() {
+    let dir = scratch(&[
+        (
+            "policy/p.rego",
+            "package main\n\ndeny contains msg if {\n\tn := to_number(input.s)\n\tmsg := sprintf(\"n=%v\", [n])\n}\n",
+        ),
+        ("in.json", "{\"s\": \"abc\"}"),
+    ]);
+    let quiet = run_at(dir.path(), &["test", "in.json", "--no-color"]);
+    assert_eq!(
+        quiet.stdout,
+        "\n1 test, 1 passed, 0 warnings, 0 failures, 0 exceptions\n"
+    );
+    let shown = run_at(dir.path(), &["test", "in.json", "--show-builtin-errors"]);
+    assert_eq!(
+        shown.stderr,
+        "Error: running test: query rule: check: query rule: policy/p.rego:4: could not parse string as number\n"
+    );
+    assert_eq!(shown.code, 1);
+}
