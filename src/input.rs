@@ -49,9 +49,16 @@ pub fn discover(args: &[String], ignore: Option<&str>) -> Result<Vec<InputFile>>
             }
         }
         let mut visited = HashSet::new();
+        // Go's Walk does not follow a symlinked root; conftest resolves it and reports the
+        // files under the real path.
+        let is_link = std::fs::symlink_metadata(arg).is_ok_and(|m| m.file_type().is_symlink());
+        let shown = match (is_link, std::fs::canonicalize(arg)) {
+            (true, Ok(real)) => real.to_string_lossy().into_owned(),
+            _ => clean(arg),
+        };
         walk(
             Path::new(arg),
-            &clean(arg),
+            &shown,
             ignore_re.as_ref(),
             &mut visited,
             &mut files,

@@ -581,3 +581,46 @@ fn builtin_errors_are_undefined_unless_shown() {
     );
     assert_eq!(shown.code, 1);
 }
+
+#[test]
+fn blank_arguments_are_ignored_and_policy_may_be_a_file() {
+    let r = run_in(
+        EX,
+        &["test", "b.yaml", "", "-p", "policy/main.rego", "--no-color"],
+    );
+    assert_eq!(r.code, 0);
+    assert!(r
+        .stdout
+        .ends_with("2 tests, 0 passed, 1 warning, 0 failures, 1 exception\n"));
+}
+
+#[test]
+fn symlinked_directories_are_reported_under_their_real_path() {
+    let real = scratch(&[("cfg/a.json", "{\"bad\": true}")]);
+    let dir = scratch(&[(
+        "policy/p.rego",
+        "package main\ndeny contains \"bad\" if input.bad\n",
+    )]);
+    std::os::unix::fs::symlink(real.path().join("cfg"), dir.path().join("linked")).unwrap();
+    let walked = scratch(&[]);
+    std::os::unix::fs::symlink(real.path().join("cfg"), walked.path().join("inner")).unwrap();
+    let real_file = std::fs::canonicalize(real.path().join("cfg/a.json")).unwrap();
+    let r = run_at(dir.path(), &["test", "linked", "--no-color"]);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "FAIL - {} - main - bad\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+            real_file.display()
+        )
+    );
+    // A symlink met while walking is followed and named by its resolved path too.
+    let outer = walked.path().to_str().unwrap().to_string();
+    let r = run_at(dir.path(), &["test", &outer, "--no-color"]);
+    assert_eq!(
+        r.stdout,
+        format!(
+            "FAIL - {} - main - bad\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+            real_file.display()
+        )
+    );
+}
