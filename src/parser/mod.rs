@@ -182,7 +182,10 @@ mod tests {
 
     #[test]
     fn chooses_parsers_like_conftest() {
-        assert_eq!(Parser::for_path("a/Dockerfile.yaml"), Ok(Parser::Dockerfile));
+        assert_eq!(
+            Parser::for_path("a/Dockerfile.yaml"),
+            Ok(Parser::Dockerfile)
+        );
         assert_eq!(Parser::for_path("x.YML"), Ok(Parser::Yaml));
         assert_eq!(Parser::for_path("main.tf"), Ok(Parser::Hcl2));
         assert_eq!(Parser::for_path(".gitignore"), Ok(Parser::Ignore));
