@@ -32,7 +32,11 @@ fn main() {
         println!("cargo:rerun-if-changed={}", f.display());
         let rel = f.strip_prefix(&policy).expect("under policy/");
         let rel = rel.to_string_lossy().replace('\\', "/");
-        let _ = writeln!(code, "    ({rel:?}, include_str!({:?})),", f.display().to_string());
+        let _ = writeln!(
+            code,
+            "    ({rel:?}, include_str!({:?})),",
+            f.display().to_string()
+        );
     }
     code.push_str("];\n");
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets this"));

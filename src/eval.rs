@@ -401,6 +401,13 @@ pub fn to_rego(v: &serde_json::Value) -> Result<Value> {
 
 /// Turns a regorus parse/compile error into conftest's `<file>:<row>: rego_parse_error: <msg>`.
 pub fn format_rego_error(path: &str, raw: &str) -> String {
+    if let Some(e) = RegorusError::parse(raw) {
+        let mut out = format!("{}:{}: rego_parse_error: {}", path, e.line, e.msg);
+        if let Some((src, caret)) = e.source_and_caret() {
+            out.push_str(&format!("\n\t{src}\n\t{caret}"));
+        }
+        return out;
+    }
     // regorus: "<file>:<line>:<col>: error: <msg>\n<source excerpt>"
     let first = raw.lines().next().unwrap_or(raw);
     let Some(rest) = first.strip_prefix(path).and_then(|r| r.strip_prefix(':')) else {
@@ -416,4 +423,60 @@ pub fn format_rego_error(path: &str, raw: &str) -> String {
         .trim_start_matches("error:")
         .trim();
     format!("{path}:{line}: rego_parse_error: {msg}")
+}
+
+/// A regorus diagnostic of the form `--> file:line:col`, source excerpt, `error: msg`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegorusError {
+    /// The file named after `-->`.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+    /// The message after `error: `.
+    pub msg: String,
+    /// The offending source line, as regorus quotes it.
+    pub source: Option<String>,
+}
+
+impl RegorusError {
+    /// Parses regorus' multi-line diagnostic; `None` for other error texts.
+    pub fn parse(raw: &str) -> Option<Self> {
+        let arrow = raw
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix("--> "))?;
+        let mut parts = arrow.trim().rsplitn(3, ':');
+        let col = parts.next()?.parse().ok()?;
+        let line: u32 = parts.next()?.parse().ok()?;
+        let file = parts.next()?.to_string();
+        let msg = raw
+            .lines()
+            .find_map(|l| l.strip_prefix("error: "))?
+            .trim()
+            .to_string();
+        let prefix = format!("{line} |");
+        let source = raw
+            .lines()
+            .find_map(|l| l.trim_start().strip_prefix(&prefix))
+            .map(|s| s.strip_prefix(' ').unwrap_or(s).to_string());
+        Some(RegorusError {
+            file,
+            line,
+            col,
+            msg,
+            source,
+        })
+    }
+
+    /// The source line with leading tabs stripped and a caret line under the column.
+    pub fn source_and_caret(&self) -> Option<(String, String)> {
+        let src = self.source.as_ref()?;
+        let stripped = src.trim_start_matches('\t');
+        let removed = src.len() - stripped.len();
+        let col = (self.col as usize)
+            .saturating_sub(1)
+            .saturating_sub(removed);
+        Some((stripped.to_string(), format!("{}^", " ".repeat(col))))
+    }
 }

@@ -339,9 +339,12 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
         }
         let query = format!("data.{}.{}", def.package, def.rule);
         let started = Instant::now();
-        let value = engine
-            .eval_rule(query)
-            .map_err(|e| anyhow!("running verification: run test: {e}"))?;
+        let value = engine.eval_rule(query).map_err(|e| {
+            anyhow!(
+                "running verification: run test: {}",
+                eval_error(&e.to_string())
+            )
+        })?;
         let duration = started.elapsed();
         let prints = engine.take_prints().unwrap_or_default();
         let lines = if track_lines {
@@ -443,6 +446,14 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
         ));
     }
     Ok(outcome)
+}
+
+/// `<file>:<line>: eval_error: <msg>` from a regorus runtime error, like OPA's errors.
+fn eval_error(raw: &str) -> String {
+    match crate::eval::RegorusError::parse(raw) {
+        Some(e) => format!("{}:{}: eval_error: {}", e.file, e.line, e.msg),
+        None => raw.trim().to_string(),
+    }
 }
 
 /// One conftest record per test.
