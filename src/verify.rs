@@ -319,6 +319,13 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
     let track_lines = s.trace || s.coverage || s.report.is_some();
     let engine = pe.engine_mut();
     engine.set_input(Value::Undefined);
+    // OPA's default per-test timeout.
+    if let Some(check_interval) = std::num::NonZeroU32::new(1024) {
+        engine.set_execution_timer_config(regorus::utils::limits::ExecutionTimerConfig {
+            limit: Duration::from_secs(5),
+            check_interval,
+        });
+    }
     if track_lines {
         engine.set_enable_coverage(true);
         engine.clear_coverage_data();
