@@ -31,6 +31,8 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Print out the parsed input files
     Parse(ParseArgs),
+    /// Generate documentation
+    Doc(DocArgs),
 }
 
 /// Boolean flags take Go spellings: `--flag`, `--flag=true`, `--flag=false`, `--flag=1`.
@@ -177,6 +179,25 @@ pub struct VerifyArgs {
     /// Namespaces whose tests are reported (glob patterns allowed)
     #[arg(short = 'n', long, value_delimiter = ',')]
     pub namespace: Option<Vec<String>>,
+    /// regorun: print line coverage of the (non-test) policy files after the results
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub coverage: Option<bool>,
+    /// regorun: fail (exit 1) when total coverage is below this percentage (implies --coverage)
+    #[arg(long = "coverage-threshold")]
+    pub coverage_threshold: Option<f64>,
+}
+
+/// Flags of `regorun doc`.
+#[derive(Debug, Args, Default)]
+pub struct DocArgs {
+    /// Directories with annotated Rego policies
+    pub paths: Vec<String>,
+    /// Directory the documentation files are written to
+    #[arg(short = 'o', long = "outDir", default_value = ".")]
+    pub out_dir: String,
+    /// Go template for the document generation (not supported by regorun)
+    #[arg(short = 't', long)]
+    pub template: Option<String>,
 }
 
 /// Flags of `regorun parse`.

@@ -37,6 +37,8 @@ pub struct PolicyEngine {
     /// Namespaces and rules found in the policies.
     pub catalog: Catalog,
     serves_conftest_file: bool,
+    /// `--trace`: record a [`crate::trace::QueryTrace`] per query into the results.
+    trace: bool,
 }
 
 impl PolicyEngine {
@@ -123,6 +125,7 @@ impl PolicyEngine {
             engine,
             catalog,
             serves_conftest_file,
+            trace: false,
         };
         pe.prepare()?;
         Ok(pe)
@@ -151,6 +154,12 @@ impl PolicyEngine {
         &mut self.engine
     }
 
+    /// Turns `--trace` recording on (uses regorus line coverage to list evaluated lines).
+    pub fn set_trace(&mut self, on: bool) {
+        self.trace = on;
+        self.engine.set_enable_coverage(on);
+    }
+
     /// Evaluates one namespace against one document.
     pub fn check_document(
         &mut self,
@@ -162,15 +171,25 @@ impl PolicyEngine {
         if self.serves_conftest_file {
             CURRENT_FILE.with(|c| *c.borrow_mut() = file_info.clone());
         }
+        let input_summary = self.trace.then(|| crate::trace::input_summary(&input));
         self.engine.set_input(input);
         let mut result = CheckResult::new(filename, &ns.name);
+        if self.trace {
+            self.engine.clear_coverage_data();
+        }
+        let mut exception_trace = None;
         let excepted = if ns.has_exception {
             let q = format!("data.{}.exception", ns.name);
             let v = self
                 .engine
-                .eval_rule(q)
+                .eval_rule(q.clone())
                 .map_err(|e| anyhow!("query exception: {}", format_eval_error(&e.to_string())))?;
+            let before = result.prints.len();
             self.take_prints(&mut result);
+            if self.trace {
+                let lines = crate::trace::take_evaluated_lines(&mut self.engine);
+                exception_trace = Some((q, v.clone(), lines, result.prints[before..].to_vec()));
+            }
             exception_names(&v)
         } else {
             Vec::new()
@@ -181,6 +200,31 @@ impl PolicyEngine {
                 .iter()
                 .filter(|n| **n == rule.exception_name)
                 .count();
+            if self.trace {
+                let q = format!(
+                    "data.{}.exception[_][_] == \"{}\"",
+                    ns.name, rule.exception_name
+                );
+                let t = match exception_trace.as_ref() {
+                    Some((eq, v, lines, prints)) => {
+                        crate::trace::TraceBuilder::enter(eq, input_summary.as_deref())
+                            .evaluated(lines)
+                            .prints(prints)
+                            .exit(eq, v)
+                    }
+                    None => crate::trace::TraceBuilder::enter(&q, input_summary.as_deref())
+                        .note("no exception rule in this namespace"),
+                };
+                let outcome = if hits > 0 {
+                    format!(
+                        "EXCEPTION ({hits} matching entr{})",
+                        if hits == 1 { "y" } else { "ies" }
+                    )
+                } else {
+                    "no exception".to_string()
+                };
+                result.traces.push(t.finish(q, hits == 0, &outcome));
+            }
             if hits > 0 {
                 for _ in 0..hits {
                     result.exceptions.push(Message::plain(format!(
@@ -196,8 +240,40 @@ impl PolicyEngine {
                     format_eval_error(&e.to_string())
                 )
             })?;
+            let before = result.prints.len();
             self.take_prints(&mut result);
             let messages = messages_of(&value, &rule.query)?;
+            if self.trace {
+                let lines = crate::trace::take_evaluated_lines(&mut self.engine);
+                let count = messages
+                    .as_ref()
+                    .map_or(0, |m| m.iter().filter(|m| !m.msg.is_empty()).count());
+                let (passed, outcome) = match (&messages, rule.kind) {
+                    (None, _) => (true, "PASS (undefined)".to_string()),
+                    (_, _) if count == 0 => (true, "PASS".to_string()),
+                    (_, RuleKind::Failure) => (
+                        false,
+                        format!(
+                            "FAIL ({count} failure{})",
+                            if count == 1 { "" } else { "s" }
+                        ),
+                    ),
+                    (_, RuleKind::Warning) => (
+                        false,
+                        format!(
+                            "WARN ({count} warning{})",
+                            if count == 1 { "" } else { "s" }
+                        ),
+                    ),
+                };
+                result.traces.push(
+                    crate::trace::TraceBuilder::enter(&rule.query, input_summary.as_deref())
+                        .evaluated(&lines)
+                        .prints(&result.prints[before..])
+                        .exit(&rule.query, &value)
+                        .finish(rule.query.clone(), passed, &outcome),
+                );
+            }
             match messages {
                 None => {}
                 Some(list) if list.is_empty() => passes += 1,

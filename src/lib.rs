@@ -9,6 +9,7 @@ pub mod builtins;
 pub mod cli;
 pub mod config;
 pub mod data;
+pub mod doc;
 pub mod eval;
 pub mod gojson;
 pub mod input;
@@ -18,6 +19,8 @@ pub mod policy;
 pub mod result;
 pub mod runner;
 pub mod strict;
+pub mod trace;
+pub mod verify;
 
 use anyhow::Result;
 use cli::{Cli, Command};
@@ -47,9 +50,11 @@ pub fn run(cli: Cli) -> Result<runner::Outcome> {
             let settings = runner::TestSettings::resolve(args, &config)?;
             runner::run_test(&settings)
         }
-        Some(Command::Verify(_)) => {
-            anyhow::bail!("verify is not available in this build of regorun")
+        Some(Command::Verify(args)) => {
+            let settings = verify::VerifySettings::resolve(args, &config)?;
+            verify::run_verify(&settings)
         }
+        Some(Command::Doc(args)) => doc::run_doc(&args),
         Some(Command::Parse(_)) => anyhow::bail!("parse is not available in this build of regorun"),
         None => Ok(runner::Outcome::default()),
     }

@@ -21,6 +21,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             }
+            if !outcome.stderr.is_empty() {
+                let mut stderr = std::io::stderr().lock();
+                let _ = stderr.write_all(outcome.stderr.as_bytes());
+                let _ = stderr.flush();
+            }
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(outcome.stdout.as_bytes());
             let _ = stdout.flush();

@@ -53,6 +53,8 @@ pub struct CheckResult {
     pub skipped: Vec<Message>,
     /// `print()` output captured while evaluating this record, as `file:line: text`.
     pub prints: Vec<String>,
+    /// Per-query traces, filled only with `--trace` (see [`crate::trace`]).
+    pub traces: Vec<crate::trace::QueryTrace>,
 }
 
 impl CheckResult {
@@ -82,6 +84,7 @@ impl CheckResult {
         self.exceptions.extend(other.exceptions);
         self.skipped.extend(other.skipped);
         self.prints.extend(other.prints);
+        self.traces.extend(other.traces);
     }
 }
 

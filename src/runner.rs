@@ -61,6 +61,8 @@ pub struct TestSettings {
     pub jobs: usize,
     /// Name for stdin.
     pub stdin_filename: Option<String>,
+    /// `--trace`: trace text on stderr (and instead of the stdout format's output).
+    pub trace: bool,
 }
 
 /// The built-in pack is used when no policy path is configured and `./policy` is absent.
@@ -78,7 +80,6 @@ impl TestSettings {
                 "capabilities",
                 args.capabilities.as_ref().is_some_and(|v| !v.is_empty()),
             ),
-            ("trace", cfg.bool("trace", args.trace, false)?),
             (
                 "proto-file-dirs",
                 args.proto_file_dirs.as_ref().is_some_and(|v| !v.is_empty()),
@@ -158,6 +159,7 @@ impl TestSettings {
             jobs: args.jobs.unwrap_or(0),
             stdin_filename: Some(cfg.string("stdin-filename", args.stdin_filename, ""))
                 .filter(|s| !s.is_empty()),
+            trace: cfg.bool("trace", args.trace, false)?,
         })
     }
 }
@@ -167,6 +169,8 @@ impl TestSettings {
 pub struct Outcome {
     /// Text for standard output.
     pub stdout: String,
+    /// Text for standard error, printed before stdout (e.g. `--trace`).
+    pub stderr: String,
     /// Extra outputs for `-o FORMAT=PATH`.
     pub files: Vec<(String, String)>,
     /// Process exit code.
@@ -343,7 +347,7 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         }
     };
 
-    let engine = match load_engine(s) {
+    let mut engine = match load_engine(s) {
         Ok(e) => e,
         Err(load_err) => {
             // conftest parses every input before loading policies: its parse errors win.
@@ -357,6 +361,7 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
             return Err(load_err);
         }
     };
+    engine.set_trace(s.trace);
     let namespaces = select_namespaces(&engine.catalog.namespaces, &s.namespaces, s.all_namespaces)
         .map_err(|e| anyhow!("running test: {e:#}"))?;
 
@@ -473,8 +478,17 @@ fn render(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
     if s.quiet && code == 0 {
         return Ok(outcome);
     }
+    let trace = s
+        .trace
+        .then(|| crate::trace::render(results, s.output_options.color));
+    if let Some(t) = &trace {
+        outcome.stderr.push_str(t);
+    }
     for target in &s.outputs {
-        let text = render_format(&target.format, results, &s.output_options)?;
+        let text = match &trace {
+            Some(t) if target.format == "stdout" => t.clone(),
+            _ => render_format(&target.format, results, &s.output_options)?,
+        };
         match &target.path {
             Some(p) => outcome.files.push((p.clone(), text)),
             None => outcome.stdout.push_str(&text),

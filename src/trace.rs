@@ -1,0 +1,238 @@
+//! `--trace` for `test` and `verify` (conftest spec 9.10).
+//!
+//! regorus has no OPA-style tracer: `eval_query(_, true)` keeps `trace()` notes in a private
+//! field and emits no Enter/Eval/Exit events. The trace here is built from what the engine
+//! does expose, per query:
+//!
+//! * `Enter <query>` and `| Input <summary>` (the shape of `input`),
+//! * `| Eval <file>:<line>: <source line>` for every policy line that was evaluated while
+//!   answering the query (from regorus' per-line coverage, reset before each query),
+//! * `| Print <file>:<line>: <text>` for `print()` output,
+//! * `| Exit <query> = <value as JSON>` (or `| Fail <query> (undefined)`),
+//! * `| Result <PASS|FAIL|WARN|...>` with a short reason.
+//!
+//! Rendering follows conftest: a `file: <file> | query: <query>` header (green when the
+//! query passed, red otherwise), then each line as `TRAC ` + two spaces + line.
+
+use crate::result::CheckResult;
+use regorus::{Engine, Value};
+use std::collections::BTreeSet;
+
+/// The trace of one query.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryTrace {
+    /// The query as conftest names it in the header.
+    pub query: String,
+    /// Whether the query passed (header colour).
+    pub passed: bool,
+    /// Trace lines, without the `TRAC ` label.
+    pub lines: Vec<String>,
+}
+
+/// One evaluated policy line: file, line number, source text (trimmed).
+pub type EvalLine = (String, u32, String);
+
+/// Whether a module path belongs to regorun itself rather than to the user.
+pub fn is_internal(path: &str) -> bool {
+    path.starts_with("<regorun")
+}
+
+/// The policy lines covered since the last call, then resets the engine's coverage data.
+/// Needs `set_enable_coverage(true)` on the engine.
+pub fn take_evaluated_lines(engine: &mut Engine) -> Vec<EvalLine> {
+    let mut out = Vec::new();
+    if let Ok(report) = engine.get_coverage_report() {
+        for f in report.files {
+            if is_internal(&f.path) {
+                continue;
+            }
+            let lines: Vec<&str> = f.code.lines().collect();
+            for l in f.covered {
+                let text = lines
+                    .get((l as usize).saturating_sub(1))
+                    .map(|t| t.trim().to_string())
+                    .unwrap_or_default();
+                out.push((f.path.clone(), l, text));
+            }
+        }
+    }
+    engine.clear_coverage_data();
+    out
+}
+
+/// A short description of an input document: `object with 3 keys: a, b, c`.
+pub fn input_summary(v: &Value) -> String {
+    const MAX_KEYS: usize = 8;
+    match v {
+        Value::Undefined => "undefined".to_string(),
+        Value::Object(o) => {
+            let keys: Vec<String> = o
+                .keys()
+                .map(|k| match k {
+                    Value::String(s) => s.to_string(),
+                    other => json_text(other),
+                })
+                .collect();
+            let mut shown = keys
+                .iter()
+                .take(MAX_KEYS)
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if keys.len() > MAX_KEYS {
+                shown.push_str(", ...");
+            }
+            let s = if keys.len() == 1 { "" } else { "s" };
+            if keys.is_empty() {
+                "object with 0 keys".to_string()
+            } else {
+                format!("object with {} key{s}: {shown}", keys.len())
+            }
+        }
+        Value::Array(a) => format!("array with {} item{}", a.len(), plural(a.len())),
+        Value::Set(a) => format!("set with {} item{}", a.len(), plural(a.len())),
+        other => truncate(&json_text(other), 120),
+    }
+}
+
+fn plural(n: usize) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// A value as compact JSON (sets as arrays).
+pub fn json_text(v: &Value) -> String {
+    match v {
+        Value::Undefined => "undefined".to_string(),
+        other => serde_json::to_string(&crate::eval::to_json(other))
+            .unwrap_or_else(|_| "<unprintable>".to_string()),
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let cut: String = s.chars().take(max).collect();
+    format!("{cut}...")
+}
+
+/// Builds the lines of one query's trace.
+pub struct TraceBuilder {
+    lines: Vec<String>,
+}
+
+impl TraceBuilder {
+    /// Starts with `Enter <rule>` and, when given, the input summary.
+    pub fn enter(rule: &str, input: Option<&str>) -> Self {
+        let mut lines = vec![format!("Enter {rule}")];
+        if let Some(i) = input {
+            lines.push(format!("| Input {i}"));
+        }
+        TraceBuilder { lines }
+    }
+
+    /// Adds `| Eval` lines, in file then line order.
+    pub fn evaluated(mut self, lines: &[EvalLine]) -> Self {
+        let mut seen = BTreeSet::new();
+        for (file, line, text) in lines {
+            if seen.insert((file.clone(), *line)) {
+                self.lines.push(format!("| Eval {file}:{line}: {text}"));
+            }
+        }
+        self
+    }
+
+    /// Adds `| Print` lines.
+    pub fn prints(mut self, prints: &[String]) -> Self {
+        for p in prints {
+            self.lines.push(format!("| Print {}", p.trim_end()));
+        }
+        self
+    }
+
+    /// Adds `| Exit <rule> = <json>` or `| Fail <rule> (undefined)`.
+    pub fn exit(mut self, rule: &str, value: &Value) -> Self {
+        match value {
+            Value::Undefined => self.lines.push(format!("| Fail {rule} (undefined)")),
+            v => self
+                .lines
+                .push(format!("| Exit {rule} = {}", truncate(&json_text(v), 2000))),
+        }
+        self
+    }
+
+    /// Adds a free-form `| <text>` line.
+    pub fn note(mut self, text: impl AsRef<str>) -> Self {
+        self.lines.push(format!("| {}", text.as_ref()));
+        self
+    }
+
+    /// Finishes with `| Result <outcome>`.
+    pub fn finish(mut self, query: impl Into<String>, passed: bool, outcome: &str) -> QueryTrace {
+        self.lines.push(format!("| Result {outcome}"));
+        QueryTrace {
+            query: query.into(),
+            passed,
+            lines: self.lines,
+        }
+    }
+}
+
+fn paint(text: &str, code: &str, color: bool) -> String {
+    if color {
+        format!("\x1b[{code}m{text}\x1b[0m")
+    } else {
+        text.to_string()
+    }
+}
+
+/// Renders the traces of every record: header per query, then `TRAC ` lines.
+pub fn render(results: &[CheckResult], color: bool) -> String {
+    let mut out = String::new();
+    for r in results {
+        for q in &r.traces {
+            let header = format!("file: {} | query: {}", r.filename, q.query);
+            out.push_str(&paint(&header, if q.passed { "32" } else { "31" }, color));
+            out.push('\n');
+            for l in &q.lines {
+                out.push_str(&paint("TRAC ", "34", color));
+                out.push_str("  ");
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summarises_inputs() {
+        let v = Value::from_json_str(r#"{"b":1,"a":[1,2]}"#).unwrap();
+        assert_eq!(input_summary(&v), "object with 2 keys: a, b");
+        let v = Value::from_json_str("[1,2,3]").unwrap();
+        assert_eq!(input_summary(&v), "array with 3 items");
+        assert_eq!(input_summary(&Value::from("x")), "\"x\"");
+    }
+
+    #[test]
+    fn renders_plain() {
+        let mut r = CheckResult::new("a.yaml", "main");
+        r.traces.push(
+            TraceBuilder::enter("data.main.deny", Some("object with 0 keys"))
+                .exit("data.main.deny", &Value::new_array())
+                .finish("data.main.deny", true, "PASS"),
+        );
+        assert_eq!(
+            render(&[r], false),
+            "file: a.yaml | query: data.main.deny\nTRAC   Enter data.main.deny\nTRAC   | Input object with 0 keys\nTRAC   | Exit data.main.deny = []\nTRAC   | Result PASS\n"
+        );
+    }
+}
