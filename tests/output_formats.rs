@@ -336,6 +336,15 @@ fn sarif_goldens_validate_against_the_schema() {
         let errors = sarif_errors(&v, &format!("{case}.sarif"));
         assert!(errors.is_empty(), "{case}.sarif: {errors:#?}");
     }
+    // The validator really checks: a log without the driver's name is rejected.
+    let mut broken: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(golden_dir().join("example.sarif")).unwrap())
+            .unwrap();
+    broken["runs"][0]["tool"]["driver"]
+        .as_object_mut()
+        .unwrap()
+        .remove("name");
+    assert!(v.iter_errors(&broken).next().is_some());
     // conftest writes startLine/endLine 0 for a `_loc` without a line; the schema
     // wants >= 1. That is the only deviation allowed.
     let errors = sarif_errors(&v, "loc.sarif");
@@ -386,6 +395,22 @@ fn junit_goldens_validate_against_the_xsd_with_xmllint() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // The schema really checks: a test case without a name is rejected.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.xml");
+    std::fs::write(
+        &bad,
+        "<testsuites><testsuite name=\"x\" tests=\"1\"><testcase></testcase></testsuite></testsuites>",
+    )
+    .unwrap();
+    let out = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&xsd)
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
 }
 
 /// Structural checks of the same rules as `junit.xsd`, always run (roxmltree).
