@@ -26,16 +26,24 @@ fn write_messages(out: &mut String, key: &str, messages: &[Message], level: usiz
         newline(out, TAB, level + 2);
         out.push_str("\"msg\": ");
         write_str(out, &m.msg);
-        if let Some(loc) = &m.loc {
+        if let Some(loc) = super::location(m) {
+            // Go's `Location` has `omitempty` on both fields; a line of 0 is how the
+            // model stores "no line".
             out.push(',');
             newline(out, TAB, level + 2);
             out.push_str("\"loc\": {");
-            newline(out, TAB, level + 3);
-            out.push_str("\"file\": ");
-            write_str(out, &loc.file);
-            out.push(',');
-            newline(out, TAB, level + 3);
-            out.push_str(&format!("\"line\": {}", loc.line));
+            if !loc.file.is_empty() {
+                newline(out, TAB, level + 3);
+                out.push_str("\"file\": ");
+                write_str(out, &loc.file);
+            }
+            if loc.line != 0 {
+                if !loc.file.is_empty() {
+                    out.push(',');
+                }
+                newline(out, TAB, level + 3);
+                out.push_str(&format!("\"line\": {}", loc.line));
+            }
             newline(out, TAB, level + 2);
             out.push('}');
         }

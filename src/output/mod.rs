@@ -1,13 +1,25 @@
 //! Output formats. Each format lives in its own file behind [`Formatter`]; nothing
 //! format-specific leaks into evaluation.
 
+mod azuredevops;
+mod github;
 mod json;
+mod junit;
+mod sarif;
 mod stdout;
+mod table;
+mod tap;
 
-use crate::result::{CheckResult, Totals};
+use crate::result::{CheckResult, Location, Message, Totals};
 
+pub use azuredevops::AzureDevOps;
+pub use github::GitHub;
 pub use json::Json;
+pub use junit::JUnit;
+pub use sarif::Sarif;
 pub use stdout::Stdout;
+pub use table::Table;
+pub use tap::Tap;
 
 /// Settings every formatter may look at.
 #[derive(Debug, Clone, Default)]
@@ -47,6 +59,12 @@ pub fn formatter(name: &str) -> Option<Box<dyn Formatter>> {
     match name {
         "stdout" => Some(Box::new(Stdout)),
         "json" => Some(Box::new(Json)),
+        "tap" => Some(Box::new(Tap)),
+        "table" => Some(Box::new(Table)),
+        "junit" => Some(Box::new(JUnit)),
+        "github" => Some(Box::new(GitHub)),
+        "azuredevops" => Some(Box::new(AzureDevOps)),
+        "sarif" => Some(Box::new(Sarif)),
         _ => None,
     }
 }
@@ -66,4 +84,13 @@ pub fn summary_line(t: &Totals) -> String {
         t.exceptions,
         s(t.exceptions)
     )
+}
+
+/// The `_loc` of a message as conftest keeps it: a location with neither a file nor a
+/// line (our model stores a missing line as 0) is dropped, like upstream's
+/// `parseLocation`.
+pub(crate) fn location(m: &Message) -> Option<&Location> {
+    m.loc
+        .as_ref()
+        .filter(|l| !(l.file.is_empty() && l.line == 0))
 }

@@ -1,0 +1,93 @@
+//! `-o azuredevops`: Azure Pipelines logging commands (conftest `output/azuredevops.go`).
+
+use super::{summary_line, Formatter, OutputOptions};
+use crate::result::{CheckResult, Totals};
+
+/// `##[section]` / `##[group]` framing and `##vso[task.logissue …]` lines per record,
+/// then the plain summary line (never with a `, N skipped` suffix).
+pub struct AzureDevOps;
+
+impl Formatter for AzureDevOps {
+    fn format(&self, results: &[CheckResult], _opts: &OutputOptions) -> String {
+        let mut out = String::new();
+        for r in results {
+            let file = &r.filename;
+            out.push_str(&format!(
+                "##[section]Testing '{file}' against {} policies in namespace '{}'\n",
+                r.tests(),
+                r.namespace
+            ));
+            out.push_str("##[group]See conftest results\n");
+            for m in &r.failures {
+                out.push_str(&format!(
+                    "##vso[task.logissue type=error] file={file} --> {}\n",
+                    m.msg
+                ));
+            }
+            // conftest reports exceptions as warnings too.
+            for m in r.warnings.iter().chain(&r.exceptions) {
+                out.push_str(&format!(
+                    "##vso[task.logissue type=warning] file={file} --> {}\n",
+                    m.msg
+                ));
+            }
+            for m in &r.skipped {
+                out.push_str(&format!("skipped file={file} {}\n", m.msg));
+            }
+            if r.successes > 0 {
+                out.push_str(&format!("success file={file} {}\n", r.successes));
+            }
+            out.push_str("##[endgroup]\n");
+        }
+        out.push_str(&summary_line(&Totals::of(results)));
+        out.push('\n');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::Message;
+
+    #[test]
+    fn verify_records_keep_skipped_out_of_the_summary_suffix() {
+        let mut failed = CheckResult::new("policy/a_test.rego", "");
+        failed.failures.push(Message::plain("data.main.test_deny"));
+        let mut skipped = CheckResult::new("policy/a_test.rego", "");
+        skipped
+            .skipped
+            .push(Message::plain("data.main.todo_test_x"));
+        let mut passed = CheckResult::new("policy/a_test.rego", "");
+        passed.successes = 1;
+        let opts = OutputOptions {
+            show_skipped: true,
+            ..Default::default()
+        };
+        let out = AzureDevOps.format(&[failed, skipped, passed], &opts);
+        assert_eq!(
+            out,
+            "##[section]Testing 'policy/a_test.rego' against 1 policies in namespace ''\n\
+             ##[group]See conftest results\n\
+             ##vso[task.logissue type=error] file=policy/a_test.rego --> data.main.test_deny\n\
+             ##[endgroup]\n\
+             ##[section]Testing 'policy/a_test.rego' against 1 policies in namespace ''\n\
+             ##[group]See conftest results\n\
+             skipped file=policy/a_test.rego data.main.todo_test_x\n\
+             ##[endgroup]\n\
+             ##[section]Testing 'policy/a_test.rego' against 1 policies in namespace ''\n\
+             ##[group]See conftest results\n\
+             success file=policy/a_test.rego 1\n\
+             ##[endgroup]\n\
+             3 tests, 1 passed, 0 warnings, 1 failure, 0 exceptions\n"
+        );
+    }
+
+    #[test]
+    fn no_records() {
+        assert_eq!(
+            AzureDevOps.format(&[], &OutputOptions::default()),
+            "0 tests, 0 passed, 0 warnings, 0 failures, 0 exceptions\n"
+        );
+    }
+}

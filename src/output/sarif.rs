@@ -1,0 +1,228 @@
+//! `-o sarif`: SARIF 2.1.0 as conftest writes it through go-sarif v2 (conftest
+//! `output/sarif.go`): compact Go JSON, keys in go-sarif's struct order, no trailing
+//! newline.
+
+use super::{Formatter, OutputOptions};
+use crate::gojson::{to_string, write_str, Indent};
+use crate::result::{CheckResult, Message};
+use serde_json::{Map, Value};
+
+/// The SARIF log of a run.
+pub struct Sarif;
+
+/// `tool.driver.version`. conftest writes its own version there; regorun reports the
+/// conftest release whose behaviour it reproduces (the same one `--version` names).
+pub const DRIVER_VERSION: &str = "0.69.0";
+
+const SCHEMA: &str =
+    "https://raw.githubusercontent.com/oasis-tcs/sarif-spec/main/sarif-2.1/schema/sarif-schema-2.1.0.json";
+const TOOL_URI: &str = "https://github.com/open-policy-agent/conftest";
+const SUCCESS_DESC: &str = "Policy was satisfied successfully";
+const SKIPPED_DESC: &str = "Policy check was skipped";
+
+struct Rule {
+    id: String,
+    properties: Map<String, Value>,
+}
+
+#[derive(Default)]
+struct Run {
+    rules: Vec<Rule>,
+    results: Vec<String>,
+}
+
+fn description(rule_type: &str) -> &'static str {
+    match rule_type {
+        "success" => SUCCESS_DESC,
+        "skip" => SKIPPED_DESC,
+        "allow" => "Policy exception",
+        "warn" => "Policy warning",
+        _ => "Policy violation",
+    }
+}
+
+impl Run {
+    /// Appends one result, creating its rule (with the result's metadata as
+    /// properties) the first time the rule id is seen.
+    fn add(&mut self, m: &Message, namespace: &str, rule_type: &str, level: &str, file: &str) {
+        let id = format!("{namespace}/{rule_type}");
+        let index = match self.rules.iter().position(|r| r.id == id) {
+            Some(i) => i,
+            None => {
+                self.rules.push(Rule {
+                    id: id.clone(),
+                    properties: m.metadata.clone(),
+                });
+                self.rules.len() - 1
+            }
+        };
+        let mut s = String::from("{\"ruleId\":");
+        write_str(&mut s, &id);
+        s.push_str(&format!(",\"ruleIndex\":{index},\"level\":"));
+        write_str(&mut s, level);
+        s.push_str(",\"message\":{\"text\":");
+        write_str(&mut s, &m.msg);
+        s.push_str("},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":");
+        match super::location(m) {
+            Some(loc) => {
+                write_str(&mut s, &loc.file);
+                s.push_str(&format!(
+                    "}},\"region\":{{\"startLine\":{0},\"endLine\":{0}}}",
+                    loc.line
+                ));
+            }
+            None => {
+                write_str(&mut s, file);
+                s.push('}');
+            }
+        }
+        s.push_str("}}]}");
+        self.results.push(s);
+    }
+}
+
+fn status(text: &str) -> Message {
+    let mut m = Message::plain(text);
+    m.metadata
+        .insert("description".into(), Value::String(text.into()));
+    m
+}
+
+impl Formatter for Sarif {
+    fn format(&self, results: &[CheckResult], _opts: &OutputOptions) -> String {
+        let mut run = Run::default();
+        for r in results {
+            let (ns, file) = (r.namespace.as_str(), r.filename.as_str());
+            for m in &r.failures {
+                run.add(m, ns, "deny", "error", file);
+            }
+            for m in &r.warnings {
+                run.add(m, ns, "warn", "warning", file);
+            }
+            for m in &r.exceptions {
+                run.add(m, ns, "allow", "note", file);
+            }
+            if !r.failures.is_empty() || !r.warnings.is_empty() {
+                continue;
+            }
+            if r.successes > 0 || !r.exceptions.is_empty() {
+                run.add(&status(SUCCESS_DESC), ns, "success", "none", file);
+            } else {
+                run.add(&status(SKIPPED_DESC), ns, "skip", "none", file);
+            }
+        }
+        let has_failures = results.iter().any(|r| !r.failures.is_empty());
+        let has_warnings = results.iter().any(|r| !r.warnings.is_empty());
+        let (exit_code, exit_desc) = if has_failures {
+            (1, "Policy violations found")
+        } else if has_warnings {
+            (0, "Policy warnings found")
+        } else {
+            (0, "No policy violations found")
+        };
+
+        let mut out = String::from("{\"version\":\"2.1.0\",\"$schema\":");
+        write_str(&mut out, SCHEMA);
+        out.push_str(",\"runs\":[{\"tool\":{\"driver\":{\"informationUri\":");
+        write_str(&mut out, TOOL_URI);
+        out.push_str(",\"name\":\"conftest\",\"rules\":[");
+        for (i, rule) in run.rules.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"id\":");
+            write_str(&mut out, &rule.id);
+            out.push_str(",\"shortDescription\":{\"text\":");
+            let rule_type = rule.id.rsplit('/').next().unwrap_or_default();
+            write_str(&mut out, description(rule_type));
+            out.push('}');
+            if !rule.properties.is_empty() {
+                out.push_str(",\"properties\":");
+                out.push_str(&to_string(
+                    &Value::Object(rule.properties.clone()),
+                    Indent::Compact,
+                ));
+            }
+            out.push('}');
+        }
+        out.push_str("],\"version\":");
+        write_str(&mut out, DRIVER_VERSION);
+        out.push_str(&format!(
+            "}}}},\"invocations\":[{{\"executionSuccessful\":true,\"exitCode\":{exit_code},\"exitCodeDescription\":"
+        ));
+        write_str(&mut out, exit_desc);
+        out.push_str("}],\"results\":[");
+        out.push_str(&run.results.join(","));
+        out.push_str("]}]}");
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_json(results: &[CheckResult]) -> Value {
+        let out = Sarif.format(results, &OutputOptions::default());
+        assert!(!out.ends_with('\n'));
+        serde_json::from_str(&out).expect("valid JSON")
+    }
+
+    #[test]
+    fn empty_run() {
+        let out = Sarif.format(&[], &OutputOptions::default());
+        assert_eq!(
+            out,
+            format!(
+                "{{\"version\":\"2.1.0\",\"$schema\":\"{SCHEMA}\",\"runs\":[{{\"tool\":{{\"driver\":{{\"informationUri\":\"{TOOL_URI}\",\"name\":\"conftest\",\"rules\":[],\"version\":\"{DRIVER_VERSION}\"}}}},\"invocations\":[{{\"executionSuccessful\":true,\"exitCode\":0,\"exitCodeDescription\":\"No policy violations found\"}}],\"results\":[]}}]}}"
+            )
+        );
+    }
+
+    #[test]
+    fn verify_records() {
+        // verify: namespace "", a failure, a skipped-only record and a pass.
+        let mut failed = CheckResult::new("policy/a_test.rego", "");
+        failed.failures.push(Message::plain("data.main.test_deny"));
+        let mut skipped = CheckResult::new("policy/a_test.rego", "");
+        skipped
+            .skipped
+            .push(Message::plain("data.main.todo_test_x"));
+        let mut passed = CheckResult::new("policy/a_test.rego", "");
+        passed.successes = 1;
+        let v = run_json(&[failed, skipped, passed]);
+        let run = &v["runs"][0];
+        let ids: Vec<&str> = run["tool"]["driver"]["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["/deny", "/skip", "/success"]);
+        let levels: Vec<&str> = run["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["level"].as_str().unwrap())
+            .collect();
+        assert_eq!(levels, ["error", "none", "none"]);
+        assert_eq!(run["invocations"][0]["exitCode"], 1);
+    }
+
+    #[test]
+    fn exception_only_record_is_a_success() {
+        let mut r = CheckResult::new("b.yaml", "main");
+        r.exceptions
+            .push(Message::plain("data.main.exception[_][_] == \"x\""));
+        let v = run_json(&[r]);
+        let rules = &v["runs"][0]["tool"]["driver"]["rules"];
+        assert_eq!(rules[0]["id"], "main/allow");
+        assert!(rules[0].get("properties").is_none());
+        assert_eq!(rules[1]["id"], "main/success");
+        assert_eq!(
+            rules[1]["properties"]["description"],
+            "Policy was satisfied successfully"
+        );
+        assert_eq!(v["runs"][0]["results"][1]["ruleIndex"], 1);
+    }
+}

@@ -1,0 +1,120 @@
+//! `-o tap`: Test Anything Protocol, one plan per record (conftest `output/tap.go`).
+
+use super::{Formatter, OutputOptions};
+use crate::result::CheckResult;
+
+/// TAP output. Quirk kept from conftest: the first record with 0 tests ends the whole
+/// output (later records are not printed), so a run whose first record is empty prints
+/// nothing at all.
+pub struct Tap;
+
+impl Formatter for Tap {
+    fn format(&self, results: &[CheckResult], _opts: &OutputOptions) -> String {
+        let mut out = String::new();
+        for r in results {
+            let indicator = if r.filename == "-" {
+                "-".to_string()
+            } else {
+                format!("- {}", r.filename)
+            };
+            let ns = if r.namespace == "-" {
+                "-".to_string()
+            } else {
+                format!("- {} -", r.namespace)
+            };
+            let total = r.tests();
+            if total == 0 {
+                return out;
+            }
+            out.push_str(&format!("1..{total}\n"));
+            let mut counter = 1;
+            let mut line = |out: &mut String, status: &str, msg: &str| {
+                out.push_str(&format!("{status} {counter} {indicator} {ns} {msg}\n"));
+                counter += 1;
+            };
+            for m in &r.failures {
+                line(&mut out, "not ok", &m.msg);
+            }
+            if !r.warnings.is_empty() {
+                out.push_str("# warnings\n");
+                for m in &r.warnings {
+                    line(&mut out, "not ok", &m.msg);
+                }
+            }
+            if !r.exceptions.is_empty() {
+                out.push_str("# exceptions\n");
+                for m in &r.exceptions {
+                    line(&mut out, "ok", &m.msg);
+                }
+            }
+            if !r.skipped.is_empty() {
+                out.push_str("# skip\n");
+                for m in &r.skipped {
+                    line(&mut out, "ok", &m.msg);
+                }
+            }
+            if r.successes > 0 {
+                out.push_str("# successes\n");
+                for _ in 0..r.successes {
+                    line(&mut out, "ok", "SUCCESS");
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::result::Message;
+
+    fn verify_record(file: &str, passed: bool, skipped: bool) -> CheckResult {
+        let mut r = CheckResult::new(file, "");
+        if skipped {
+            r.skipped.push(Message::plain("data.main.todo_test_x"));
+        } else if passed {
+            r.successes = 1;
+        } else {
+            r.failures.push(Message::plain("data.main.test_deny"));
+        }
+        r
+    }
+
+    #[test]
+    fn verify_records() {
+        let results = vec![
+            verify_record("policy/a_test.rego", false, false),
+            verify_record("policy/a_test.rego", true, false),
+            verify_record("policy/a_test.rego", false, true),
+        ];
+        let out = Tap.format(&results, &OutputOptions::default());
+        assert_eq!(
+            out,
+            "1..1\nnot ok 1 - policy/a_test.rego -  - data.main.test_deny\n\
+             1..1\n# successes\nok 1 - policy/a_test.rego -  - SUCCESS\n\
+             1..1\n# skip\nok 1 - policy/a_test.rego -  - data.main.todo_test_x\n"
+        );
+    }
+
+    #[test]
+    fn stops_at_first_empty_record() {
+        let mut a = CheckResult::new("a.yaml", "main");
+        a.successes = 1;
+        let empty = CheckResult::new("b.yaml", "main");
+        let mut c = CheckResult::new("c.yaml", "main");
+        c.successes = 1;
+        let out = Tap.format(&[a, empty, c], &OutputOptions::default());
+        assert_eq!(out, "1..1\n# successes\nok 1 - a.yaml - main - SUCCESS\n");
+    }
+
+    #[test]
+    fn stdin_and_dash_namespace() {
+        let mut r = CheckResult::new("-", "-");
+        r.failures.push(Message::plain("x"));
+        assert_eq!(
+            Tap.format(&[r], &OutputOptions::default()),
+            "1..1\nnot ok 1 - - x\n"
+        );
+    }
+}
