@@ -506,9 +506,6 @@ pub fn render_format(
     if let Some(f) = output::formatter(format) {
         return Ok(f.format(results, opts));
     }
-    if output::FORMATS.contains(&format) {
-        bail!("the --output {format} format is not supported by this build of regorun");
-    }
     let fallback = OutputOptions {
         color: true,
         suppress_exceptions: false,
