@@ -223,11 +223,26 @@ fn head_name(expr: &Expr) -> (String, bool) {
     }
 }
 
+/// The engine's parsed modules sorted by file path (conftest's rule order).
+pub fn modules_by_path(
+    engine: &mut Engine,
+) -> Vec<regorus::unstable::Ref<regorus::unstable::Module>> {
+    let mut modules: Vec<_> = engine.get_modules().to_vec();
+    modules.sort_by(|a, b| {
+        a.package
+            .span
+            .source
+            .get_path()
+            .cmp(b.package.span.source.get_path())
+    });
+    modules
+}
+
 /// Builds the catalog from an engine's parsed modules, files in path order.
 pub fn catalog(engine: &mut Engine) -> Catalog {
     let mut cat = Catalog::default();
-    let mut modules: Vec<_> = engine.get_modules().to_vec();
-    for m in &modules {
+    let loaded: Vec<_> = engine.get_modules().to_vec();
+    for m in &loaded {
         let Some(mut comps) = package_path(&m.package.refr) else {
             continue;
         };
@@ -239,14 +254,7 @@ pub fn catalog(engine: &mut Engine) -> Catalog {
             cat.namespaces.push(ns);
         }
     }
-    modules.sort_by(|a, b| {
-        a.package
-            .span
-            .source
-            .get_path()
-            .cmp(b.package.span.source.get_path())
-    });
-    for m in &modules {
+    for m in &modules_by_path(engine) {
         let Some(mut comps) = package_path(&m.package.refr) else {
             continue;
         };

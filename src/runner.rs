@@ -93,26 +93,9 @@ impl TestSettings {
         if !policy_configured && !std::path::Path::new("policy").exists() {
             policy = vec![DEFAULT_BUILTIN.to_string()];
         }
-        let outputs = cfg
-            .list("output", args.output, &["stdout"])
-            .into_iter()
-            .map(|o| match o.split_once('=') {
-                Some((f, p)) => OutputTarget {
-                    format: f.to_string(),
-                    path: Some(p.to_string()),
-                },
-                None => OutputTarget {
-                    format: o,
-                    path: None,
-                },
-            })
-            .collect();
-        let rego_version = cfg.string("rego-version", args.rego_version, "v1");
-        let rego_v0 = match rego_version.as_str() {
-            "v0" | "V0" => true,
-            "v1" | "V1" => false,
-            other => bail!("running test: load: loading policies: invalid Rego version: {other}"),
-        };
+        let outputs = output_targets(cfg.list("output", args.output, &["stdout"]));
+        let rego_v0 = rego_v0(&cfg.string("rego-version", args.rego_version, "v1"))
+            .map_err(|e| anyhow!("running test: load: loading policies: {e}"))?;
         let parser = Some(cfg.string("parser", args.parser, "")).filter(|p| !p.is_empty());
         Ok(TestSettings {
             paths: args.paths,
@@ -161,6 +144,32 @@ impl TestSettings {
                 .filter(|s| !s.is_empty()),
             trace: cfg.bool("trace", args.trace, false)?,
         })
+    }
+}
+
+/// `-o` values: `FORMAT` goes to stdout, `FORMAT=PATH` to a file.
+pub fn output_targets(values: Vec<String>) -> Vec<OutputTarget> {
+    values
+        .into_iter()
+        .map(|o| match o.split_once('=') {
+            Some((f, p)) => OutputTarget {
+                format: f.to_string(),
+                path: Some(p.to_string()),
+            },
+            None => OutputTarget {
+                format: o,
+                path: None,
+            },
+        })
+        .collect()
+}
+
+/// `--rego-version`: `Ok(true)` for v0; the error is conftest's text without its prefix.
+pub fn rego_v0(version: &str) -> Result<bool> {
+    match version {
+        "v0" | "V0" => Ok(true),
+        "v1" | "V1" => Ok(false),
+        other => bail!("invalid Rego version: {other}"),
     }
 }
 

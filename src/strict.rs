@@ -31,14 +31,7 @@ impl std::fmt::Display for StrictError {
 
 /// Runs the checks over every loaded module, in file order.
 pub fn check(engine: &mut Engine) -> Vec<StrictError> {
-    let mut modules: Vec<_> = engine.get_modules().to_vec();
-    modules.sort_by(|a, b| {
-        a.package
-            .span
-            .source
-            .get_path()
-            .cmp(b.package.span.source.get_path())
-    });
+    let modules = crate::policy::modules_by_path(engine);
     let mut errors = Vec::new();
     for m in &modules {
         let file = m.package.span.source.get_path().clone();

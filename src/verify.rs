@@ -71,27 +71,9 @@ impl VerifySettings {
         if let Some((flag, _)) = unsupported.iter().find(|(_, set)| *set) {
             bail!("the --{flag} flag is not supported by this build of regorun");
         }
-        let outputs = cfg
-            .list("output", args.output, &["stdout"])
-            .into_iter()
-            .map(|o| match o.split_once('=') {
-                Some((f, p)) => OutputTarget {
-                    format: f.to_string(),
-                    path: Some(p.to_string()),
-                },
-                None => OutputTarget {
-                    format: o,
-                    path: None,
-                },
-            })
-            .collect();
-        let rego_v0 = match cfg.string("rego-version", args.rego_version, "v1").as_str() {
-            "v0" | "V0" => true,
-            "v1" | "V1" => false,
-            other => {
-                bail!("running verification: load: loading policies: invalid Rego version: {other}")
-            }
-        };
+        let outputs = crate::runner::output_targets(cfg.list("output", args.output, &["stdout"]));
+        let rego_v0 = crate::runner::rego_v0(&cfg.string("rego-version", args.rego_version, "v1"))
+            .map_err(|e| anyhow::anyhow!("running verification: load: loading policies: {e}"))?;
         let var_values = cfg.bool("var-values", args.var_values, false)?;
         let mut report = cfg.string("report", args.report, "");
         if report.is_empty() && var_values {
@@ -205,14 +187,7 @@ fn find_tests(files: &[PolicyFile], rego_v0: bool) -> Option<Vec<TestDef>> {
     for f in files {
         engine.add_policy(f.path.clone(), f.source.clone()).ok()?;
     }
-    let mut modules: Vec<_> = engine.get_modules().to_vec();
-    modules.sort_by(|a, b| {
-        a.package
-            .span
-            .source
-            .get_path()
-            .cmp(b.package.span.source.get_path())
-    });
+    let modules = crate::policy::modules_by_path(&mut engine);
     let mut tests: Vec<TestDef> = Vec::new();
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     for m in &modules {
