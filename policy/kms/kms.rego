@@ -201,6 +201,7 @@ warn_kms_cross_account_access contains result if {
 	kms.grants[g]
 	owner := kms.grant_owner(g)
 	grantee := kms.clean(g.GranteePrincipal)
+	kms.principal_account(kms.normalize(grantee))
 	account := kms.principal_account(kms.normalize(grantee))
 	kms.is_foreign_account(account, owner)
 	msg := sprintf(
@@ -218,12 +219,7 @@ warn_kms_grant_creation_not_limited_to_aws_services contains result if {
 	some i, st in kms.statement_list(d.policy)
 	kms.is_effective_allow(st)
 	kms.allows_action(st, "kms:CreateGrant")
-	who := {p |
-		some e in kms.principal_entries(st)
-		not kms.is_account_entry(e)
-		e.type != "Service"
-		p := e.raw
-	} | {"NotPrincipal (everyone except the listed principals)" | kms.is_not_principal_allow(st)}
+	who := kms.non_account_non_service_principals(st)
 	count(who) > 0
 	not kms.grant_is_for_aws_resource(st)
 	msg := sprintf(

@@ -406,12 +406,14 @@ grant_owner(g) := configured_owner
 
 grant_owner(g) := a if {
 	not configured_owner
+	arn_account(object.get(g, "KeyId", ""))
 	a := arn_account(object.get(g, "KeyId", ""))
 }
 
 grant_owner(g) := a if {
 	not configured_owner
 	not arn_account(object.get(g, "KeyId", ""))
+	arn_account(object.get(g, "IssuingAccount", ""))
 	a := arn_account(object.get(g, "IssuingAccount", ""))
 }
 
@@ -477,6 +479,7 @@ root_accounts(p) := {a |
 	is_effective_allow(st)
 	some e in principal_entries(st)
 	e.type == "AWS"
+	account_principal(e.norm) # guard: the RVM mishandles `x := f()` when f is undefined
 	a := account_principal(e.norm)
 	is_literal_account(a)
 }
@@ -552,9 +555,9 @@ value_string(v) := v["Fn::Sub"][0] if is_array(v["Fn::Sub"])
 
 value_string(v) := concat(".", v["Fn::GetAtt"]) if is_array(v["Fn::GetAtt"])
 
-value_string(v) := concat(v["Fn::Join"][0], [cfn_part(p) | some p in v["Fn::Join"][1]]) if is_array(v["Fn::Join"])
+value_string(v) := concat(v["Fn::Join"][0], [cfn_part(p) | some p in v["Fn::Join"][1]; cfn_part(p)]) if is_array(v["Fn::Join"])
 
-value_string(v) := concat(v[0], [cfn_part(p) | some p in v[1]]) if is_join_form(v)
+value_string(v) := concat(v[0], [cfn_part(p) | some p in v[1]; cfn_part(p)]) if is_join_form(v)
 
 # Other intrinsics (Fn::If, Fn::ImportValue, ...): a value this pack cannot know.
 value_string(v) := "${unknown}" if {
@@ -564,7 +567,15 @@ value_string(v) := "${unknown}" if {
 
 known_intrinsics := {"Ref", "Fn::Sub", "Fn::GetAtt", "Fn::Join"}
 
-cfn_part(p) := p if is_string(p)
+# YAML `!Ref AWS::AccountId` inside `!Join` arrives as the bare name.
+cfn_part(p) := sprintf("${%s}", [p]) if p in cfn_pseudo_parameters
+
+cfn_part(p) := p if {
+	is_string(p)
+	not p in cfn_pseudo_parameters
+}
+
+cfn_pseudo_parameters := {"AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::URLSuffix", "AWS::StackName", "AWS::StackId"}
 
 cfn_part(p) := sprintf("${%s}", [p.Ref]) if is_string(p.Ref)
 
@@ -613,7 +624,7 @@ account_principal(n) := parts[4] if {
 }
 
 # Account of any IAM/STS principal ARN (root, role, user, assumed-role) or bare id.
-principal_account(n) := account_principal(n)
+principal_account(n) := account_principal(n) if account_principal(n)
 
 principal_account(n) := parts[4] if {
 	parts := split(n, ":")
@@ -659,6 +670,7 @@ principal_entries(st) := {{"type": "*", "raw": "*", "norm": "*"} | st.Principal 
 	is_object(st.Principal)
 	some t, vs in st.Principal
 	some v in as_list(vs)
+	value_string(v)
 	raw := clean(value_string(v))
 	e := {"type": t, "raw": raw, "norm": normalize(raw)}
 }
@@ -686,10 +698,18 @@ everyone_principals(st) := {e.raw | some e in principal_entries(st); is_everyone
 # federated and everyone-principals.
 non_account_principals(st) := {e.raw | some e in principal_entries(st); not is_account_entry(e)} | {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
 
+# The same without service principals (they create grants for AWS resources).
+non_account_non_service_principals(st) := {e.raw |
+	some e in principal_entries(st)
+	not is_account_entry(e)
+	e.type != "Service"
+} | {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
+
 # AWS principals (Principal, not NotPrincipal) in a literal non-owner account.
 foreign_principals(st, owner) := {e.raw |
 	some e in principal_entries(st)
 	e.type == "AWS"
+	principal_account(e.norm)
 	a := principal_account(e.norm)
 	is_foreign_account(a, owner)
 }
@@ -749,7 +769,7 @@ conditions(st) := {c |
 		"raw_key": k,
 		"ifexists": endswith(op, "IfExists"),
 		"forall": startswith(op, "ForAllValues:"),
-		"values": [normalize(clean(value_string(v))) | some v in as_list(vals)],
+		"values": [normalize(clean(value_string(v))) | some v in as_list(vals); value_string(v)],
 	}
 }
 
@@ -819,6 +839,7 @@ account_scoped(st) if {
 scope_accounts(c) := {v | some v in c.values; account_keys[c.key]} | {a |
 	arn_keys[c.key]
 	some v in c.values
+	count(split(v, ":")) >= 6
 	a := split(v, ":")[4]
 }
 
@@ -843,6 +864,7 @@ named_accounts(p) := {a |
 	is_effective_allow(st)
 	some e in principal_entries(st)
 	e.type == "AWS"
+	principal_account(e.norm)
 	a := principal_account(e.norm)
 	is_literal_account(a)
 } | {a |
@@ -869,6 +891,7 @@ delegates_to_owner(d) if {
 	applies_to_this_key(st)
 	some e in principal_entries(st)
 	e.type == "AWS"
+	account_principal(e.norm)
 	a := account_principal(e.norm)
 	owner_or_possibly(a, d.owner)
 }
