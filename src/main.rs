@@ -1,0 +1,34 @@
+//! The `regorun` binary: parse arguments, run the library, map the outcome to an exit code.
+
+use clap::Parser;
+use std::io::Write;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = match regorun::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return regorun::cli::report_clap_error(e),
+    };
+    if cli.command.is_none() && !cli.version {
+        let _ = regorun::cli::print_help();
+        return ExitCode::SUCCESS;
+    }
+    match regorun::run(cli) {
+        Ok(outcome) => {
+            for (path, text) in &outcome.files {
+                if let Err(e) = std::fs::write(path, text) {
+                    eprintln!("Error: write output {path}: {e}");
+                    return ExitCode::from(1);
+                }
+            }
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(outcome.stdout.as_bytes());
+            let _ = stdout.flush();
+            ExitCode::from(outcome.exit_code as u8)
+        }
+        Err(e) => {
+            eprintln!("Error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,398 @@
+//! YAML as conftest reads it: documents split on the exact bytes `\n---\n`, each decoded
+//! with go-yaml v2's YAML 1.1 rules (`yes`/`on` are booleans, `0755` is octal, unknown tags
+//! are dropped, merge keys work) and converted to JSON as sigs.k8s.io/yaml does.
+
+use super::{utf8, MAX_DEPTH};
+use anyhow::{anyhow, bail, Result};
+use serde_json::{Map, Number, Value};
+use std::collections::HashMap;
+use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser as EventParser, Tag};
+use yaml_rust2::scanner::{Marker, TScalarStyle};
+
+/// Parses a YAML file; several documents give an array of documents.
+pub fn parse(bytes: &[u8]) -> Result<Value> {
+    let text = utf8(bytes).map_err(|e| anyhow!("unmarshal yaml: {e}"))?;
+    let sep = if text.contains("\r\n") {
+        "\r\n---\r\n"
+    } else {
+        "\n---\n"
+    };
+    let mut pieces: Vec<String> = text.split(sep).map(str::to_string).collect();
+    // A leading directive (`%YAML 1.1`) belongs to the first document.
+    if text.starts_with('%') && pieces.len() > 1 {
+        let second = pieces.remove(1);
+        pieces[0] = format!("{}{}{}", pieces[0], sep, second);
+    }
+    if pieces.len() == 1 {
+        return parse_document(&pieces[0]).map_err(|e| anyhow!("unmarshal yaml: {e}"));
+    }
+    let docs = pieces
+        .iter()
+        .map(|p| parse_document(p))
+        .collect::<Result<Vec<_>>>()
+        .map_err(|e| anyhow!("unmarshal multiple documents: unmarshal subdocument yaml: {e}"))?;
+    Ok(Value::Array(docs))
+}
+
+/// Decodes the first YAML document of `text` (go-yaml ignores any later ones).
+fn parse_document(text: &str) -> Result<Value> {
+    let mut builder = Builder::default();
+    let mut parser = EventParser::new_from_str(text);
+    if let Err(e) = parser.load(&mut builder, false) {
+        bail!(
+            "yaml: line {}: {}",
+            e.marker().line(),
+            e.info().trim_start_matches("while parsing ")
+        );
+    }
+    if let Some(err) = builder.error {
+        return Err(err);
+    }
+    Ok(builder.root.unwrap_or(Value::Null))
+}
+
+/// A node being built: a sequence, or a mapping with a pending key.
+enum Frame {
+    Seq {
+        anchor: usize,
+        items: Vec<Value>,
+    },
+    Map {
+        anchor: usize,
+        map: Map<String, Value>,
+        key: Option<Key>,
+    },
+}
+
+/// A mapping key before stringification; `Merge` is the `<<` key.
+enum Key {
+    Plain(String),
+    Merge,
+}
+
+#[derive(Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Value>,
+    root: Option<Value>,
+    error: Option<anyhow::Error>,
+    done: bool,
+}
+
+impl Builder {
+    fn fail(&mut self, mark: Marker, msg: String) {
+        if self.error.is_none() {
+            self.error = Some(anyhow!("yaml: line {}: {}", mark.line(), msg));
+        }
+    }
+
+    /// Places a finished node into its parent (or as the document root).
+    fn push_value(&mut self, value: Value, is_merge_key: bool, mark: Marker) {
+        let Some(top) = self.stack.last_mut() else {
+            self.root = Some(value);
+            return;
+        };
+        match top {
+            Frame::Seq { items, .. } => items.push(value),
+            Frame::Map { map, key, .. } => match key.take() {
+                None if is_merge_key => *key = Some(Key::Merge),
+                None => match key_string(&value) {
+                    Ok(k) => *key = Some(Key::Plain(k)),
+                    Err(msg) => self.fail(mark, msg),
+                },
+                Some(Key::Plain(k)) => {
+                    map.insert(k, value);
+                }
+                Some(Key::Merge) => {
+                    if let Err(msg) = merge_into(map, value) {
+                        self.fail(mark, msg);
+                    }
+                }
+            },
+        }
+    }
+
+    fn expecting_key(&self) -> bool {
+        matches!(self.stack.last(), Some(Frame::Map { key: None, .. }))
+    }
+}
+
+impl MarkedEventReceiver for Builder {
+    fn on_event(&mut self, ev: Event, mark: Marker) {
+        if self.done || self.error.is_some() {
+            return;
+        }
+        match ev {
+            Event::DocumentEnd => self.done = true,
+            Event::Scalar(text, style, anchor, tag) => {
+                let is_merge = self.expecting_key()
+                    && style == TScalarStyle::Plain
+                    && tag.is_none()
+                    && text == "<<";
+                let value = match resolve_scalar(&text, style, tag.as_ref()) {
+                    Ok(v) => v,
+                    Err(msg) => return self.fail(mark, msg),
+                };
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                self.push_value(value, is_merge, mark);
+            }
+            Event::Alias(id) => match self.anchors.get(&id).cloned() {
+                Some(v) => self.push_value(v, false, mark),
+                None => self.fail(mark, "unknown anchor referenced".into()),
+            },
+            Event::SequenceStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    return self.fail(mark, "exceeded max depth".into());
+                }
+                self.stack.push(Frame::Seq {
+                    anchor,
+                    items: Vec::new(),
+                })
+            }
+            Event::MappingStart(anchor, _) => {
+                if self.stack.len() >= MAX_DEPTH {
+                    return self.fail(mark, "exceeded max depth".into());
+                }
+                self.stack.push(Frame::Map {
+                    anchor,
+                    map: Map::new(),
+                    key: None,
+                })
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (anchor, value) = match self.stack.pop() {
+                    Some(Frame::Seq { anchor, items }) => (anchor, Value::Array(items)),
+                    Some(Frame::Map { anchor, map, .. }) => (anchor, Value::Object(map)),
+                    None => return,
+                };
+                if anchor > 0 {
+                    self.anchors.insert(anchor, value.clone());
+                }
+                self.push_value(value, false, mark);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// go-yaml v2 merge: a mapping, or a list of mappings where earlier ones win.
+fn merge_into(map: &mut Map<String, Value>, value: Value) -> std::result::Result<(), String> {
+    match value {
+        Value::Object(m) => {
+            map.extend(m);
+            Ok(())
+        }
+        Value::Array(items) => {
+            for item in items.into_iter().rev() {
+                match item {
+                    Value::Object(m) => map.extend(m),
+                    _ => return Err("map merge requires map or sequence of maps as the value".into()),
+                }
+            }
+            Ok(())
+        }
+        _ => Err("map merge requires map or sequence of maps as the value".into()),
+    }
+}
+
+/// Mapping keys become strings the way sigs.k8s.io/yaml converts them.
+fn key_string(v: &Value) -> std::result::Result<String, String> {
+    match v {
+        Value::String(s) => Ok(s.clone()),
+        Value::Bool(b) => Ok(b.to_string()),
+        Value::Number(n) => Ok(match n.as_f64() {
+            Some(f) if n.is_f64() => format_float32(f),
+            _ => n.to_string(),
+        }),
+        Value::Null => Err("unsupported map key of type: <nil>".into()),
+        Value::Array(_) => Err("unsupported map key of type: []interface {}".into()),
+        Value::Object(_) => Err("unsupported map key of type: map[interface {}]interface {}".into()),
+    }
+}
+
+/// Go `strconv.FormatFloat(f, 'g', -1, 32)`, used for float keys.
+fn format_float32(f: f64) -> String {
+    let f32v = f as f32;
+    let plain = format!("{}", f32v);
+    let exp = if f32v == 0.0 {
+        0
+    } else {
+        f32v.abs().log10().floor() as i32
+    };
+    if exp < -4 || exp >= 21 {
+        let s = format!("{:e}", f32v);
+        let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
+        let (sign, digits) = match e.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', e),
+        };
+        format!("{m}e{sign}{digits:0>2}")
+    } else {
+        plain
+    }
+}
+
+/// Resolves a scalar under go-yaml v2's rules.
+fn resolve_scalar(
+    text: &str,
+    style: TScalarStyle,
+    tag: Option<&Tag>,
+) -> std::result::Result<Value, String> {
+    if let Some(tag) = tag {
+        let core = tag.handle == "tag:yaml.org,2002:" || tag.handle == "!!";
+        return match (core, tag.suffix.as_str()) {
+            (true, "str") | (true, "binary") => Ok(Value::String(text.to_string())),
+            (true, "null") | (true, "bool") | (true, "int") | (true, "float") => {
+                Ok(resolve_plain(text)?)
+            }
+            // Unknown and local tags (CloudFormation `!Ref`, `!Sub`, …) keep the raw text.
+            _ => Ok(Value::String(text.to_string())),
+        };
+    }
+    if style != TScalarStyle::Plain {
+        return Ok(Value::String(text.to_string()));
+    }
+    resolve_plain(text)
+}
+
+fn resolve_plain(text: &str) -> std::result::Result<Value, String> {
+    match text {
+        "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
+        "y" | "Y" | "yes" | "Yes" | "YES" | "true" | "True" | "TRUE" | "on" | "On" | "ON" => {
+            return Ok(Value::Bool(true))
+        }
+        "n" | "N" | "no" | "No" | "NO" | "false" | "False" | "FALSE" | "off" | "Off" | "OFF" => {
+            return Ok(Value::Bool(false))
+        }
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => {
+            return Err(format!("json: unsupported value: {text}"));
+        }
+        _ => {}
+    }
+    let first = text.as_bytes()[0];
+    if !(first.is_ascii_digit() || first == b'-' || first == b'+' || first == b'.') {
+        return Ok(Value::String(text.to_string()));
+    }
+    let plain: String = text.chars().filter(|&c| c != '_').collect();
+    if let Some(i) = parse_go_int(&plain) {
+        return Ok(Value::from(i as f64));
+    }
+    if let Some(f) = parse_go_float(&plain) {
+        if let Some(n) = Number::from_f64(f) {
+            return Ok(Value::Number(n));
+        }
+    }
+    Ok(Value::String(text.to_string()))
+}
+
+/// Go `strconv.ParseInt(s, 0, 64)` (and `ParseUint` for large positives).
+fn parse_go_int(s: &str) -> Option<i128> {
+    let (neg, body) = match s.as_bytes().first()? {
+        b'-' => (true, &s[1..]),
+        b'+' => (false, &s[1..]),
+        _ => (false, s),
+    };
+    if body.is_empty() {
+        return None;
+    }
+    let lower = body.to_ascii_lowercase();
+    let (radix, digits) = if let Some(d) = lower.strip_prefix("0x") {
+        (16, d)
+    } else if let Some(d) = lower.strip_prefix("0o") {
+        (8, d)
+    } else if let Some(d) = lower.strip_prefix("0b") {
+        (2, d)
+    } else if lower.len() > 1 && lower.starts_with('0') {
+        (8, &lower[1..])
+    } else {
+        (10, lower.as_str())
+    };
+    if digits.is_empty() || digits.starts_with('+') || digits.starts_with('-') {
+        return None;
+    }
+    let v = i128::from_str_radix(digits, radix).ok()?;
+    let v = if neg { -v } else { v };
+    let fits = if neg {
+        v >= i64::MIN as i128
+    } else {
+        v <= u64::MAX as i128
+    };
+    fits.then_some(v)
+}
+
+/// Go `strconv.ParseFloat` for the decimal forms YAML plain scalars use.
+fn parse_go_float(s: &str) -> Option<f64> {
+    let body = s.trim_start_matches(['+', '-']);
+    let valid = !body.is_empty()
+        && body
+            .bytes()
+            .all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+        && body.bytes().any(|b| b.is_ascii_digit());
+    if !valid {
+        return None;
+    }
+    s.parse::<f64>().ok().filter(|f| f.is_finite())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn p(s: &str) -> Value {
+        parse(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn yaml_1_1_scalars() {
+        assert_eq!(
+            p("a: yes\nb: off\nc: 0755\nd: '0755'\ne: 0x10\nf: 1_000\ng: 089\nh: ~\ni: 1.5\nj: 2024-01-01\n"),
+            json!({"a": true, "b": false, "c": 493.0, "d": "0755", "e": 16.0, "f": 1000.0,
+                   "g": 89.0, "h": null, "i": 1.5, "j": "2024-01-01"})
+        );
+    }
+
+    #[test]
+    fn keys_are_stringified() {
+        assert_eq!(
+            p("on: push\n1: x\n0755: v\ny: w\n"),
+            json!({"true": "w", "1": "x", "493": "v"})
+        );
+    }
+
+    #[test]
+    fn tags_are_dropped() {
+        assert_eq!(
+            p("a: !Ref MyBucket\nb: !Ref 8080\nc: !GetAtt [Role, Arn]\nd: !Sub 'k-${AWS::Region}'\n"),
+            json!({"a": "MyBucket", "b": "8080", "c": ["Role", "Arn"], "d": "k-${AWS::Region}"})
+        );
+    }
+
+    #[test]
+    fn anchors_and_merge_keys() {
+        assert_eq!(
+            p("base: &b {x: 1, z: 2}\nd:\n  <<: *b\n  z: 3\n"),
+            json!({"base": {"x": 1.0, "z": 2.0}, "d": {"x": 1.0, "z": 3.0}})
+        );
+    }
+
+    #[test]
+    fn splits_documents_like_conftest() {
+        assert_eq!(p("a: 1\n---\nb: 2\n"), json!([{"a": 1.0}, {"b": 2.0}]));
+        assert_eq!(p("a: 1\n---\n"), json!([{"a": 1.0}, null]));
+        assert_eq!(p("---\na: 1\n"), json!({"a": 1.0}));
+        // `--- # c` is not the separator: go-yaml reads the first document only.
+        assert_eq!(p("a: 1\n--- # c\nb: 2\n"), json!({"a": 1.0}));
+        assert_eq!(p(""), Value::Null);
+    }
+
+    #[test]
+    fn errors_name_the_line() {
+        let err = parse(b"a: [1, 2\nb: 3\n").unwrap_err().to_string();
+        assert!(err.starts_with("unmarshal yaml: yaml: line "), "{err}");
+        assert!(parse(b"a: .nan\n").is_err());
+    }
+}

@@ -1,0 +1,347 @@
+//! Policy loading: finding `.rego` files (on disk or in the embedded pack), compiling them
+//! into one regorus engine, and discovering the namespaces and rules conftest would query.
+
+use crate::input::io_reason;
+use anyhow::{anyhow, bail, Result};
+use regorus::unstable::{Expr, Rule, RuleHead};
+use regorus::Engine;
+use std::collections::BTreeMap;
+use std::path::Path;
+
+include!(concat!(env!("OUT_DIR"), "/embedded_policies.rs"));
+
+/// Prefix naming an embedded pack in `--policy`.
+pub const BUILTIN_PREFIX: &str = "builtin:";
+
+/// One policy file: the path shown in errors and prints, and its text.
+#[derive(Debug, Clone)]
+pub struct PolicyFile {
+    /// Path as conftest's loader would print it (or `builtin:kms/...`).
+    pub path: String,
+    /// Rego source.
+    pub source: String,
+}
+
+/// Embedded packs by name (`kms` is `policy/kms/`).
+pub fn builtin_pack(name: &str) -> Option<Vec<PolicyFile>> {
+    let prefix = format!("{name}/");
+    let files: Vec<PolicyFile> = EMBEDDED_POLICIES
+        .iter()
+        .filter(|(rel, _)| rel.starts_with(&prefix))
+        .map(|(rel, src)| PolicyFile {
+            path: format!("{BUILTIN_PREFIX}{rel}"),
+            source: src.to_string(),
+        })
+        .collect();
+    (!files.is_empty()).then_some(files)
+}
+
+/// Loads every `.rego` file under `paths` (directories recursively, lexical order).
+pub fn load_files(paths: &[String]) -> Result<Vec<PolicyFile>> {
+    let mut files = Vec::new();
+    for p in paths {
+        if let Some(name) = p.strip_prefix(BUILTIN_PREFIX) {
+            files.extend(builtin_pack(name).ok_or_else(|| {
+                anyhow!("load: 1 error occurred during loading: unknown built-in policy pack {name:?} (available: kms)")
+            })?);
+            continue;
+        }
+        let meta = std::fs::metadata(p).map_err(|e| {
+            anyhow!(
+                "load: 1 error occurred during loading: stat {p}: {}",
+                io_reason(&e)
+            )
+        })?;
+        if meta.is_dir() {
+            walk(Path::new(p), &mut files)?;
+        } else if p.ends_with(".rego") {
+            files.push(read(Path::new(p))?);
+        }
+    }
+    if files.is_empty() {
+        bail!("no policies found in [{}]", paths.join(" "));
+    }
+    Ok(files)
+}
+
+fn read(path: &Path) -> Result<PolicyFile> {
+    let shown = path.to_string_lossy().into_owned();
+    let source = std::fs::read(path).map_err(|e| {
+        anyhow!(
+            "load: 1 error occurred during loading: {shown}: {}",
+            io_reason(&e)
+        )
+    })?;
+    let source = String::from_utf8(source).map_err(|_| {
+        anyhow!("load: 1 error occurred during loading: {shown}: invalid UTF-8 in policy file")
+    })?;
+    Ok(PolicyFile {
+        path: clean_path(&shown),
+        source,
+    })
+}
+
+fn walk(dir: &Path, files: &mut Vec<PolicyFile>) -> Result<()> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .map_err(|e| {
+            anyhow!(
+                "load: 1 error occurred during loading: {}: {}",
+                dir.display(),
+                io_reason(&e)
+            )
+        })?
+        .filter_map(|e| e.ok())
+        .collect();
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        let path = entry.path();
+        if path.is_dir() {
+            walk(&path, files)?;
+        } else if path.to_string_lossy().ends_with(".rego") {
+            files.push(read(&path)?);
+        }
+    }
+    Ok(())
+}
+
+/// `./policy/x.rego` → `policy/x.rego`, as OPA's loader reports walked files.
+fn clean_path(p: &str) -> String {
+    let mut s = p;
+    while let Some(rest) = s.strip_prefix("./") {
+        s = rest;
+    }
+    s.replace("//", "/")
+}
+
+/// Whether a rule name is a failure or a warning rule (conftest's regexes of spec 7.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleKind {
+    /// `deny*` or `violation*`.
+    Failure,
+    /// `warn*`.
+    Warning,
+}
+
+/// Classifies a simple rule name.
+pub fn rule_kind(name: &str) -> Option<RuleKind> {
+    let suffix_ok = |rest: &str| {
+        rest.is_empty()
+            || (rest.starts_with('_')
+                && rest[1..]
+                    .split('_')
+                    .all(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric())))
+    };
+    for prefix in ["deny", "violation"] {
+        if let Some(rest) = name.strip_prefix(prefix) {
+            if suffix_ok(rest) {
+                return Some(RuleKind::Failure);
+            }
+        }
+    }
+    match name.strip_prefix("warn") {
+        Some(rest) if suffix_ok(rest) => Some(RuleKind::Warning),
+        _ => None,
+    }
+}
+
+/// A rule name to query in a namespace.
+#[derive(Debug, Clone)]
+pub struct QueryRule {
+    /// The simple rule name (`deny_image`).
+    pub name: String,
+    /// Failure or warning.
+    pub kind: RuleKind,
+    /// `data.<ns>.<name>`.
+    pub query: String,
+    /// The name exceptions refer to: the rule name minus `violation_`/`deny_`/`warn_`.
+    pub exception_name: String,
+}
+
+/// Everything conftest evaluates in one namespace.
+#[derive(Debug, Clone)]
+pub struct Namespace {
+    /// The package path without `data.`.
+    pub name: String,
+    /// Distinct rule names in discovery order.
+    pub rules: Vec<QueryRule>,
+    /// Number of matching rule definitions (conftest's `ruleCount`).
+    pub rule_count: usize,
+    /// Whether the namespace defines `exception`.
+    pub has_exception: bool,
+}
+
+/// What the loaded modules declare: namespaces in load order with their rules.
+#[derive(Debug, Clone, Default)]
+pub struct Catalog {
+    /// Every distinct package path (without `data.`), in load order.
+    pub namespaces: Vec<String>,
+    /// Rule details for each namespace.
+    pub by_namespace: BTreeMap<String, Namespace>,
+    /// Rules that use `if` without `contains` on a deny/warn ref head: (file, line).
+    pub problematic_if: Option<(String, u32)>,
+    /// Test rules `(file, package, name, line)` in file then source order.
+    pub tests: Vec<TestRule>,
+}
+
+/// A `test_` or `todo_test_` rule, for `verify`.
+#[derive(Debug, Clone)]
+pub struct TestRule {
+    /// The file that defines it.
+    pub file: String,
+    /// Its package, without `data.`.
+    pub package: String,
+    /// The rule name.
+    pub name: String,
+}
+
+fn package_path(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::Var { span, .. } => Some(vec![span.text().to_string()]),
+        Expr::RefDot { refr, field, .. } => {
+            let mut p = package_path(refr)?;
+            p.push(field.0.text().to_string());
+            Some(p)
+        }
+        Expr::RefBrack { refr, index, .. } => {
+            let mut p = package_path(refr)?;
+            match index.as_ref() {
+                Expr::String { value, .. } => p.push(value.as_string().ok()?.to_string()),
+                _ => return None,
+            }
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The simple name of a rule head (`deny`), or the first term of a ref head (`deny.x`).
+fn head_name(expr: &Expr) -> (String, bool) {
+    match expr {
+        Expr::Var { span, .. } => (span.text().to_string(), true),
+        Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => (head_name(refr).0, false),
+        other => (other.span().text().to_string(), false),
+    }
+}
+
+/// Builds the catalog from an engine's parsed modules, files in path order.
+pub fn catalog(engine: &mut Engine) -> Catalog {
+    let mut cat = Catalog::default();
+    let mut modules: Vec<_> = engine.get_modules().to_vec();
+    for m in &modules {
+        let Some(mut comps) = package_path(&m.package.refr) else {
+            continue;
+        };
+        if comps.first().map(String::as_str) == Some("data") {
+            comps.remove(0);
+        }
+        let ns = comps.join(".");
+        if !cat.namespaces.contains(&ns) {
+            cat.namespaces.push(ns);
+        }
+    }
+    modules.sort_by(|a, b| {
+        a.package
+            .span
+            .source
+            .get_path()
+            .cmp(b.package.span.source.get_path())
+    });
+    for m in &modules {
+        let Some(mut comps) = package_path(&m.package.refr) else {
+            continue;
+        };
+        if comps.first().map(String::as_str) == Some("data") {
+            comps.remove(0);
+        }
+        let ns_name = comps.join(".");
+        let file = m.package.span.source.get_path().clone();
+        let ns = cat
+            .by_namespace
+            .entry(ns_name.clone())
+            .or_insert_with(|| Namespace {
+                name: ns_name.clone(),
+                rules: Vec::new(),
+                rule_count: 0,
+                has_exception: false,
+            });
+        for rule in &m.policy {
+            let (refr, implicit_true, line) = match rule.as_ref() {
+                Rule::Spec { head, span, .. } => match head {
+                    RuleHead::Compr { refr, assign, .. } => (refr, assign.is_none(), span.line),
+                    RuleHead::Set { refr, .. } => (refr, false, span.line),
+                    RuleHead::Func { refr, .. } => (refr, false, span.line),
+                },
+                Rule::Default { refr, span, .. } => (refr, false, span.line),
+            };
+            let (name, simple) = head_name(refr);
+            if name == "exception" {
+                ns.has_exception = true;
+            }
+            if simple && (name.starts_with("test_") || name.starts_with("todo_test_")) {
+                cat.tests.push(TestRule {
+                    file: file.clone(),
+                    package: ns_name.clone(),
+                    name: name.clone(),
+                });
+            }
+            let Some(kind) = rule_kind(&name) else {
+                continue;
+            };
+            if !simple {
+                if implicit_true && cat.problematic_if.is_none() {
+                    cat.problematic_if = Some((file.clone(), line));
+                }
+                continue;
+            }
+            ns.rule_count += 1;
+            if !ns.rules.iter().any(|r| r.name.eq_ignore_ascii_case(&name)) {
+                ns.rules.push(QueryRule {
+                    query: format!("data.{ns_name}.{name}"),
+                    exception_name: exception_name(&name),
+                    name,
+                    kind,
+                });
+            }
+        }
+    }
+    cat
+}
+
+/// Strips one leading `violation_`, then `deny_`, then `warn_`; bare names become "".
+fn exception_name(rule: &str) -> String {
+    if matches!(rule, "deny" | "violation" | "warn") {
+        return String::new();
+    }
+    let mut s = rule;
+    for prefix in ["violation_", "deny_", "warn_"] {
+        if let Some(rest) = s.strip_prefix(prefix) {
+            s = rest;
+        }
+    }
+    s.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_rule_names() {
+        assert_eq!(rule_kind("deny"), Some(RuleKind::Failure));
+        assert_eq!(rule_kind("deny_x_1"), Some(RuleKind::Failure));
+        assert_eq!(rule_kind("violation_abc"), Some(RuleKind::Failure));
+        assert_eq!(rule_kind("warn_a"), Some(RuleKind::Warning));
+        assert_eq!(rule_kind("denyx"), None);
+        assert_eq!(rule_kind("deny_"), None);
+        assert_eq!(rule_kind("deny__x"), None);
+        assert_eq!(rule_kind("deny-x"), None);
+    }
+
+    #[test]
+    fn exception_names() {
+        assert_eq!(exception_name("deny_run_as_root"), "run_as_root");
+        assert_eq!(exception_name("violation_deny_x"), "x");
+        assert_eq!(exception_name("warn"), "");
+        assert_eq!(exception_name("warn_kms_x"), "kms_x");
+    }
+}

@@ -1,0 +1,502 @@
+//! The `test` command: settings resolution, the parse → load → evaluate pipeline, and the
+//! exit code (conftest `runner/test.go`).
+
+use crate::cli::TestArgs;
+use crate::config::Config;
+use crate::data;
+use crate::eval::{to_rego, EngineOptions, PolicyEngine};
+use crate::input::{self, io_reason, InputFile};
+use crate::output::{self, OutputOptions};
+use crate::parser::Parser;
+use crate::policy;
+use crate::result::{CheckResult, Message, Totals};
+use anyhow::{anyhow, bail, Result};
+use rayon::prelude::*;
+use serde_json::{Map, Value};
+use std::io::Read;
+
+/// Where one output format goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OutputTarget {
+    /// Format name as given.
+    pub format: String,
+    /// A file to write, or `None` for stdout.
+    pub path: Option<String>,
+}
+
+/// Fully resolved settings of `regorun test`.
+#[derive(Debug, Clone)]
+pub struct TestSettings {
+    /// Inputs as given.
+    pub paths: Vec<String>,
+    /// Policy paths (`builtin:kms` for the embedded pack).
+    pub policy: Vec<String>,
+    /// Namespaces or globs.
+    pub namespaces: Vec<String>,
+    /// Evaluate every namespace.
+    pub all_namespaces: bool,
+    /// Data paths.
+    pub data: Vec<String>,
+    /// One combined input.
+    pub combine: bool,
+    /// Forced parser name.
+    pub parser: Option<String>,
+    /// Output targets, in order.
+    pub outputs: Vec<OutputTarget>,
+    /// Exit 1 on warnings, 2 on failures.
+    pub fail_on_warn: bool,
+    /// Exit 0 unless an error occurs.
+    pub no_fail: bool,
+    /// Formatter options.
+    pub output_options: OutputOptions,
+    /// Print nothing when the exit code is 0.
+    pub quiet: bool,
+    /// Regex of walked paths to skip.
+    pub ignore: Option<String>,
+    /// Engine options.
+    pub engine: EngineOptions,
+    /// Report broken inputs as failures and go on.
+    pub keep_going: bool,
+    /// Worker threads (0 = all cores).
+    pub jobs: usize,
+    /// Name for stdin.
+    pub stdin_filename: Option<String>,
+}
+
+/// The built-in pack is used when no policy path is configured and `./policy` is absent.
+pub const DEFAULT_BUILTIN: &str = "builtin:kms";
+
+impl TestSettings {
+    /// Applies conftest's precedence to the flags, environment and config file.
+    pub fn resolve(args: TestArgs, cfg: &Config) -> Result<TestSettings> {
+        let unsupported = [
+            ("update", args.update.as_ref().is_some_and(|v| !v.is_empty()) || cfg.is_set("update")),
+            ("capabilities", args.capabilities.as_ref().is_some_and(|v| !v.is_empty())),
+            ("trace", cfg.bool("trace", args.trace, false)?),
+            (
+                "proto-file-dirs",
+                args.proto_file_dirs.as_ref().is_some_and(|v| !v.is_empty()),
+            ),
+        ];
+        if let Some((flag, _)) = unsupported.iter().find(|(_, set)| *set) {
+            bail!("the --{flag} flag is not supported by this build of regorun");
+        }
+        let policy_configured = args.policy.is_some() || cfg.is_set("policy");
+        let mut policy = cfg.list("policy", args.policy, &["policy"]);
+        if !policy_configured && !std::path::Path::new("policy").exists() {
+            policy = vec![DEFAULT_BUILTIN.to_string()];
+        }
+        let outputs = cfg
+            .list("output", args.output, &["stdout"])
+            .into_iter()
+            .map(|o| match o.split_once('=') {
+                Some((f, p)) => OutputTarget {
+                    format: f.to_string(),
+                    path: Some(p.to_string()),
+                },
+                None => OutputTarget {
+                    format: o,
+                    path: None,
+                },
+            })
+            .collect();
+        let rego_version = cfg.string("rego-version", args.rego_version, "v1");
+        let rego_v0 = match rego_version.as_str() {
+            "v0" | "V0" => true,
+            "v1" | "V1" => false,
+            other => bail!("running test: load: loading policies: invalid Rego version: {other}"),
+        };
+        let parser = Some(cfg.string("parser", args.parser, "")).filter(|p| !p.is_empty());
+        Ok(TestSettings {
+            paths: args.paths,
+            policy,
+            namespaces: cfg.list("namespace", args.namespace, &["main"]),
+            all_namespaces: cfg.bool("all-namespaces", args.all_namespaces, false)?,
+            data: cfg.list("data", args.data, &[]),
+            combine: cfg.bool("combine", args.combine, false)?,
+            parser,
+            outputs,
+            fail_on_warn: cfg.bool("fail-on-warn", args.fail_on_warn, false)?,
+            no_fail: cfg.bool("no-fail", args.no_fail, false)?,
+            output_options: OutputOptions {
+                color: !cfg.bool("no-color", args.no_color, false)?,
+                suppress_exceptions: cfg.bool("suppress-exceptions", args.suppress_exceptions, false)?,
+                show_skipped: false,
+                junit_hide_message: cfg.bool("junit-hide-message", args.junit_hide_message, false)?,
+                github_hide_passed: cfg.bool("github-hide-passed", args.github_hide_passed, false)?,
+            },
+            quiet: cfg.bool("quiet", args.quiet, false)?,
+            ignore: Some(cfg.string("ignore", args.ignore, "")).filter(|s| !s.is_empty()),
+            engine: EngineOptions {
+                rego_v0,
+                strict_builtin_errors: cfg.bool("show-builtin-errors", args.show_builtin_errors, false)?,
+            },
+            keep_going: cfg.bool("keep-going", args.keep_going, false)?,
+            jobs: args.jobs.unwrap_or(0),
+            stdin_filename: Some(cfg.string("stdin-filename", args.stdin_filename, ""))
+                .filter(|s| !s.is_empty()),
+        })
+    }
+}
+
+/// What a command produced: text for stdout, files to write, and the exit code.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Text for standard output.
+    pub stdout: String,
+    /// Extra outputs for `-o FORMAT=PATH`.
+    pub files: Vec<(String, String)>,
+    /// Process exit code.
+    pub exit_code: i32,
+}
+
+/// A parsed input, or why it could not be parsed.
+type Parsed = std::result::Result<Value, String>;
+
+/// Reads and parses one input; the error is conftest's message after `parse configurations: `.
+pub fn parse_input(file: &InputFile, forced: Option<&str>, stdin: Option<&[u8]>) -> Parsed {
+    let parser = match forced {
+        Some(name) => Parser::from_name(name)
+            .ok_or_else(|| format!("new parser: unknown parser: {name}, path: {}", file.name))?,
+        None => Parser::for_path(&file.name)
+            .map_err(|ext| format!("new parser: new: unknown parser: {ext}, path: {}", file.name))?,
+    };
+    let owned;
+    let bytes: &[u8] = match stdin {
+        Some(b) if file.is_stdin() => b,
+        _ => {
+            owned = std::fs::read(&file.name).map_err(|e| {
+                format!("read file: open {}: {}", file.name, io_reason(&e))
+            })?;
+            &owned
+        }
+    };
+    parser
+        .parse(bytes)
+        .map_err(|e| format!("parser unmarshal: {e:#}, path: {}", file.name))
+}
+
+fn read_stdin(files: &[InputFile]) -> Result<Option<Vec<u8>>> {
+    if !files.iter().any(InputFile::is_stdin) {
+        return Ok(None);
+    }
+    let mut buf = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut buf)
+        .map_err(|e| anyhow!("running test: parse configurations: read standard input: {e}"))?;
+    Ok(Some(buf))
+}
+
+/// `data.conftest.file` for a path: `{name: basename(abs), dir: dirname(abs)}`.
+fn file_info(name: &str) -> regorus::Value {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let (base, dir) = match name {
+        "-" | "Combined" => (name.to_string(), cwd.to_string_lossy().into_owned()),
+        _ => {
+            let abs = cwd.join(name);
+            let base = abs
+                .file_name()
+                .map(|b| b.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let dir = abs
+                .parent()
+                .map(|d| d.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (base, dir)
+        }
+    };
+    let mut m = Map::new();
+    m.insert("name".into(), Value::String(base));
+    m.insert("dir".into(), Value::String(dir));
+    to_rego(&Value::Object(m)).unwrap_or(regorus::Value::Undefined)
+}
+
+/// Go `path.Match` (used for `--namespace` globs): `*`, `?`, `[...]`; `.` is ordinary.
+fn glob_match(pattern: &str, name: &str) -> Result<bool> {
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let p = glob::Pattern::new(pattern)
+        .map_err(|_| anyhow!("filter namespaces: match pattern {pattern:?}: syntax error in pattern"))?;
+    Ok(p.matches_with(name, opts))
+}
+
+/// The namespaces to evaluate, in order (spec 2.5).
+pub fn select_namespaces(
+    loaded: &[String],
+    wanted: &[String],
+    all: bool,
+) -> Result<Vec<String>> {
+    if all {
+        let mut all = loaded.to_vec();
+        all.sort();
+        return Ok(all);
+    }
+    let is_glob = wanted.iter().any(|w| w.contains(['*', '?', '[']));
+    if !is_glob {
+        return Ok(wanted.to_vec());
+    }
+    let mut out = Vec::new();
+    for ns in loaded {
+        for w in wanted {
+            if glob_match(w, ns)? && !out.contains(ns) {
+                out.push(ns.clone());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Appends a file's parsed value to a combined document (one entry per array item).
+pub fn push_combined(out: &mut Vec<Value>, path: &str, value: Value) {
+    let entry = |contents: Value| {
+        let mut m = Map::new();
+        m.insert("path".into(), Value::String(path.to_string()));
+        m.insert("contents".into(), contents);
+        Value::Object(m)
+    };
+    match value {
+        Value::Array(items) => out.extend(items.into_iter().map(entry)),
+        other => out.push(entry(other)),
+    }
+}
+
+/// A broken input reported as a failure under `--keep-going`.
+fn error_record(filename: &str, namespace: &str, id: &str, msg: String) -> CheckResult {
+    let mut r = CheckResult::new(filename, namespace);
+    let mut metadata = Map::new();
+    metadata.insert("id".into(), Value::String(id.into()));
+    r.failures.push(Message {
+        msg,
+        loc: None,
+        metadata,
+    });
+    r
+}
+
+/// Evaluates every namespace against one parsed file (array values: one document each).
+fn check_file(
+    engine: &mut PolicyEngine,
+    namespaces: &[String],
+    name: &str,
+    value: Value,
+) -> Result<Vec<CheckResult>> {
+    let info = file_info(name);
+    let docs: Vec<Value> = match value {
+        Value::Array(items) => items,
+        other => vec![other],
+    };
+    let docs: Vec<regorus::Value> = docs.iter().map(to_rego).collect::<Result<_>>()?;
+    let mut out = Vec::with_capacity(namespaces.len());
+    for ns_name in namespaces {
+        let mut record = CheckResult::new(name, ns_name);
+        if let Some(ns) = engine.catalog.by_namespace.get(ns_name).cloned() {
+            for doc in &docs {
+                record.absorb(engine.check_document(&ns, doc.clone(), &info, name)?);
+            }
+        }
+        out.push(record);
+    }
+    Ok(out)
+}
+
+/// Runs `regorun test` and renders its output.
+pub fn run_test(s: &TestSettings) -> Result<Outcome> {
+    let files = input::discover(&s.paths, s.ignore.as_deref())
+        .map_err(|e| anyhow!("running test: parse files: {e:#}"))?;
+    if let Some(p) = &s.parser {
+        if Parser::from_name(p).is_none() {
+            let first = files.first().map(|f| f.name.as_str()).unwrap_or("");
+            bail!("running test: parse configurations: new parser: unknown parser: {p}, path: {first}");
+        }
+    }
+    let stdin = read_stdin(&files)?;
+    let display = |f: &InputFile| -> String {
+        match (&s.stdin_filename, f.is_stdin()) {
+            (Some(n), true) => n.clone(),
+            _ => f.name.clone(),
+        }
+    };
+
+    let engine = match load_engine(s) {
+        Ok(e) => e,
+        Err(load_err) => {
+            // conftest parses every input before loading policies: its parse errors win.
+            if !s.keep_going {
+                for f in &files {
+                    if let Err(e) = parse_input(f, s.parser.as_deref(), stdin.as_deref()) {
+                        bail!("running test: parse configurations: {e}");
+                    }
+                }
+            }
+            return Err(load_err);
+        }
+    };
+    let namespaces = select_namespaces(&engine.catalog.namespaces, &s.namespaces, s.all_namespaces)
+        .map_err(|e| anyhow!("running test: {e:#}"))?;
+
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(s.jobs)
+        // Deeply nested inputs recurse in conversion and evaluation.
+        .stack_size(256 * 1024 * 1024)
+        .build()
+        .map_err(|e| anyhow!("starting worker threads: {e}"))?;
+
+    let results: Vec<CheckResult> = if s.combine {
+        let mut combined = Vec::new();
+        let mut sorted: Vec<&InputFile> = files.iter().collect();
+        sorted.sort_by_key(|f| display(f));
+        let mut broken = Vec::new();
+        for f in sorted {
+            match parse_input(f, s.parser.as_deref(), stdin.as_deref()) {
+                Ok(v) => push_combined(&mut combined, &display(f), v),
+                Err(e) if s.keep_going => broken.push((display(f), e)),
+                Err(e) => bail!("running test: parse configurations: {e}"),
+            }
+        }
+        let mut engine = engine;
+        let mut out = pool.install(|| {
+            check_file(&mut engine, &namespaces, "Combined", Value::Array(vec![Value::Array(combined)]))
+        })
+        .map_err(|e| anyhow!("running test: check combined: check: {e:#}"))?;
+        for (name, e) in broken {
+            for ns in &namespaces {
+                out.push(error_record(&name, ns, "parse-error", e.clone()));
+            }
+        }
+        out
+    } else {
+        let per_file: Vec<std::result::Result<Vec<CheckResult>, (bool, String)>> = pool.install(|| {
+            files
+                .par_iter()
+                .map_init(
+                    || engine.clone(),
+                    |eng, f| {
+                        let name = display(f);
+                        let value = parse_input(f, s.parser.as_deref(), stdin.as_deref())
+                            .map_err(|e| (true, e))?;
+                        check_file(eng, &namespaces, &name, value).map_err(|e| (false, format!("{e:#}")))
+                    },
+                )
+                .collect()
+        });
+        // Records are namespace-major: every file for namespace 1, then namespace 2, ...
+        let mut by_ns: Vec<Vec<CheckResult>> = vec![Vec::new(); namespaces.len()];
+        for (f, res) in files.iter().zip(per_file) {
+            match res {
+                Ok(records) => {
+                    for (i, r) in records.into_iter().enumerate() {
+                        by_ns[i].push(r);
+                    }
+                }
+                Err((is_parse, e)) if s.keep_going => {
+                    let id = if is_parse { "parse-error" } else { "eval-error" };
+                    for (i, ns) in namespaces.iter().enumerate() {
+                        by_ns[i].push(error_record(&display(f), ns, id, e.clone()));
+                    }
+                }
+                Err((true, e)) => bail!("running test: parse configurations: {e}"),
+                Err((false, e)) => bail!("running test: {e}"),
+            }
+        }
+        by_ns.into_iter().flatten().collect()
+    };
+
+    render(s, &results)
+}
+
+fn load_engine(s: &TestSettings) -> Result<PolicyEngine> {
+    let files = policy::load_files(&s.policy)
+        .map_err(|e| anyhow!("running test: load: loading policies: {e:#}"))?;
+    let data = data::load(&s.data)
+        .map_err(|e| anyhow!("running test: load: load documents: {e:#}"))?;
+    PolicyEngine::new(&files, &data, &s.engine).map_err(|e| anyhow!("running test: load: {e:#}"))
+}
+
+/// The exit code of section 10.
+pub fn exit_code(totals: &Totals, fail_on_warn: bool, no_fail: bool) -> i32 {
+    if no_fail {
+        return 0;
+    }
+    match (fail_on_warn, totals.failures > 0, totals.warnings > 0) {
+        (true, true, _) => 2,
+        (true, false, true) => 1,
+        (false, true, _) => 1,
+        _ => 0,
+    }
+}
+
+fn render(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
+    let totals = Totals::of(results);
+    let code = exit_code(&totals, s.fail_on_warn, s.no_fail);
+    let mut outcome = Outcome {
+        exit_code: code,
+        ..Default::default()
+    };
+    if s.quiet && code == 0 {
+        return Ok(outcome);
+    }
+    for target in &s.outputs {
+        let text = render_format(&target.format, results, &s.output_options)?;
+        match &target.path {
+            Some(p) => outcome.files.push((p.clone(), text)),
+            None => outcome.stdout.push_str(&text),
+        }
+    }
+    Ok(outcome)
+}
+
+/// Renders one format; unknown names fall back to coloured stdout, as conftest does.
+pub fn render_format(format: &str, results: &[CheckResult], opts: &OutputOptions) -> Result<String> {
+    if let Some(f) = output::formatter(format) {
+        return Ok(f.format(results, opts));
+    }
+    if output::FORMATS.contains(&format) {
+        bail!("the --output {format} format is not supported by this build of regorun");
+    }
+    let fallback = OutputOptions {
+        color: true,
+        suppress_exceptions: false,
+        ..opts.clone()
+    };
+    Ok(output::Formatter::format(&output::Stdout, results, &fallback))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exit_codes() {
+        let t = |f, w| Totals {
+            failures: f,
+            warnings: w,
+            ..Default::default()
+        };
+        assert_eq!(exit_code(&t(1, 0), false, false), 1);
+        assert_eq!(exit_code(&t(0, 1), false, false), 0);
+        assert_eq!(exit_code(&t(1, 1), true, false), 2);
+        assert_eq!(exit_code(&t(0, 1), true, false), 1);
+        assert_eq!(exit_code(&t(1, 1), true, true), 0);
+    }
+
+    #[test]
+    fn namespace_globs() {
+        let loaded = vec!["main".to_string(), "main.gke".to_string(), "other".to_string()];
+        assert_eq!(
+            select_namespaces(&loaded, &["main.*".into()], false).unwrap(),
+            vec!["main.gke"]
+        );
+        assert_eq!(
+            select_namespaces(&loaded, &["*".into(), "nothere".into()], false).unwrap(),
+            loaded
+        );
+        assert_eq!(
+            select_namespaces(&loaded, &["nothere".into()], false).unwrap(),
+            vec!["nothere"]
+        );
+        assert!(select_namespaces(&loaded, &["[".into()], false).is_err());
+    }
+}
