@@ -159,7 +159,7 @@ warn_kms_cross_account_access contains result if {
 	who := kms.foreign_principals(st, d.owner)
 	count(who) > 0
 	msg := sprintf(
-		"%s allows %s to %s outside the owner account %s; confirm this cross-account access is intended and limit it to the operations the other account needs.",
+		"%s allows %s to %s outside the owner account (%s); confirm this cross-account access is intended and limit it to the operations the other account needs.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who)), kms.owner_label(d.owner)],
 	)
 	result := kms.finding("cross-account-access", "warn", msg, d.resource, kms.statement_ref(i, st))
@@ -176,7 +176,7 @@ warn_kms_cross_account_access contains result if {
 	kms.account_scoped(st)
 	not kms.scoped_to_owner(st, d.owner)
 	msg := sprintf(
-		"%s allows %s to any principal admitted by %s, which reaches beyond the owner account %s; confirm this cross-account or organization-wide access is intended.",
+		"%s allows %s to any principal admitted by %s, which reaches beyond the owner account (%s); confirm this cross-account or organization-wide access is intended.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), kms.scope_label(st), kms.owner_label(d.owner)],
 	)
 	result := kms.finding("cross-account-access", "warn", msg, d.resource, kms.statement_ref(i, st))
@@ -205,7 +205,7 @@ warn_kms_cross_account_access contains result if {
 	account := kms.principal_account(kms.normalize(grantee))
 	kms.is_foreign_account(account, owner)
 	msg := sprintf(
-		"Grant %d (%s) on key %s lets %s in account %s, outside the owner account %s, perform %s; confirm it is intended or retire it.",
+		"Grant %d (%s) on key %s lets %s in account %s, outside the owner account (%s), perform %s; confirm it is intended or retire it.",
 		[i, kms.clean(object.get(g, "GrantId", "?")), kms.clean(object.get(g, "KeyId", "?")), grantee, account, owner, concat(", ", object.get(g, "Operations", []))],
 	)
 	result := kms.finding("cross-account-access", "warn", msg, "", null)
@@ -268,7 +268,7 @@ warn_kms_lockout_safety_check_bypassed contains result if {
 warn_kms_policy_not_evaluated contains result if {
 	some u in kms.unevaluated_policies
 	msg := sprintf(
-		"Key policy of %s was not evaluated: %s; check it with `terraform show -json` plan output or the deployed policy (aws kms get-key-policy).",
+		"Key policy of %s was not evaluated: %s; check the deployed policy (aws kms get-key-policy) or, for Terraform, a `terraform show -json` plan.",
 		[u.resource, u.reason],
 	)
 	result := kms.finding("policy-not-evaluated", "warn", msg, u.resource, null)

@@ -903,7 +903,7 @@ owner_or_possibly(a, _) if is_unresolved_account(a)
 # Owner unknown and the policy names several accounts: one of them is it.
 owner_or_possibly(_, owner) if owner == ""
 
-owner_label(o) := "the deploying account (AWS::AccountId)" if o == owner_token
+owner_label(o) := "AWS::AccountId" if o == owner_token
 
 owner_label(o) := o if o != owner_token
 
