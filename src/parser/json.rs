@@ -56,7 +56,10 @@ fn go_error(bytes: &[u8], e: &serde_json::Error) -> anyhow::Error {
     } else {
         return anyhow!("unmarshal json: {text}");
     };
-    anyhow!("unmarshal json: invalid character {} {what}", go_quote_char(c))
+    anyhow!(
+        "unmarshal json: invalid character {} {what}",
+        go_quote_char(c)
+    )
 }
 
 /// Byte offset of serde_json's 1-based line and column (the column points at the byte
@@ -132,7 +135,10 @@ mod tests {
         assert!(parse(ok.as_bytes()).is_ok());
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
         let err = parse(deep.as_bytes()).unwrap_err().to_string();
-        assert_eq!(err, "unmarshal json: invalid character '[' exceeded max depth");
+        assert_eq!(
+            err,
+            "unmarshal json: invalid character '[' exceeded max depth"
+        );
     }
 
     #[test]
@@ -142,9 +148,21 @@ mod tests {
             e(r#"{"a": [1, 2,,]}"#),
             "unmarshal json: invalid character ',' looking for beginning of value"
         );
-        assert_eq!(e("{} x"), "unmarshal json: invalid character 'x' after top-level value");
-        assert_eq!(e(r#"{"a": 1"#), "unmarshal json: unexpected end of JSON input");
-        assert_eq!(e("{\"a\" 1}"), "unmarshal json: invalid character '1' after object key");
-        assert_eq!(e("\u{0}"), "unmarshal json: invalid character '\\x00' looking for beginning of value");
+        assert_eq!(
+            e("{} x"),
+            "unmarshal json: invalid character 'x' after top-level value"
+        );
+        assert_eq!(
+            e(r#"{"a": 1"#),
+            "unmarshal json: unexpected end of JSON input"
+        );
+        assert_eq!(
+            e("{\"a\" 1}"),
+            "unmarshal json: invalid character '1' after object key"
+        );
+        assert_eq!(
+            e("\u{0}"),
+            "unmarshal json: invalid character '\\x00' looking for beginning of value"
+        );
     }
 }

@@ -188,7 +188,9 @@ fn merge_into(map: &mut Map<String, Value>, value: Value) -> std::result::Result
             for item in items.into_iter().rev() {
                 match item {
                     Value::Object(m) => map.extend(m),
-                    _ => return Err("map merge requires map or sequence of maps as the value".into()),
+                    _ => {
+                        return Err("map merge requires map or sequence of maps as the value".into())
+                    }
                 }
             }
             Ok(())
@@ -208,7 +210,9 @@ fn key_string(v: &Value) -> std::result::Result<String, String> {
         }),
         Value::Null => Err("unsupported map key of type: <nil>".into()),
         Value::Array(_) => Err("unsupported map key of type: []interface {}".into()),
-        Value::Object(_) => Err("unsupported map key of type: map[interface {}]interface {}".into()),
+        Value::Object(_) => {
+            Err("unsupported map key of type: map[interface {}]interface {}".into())
+        }
     }
 }
 
