@@ -3,16 +3,21 @@
 
 mod dockerfile;
 mod dotenv;
+mod edn;
+mod hcl1;
 mod hcl2;
 mod ignore;
 mod ini;
 mod json;
 mod jsonc;
+mod nginx;
 mod properties;
 mod toml;
+mod unavailable;
+mod xml;
 mod yaml;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use serde_json::Value;
 use std::path::Path;
 
@@ -182,10 +187,18 @@ impl Parser {
             Parser::Jsonc => jsonc::parse(bytes),
             Parser::Properties => properties::parse(bytes),
             Parser::Toml => toml::parse(bytes),
-            other => bail!(
-                "the {} parser is not available in this build of regorun",
-                other.name()
-            ),
+            Parser::Xml => xml::parse(bytes),
+            Parser::Edn => edn::parse(bytes),
+            Parser::Nginx => nginx::parse(bytes),
+            Parser::Hcl1 => hcl1::parse(bytes),
+            Parser::Cue
+            | Parser::CycloneDx
+            | Parser::Groovy
+            | Parser::Hocon
+            | Parser::Jsonnet
+            | Parser::Spdx
+            | Parser::Textproto
+            | Parser::Vcl => unavailable::parse(self.name()),
         }
     }
 }
@@ -206,6 +219,36 @@ pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// Go's `fmt.Sprintf("%v", f)` for a float64: shortest digits, exponent form when the
+/// decimal exponent is < -4 or >= 6 (`1e+06`, `123456`, `1.5`, `1e-05`).
+pub(crate) fn go_fmt_g(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let e = format!("{:e}", f);
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mant}e{sign}{:02}", exp.abs());
+    }
+    format!("{}", f)
 }
 
 /// Go `strconv.ParseBool`.
