@@ -157,9 +157,11 @@ fn block(
                         "unexpected '}}' at line {l}, expecting ';' after \"{name}\""
                     ))
                 }
-                None => return Err(format!(
+                None => {
+                    return Err(format!(
                     "unexpected end of file, expecting ';' or '{{' after \"{name}\" (line {line})"
-                )),
+                ))
+                }
             }
         }
         if !params.is_empty() {

@@ -16,7 +16,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
             .unwrap_or((1, 1));
         anyhow!(
             "unmarshal toml: toml: line {line} (column {col}): {}",
-            e.message().trim_end()
+            e.message().trim_end().replace('\n', "; ")
         )
     })?;
     convert(toml::Value::Table(table))
