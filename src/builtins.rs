@@ -27,8 +27,8 @@ pub fn register(engine: &mut Engine, files: &[PolicyFile]) -> Result<()> {
             Box::new(|args: Vec<Value>| {
                 let name = args[0].as_string()?.to_string();
                 let text = args[1].as_string()?.to_string();
-                let parser =
-                    Parser::from_name(&name).ok_or_else(|| anyhow!("unknown parser: {name}"))?;
+                let parser = Parser::from_name(&name)
+                    .ok_or_else(|| anyhow!("unknown parser: {name}"))?;
                 crate::eval::to_rego(&parser.parse(text.as_bytes())?)
             }),
         )
@@ -60,11 +60,7 @@ pub fn register(engine: &mut Engine, files: &[PolicyFile]) -> Result<()> {
                         .iter()
                         .map(|v| v.as_string().map(|s| s.to_string()))
                         .collect::<Result<_>>()?,
-                    _ => {
-                        return Err(anyhow!(
-                            "parse_combined_config_files: expected an array of paths"
-                        ))
-                    }
+                    _ => return Err(anyhow!("parse_combined_config_files: expected an array of paths")),
                 };
                 for p in paths {
                     let v = parse_file(&p, &combined_dirs)?;

@@ -222,11 +222,7 @@ pub fn report_clap_error(e: clap::Error) -> std::process::ExitCode {
         _ => {}
     }
     let text = e.render().to_string();
-    let first = text
-        .lines()
-        .next()
-        .unwrap_or("")
-        .trim_start_matches("error: ");
+    let first = text.lines().next().unwrap_or("").trim_start_matches("error: ");
     eprintln!("Error: {first}");
     std::process::ExitCode::from(1)
 }

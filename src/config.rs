@@ -52,10 +52,8 @@ impl Config {
     }
 
     fn env_value(&self, key: &str) -> Option<&String> {
-        self.env.get(&format!(
-            "CONFTEST_{}",
-            key.to_uppercase().replace('-', "_")
-        ))
+        self.env
+            .get(&format!("CONFTEST_{}", key.to_uppercase().replace('-', "_")))
     }
 
     /// Whether the key is set by the environment or the config file.
@@ -167,10 +165,7 @@ mod tests {
         let file = HashMap::from([("output".to_string(), json!("json"))]);
         let env = HashMap::from([("CONFTEST_OUTPUT".to_string(), "tap".to_string())]);
         let both = Config::from_parts(file.clone(), env);
-        assert_eq!(
-            both.string("output", Some("table".into()), "stdout"),
-            "table"
-        );
+        assert_eq!(both.string("output", Some("table".into()), "stdout"), "table");
         assert_eq!(both.string("output", None, "stdout"), "tap");
         let file_only = Config::from_parts(file, HashMap::new());
         assert_eq!(file_only.string("output", None, "stdout"), "json");

@@ -28,12 +28,8 @@ pub fn load(paths: &[String]) -> Result<Vec<DataDoc>> {
             }
             _ => (Vec::new(), p.as_str()),
         };
-        let meta = std::fs::metadata(path).map_err(|e| {
-            anyhow!(
-                "1 error occurred during loading: stat {path}: {}",
-                io_reason(&e)
-            )
-        })?;
+        let meta = std::fs::metadata(path)
+            .map_err(|e| anyhow!("1 error occurred during loading: stat {path}: {}", io_reason(&e)))?;
         if meta.is_dir() {
             walk(Path::new(path), &prefix, &mut docs)?;
         } else if is_data_file(path) {
@@ -49,13 +45,7 @@ fn is_data_file(p: &str) -> bool {
 
 fn walk(dir: &Path, mount: &[String], docs: &mut Vec<DataDoc>) -> Result<()> {
     let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| {
-            anyhow!(
-                "1 error occurred during loading: {}: {}",
-                dir.display(),
-                io_reason(&e)
-            )
-        })?
+        .map_err(|e| anyhow!("1 error occurred during loading: {}: {}", dir.display(), io_reason(&e)))?
         .filter_map(|e| e.ok())
         .collect();
     entries.sort_by_key(|e| e.file_name());

@@ -64,7 +64,9 @@ impl PolicyEngine {
                 .add_extension(
                     CONFTEST_FILE_EXTENSION.to_string(),
                     1,
-                    Box::new(|_args: Vec<Value>| Ok(CURRENT_FILE.with(|c| c.borrow().clone()))),
+                    Box::new(|_args: Vec<Value>| {
+                        Ok(CURRENT_FILE.with(|c| c.borrow().clone()))
+                    }),
                 )
                 .map_err(|e| anyhow!("loading policies: {e}"))?;
             engine
@@ -255,9 +257,7 @@ fn messages_of(v: &Value, query: &str) -> Result<Option<Vec<Message>>> {
                 ignored_only = false;
                 let msg = match obj.get(&Value::from("msg")) {
                     Some(Value::String(s)) => s.to_string(),
-                    _ => {
-                        bail!("query rule: new result: \"msg\" field must be present and a string")
-                    }
+                    _ => bail!("query rule: new result: \"msg\" field must be present and a string"),
                 };
                 let mut metadata = Map::new();
                 let mut loc = None;

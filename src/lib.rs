@@ -47,9 +47,7 @@ pub fn run(cli: Cli) -> Result<runner::Outcome> {
             let settings = runner::TestSettings::resolve(args, &config)?;
             runner::run_test(&settings)
         }
-        Some(Command::Verify(_)) => {
-            anyhow::bail!("verify is not available in this build of regorun")
-        }
+        Some(Command::Verify(_)) => anyhow::bail!("verify is not available in this build of regorun"),
         Some(Command::Parse(args)) => {
             let parser =
                 Some(config.string("parser", args.parser.clone(), "")).filter(|p| !p.is_empty());

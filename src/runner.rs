@@ -70,14 +70,8 @@ impl TestSettings {
     /// Applies conftest's precedence to the flags, environment and config file.
     pub fn resolve(args: TestArgs, cfg: &Config) -> Result<TestSettings> {
         let unsupported = [
-            (
-                "update",
-                args.update.as_ref().is_some_and(|v| !v.is_empty()) || cfg.is_set("update"),
-            ),
-            (
-                "capabilities",
-                args.capabilities.as_ref().is_some_and(|v| !v.is_empty()),
-            ),
+            ("update", args.update.as_ref().is_some_and(|v| !v.is_empty()) || cfg.is_set("update")),
+            ("capabilities", args.capabilities.as_ref().is_some_and(|v| !v.is_empty())),
             ("trace", cfg.bool("trace", args.trace, false)?),
             (
                 "proto-file-dirs",
@@ -126,32 +120,16 @@ impl TestSettings {
             no_fail: cfg.bool("no-fail", args.no_fail, false)?,
             output_options: OutputOptions {
                 color: !cfg.bool("no-color", args.no_color, false)?,
-                suppress_exceptions: cfg.bool(
-                    "suppress-exceptions",
-                    args.suppress_exceptions,
-                    false,
-                )?,
+                suppress_exceptions: cfg.bool("suppress-exceptions", args.suppress_exceptions, false)?,
                 show_skipped: false,
-                junit_hide_message: cfg.bool(
-                    "junit-hide-message",
-                    args.junit_hide_message,
-                    false,
-                )?,
-                github_hide_passed: cfg.bool(
-                    "github-hide-passed",
-                    args.github_hide_passed,
-                    false,
-                )?,
+                junit_hide_message: cfg.bool("junit-hide-message", args.junit_hide_message, false)?,
+                github_hide_passed: cfg.bool("github-hide-passed", args.github_hide_passed, false)?,
             },
             quiet: cfg.bool("quiet", args.quiet, false)?,
             ignore: Some(cfg.string("ignore", args.ignore, "")).filter(|s| !s.is_empty()),
             engine: EngineOptions {
                 rego_v0,
-                strict_builtin_errors: cfg.bool(
-                    "show-builtin-errors",
-                    args.show_builtin_errors,
-                    false,
-                )?,
+                strict_builtin_errors: cfg.bool("show-builtin-errors", args.show_builtin_errors, false)?,
             },
             keep_going: cfg.bool("keep-going", args.keep_going, false)?,
             jobs: args.jobs.unwrap_or(0),
@@ -180,19 +158,16 @@ pub fn parse_input(file: &InputFile, forced: Option<&str>, stdin: Option<&[u8]>)
     let parser = match forced {
         Some(name) => Parser::from_name(name)
             .ok_or_else(|| format!("new parser: unknown parser: {name}, path: {}", file.name))?,
-        None => Parser::for_path(&file.name).map_err(|ext| {
-            format!(
-                "new parser: new: unknown parser: {ext}, path: {}",
-                file.name
-            )
-        })?,
+        None => Parser::for_path(&file.name)
+            .map_err(|ext| format!("new parser: new: unknown parser: {ext}, path: {}", file.name))?,
     };
     let owned;
     let bytes: &[u8] = match stdin {
         Some(b) if file.is_stdin() => b,
         _ => {
-            owned = std::fs::read(&file.name)
-                .map_err(|e| format!("read file: open {}: {}", file.name, io_reason(&e)))?;
+            owned = std::fs::read(&file.name).map_err(|e| {
+                format!("read file: open {}: {}", file.name, io_reason(&e))
+            })?;
             &owned
         }
     };
@@ -243,14 +218,17 @@ fn glob_match(pattern: &str, name: &str) -> Result<bool> {
         require_literal_separator: true,
         require_literal_leading_dot: false,
     };
-    let p = glob::Pattern::new(pattern).map_err(|_| {
-        anyhow!("filter namespaces: match pattern {pattern:?}: syntax error in pattern")
-    })?;
+    let p = glob::Pattern::new(pattern)
+        .map_err(|_| anyhow!("filter namespaces: match pattern {pattern:?}: syntax error in pattern"))?;
     Ok(p.matches_with(name, opts))
 }
 
 /// The namespaces to evaluate, in order (spec 2.5).
-pub fn select_namespaces(loaded: &[String], wanted: &[String], all: bool) -> Result<Vec<String>> {
+pub fn select_namespaces(
+    loaded: &[String],
+    wanted: &[String],
+    all: bool,
+) -> Result<Vec<String>> {
     if all {
         let mut all = loaded.to_vec();
         all.sort();
@@ -379,16 +357,10 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
             }
         }
         let mut engine = engine;
-        let mut out = pool
-            .install(|| {
-                check_file(
-                    &mut engine,
-                    &namespaces,
-                    "Combined",
-                    Value::Array(vec![Value::Array(combined)]),
-                )
-            })
-            .map_err(|e| anyhow!("running test: check combined: check: {e:#}"))?;
+        let mut out = pool.install(|| {
+            check_file(&mut engine, &namespaces, "Combined", Value::Array(vec![Value::Array(combined)]))
+        })
+        .map_err(|e| anyhow!("running test: check combined: check: {e:#}"))?;
         for (name, e) in broken {
             for ns in &namespaces {
                 out.push(error_record(&name, ns, "parse-error", e.clone()));
@@ -396,22 +368,20 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         }
         out
     } else {
-        let per_file: Vec<std::result::Result<Vec<CheckResult>, (bool, String)>> =
-            pool.install(|| {
-                files
-                    .par_iter()
-                    .map_init(
-                        || engine.clone(),
-                        |eng, f| {
-                            let name = display(f);
-                            let value = parse_input(f, s.parser.as_deref(), stdin.as_deref())
-                                .map_err(|e| (true, e))?;
-                            check_file(eng, &namespaces, &name, value)
-                                .map_err(|e| (false, format!("{e:#}")))
-                        },
-                    )
-                    .collect()
-            });
+        let per_file: Vec<std::result::Result<Vec<CheckResult>, (bool, String)>> = pool.install(|| {
+            files
+                .par_iter()
+                .map_init(
+                    || engine.clone(),
+                    |eng, f| {
+                        let name = display(f);
+                        let value = parse_input(f, s.parser.as_deref(), stdin.as_deref())
+                            .map_err(|e| (true, e))?;
+                        check_file(eng, &namespaces, &name, value).map_err(|e| (false, format!("{e:#}")))
+                    },
+                )
+                .collect()
+        });
         // Records are namespace-major: every file for namespace 1, then namespace 2, ...
         let mut by_ns: Vec<Vec<CheckResult>> = vec![Vec::new(); namespaces.len()];
         for (f, res) in files.iter().zip(per_file) {
@@ -422,11 +392,7 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
                     }
                 }
                 Err((is_parse, e)) if s.keep_going => {
-                    let id = if is_parse {
-                        "parse-error"
-                    } else {
-                        "eval-error"
-                    };
+                    let id = if is_parse { "parse-error" } else { "eval-error" };
                     for (i, ns) in namespaces.iter().enumerate() {
                         by_ns[i].push(error_record(&display(f), ns, id, e.clone()));
                     }
@@ -444,8 +410,8 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
 fn load_engine(s: &TestSettings) -> Result<PolicyEngine> {
     let files = policy::load_files(&s.policy)
         .map_err(|e| anyhow!("running test: load: loading policies: {e:#}"))?;
-    let data =
-        data::load(&s.data).map_err(|e| anyhow!("running test: load: load documents: {e:#}"))?;
+    let data = data::load(&s.data)
+        .map_err(|e| anyhow!("running test: load: load documents: {e:#}"))?;
     PolicyEngine::new(&files, &data, &s.engine).map_err(|e| anyhow!("running test: load: {e:#}"))
 }
 
@@ -483,11 +449,7 @@ fn render(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
 }
 
 /// Renders one format; unknown names fall back to coloured stdout, as conftest does.
-pub fn render_format(
-    format: &str,
-    results: &[CheckResult],
-    opts: &OutputOptions,
-) -> Result<String> {
+pub fn render_format(format: &str, results: &[CheckResult], opts: &OutputOptions) -> Result<String> {
     if let Some(f) = output::formatter(format) {
         return Ok(f.format(results, opts));
     }
@@ -499,11 +461,7 @@ pub fn render_format(
         suppress_exceptions: false,
         ..opts.clone()
     };
-    Ok(output::Formatter::format(
-        &output::Stdout,
-        results,
-        &fallback,
-    ))
+    Ok(output::Formatter::format(&output::Stdout, results, &fallback))
 }
 
 #[cfg(test)]
@@ -526,11 +484,7 @@ mod tests {
 
     #[test]
     fn namespace_globs() {
-        let loaded = vec![
-            "main".to_string(),
-            "main.gke".to_string(),
-            "other".to_string(),
-        ];
+        let loaded = vec!["main".to_string(), "main.gke".to_string(), "other".to_string()];
         assert_eq!(
             select_namespaces(&loaded, &["main.*".into()], false).unwrap(),
             vec!["main.gke"]

@@ -275,8 +275,8 @@ pub(crate) fn go_parse_float(s: &str) -> Option<f64> {
     if lower == "nan" {
         return (body.len() == s.len()).then_some(f64::NAN);
     }
-    if lower.starts_with("0x") {
-        return parse_hex_float(&lower[2..]).map(|f| if s.starts_with('-') { -f } else { f });
+    if let Some(hex) = lower.strip_prefix("0x") {
+        return parse_hex_float(hex).map(|f| if s.starts_with('-') { -f } else { f });
     }
     let bytes = body.as_bytes();
     let mut i = 0;

@@ -60,11 +60,7 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     let mut stack: Vec<(String, Node)> = vec![(String::new(), Node::default())];
     // Consecutive text and entity references form one Go CharData token.
     let mut chardata: Option<String> = None;
-    loop {
-        let ev = match reader.read_event() {
-            Ok(ev) => ev,
-            Err(_) => break,
-        };
+    while let Ok(ev) = reader.read_event() {
         let is_text = matches!(ev, Event::Text(_) | Event::GeneralRef(_));
         if !is_text {
             if let Some(cd) = chardata.take() {

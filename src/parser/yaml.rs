@@ -245,7 +245,7 @@ fn format_float32(f: f64) -> String {
     } else {
         f32v.abs().log10().floor() as i32
     };
-    if exp < -4 || exp >= 21 {
+    if !(-4..21).contains(&exp) {
         let s = format!("{:e}", f32v);
         let (m, e) = s.split_once('e').unwrap_or((&s, "0"));
         let (sign, digits) = match e.strip_prefix('-') {
@@ -435,8 +435,8 @@ mod tests {
     #[test]
     fn merge_key_lists_and_crlf_documents() {
         assert_eq!(
-            p("a: &a {x: 1}\nb: &b {x: 2, y: 2}\nc:\n  <<: [*a, *b]\n  z: 3\n"),
-            json!({"a": {"x": 1.0}, "b": {"x": 2.0, "y": 2.0}, "c": {"x": 1.0, "y": 2.0, "z": 3.0}})
+            p("a: &a {x: 1}\nb: &b {x: 2, w: 2}\nc:\n  <<: [*a, *b]\n  z: 3\n"),
+            json!({"a": {"x": 1.0}, "b": {"x": 2.0, "w": 2.0}, "c": {"x": 1.0, "w": 2.0, "z": 3.0}})
         );
         assert_eq!(
             p("a: 1\r\n---\r\nb: 2\r\n"),
