@@ -139,7 +139,7 @@ const BAD: &[(&str, &str, &str)] = &[
     ("hcl2/bad", "broken.tf", "convert to bytes: parse config: [:2,17-18: invalid expression; expected `\"`, `[`, `{`, `-`, `!`, `(`, `_`, `<`, letter or digit]"),
     ("hcl1/bad", "broken.hcl1", "unmarshal hcl: Unknown token: var.project"),
     ("toml/bad", "broken.toml", "unmarshal toml: toml: line 2 (column 8): invalid string; expected `\"`, `'`"),
-    ("ini/bad", "broken.ini", "read ini file: key-value delimiter not found: just_a_word"),
+    ("ini/bad", "broken.ini", "read ini file: key-value delimiter not found: just_a_word\n"),
     ("dotenv/bad", "broken.env", "read .env file: line `this is not a pair` doesn't match format"),
     ("properties/bad", "broken.properties", "parse properties file: circular reference in:\nb=${a}"),
     ("dockerfile/bad", "Dockerfile", "parse dockerfile: file with no instructions"),

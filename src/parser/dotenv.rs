@@ -1,192 +1,167 @@
-//! `.env` files as subosito/gotenv's `StrictParse` reads them: `KEY=value`,
-//! `export KEY=value` and `KEY: value` lines; single quotes are literal, double quotes
-//! process `\n`-style escapes and `${VAR}` expansion, unquoted values are trimmed, cut at
-//! `#` and expanded. Expansion looks at earlier keys, then the process environment.
+//! `.env` files as subosito/gotenv v1.6 `StrictParse` reads them (conftest's `dotenv`
+//! parser): trimmed lines, `#` comments, `KEY=value` / `export KEY=value` / `KEY: value`;
+//! single quotes are literal; double quotes turn `\n`/`\r` into newlines, drop other
+//! backslashes and may span lines; `$VAR` / `${VAR}` (upper-case names) are expanded from the
+//! process environment first, then earlier keys.
 
 use anyhow::{bail, Result};
+use regex::Regex;
 use serde_json::{Map, Value};
+use std::sync::OnceLock;
+
+fn line_rgx() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| {
+        Regex::new(
+            r#"\A[\t\n\f\r ]*(?:export[\t\n\f\r ]+)?([0-9A-Za-z_\.]+)(?:[\t\n\f\r ]*=[\t\n\f\r ]*|:[\t\n\f\r ]+?)('(?:'|[^'])*'|"(?:"|[^"])*"|[^#\n]+)?[\t\n\f\r ]*(?:[\t\n\f\r ]*\#.*)?\z"#,
+        )
+        .expect("valid regex")
+    })
+}
+
+fn var_rgx() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"(\\)?(\$)(\{?([A-Z0-9_]+)?\}?)").expect("valid regex"))
+}
+
+fn var_name_rgx() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"(\$)(\{?([A-Z0-9_]+)\}?)").expect("valid regex"))
+}
+
+fn unescape_rgx() -> &'static Regex {
+    static R: OnceLock<Regex> = OnceLock::new();
+    R.get_or_init(|| Regex::new(r"\\([^$])").expect("valid regex"))
+}
 
 /// Parses a dotenv file into a flat string object.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
     let text = String::from_utf8_lossy(bytes);
-    let text = text
-        .strip_prefix('\u{feff}')
-        .unwrap_or(&text)
-        .replace("\r\n", "\n");
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    // bufio.Scanner with gotenv's splitter: lines end at `\n`, `\r\n` or `\r`.
+    let lines: Vec<&str> = text
+        .split("\r\n")
+        .flat_map(|l| l.split(['\n', '\r']))
+        .collect();
+    let mut lines: Vec<&str> = lines;
+    if text.ends_with('\n') || text.ends_with('\r') {
+        lines.pop();
+    }
     let mut env: Map<String, Value> = Map::new();
-    let lines: Vec<&str> = text.split('\n').collect();
     let mut i = 0;
     while i < lines.len() {
-        let mut line = lines[i].to_string();
+        let mut line = lines[i].trim().to_string();
         i += 1;
-        let t = line.trim();
-        if t.is_empty() || t.starts_with('#') {
+        if line.is_empty() || line.starts_with('#') {
             continue;
         }
-        // A double-quoted value may span lines.
-        while quote_open(&line) && i < lines.len() {
-            line.push('\n');
-            line.push_str(lines[i]);
-            i += 1;
+        let mut quote: Option<char> = None;
+        let idx = line.find('=').or_else(|| line.find(':'));
+        if let Some(idx) = idx {
+            if idx > 0 && idx < line.len() - 1 {
+                let val = line[idx + 1..].trim();
+                if let Some(q) = val.chars().next().filter(|c| *c == '"' || *c == '\'') {
+                    quote = Some(q);
+                    // A closing quote on the same line ends the value there.
+                    let rest = val[1..].trim();
+                    if let Some(p) = rest.rfind(q) {
+                        if val.as_bytes().get(p) != Some(&b'\\') {
+                            quote = None;
+                        }
+                    }
+                }
+            }
         }
-        let Some((key, value)) = split_line(&line, &env) else {
-            bail!("read .env file: line `{}` doesn't match format", line);
-        };
-        env.insert(key, Value::String(value));
+        while let Some(q) = quote {
+            if i >= lines.len() {
+                break;
+            }
+            let l = lines[i];
+            i += 1;
+            line.push('\n');
+            line.push_str(l);
+            if let Some(p) = l.rfind(q) {
+                if p > 0 && l.as_bytes()[p - 1] == b'\\' {
+                    continue;
+                }
+                quote = None;
+            }
+        }
+        if quote.is_some() {
+            bail!("read .env file: missing quotes");
+        }
+        parse_line(&line, &mut env)?;
     }
     Ok(Value::Object(env))
 }
 
-fn quote_open(line: &str) -> bool {
-    let Some(eq) = line.find(['=', ':']) else {
-        return false;
-    };
-    let v = line[eq + 1..].trim_start();
-    if let Some(rest) = v.strip_prefix('"') {
-        let mut escaped = false;
-        for c in rest.chars() {
-            match c {
-                '\\' if !escaped => escaped = true,
-                '"' if !escaped => return false,
-                _ => escaped = false,
-            }
-        }
-        return true;
+fn lookup(name: &str, env: &Map<String, Value>) -> String {
+    if let Ok(v) = std::env::var(name) {
+        return v;
     }
-    false
+    match env.get(name) {
+        Some(Value::String(v)) => v.clone(),
+        _ => String::new(),
+    }
 }
 
-fn split_line(line: &str, env: &Map<String, Value>) -> Option<(String, String)> {
-    let mut s = line.trim_start();
-    if let Some(rest) = s.strip_prefix("export") {
-        if rest.starts_with(char::is_whitespace) {
-            s = rest.trim_start();
+fn parse_line(s: &str, env: &mut Map<String, Value>) -> Result<()> {
+    let Some(caps) = line_rgx().captures(s) else {
+        let st = s.trim();
+        if st.is_empty() || st.starts_with('#') {
+            return Ok(());
         }
-    }
-    let key_len = s
-        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-        .unwrap_or(s.len());
-    if key_len == 0 {
-        return None;
-    }
-    let key = &s[..key_len];
-    let rest = &s[key_len..];
-    let after = {
-        let r = rest.trim_start();
-        if let Some(v) = r.strip_prefix('=') {
-            v.trim_start()
-        } else if let Some(v) = rest.strip_prefix(':') {
-            if !v.starts_with(char::is_whitespace) && !v.is_empty() {
-                return None;
-            }
-            v.trim_start()
-        } else {
-            return None;
-        }
-    };
-    let value = if let Some(body) = after.strip_prefix('\'') {
-        let end = body.rfind('\'')?;
-        check_tail(&body[end + 1..])?;
-        body[..end].to_string()
-    } else if let Some(body) = after.strip_prefix('"') {
-        let end = closing_quote(body)?;
-        check_tail(&body[end + 1..])?;
-        expand(&unescape(&body[..end]), env)
-    } else {
-        let v = match after.find('#') {
-            Some(p) => &after[..p],
-            None => after,
-        };
-        expand(v.trim(), env)
-    };
-    Some((key.to_string(), value))
-}
-
-fn check_tail(tail: &str) -> Option<()> {
-    let t = tail.trim();
-    (t.is_empty() || t.starts_with('#')).then_some(())
-}
-
-fn closing_quote(body: &str) -> Option<usize> {
-    let mut escaped = false;
-    for (i, c) in body.char_indices() {
-        match c {
-            '\\' if !escaped => escaped = true,
-            '"' if !escaped => return Some(i),
-            _ => escaped = false,
-        }
-    }
-    None
-}
-
-fn unescape(s: &str) -> String {
-    let mut out = String::new();
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('r') => out.push('\r'),
-            Some('t') => out.push('\t'),
-            Some('"') => out.push('"'),
-            Some('\\') => out.push('\\'),
-            Some('$') => out.push_str("\\$"),
-            Some(o) => {
-                out.push('\\');
-                out.push(o);
-            }
-            None => out.push('\\'),
-        }
-    }
-    out
-}
-
-/// `${VAR}` / `$VAR` expansion; `\$` stays a literal `$`.
-fn expand(s: &str, env: &Map<String, Value>) -> String {
-    let lookup = |name: &str| -> String {
-        match env.get(name) {
-            Some(Value::String(v)) => v.clone(),
-            _ => std::env::var(name).unwrap_or_default(),
-        }
-    };
-    let chars: Vec<char> = s.chars().collect();
-    let mut out = String::new();
-    let mut i = 0;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == '\\' && chars.get(i + 1) == Some(&'$') {
-            out.push('$');
-            i += 2;
-            continue;
-        }
-        if c == '$' {
-            if chars.get(i + 1) == Some(&'{') {
-                if let Some(end) = chars[i + 2..].iter().position(|&c| c == '}') {
-                    let name: String = chars[i + 2..i + 2 + end].iter().collect();
-                    out.push_str(&lookup(&name));
-                    i += end + 3;
-                    continue;
-                }
-            } else {
-                let len = chars[i + 1..]
-                    .iter()
-                    .take_while(|c| c.is_alphanumeric() || **c == '_')
-                    .count();
-                if len > 0 {
-                    let name: String = chars[i + 1..i + 1 + len].iter().collect();
-                    out.push_str(&lookup(&name));
-                    i += len + 1;
-                    continue;
+        if st.starts_with("export") {
+            if let Some((_, name)) = st.split_once(' ') {
+                if !env.contains_key(name) {
+                    bail!("read .env file: line `{st}` has an unset variable");
                 }
             }
         }
-        out.push(c);
-        i += 1;
+        bail!("read .env file: line `{s}` doesn't match format");
+    };
+    let key = caps.get(1).map_or("", |m| m.as_str()).trim().to_string();
+    let mut val = caps.get(2).map_or("", |m| m.as_str()).trim().to_string();
+    let (mut hdq, mut hsq) = (false, false);
+    if val.len() >= 2 {
+        let b = val.as_bytes();
+        let last = b[b.len() - 1];
+        hdq = b[0] == b'"' && last == b'"';
+        hsq = b[0] == b'\'' && last == b'\'';
+        if hdq || hsq {
+            val = val[1..val.len() - 1].to_string();
+        }
     }
-    out
+    if hdq {
+        val = val.replace("\\n", "\n").replace("\\r", "\r");
+        val = unescape_rgx().replace_all(&val, "$1").into_owned();
+    }
+    if !hsq {
+        let env_ref: &Map<String, Value> = env;
+        val = var_rgx()
+            .replace_all(&val, |c: &regex::Captures| {
+                let s = c.get(0).map_or("", |m| m.as_str());
+                if let Some(rest) = s.strip_prefix('\\') {
+                    return rest.to_string();
+                }
+                match var_name_rgx().captures(s) {
+                    Some(m) => lookup(m.get(3).map_or("", |x| x.as_str()), env_ref),
+                    None => s.to_string(),
+                }
+            })
+            .into_owned();
+        if val.contains('=') && !hdq {
+            let parts: Vec<String> = val.split('\r').map(str::to_string).collect();
+            if parts.len() > 1 {
+                val = parts[0].clone();
+                for l in &parts[1..] {
+                    let _ = parse_line(l, env);
+                }
+            }
+        }
+    }
+    env.insert(key, Value::String(val));
+    Ok(())
 }
 
 #[cfg(test)]
@@ -196,11 +171,15 @@ mod tests {
 
     #[test]
     fn gotenv_rules() {
-        let v = parse(b"# c\nexport A=1\nB='lit ${A}'\nC=\"x\\ny ${A}\"\nD=plain # comment\nE: yaml\nF=${A}-2\n").unwrap();
+        let v = parse(b"# c\nexport A_X=1\nB='lit ${A_X}'\nC=\"x\\ny ${A_X}\"\nD=plain # comment\nE: yaml\nF=${A_X}-2\nG=\"multi\nline\"\nH=\\$A_X\n").unwrap();
         assert_eq!(
             v,
-            json!({"A": "1", "B": "lit ${A}", "C": "x\ny 1", "D": "plain", "E": "yaml", "F": "1-2"})
+            json!({"A_X": "1", "B": "lit ${A_X}", "C": "x\ny 1", "D": "plain", "E": "yaml",
+                   "F": "1-2", "G": "multi\nline", "H": "$A_X"})
         );
-        assert!(parse(b"NOT A LINE\n").is_err());
+        assert_eq!(
+            parse(b"NOT A LINE\n").unwrap_err().to_string(),
+            "read .env file: line `NOT A LINE` doesn't match format"
+        );
     }
 }
