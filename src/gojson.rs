@@ -38,7 +38,9 @@ pub fn number(n: &serde_json::Number) -> String {
 /// Go's `encoding/json` float64 format: shortest digits, exponent outside [1e-6, 1e21).
 pub fn go_float(f: f64) -> String {
     if f == f.trunc() && f.abs() < 1e21 {
-        return format!("{}", f as i128);
+        // Shortest round-trip digits, zero-padded (`12345678901234567000`, not the exact
+        // binary value `12345678901234567168`).
+        return format!("{}", f);
     }
     let abs = f.abs();
     if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
@@ -148,6 +150,7 @@ mod tests {
         assert_eq!(go_float(1e21), "1e+21");
         assert_eq!(go_float(1e-7), "1e-7");
         assert_eq!(go_float(-2.5), "-2.5");
+        assert_eq!(go_float(12345678901234567890.0), "12345678901234567000");
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod eval;
 pub mod gojson;
 pub mod input;
 pub mod output;
+pub mod parse_cmd;
 pub mod parser;
 pub mod policy;
 pub mod result;
@@ -55,7 +56,12 @@ pub fn run(cli: Cli) -> Result<runner::Outcome> {
             verify::run_verify(&settings)
         }
         Some(Command::Doc(args)) => doc::run_doc(&args),
-        Some(Command::Parse(_)) => anyhow::bail!("parse is not available in this build of regorun"),
+        Some(Command::Parse(args)) => {
+            let parser =
+                Some(config.string("parser", args.parser.clone(), "")).filter(|p| !p.is_empty());
+            let combine = config.bool("combine", args.combine, false)?;
+            parse_cmd::run(&args, parser.as_deref(), combine)
+        }
         None => Ok(runner::Outcome::default()),
     }
 }

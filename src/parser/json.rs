@@ -16,7 +16,32 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     let stacked = serde_stacker::Deserializer::new(&mut de);
     let value = Value::deserialize(stacked).map_err(|e| go_error(bytes, &e))?;
     de.end().map_err(|e| go_error(bytes, &e))?;
+    let mut value = value;
+    round_big_ints(&mut value);
     Ok(value)
+}
+
+/// Go decodes every JSON number into a float64: integers beyond 2^53 lose precision
+/// (`12345678901234567890` → `12345678901234567000`). Smaller integers are exact either way.
+fn round_big_ints(v: &mut Value) {
+    const EXACT: u64 = 1 << 53;
+    let mut stack = vec![v];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Number(n) => {
+                let big = n.as_u64().is_some_and(|u| u > EXACT)
+                    || n.as_i64().is_some_and(|i| i.unsigned_abs() > EXACT);
+                if big {
+                    if let Some(f) = n.as_f64().and_then(serde_json::Number::from_f64) {
+                        *n = f;
+                    }
+                }
+            }
+            Value::Array(items) => stack.extend(items.iter_mut()),
+            Value::Object(map) => stack.extend(map.values_mut()),
+            _ => {}
+        }
+    }
 }
 
 /// Rewords a serde_json error the way Go's `encoding/json` words it, so pipelines that

@@ -1,10 +1,23 @@
 //! Input parsers: choosing one from a path or a name (conftest's `parser.New*`) and turning
 //! bytes into the JSON document a policy sees as `input`.
 
+mod dockerfile;
+mod dotenv;
+mod edn;
+mod hcl1;
+mod hcl2;
+mod ignore;
+mod ini;
 mod json;
+mod jsonc;
+mod nginx;
+mod properties;
+mod toml;
+mod unavailable;
+mod xml;
 mod yaml;
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use serde_json::Value;
 use std::path::Path;
 
@@ -156,13 +169,36 @@ impl Parser {
     /// Parses `bytes` into the value conftest hands to policies. An array value means a
     /// multi-document file (each element is evaluated on its own).
     pub fn parse(self, bytes: &[u8]) -> Result<Value> {
+        self.parse_file(bytes, None)
+    }
+
+    /// Like [`Parser::parse`], for bytes read from `path` (parsers that resolve imports,
+    /// such as jsonnet, resolve them against the file's directory).
+    pub fn parse_file(self, bytes: &[u8], path: Option<&Path>) -> Result<Value> {
+        let _ = path;
         match self {
             Parser::Json => json::parse(bytes),
             Parser::Yaml => yaml::parse(bytes),
-            other => bail!(
-                "the {} parser is not available in this build of regorun",
-                other.name()
-            ),
+            Parser::Hcl2 => hcl2::parse(bytes),
+            Parser::Dockerfile => dockerfile::parse(bytes),
+            Parser::Dotenv => dotenv::parse(bytes),
+            Parser::Ignore => ignore::parse(bytes),
+            Parser::Ini => ini::parse(bytes),
+            Parser::Jsonc => jsonc::parse(bytes),
+            Parser::Properties => properties::parse(bytes),
+            Parser::Toml => toml::parse(bytes),
+            Parser::Xml => xml::parse(bytes),
+            Parser::Edn => edn::parse(bytes),
+            Parser::Nginx => nginx::parse(bytes),
+            Parser::Hcl1 => hcl1::parse(bytes),
+            Parser::Cue
+            | Parser::CycloneDx
+            | Parser::Groovy
+            | Parser::Hocon
+            | Parser::Jsonnet
+            | Parser::Spdx
+            | Parser::Textproto
+            | Parser::Vcl => unavailable::parse(self.name()),
         }
     }
 }
@@ -171,6 +207,129 @@ impl Parser {
 pub(crate) fn utf8(bytes: &[u8]) -> Result<&str> {
     std::str::from_utf8(bytes)
         .map_err(|e| anyhow!("invalid UTF-8 at byte offset {}", e.valid_up_to()))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Go's `fmt.Sprintf("%v", f)` for a float64: shortest digits, exponent form when the
+/// decimal exponent is < -4 or >= 6 (`1e+06`, `123456`, `1.5`, `1e-05`).
+pub(crate) fn go_fmt_g(f: f64) -> String {
+    if f.is_nan() {
+        return "NaN".into();
+    }
+    if f.is_infinite() {
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if f == 0.0 {
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let e = format!("{:e}", f);
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        return format!("{mant}e{sign}{:02}", exp.abs());
+    }
+    format!("{}", f)
+}
+
+/// Go `strconv.ParseBool`.
+pub(crate) fn go_parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// Go `strconv.ParseFloat(s, 64)`: decimal and hex-float syntax, `inf`/`infinity`/`nan`
+/// in any case, `_` only between digits after a base prefix; out-of-range is an error.
+pub(crate) fn go_parse_float(s: &str) -> Option<f64> {
+    let body = s.strip_prefix(['+', '-']).unwrap_or(s);
+    let lower = body.to_ascii_lowercase();
+    if lower == "inf" || lower == "infinity" {
+        return Some(if s.starts_with('-') {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
+    }
+    if lower == "nan" {
+        return (body.len() == s.len()).then_some(f64::NAN);
+    }
+    if let Some(hex) = lower.strip_prefix("0x") {
+        return parse_hex_float(hex).map(|f| if s.starts_with('-') { -f } else { f });
+    }
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    let digits = |i: &mut usize| {
+        let st = *i;
+        while *i < bytes.len() && bytes[*i].is_ascii_digit() {
+            *i += 1;
+        }
+        *i - st
+    };
+    let int = digits(&mut i);
+    let mut frac = 0;
+    if i < bytes.len() && bytes[i] == b'.' {
+        i += 1;
+        frac = digits(&mut i);
+    }
+    if int + frac == 0 {
+        return None;
+    }
+    if i < bytes.len() && (bytes[i] == b'e' || bytes[i] == b'E') {
+        i += 1;
+        if i < bytes.len() && (bytes[i] == b'+' || bytes[i] == b'-') {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return None;
+        }
+    }
+    if i != bytes.len() {
+        return None;
+    }
+    let f: f64 = s.parse().ok()?;
+    f.is_finite().then_some(f)
+}
+
+fn parse_hex_float(h: &str) -> Option<f64> {
+    let (mant, exp) = h.split_once('p')?;
+    let exp: i32 = exp.parse().ok()?;
+    let (ip, fp) = mant.split_once('.').unwrap_or((mant, ""));
+    if ip.is_empty() && fp.is_empty() {
+        return None;
+    }
+    let mut v = 0f64;
+    for c in ip.chars() {
+        v = v * 16.0 + c.to_digit(16)? as f64;
+    }
+    let mut scale = 1.0 / 16.0;
+    for c in fp.chars() {
+        v += c.to_digit(16)? as f64 * scale;
+        scale /= 16.0;
+    }
+    let f = v * 2f64.powi(exp);
+    f.is_finite().then_some(f)
 }
 
 /// The deepest nesting any parser accepts, as Go's JSON scanner (`exceeded max depth`).

@@ -1,6 +1,26 @@
 //! YAML as conftest reads it: documents split on the exact bytes `\n---\n`, each decoded
 //! with go-yaml v2's YAML 1.1 rules (`yes`/`on` are booleans, `0755` is octal, unknown tags
 //! are dropped, merge keys work) and converted to JSON as sigs.k8s.io/yaml does.
+//!
+//! # Unknown tags (CloudFormation short forms and friends)
+//!
+//! Our reading of go-yaml v2 (`decode.go` / `resolve.go`), which sigs.k8s.io/yaml uses:
+//!
+//! * The decoder calls `resolve(tag, value)` for every scalar. `resolve` only knows the
+//!   core tags (`!!str`, `!!int`, `!!bool`, `!!float`, `!!null`, `!!binary`, `!!timestamp`,
+//!   `!!merge`) and the empty/`!` tags. For any other tag — a local tag such as `!Ref`,
+//!   `!Sub`, `!GetAtt`, `!If`, or a foreign global tag — it returns the tag unchanged with
+//!   the scalar's *raw text* as a string, and decoding into `interface{}` keeps that string.
+//!   It is never an error. So a tagged scalar is always a string, even when it looks like a
+//!   number or bool: `!Ref 8080` → `"8080"`, `!Ref true` → `"true"`, `!Ref ~` → `"~"`.
+//! * For sequences and mappings the tag is not consulted at all when the target is
+//!   `interface{}`: `!GetAtt [Role, Arn]` → `["Role","Arn"]`, `!If [c, {a: 1}, x]` →
+//!   `["c",{"a":1},"x"]`, `!Transform {Name: X}` → `{"Name":"X"}`. Their children resolve
+//!   normally (untagged `yes` inside is still `true`).
+//! * The tag name itself is lost: policies cannot tell `!Ref X` from `X`, and there is no
+//!   `{"Ref": …}` / `{"Fn::GetAtt": …}` long-form rewriting.
+//! * Core tags still coerce: `!!str 123` → `"123"`; `!!int "12"` resolves the text as a plain
+//!   scalar would (`12`).
 
 use super::{utf8, MAX_DEPTH};
 use anyhow::{anyhow, bail, Result};
@@ -391,6 +411,38 @@ mod tests {
         // `--- # c` is not the separator: go-yaml reads the first document only.
         assert_eq!(p("a: 1\n--- # c\nb: 2\n"), json!({"a": 1.0}));
         assert_eq!(p(""), Value::Null);
+    }
+
+    #[test]
+    fn cloudformation_short_forms() {
+        assert_eq!(
+            p("a: !Ref true\nb: !If [IsProd, {x: yes}, !Ref \"AWS::NoValue\"]\nc: !Transform\n  Name: Inc\nd: !Join [\",\", [a, b]]\ne: !GetAtt Role.Arn\nf: !Ref ~\n"),
+            json!({"a": "true", "b": ["IsProd", {"x": true}, "AWS::NoValue"],
+                   "c": {"Name": "Inc"}, "d": [",", ["a", "b"]], "e": "Role.Arn", "f": "~"})
+        );
+    }
+
+    #[test]
+    fn github_workflow_on_key() {
+        assert_eq!(
+            p("on:\n  push:\n    branches: [main]\n  pull_request:\n"),
+            json!({"true": {"push": {"branches": ["main"]}, "pull_request": null}})
+        );
+        // Duplicate keys after stringification: last wins.
+        assert_eq!(p("on: a\nyes: b\n"), json!({"true": "b"}));
+    }
+
+    #[test]
+    fn merge_key_lists_and_crlf_documents() {
+        assert_eq!(
+            p("a: &a {x: 1}\nb: &b {x: 2, w: 2}\nc:\n  <<: [*a, *b]\n  z: 3\n"),
+            json!({"a": {"x": 1.0}, "b": {"x": 2.0, "w": 2.0}, "c": {"x": 1.0, "w": 2.0, "z": 3.0}})
+        );
+        assert_eq!(
+            p("a: 1\r\n---\r\nb: 2\r\n"),
+            json!([{"a": 1.0}, {"b": 2.0}])
+        );
+        assert_eq!(p("%YAML 1.1\n---\na: 1\n"), json!({"a": 1.0}));
     }
 
     #[test]

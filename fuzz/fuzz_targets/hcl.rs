@@ -1,0 +1,10 @@
+//! Fuzz target: hcl parsers must never panic, whatever the bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use regorun::parser::Parser;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = Parser::Hcl2.parse(data);
+    let _ = Parser::Hcl1.parse(data);
+});

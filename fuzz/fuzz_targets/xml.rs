@@ -1,0 +1,9 @@
+//! Fuzz target: xml parsers must never panic, whatever the bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use regorun::parser::Parser;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = Parser::Xml.parse(data);
+});

@@ -1,0 +1,9 @@
+//! Fuzz target: yaml parsers must never panic, whatever the bytes.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use regorun::parser::Parser;
+
+fuzz_target!(|data: &[u8]| {
+    let _ = Parser::Yaml.parse(data);
+});
