@@ -236,7 +236,18 @@ pub fn report_clap_error(e: clap::Error) -> std::process::ExitCode {
         }
         ErrorKind::InvalidSubcommand => {
             if let Some(ContextValue::String(cmd)) = e.get(ContextKind::InvalidSubcommand) {
-                eprintln!("Error: unknown command {cmd:?} for \"regorun\"\nRun 'regorun --help' for usage.");
+                // Installed as `conftest`, speak as conftest does.
+                let me = std::env::args()
+                    .next()
+                    .and_then(|a| {
+                        std::path::Path::new(&a)
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                    })
+                    .unwrap_or_else(|| "regorun".to_string());
+                eprintln!(
+                    "Error: unknown command {cmd:?} for {me:?}\nRun '{me} --help' for usage."
+                );
                 return std::process::ExitCode::from(1);
             }
         }
