@@ -624,3 +624,45 @@ fn symlinked_directories_are_reported_under_their_real_path() {
         )
     );
 }
+
+#[test]
+fn embedded_pack_is_used_from_any_directory() {
+    let key = common::root().join("fixtures/key-policies/wildcard-principal.json");
+    let dir = scratch(&[("policy-free/readme.txt", "no policy dir here")]);
+    let r = run_at(dir.path(), &["test", key.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("\"id\": \"wildcard-principal\""),
+        "{}",
+        r.stdout
+    );
+    assert!(r
+        .stdout
+        .contains("\"query\": \"data.main.deny_kms_wildcard_principal\""));
+    // Naming it explicitly combines it with the user's own policies.
+    let own = scratch(&[(
+        "mine/p.rego",
+        "package main\nwarn contains \"mine\" if true\n",
+    )]);
+    let r = run_at(
+        own.path(),
+        &[
+            "test",
+            key.to_str().unwrap(),
+            "-p",
+            "mine,builtin:kms",
+            "-o",
+            "json",
+        ],
+    );
+    assert!(r.stdout.contains("\"msg\": \"mine\""), "{}", r.stdout);
+    assert!(r.stdout.contains("\"id\": \"wildcard-principal\""));
+    let bad = run_at(
+        own.path(),
+        &["test", key.to_str().unwrap(), "-p", "builtin:nope"],
+    );
+    assert_eq!(
+        bad.stderr,
+        "Error: running test: load: loading policies: load: 1 error occurred during loading: unknown built-in policy pack \"nope\" (available: kms)\n"
+    );
+}
