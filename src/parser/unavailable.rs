@@ -7,12 +7,11 @@ use anyhow::{bail, Result};
 pub fn parse(name: &str) -> Result<serde_json::Value> {
     let why = match name {
         "cue" => "no Rust implementation of CUE exists",
-        "groovy" => "no Rust implementation of the Groovy 2.4 concrete syntax tree conftest emits exists",
-        "textproto" => "loading message types from --proto-file-dirs needs a protobuf compiler and descriptor registry that regorun does not embed",
-        "jsonnet" => "no maintained, stable Rust Jsonnet evaluator is vendored in this build",
+        "groovy" => {
+            "no Rust implementation of the Groovy 2.4 concrete syntax tree conftest emits exists"
+        }
         "vcl" => "the go-vcl document shape is not reproduced yet",
         "spdx" => "the SPDX tag-value reader (tools-golang model) is not reproduced yet",
-        "cyclonedx" => "the CycloneDX model (cyclonedx-go) is not reproduced yet",
         "hocon" => "the go-akka HOCON document shape is not reproduced yet",
         _ => "it is not implemented",
     };
