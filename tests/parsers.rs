@@ -160,9 +160,9 @@ const BAD: &[(&str, &str, &str)] = &[
     ("jsonnet/bad", "broken.jsonnet", "evaluate anonymous snippet: runtime error: replicas must be set\n    broken.jsonnet:3:6-10: error statement\n    field <b> evaluation"),
     ("cyclonedx/bad", "broken.cyclonedx", "decode CycloneDX BOM: XML syntax error on line 2: unexpected EOF"),
     ("textproto/bad", "nocomment.textproto", "extract proto message type: file does not contain necessary proto-message comment"),
-    ("unavailable", "default.vcl", "the vcl parser is not available in regorun: the go-vcl document shape is not reproduced yet"),
-    ("unavailable", "sbom.spdx", "the spdx parser is not available in regorun: the SPDX tag-value reader (tools-golang model) is not reproduced yet"),
-    ("unavailable", "app.hocon", "the hocon parser is not available in regorun: the go-akka HOCON document shape is not reproduced yet"),
+    ("unavailable", "default.vcl", "the vcl parser is not available in regorun: no Rust VCL parser exists and go-vcl's document shape is not reproduced"),
+    ("unavailable", "sbom.spdx", "the spdx parser is not available in regorun: tools-golang's tag-value reader and JSON model are not reproduced yet (an SPDX JSON document read with --parser json has the same field names)"),
+    ("unavailable", "app.hocon", "the hocon parser is not available in regorun: go-akka/configuration's rendering of values (quoting, arrays, substitutions) is not reproduced yet"),
 ];
 
 #[test]

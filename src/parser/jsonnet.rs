@@ -26,10 +26,20 @@ pub fn parse(bytes: &[u8], path: Option<&Path>) -> Result<Value> {
             }
         })
         .map(Path::to_path_buf);
-    // jrsonnet panics on a few internal invariants; a bad input must stay an error.
-    let result =
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| evaluate(&name, code, dir)));
-    let json = match result {
+    if nesting(code) > super::MAX_DEPTH {
+        return Err(anyhow!(
+            "evaluate anonymous snippet: nesting deeper than {} levels",
+            super::MAX_DEPTH
+        ));
+    }
+    // jrsonnet's parser and evaluator recurse; a thread with a large stack keeps legal deep
+    // documents from overflowing, and a panic on its internal invariants stays an error.
+    let code = code.to_string();
+    let worker = std::thread::Builder::new()
+        .stack_size(512 << 20)
+        .spawn(move || evaluate(&name, &code, dir))
+        .map_err(|e| anyhow!("evaluate anonymous snippet: start evaluator: {e}"))?;
+    let json = match worker.join() {
         Ok(r) => r?,
         Err(_) => {
             return Err(anyhow!(
@@ -38,6 +48,40 @@ pub fn parse(bytes: &[u8], path: Option<&Path>) -> Result<Value> {
         }
     };
     super::json::parse(json.as_bytes()).map_err(|e| anyhow!("unmarshal json failed: {e:#}"))
+}
+
+/// The deepest bracket nesting outside strings and comments (an approximation: text
+/// blocks count as code).
+fn nesting(code: &str) -> usize {
+    let b = code.as_bytes();
+    let (mut i, mut depth, mut max) = (0, 0usize, 0);
+    while i < b.len() {
+        match b[i] {
+            b'[' | b'{' | b'(' => {
+                depth += 1;
+                max = max.max(depth);
+            }
+            b']' | b'}' | b')' => depth = depth.saturating_sub(1),
+            b'#' => skip_to(b, &mut i, b"\n"),
+            b'/' if b.get(i + 1) == Some(&b'/') => skip_to(b, &mut i, b"\n"),
+            b'/' if b.get(i + 1) == Some(&b'*') => skip_to(b, &mut i, b"*/"),
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    i += if b[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    max
+}
+
+fn skip_to(b: &[u8], i: &mut usize, end: &[u8]) {
+    while *i < b.len() && !b[*i..].starts_with(end) {
+        *i += 1;
+    }
 }
 
 fn evaluate(name: &str, code: &str, dir: Option<std::path::PathBuf>) -> Result<String> {
