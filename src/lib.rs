@@ -60,7 +60,9 @@ pub fn run(cli: Cli) -> Result<runner::Outcome> {
             let parser =
                 Some(config.string("parser", args.parser.clone(), "")).filter(|p| !p.is_empty());
             let combine = config.bool("combine", args.combine, false)?;
-            parse_cmd::run(&args, parser.as_deref(), combine)
+            // conftest's parse has no flag for it, but reads the config file's value.
+            let proto_file_dirs = config.list("proto-file-dirs", None, &[]);
+            parse_cmd::run(&args, parser.as_deref(), combine, &proto_file_dirs)
         }
         None => Ok(runner::Outcome::default()),
     }

@@ -11,7 +11,12 @@ use std::io::Read;
 use std::path::Path;
 
 /// Runs `parse` with the flags already resolved (`parser`, `combine`).
-pub fn run(args: &ParseArgs, parser: Option<&str>, combine: bool) -> Result<Outcome> {
+pub fn run(
+    args: &ParseArgs,
+    parser: Option<&str>,
+    combine: bool,
+    proto_file_dirs: &[String],
+) -> Result<Outcome> {
     let paths: Vec<&String> = args.paths.iter().collect();
     if paths.is_empty() {
         bail!("must supply path to at least one file");
@@ -20,7 +25,7 @@ pub fn run(args: &ParseArgs, parser: Option<&str>, combine: bool) -> Result<Outc
     // Keyed by path as given; a path named twice is parsed twice but printed once.
     let mut parsed: BTreeMap<String, Value> = BTreeMap::new();
     for path in paths {
-        let value = parse_one(path, parser, &mut stdin)
+        let value = parse_one(path, parser, &mut stdin, proto_file_dirs)
             .map_err(|e| anyhow!("parse configurations: {e}"))?;
         parsed.insert(path.clone(), value);
     }
@@ -55,6 +60,7 @@ fn parse_one(
     path: &str,
     forced: Option<&str>,
     stdin: &mut Option<Vec<u8>>,
+    proto_file_dirs: &[String],
 ) -> std::result::Result<Value, String> {
     let parser = match forced {
         Some(name) => Parser::from_name(name)
@@ -75,10 +81,13 @@ fn parse_one(
         read_file(path)
             .map_err(|e| format!("get configuration content: open file: {e}, path: {path}"))?
     };
-    let file = (path != "-").then(|| Path::new(path));
+    let ctx = crate::parser::Context {
+        path: (path != "-").then(|| Path::new(path)),
+        proto_file_dirs,
+    };
     parser
-        .parse_file(&bytes, file)
-        .map_err(|e| format!("parser unmarshal: {e:#}, path: {path}"))
+        .parse_with(&bytes, &ctx)
+        .map_err(|e| crate::parser::error_text(&e, path))
 }
 
 /// `os.ReadFile(filepath.Abs(path))` with Go's error wording.

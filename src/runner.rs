@@ -41,6 +41,8 @@ pub struct TestSettings {
     pub combine: bool,
     /// Forced parser name.
     pub parser: Option<String>,
+    /// Directories searched for `.proto` files (textproto message types).
+    pub proto_file_dirs: Vec<String>,
     /// Output targets, in order.
     pub outputs: Vec<OutputTarget>,
     /// Exit 1 on warnings, 2 on failures.
@@ -80,10 +82,6 @@ impl TestSettings {
                 "capabilities",
                 args.capabilities.as_ref().is_some_and(|v| !v.is_empty()),
             ),
-            (
-                "proto-file-dirs",
-                args.proto_file_dirs.as_ref().is_some_and(|v| !v.is_empty()),
-            ),
         ];
         if let Some((flag, _)) = unsupported.iter().find(|(_, set)| *set) {
             bail!("the --{flag} flag is not supported by this build of regorun");
@@ -105,6 +103,12 @@ impl TestSettings {
             data: cfg.list("data", args.data, &[]),
             combine: cfg.bool("combine", args.combine, false)?,
             parser,
+            // `--proto-file-dirs ""` is an empty list, as pflag reads it.
+            proto_file_dirs: cfg
+                .list("proto-file-dirs", args.proto_file_dirs, &[])
+                .into_iter()
+                .filter(|d| !d.is_empty())
+                .collect(),
             outputs,
             fail_on_warn: cfg.bool("fail-on-warn", args.fail_on_warn, false)?,
             no_fail: cfg.bool("no-fail", args.no_fail, false)?,
@@ -190,7 +194,12 @@ pub struct Outcome {
 type Parsed = std::result::Result<Value, String>;
 
 /// Reads and parses one input; the error is conftest's message after `parse configurations: `.
-pub fn parse_input(file: &InputFile, forced: Option<&str>, stdin: Option<&[u8]>) -> Parsed {
+pub fn parse_input(
+    file: &InputFile,
+    forced: Option<&str>,
+    stdin: Option<&[u8]>,
+    proto_file_dirs: &[String],
+) -> Parsed {
     let parser = match forced {
         Some(name) => Parser::from_name(name)
             .ok_or_else(|| format!("new parser: unknown parser: {name}, path: {}", file.name))?,
@@ -210,9 +219,13 @@ pub fn parse_input(file: &InputFile, forced: Option<&str>, stdin: Option<&[u8]>)
             &owned
         }
     };
+    let ctx = crate::parser::Context {
+        path: (!file.is_stdin()).then(|| std::path::Path::new(&file.name)),
+        proto_file_dirs,
+    };
     parser
-        .parse(bytes)
-        .map_err(|e| format!("parser unmarshal: {e:#}, path: {}", file.name))
+        .parse_with(bytes, &ctx)
+        .map_err(|e| crate::parser::error_text(&e, &file.name))
 }
 
 fn read_stdin(files: &[InputFile]) -> Result<Option<Vec<u8>>> {
@@ -362,7 +375,9 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
             // conftest parses every input before loading policies: its parse errors win.
             if !s.keep_going {
                 for f in &files {
-                    if let Err(e) = parse_input(f, s.parser.as_deref(), stdin.as_deref()) {
+                    if let Err(e) =
+                        parse_input(f, s.parser.as_deref(), stdin.as_deref(), &s.proto_file_dirs)
+                    {
                         bail!("running test: parse configurations: {e}");
                     }
                 }
@@ -387,7 +402,7 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         sorted.sort_by_key(|f| display(f));
         let mut broken = Vec::new();
         for f in sorted {
-            match parse_input(f, s.parser.as_deref(), stdin.as_deref()) {
+            match parse_input(f, s.parser.as_deref(), stdin.as_deref(), &s.proto_file_dirs) {
                 Ok(v) => push_combined(&mut combined, &display(f), v),
                 Err(e) if s.keep_going => broken.push((display(f), e)),
                 Err(e) => bail!("running test: parse configurations: {e}"),
@@ -419,8 +434,13 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
                         || engine.clone(),
                         |eng, f| {
                             let name = display(f);
-                            let value = parse_input(f, s.parser.as_deref(), stdin.as_deref())
-                                .map_err(|e| (true, e))?;
+                            let value = parse_input(
+                                f,
+                                s.parser.as_deref(),
+                                stdin.as_deref(),
+                                &s.proto_file_dirs,
+                            )
+                            .map_err(|e| (true, e))?;
                             check_file(eng, &namespaces, &name, value)
                                 .map_err(|e| (false, format!("{e:#}")))
                         },

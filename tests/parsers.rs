@@ -40,6 +40,7 @@ fn golden(path: &Path, actual: &str) {
 }
 
 const PARSERS: &[&str] = &[
+    "cyclonedx",
     "dockerfile",
     "dotenv",
     "edn",
@@ -49,6 +50,7 @@ const PARSERS: &[&str] = &[
     "ini",
     "json",
     "jsonc",
+    "jsonnet",
     "nginx",
     "properties",
     "toml",
@@ -110,6 +112,10 @@ const E2E: &[(&str, &str, i32)] = &[
     ("yaml", "yaml/workflow.yml", 1),
     ("yaml", "yaml/k8s.yaml", 1),
     ("json", "json/package.json", 0),
+    // Imports resolve against the file's directory, not the working directory.
+    ("jsonnet", "jsonnet/deployment.jsonnet", 1),
+    ("cyclonedx", "cyclonedx/bom.cyclonedx", 1),
+    ("cyclonedx", "cyclonedx/bom.xml.cyclonedx", 1),
 ];
 
 #[test]
@@ -151,12 +157,12 @@ const BAD: &[(&str, &str, &str)] = &[
     ("json/bad", "bad.json", "unmarshal json: invalid character ',' looking for beginning of value"),
     ("unavailable", "deploy.cue", "the cue parser is not available in regorun: no Rust implementation of CUE exists"),
     ("unavailable", "Jenkinsfile", "the groovy parser is not available in regorun: no Rust implementation of the Groovy 2.4 concrete syntax tree conftest emits exists"),
-    ("unavailable", "arith.jsonnet", "the jsonnet parser is not available in regorun: no maintained, stable Rust Jsonnet evaluator is vendored in this build"),
-    ("unavailable", "cfg.textproto", "the textproto parser is not available in regorun: loading message types from --proto-file-dirs needs a protobuf compiler and descriptor registry that regorun does not embed"),
-    ("unavailable", "default.vcl", "the vcl parser is not available in regorun: the go-vcl document shape is not reproduced yet"),
-    ("unavailable", "sbom.spdx", "the spdx parser is not available in regorun: the SPDX tag-value reader (tools-golang model) is not reproduced yet"),
-    ("unavailable", "bom.cyclonedx", "the cyclonedx parser is not available in regorun: the CycloneDX model (cyclonedx-go) is not reproduced yet"),
-    ("unavailable", "app.hocon", "the hocon parser is not available in regorun: the go-akka HOCON document shape is not reproduced yet"),
+    ("jsonnet/bad", "broken.jsonnet", "evaluate anonymous snippet: runtime error: replicas must be set\n    broken.jsonnet:3:6-10: error statement\n    field <b> evaluation"),
+    ("cyclonedx/bad", "broken.cyclonedx", "decode CycloneDX BOM: XML syntax error on line 2: unexpected EOF"),
+    ("textproto/bad", "nocomment.textproto", "extract proto message type: file does not contain necessary proto-message comment"),
+    ("unavailable", "default.vcl", "the vcl parser is not available in regorun: no Rust VCL parser exists and go-vcl's document shape is not reproduced"),
+    ("unavailable", "sbom.spdx", "the spdx parser is not available in regorun: tools-golang's tag-value reader and JSON model are not reproduced yet (an SPDX JSON document read with --parser json has the same field names)"),
+    ("unavailable", "app.hocon", "the hocon parser is not available in regorun: go-akka/configuration's rendering of values (quoting, arrays, substitutions) is not reproduced yet"),
 ];
 
 #[test]
@@ -368,7 +374,7 @@ fn no_parser_panics_on_random_input() {
         .and_then(|s| s.parse().ok())
         .unwrap_or(300);
     let mut seeds: Vec<Vec<u8>> = Vec::new();
-    for p in PARSERS {
+    for p in PARSERS.iter().chain(&["textproto"]) {
         for f in inputs(p) {
             if let Ok(b) = std::fs::read(root().join(p).join(&f)) {
                 seeds.push(b);
@@ -435,7 +441,18 @@ fn no_parser_panics_on_random_input() {
         Parser::Jsonc,
         Parser::Edn,
         Parser::Nginx,
+        Parser::Jsonnet,
+        Parser::CycloneDx,
+        Parser::Textproto,
     ];
+    let proto_dirs = [root()
+        .join("textproto/protos")
+        .to_string_lossy()
+        .into_owned()];
+    let ctx = regorun::parser::Context {
+        path: None,
+        proto_file_dirs: &proto_dirs,
+    };
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     for parser in all {
         for _ in 0..iters {
@@ -467,7 +484,7 @@ fn no_parser_panics_on_random_input() {
                     }
                 }
             }
-            let result = std::panic::catch_unwind(|| parser.parse(&input));
+            let result = std::panic::catch_unwind(|| parser.parse_with(&input, &ctx));
             assert!(
                 result.is_ok(),
                 "{} parser panicked on {:?}",
@@ -475,5 +492,68 @@ fn no_parser_panics_on_random_input() {
                 String::from_utf8_lossy(&input)
             );
         }
+    }
+}
+
+/// textproto needs `.proto` files: `--proto-file-dirs` for `test`, the config file for `parse`.
+#[test]
+fn textproto_reads_types_from_proto_file_dirs() {
+    let dir = root();
+    let tmp = tempfile::tempdir().expect("tmp");
+    let protos = dir.join("textproto/protos");
+    std::fs::write(
+        tmp.path().join("conftest.toml"),
+        format!("proto-file-dirs = [{:?}]\n", protos.to_string_lossy()),
+    )
+    .expect("write");
+    let input = dir.join("textproto/server.textproto");
+    let out = regorun(tmp.path())
+        .args(["parse", &input.to_string_lossy()])
+        .output()
+        .expect("run");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    golden(
+        &dir.join("textproto/server.textproto.parse.json"),
+        &String::from_utf8_lossy(&out.stdout),
+    );
+    let test = |file: &str, protos: &str| {
+        regorun(&dir)
+            .args([
+                "test",
+                file,
+                "-p",
+                "policy",
+                "-n",
+                "textproto",
+                "--no-color",
+                "--proto-file-dirs",
+                protos,
+            ])
+            .output()
+            .expect("run")
+    };
+    let out = test("textproto/server.textproto", "textproto/protos");
+    assert_eq!(out.status.code(), Some(1));
+    golden(
+        &dir.join("textproto/server.textproto.test.out"),
+        &String::from_utf8_lossy(&out.stdout),
+    );
+    for (file, protos, err) in [
+        ("textproto/server.textproto", "", "parser unmarshal: look up message type \"regorun.example.ServerConfig\": proto: not found"),
+        ("textproto/bad/unknown.textproto", "textproto/protos", "parser unmarshal: look up message type \"regorun.example.Missing\": proto: not found"),
+        ("textproto/bad/broken.textproto", "textproto/protos", "parser unmarshal: unmarshal textproto: field 'no_such_field' not found for message 'regorun.example.ServerConfig'"),
+        ("textproto/server.textproto", "no/such/dir", "new parser: find proto files: walk dir \"no/such/dir\": lstat no/such/dir: no such file or directory"),
+        ("textproto/server.textproto", "textproto/bad", "new parser: load protos: load messages from files: load proto file broken.proto: parse proto: expected ';' or '[', but found '}'"),
+    ] {
+        let out = test(file, protos);
+        assert_eq!(out.status.code(), Some(1), "{file}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            format!("Error: running test: parse configurations: {err}, path: {file}\n"),
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! Input parsers: choosing one from a path or a name (conftest's `parser.New*`) and turning
 //! bytes into the JSON document a policy sees as `input`.
 
+mod cyclonedx;
 mod dockerfile;
 mod dotenv;
 mod edn;
@@ -10,8 +11,10 @@ mod ignore;
 mod ini;
 mod json;
 mod jsonc;
+mod jsonnet;
 mod nginx;
 mod properties;
+mod textproto;
 mod toml;
 mod unavailable;
 mod xml;
@@ -175,8 +178,21 @@ impl Parser {
     /// Like [`Parser::parse`], for bytes read from `path` (parsers that resolve imports,
     /// such as jsonnet, resolve them against the file's directory).
     pub fn parse_file(self, bytes: &[u8], path: Option<&Path>) -> Result<Value> {
-        let _ = path;
+        self.parse_with(
+            bytes,
+            &Context {
+                path,
+                ..Context::default()
+            },
+        )
+    }
+
+    /// Like [`Parser::parse`], with everything a parser may need beyond the bytes.
+    pub fn parse_with(self, bytes: &[u8], ctx: &Context) -> Result<Value> {
         match self {
+            Parser::Jsonnet => jsonnet::parse(bytes, ctx.path),
+            Parser::Textproto => textproto::parse(bytes, ctx.proto_file_dirs),
+            Parser::CycloneDx => cyclonedx::parse(bytes),
             Parser::Json => json::parse(bytes),
             Parser::Yaml => yaml::parse(bytes),
             Parser::Hcl2 => hcl2::parse(bytes),
@@ -191,15 +207,40 @@ impl Parser {
             Parser::Edn => edn::parse(bytes),
             Parser::Nginx => nginx::parse(bytes),
             Parser::Hcl1 => hcl1::parse(bytes),
-            Parser::Cue
-            | Parser::CycloneDx
-            | Parser::Groovy
-            | Parser::Hocon
-            | Parser::Jsonnet
-            | Parser::Spdx
-            | Parser::Textproto
-            | Parser::Vcl => unavailable::parse(self.name()),
+            Parser::Cue | Parser::Groovy | Parser::Hocon | Parser::Spdx | Parser::Vcl => {
+                unavailable::parse(self.name())
+            }
         }
+    }
+}
+
+/// What a parser may need beyond the bytes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    /// The file the bytes came from (jsonnet resolves imports against its directory).
+    pub path: Option<&'a Path>,
+    /// `--proto-file-dirs`: where textproto finds its message types.
+    pub proto_file_dirs: &'a [String],
+}
+
+/// A failure conftest reports while creating the parser (`new parser: …`), not while
+/// parsing (`parser unmarshal: …`), e.g. a broken `.proto` file.
+#[derive(Debug)]
+pub struct NewParserError(pub String);
+
+impl std::fmt::Display for NewParserError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NewParserError {}
+
+/// conftest's text for a parse failure of `path` (everything after `parse configurations: `).
+pub fn error_text(e: &anyhow::Error, path: &str) -> String {
+    match e.downcast_ref::<NewParserError>() {
+        Some(n) => format!("new parser: {n}, path: {path}"),
+        None => format!("parser unmarshal: {e:#}, path: {path}"),
     }
 }
 

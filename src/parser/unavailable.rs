@@ -7,13 +7,12 @@ use anyhow::{bail, Result};
 pub fn parse(name: &str) -> Result<serde_json::Value> {
     let why = match name {
         "cue" => "no Rust implementation of CUE exists",
-        "groovy" => "no Rust implementation of the Groovy 2.4 concrete syntax tree conftest emits exists",
-        "textproto" => "loading message types from --proto-file-dirs needs a protobuf compiler and descriptor registry that regorun does not embed",
-        "jsonnet" => "no maintained, stable Rust Jsonnet evaluator is vendored in this build",
-        "vcl" => "the go-vcl document shape is not reproduced yet",
-        "spdx" => "the SPDX tag-value reader (tools-golang model) is not reproduced yet",
-        "cyclonedx" => "the CycloneDX model (cyclonedx-go) is not reproduced yet",
-        "hocon" => "the go-akka HOCON document shape is not reproduced yet",
+        "groovy" => {
+            "no Rust implementation of the Groovy 2.4 concrete syntax tree conftest emits exists"
+        }
+        "vcl" => "no Rust VCL parser exists and go-vcl's document shape is not reproduced",
+        "spdx" => "tools-golang's tag-value reader and JSON model are not reproduced yet (an SPDX JSON document read with --parser json has the same field names)",
+        "hocon" => "go-akka/configuration's rendering of values (quoting, arrays, substitutions) is not reproduced yet",
         _ => "it is not implemented",
     };
     bail!("the {name} parser is not available in regorun: {why}")

@@ -1,0 +1,106 @@
+//! Protocol Buffers text format, as conftest reads it: the message type comes from a
+//! `# proto-message: <full.Name>` comment, the types from the `.proto` files under
+//! `--proto-file-dirs` (compiled by protox), and the result is protojson with proto field
+//! names (64-bit integers as strings, enums as names, unset fields omitted).
+
+use super::NewParserError;
+use anyhow::{anyhow, Result};
+use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// Parses `bytes` against the message types found under `dirs`.
+pub fn parse(bytes: &[u8], dirs: &[String]) -> Result<Value> {
+    // conftest loads the protos when it creates the parser, before reading the file.
+    let pool = if dirs.is_empty() {
+        DescriptorPool::new()
+    } else {
+        load(dirs)?
+    };
+    let text = super::utf8(bytes).map_err(|e| anyhow!("unmarshal textproto: {e}"))?;
+    let ty = message_type(text).ok_or_else(|| {
+        anyhow!("extract proto message type: file does not contain necessary proto-message comment")
+    })?;
+    // Go registers only top-level messages of each file in its type registry.
+    let desc = pool
+        .get_message_by_name(&ty)
+        .filter(|m| m.parent_message().is_none())
+        .ok_or_else(|| anyhow!("look up message type {ty:?}: proto: not found"))?;
+    let msg = DynamicMessage::parse_text_format(desc, text)
+        .map_err(|e| anyhow!("unmarshal textproto: {e}"))?;
+    let opts = SerializeOptions::new()
+        .use_proto_field_name(true)
+        .stringify_64_bit_integers(true)
+        .skip_default_fields(true);
+    // Written as text so floats keep their 32-bit shortest form, as protojson prints them.
+    let mut out = serde_json::Serializer::new(Vec::new());
+    msg.serialize_with_options(&mut out, &opts)
+        .map_err(|e| anyhow!("marshal JSON: {e}"))?;
+    super::json::parse(&out.into_inner()).map_err(|e| anyhow!("unmarshal JSON: {e:#}"))
+}
+
+/// The first `# proto-message: <name>` comment's name (conftest's line regex).
+fn message_type(text: &str) -> Option<String> {
+    let re = regex::Regex::new(r"#\s+proto-message:\s+([a-zA-Z0-9\.]+)").ok()?;
+    text.split('\n')
+        .find_map(|line| re.captures(line).map(|c| c[1].to_string()))
+}
+
+/// Compiles every `*.proto` file under `dirs` (imports resolve against the dirs).
+fn load(dirs: &[String]) -> Result<DescriptorPool> {
+    let mut files: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for dir in dirs {
+        if let Err(e) = std::fs::symlink_metadata(dir) {
+            return Err(NewParserError(format!(
+                "find proto files: walk dir {dir:?}: lstat {dir}: {}",
+                crate::input::io_reason(&e)
+            ))
+            .into());
+        }
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry
+                .map_err(|e| NewParserError(format!("find proto files: walk dir {dir:?}: {e}")))?;
+            if entry.file_type().is_dir()
+                || !entry.file_name().to_string_lossy().ends_with(".proto")
+            {
+                continue;
+            }
+            let rel = entry
+                .path()
+                .strip_prefix(dir)
+                .unwrap_or(entry.path())
+                .to_path_buf();
+            files.push((entry.path().to_path_buf(), rel));
+        }
+    }
+    if files.is_empty() {
+        return Ok(DescriptorPool::new());
+    }
+    let fail = |e: &protox::Error| {
+        let cause = match e.file() {
+            Some(f) => format!("load proto file {f}: parse proto: {e}"),
+            None => e.to_string(),
+        };
+        NewParserError(format!("load protos: load messages from files: {cause}"))
+    };
+    let mut compiler = protox::Compiler::new(dirs.iter().map(Path::new)).map_err(|e| fail(&e))?;
+    compiler.include_imports(true);
+    for (_, rel) in &files {
+        compiler.open_file(rel).map_err(|e| fail(&e))?;
+    }
+    Ok(compiler.descriptor_pool())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_message_comment() {
+        assert_eq!(
+            message_type("a: 1\n# proto-message: pkg.Msg\n").as_deref(),
+            Some("pkg.Msg")
+        );
+        assert_eq!(message_type("#proto-message: pkg.Msg\n"), None);
+    }
+}
