@@ -1,0 +1,275 @@
+# Built-in AWS KMS key-policy checks (see policy/kms/README.md).
+#
+# Entry rules live in `package main` so that conftest and regorun pick them up
+# with the default namespace; helpers are in data.lib.kms. Rule names follow
+# conftest's convention so `exception contains ["kms_<check>"]` works.
+package main
+
+import data.lib.kms
+import rego.v1
+
+# wildcard-principal: Allow to everyone ("*", {"AWS": "*"}, NotPrincipal)
+# without a condition that scopes the caller's account or organization.
+deny_kms_wildcard_principal contains result if {
+	some d in kms.key_policies
+	some i, st in kms.statement_list(d.policy)
+	kms.is_effective_allow(st)
+	who := kms.everyone_principals(st)
+	count(who) > 0
+	not kms.account_scoped(st)
+	msg := sprintf(
+		"%s allows %s to any AWS principal (%s) with no condition limiting the caller's account or organization; name specific principals or add a condition such as StringEquals kms:CallerAccount.",
+		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
+	)
+	result := kms.finding("wildcard-principal", "deny", msg, d.resource, kms.statement_ref(i, st))
+}
+
+# missing-iam-delegation: no Allow statement for the owner's account principal,
+# so IAM policies in the owner account are ignored for this key.
+deny_kms_missing_iam_delegation contains result if {
+	some d in kms.key_policies
+	not kms.delegates_to_owner(d)
+	d.owner != ""
+	msg := sprintf(
+		"%s has no Allow statement with Resource \"*\" for the owner account principal %s, so IAM policies in account %s are ignored for this key and it can become unmanageable; add a statement allowing Principal {\"AWS\": \"%s\"} Action \"kms:*\" on Resource \"*\".",
+		[kms.subject(d.resource), kms.owner_root_label(d.owner), kms.owner_label(d.owner), kms.owner_root_label(d.owner)],
+	)
+	result := kms.finding("missing-iam-delegation", "deny", msg, d.resource, null)
+}
+
+deny_kms_missing_iam_delegation contains result if {
+	some d in kms.key_policies
+	not kms.delegates_to_owner(d)
+	d.owner == ""
+	msg := sprintf(
+		"%s has no Allow statement with Resource \"*\" for any account principal (arn:aws:iam::<account>:root), so IAM policies are ignored for this key and it can become unmanageable (owner account unknown: set data.kms.owner_account); add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\".",
+		[kms.subject(d.resource)],
+	)
+	result := kms.finding("missing-iam-delegation", "deny", msg, d.resource, null)
+}
+
+# malformed-policy: texts that are not JSON.
+deny_kms_malformed_policy contains result if {
+	some t in kms.unreadable_policies
+	msg := sprintf(
+		"%s is not valid JSON (%s), so it cannot be evaluated; fix the policy document.",
+		[kms.subject(t.resource), kms.short(t.text)],
+	)
+	result := kms.finding("malformed-policy", "deny", msg, t.resource, null)
+}
+
+# malformed-policy: document-level structure.
+deny_kms_malformed_policy contains result if {
+	some d in kms.policy_documents
+	problem := document_problem(d.policy)
+	msg := sprintf("%s %s, so it cannot be evaluated; fix the policy document.", [kms.subject(d.resource), problem])
+	result := kms.finding("malformed-policy", "deny", msg, d.resource, null)
+}
+
+# malformed-policy: statement-level structure (a statement missing Action or
+# Resource has no effect; AWS only rejects it in the console).
+deny_kms_malformed_policy contains result if {
+	some d in kms.policy_documents
+	some i, st in kms.statement_list(d.policy)
+	problem := statement_problems(st)[_]
+	msg := sprintf("%s, %s %s; fix the statement.", [kms.subject(d.resource), kms.statement_label(i, st), problem])
+	result := kms.finding("malformed-policy", "deny", msg, d.resource, kms.statement_ref(i, st))
+}
+
+# malformed-policy: KMS limits (size, characters).
+deny_kms_malformed_policy contains result if {
+	some d in kms.policy_documents
+	size := kms.utf8_bytes(d.text)
+	size > kms.max_policy_bytes
+	msg := sprintf(
+		"%s is %d bytes, over the KMS limit of 32768 bytes, so PutKeyPolicy rejects it; shorten it (merge statements, use conditions instead of long principal lists).",
+		[kms.subject(d.resource), size],
+	)
+	result := kms.finding("malformed-policy", "deny", msg, d.resource, null)
+}
+
+deny_kms_malformed_policy contains result if {
+	some d in kms.policy_documents
+	kms.has_char_above_latin1(d.text)
+	msg := sprintf(
+		"%s contains characters above U+00FF, which KMS rejects; use only printable ASCII and Latin-1 characters.",
+		[kms.subject(d.resource)],
+	)
+	result := kms.finding("malformed-policy", "deny", msg, d.resource, null)
+}
+
+document_problem(p) := "is not a JSON object" if not is_object(p)
+
+document_problem(p) := "has no Statement element" if {
+	is_object(p)
+	not "Statement" in object.keys(p)
+}
+
+document_problem(p) := "has a Statement that is neither an object nor a list" if {
+	is_object(p)
+	"Statement" in object.keys(p)
+	not is_array(p.Statement)
+	not is_object(p.Statement)
+}
+
+document_problem(p) := "has an empty Statement list" if {
+	is_object(p)
+	p.Statement == []
+}
+
+statement_problems(st) := {"is not an object"} if not is_object(st)
+
+statement_problems(st) := ((effect_problems(st) | {"has no Principal or NotPrincipal" |
+	lacks(st, "Principal", "NotPrincipal")
+}) | {"has no Action or NotAction, so it has no effect" |
+	lacks(st, "Action", "NotAction")
+}) | {"has no Resource or NotResource, so it has no effect" |
+	lacks(st, "Resource", "NotResource")
+} if is_object(st)
+
+effect_problems(st) := {sprintf("has Effect %s; it must be exactly \"Allow\" or \"Deny\"", [json.marshal(effect)]) |
+	effect := object.get(st, "Effect", null)
+	not effect in {"Allow", "Deny"}
+}
+
+lacks(st, a, b) if not kms.has_element(st, a, b)
+
+# admin-wildcard-action: kms:* / * / NotAction to a principal that is not an
+# account principal (bypasses IAM; includes PutKeyPolicy, ScheduleKeyDeletion).
+warn_kms_admin_wildcard_action contains result if {
+	some d in kms.key_policies
+	some i, st in kms.statement_list(d.policy)
+	kms.is_effective_allow(st)
+	kms.grants_all_actions(st)
+	who := kms.non_account_principals(st)
+	count(who) > 0
+	msg := sprintf(
+		"%s grants %s (every KMS action, including PutKeyPolicy and ScheduleKeyDeletion) to %s; grant \"kms:*\" only to the account principal and list the actions these principals need.",
+		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
+	)
+	result := kms.finding("admin-wildcard-action", "warn", msg, d.resource, kms.statement_ref(i, st))
+}
+
+# cross-account-access: named principals in another account.
+warn_kms_cross_account_access contains result if {
+	some d in kms.key_policies
+	d.owner != ""
+	some i, st in kms.statement_list(d.policy)
+	kms.is_effective_allow(st)
+	who := kms.foreign_principals(st, d.owner)
+	count(who) > 0
+	msg := sprintf(
+		"%s allows %s to %s outside the owner account %s; confirm this cross-account access is intended and limit it to the operations the other account needs.",
+		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who)), kms.owner_label(d.owner)],
+	)
+	result := kms.finding("cross-account-access", "warn", msg, d.resource, kms.statement_ref(i, st))
+}
+
+# cross-account-access: everyone-principal scoped to other accounts or to a
+# whole organization.
+warn_kms_cross_account_access contains result if {
+	some d in kms.key_policies
+	d.owner != ""
+	some i, st in kms.statement_list(d.policy)
+	kms.is_effective_allow(st)
+	count(kms.everyone_principals(st)) > 0
+	kms.account_scoped(st)
+	not kms.scoped_to_owner(st, d.owner)
+	msg := sprintf(
+		"%s allows %s to any principal admitted by %s, which reaches beyond the owner account %s; confirm this cross-account or organization-wide access is intended.",
+		[kms.statement_subject(d, i, st), kms.actions_label(st), kms.scope_label(st), kms.owner_label(d.owner)],
+	)
+	result := kms.finding("cross-account-access", "warn", msg, d.resource, kms.statement_ref(i, st))
+}
+
+# cross-account-access: owner unknown and several accounts named.
+warn_kms_cross_account_access contains result if {
+	some d in kms.key_policies
+	d.owner == ""
+	accounts := kms.named_accounts(d.policy)
+	count(accounts) > 1
+	msg := sprintf(
+		"%s names principals in several accounts (%s) and the owner account is unknown, so cross-account access cannot be told apart; set data.kms.owner_account (e.g. --data owner.json) to check it.",
+		[kms.subject(d.resource), concat(", ", sort(accounts))],
+	)
+	result := kms.finding("cross-account-access", "warn", msg, d.resource, null)
+}
+
+# cross-account-access: `aws kms list-grants` grants to another account.
+warn_kms_cross_account_access contains result if {
+	some i, g in input.Grants
+	kms.grants[g]
+	owner := kms.grant_owner(g)
+	grantee := kms.clean(g.GranteePrincipal)
+	kms.principal_account(kms.normalize(grantee))
+	account := kms.principal_account(kms.normalize(grantee))
+	kms.is_foreign_account(account, owner)
+	msg := sprintf(
+		"Grant %d (%s) on key %s lets %s in account %s, outside the owner account %s, perform %s; confirm it is intended or retire it.",
+		[i, kms.clean(object.get(g, "GrantId", "?")), kms.clean(object.get(g, "KeyId", "?")), grantee, account, owner, concat(", ", object.get(g, "Operations", []))],
+	)
+	result := kms.finding("cross-account-access", "warn", msg, "", null)
+}
+
+# grant-creation-not-limited-to-aws-services (optional): principals may call
+# CreateGrant directly instead of only through AWS services.
+warn_kms_grant_creation_not_limited_to_aws_services contains result if {
+	kms.optional_check_enabled("grant-creation-not-limited-to-aws-services")
+	some d in kms.key_policies
+	some i, st in kms.statement_list(d.policy)
+	kms.is_effective_allow(st)
+	kms.allows_action(st, "kms:CreateGrant")
+	who := kms.non_account_non_service_principals(st)
+	count(who) > 0
+	not kms.grant_is_for_aws_resource(st)
+	msg := sprintf(
+		"%s lets %s call kms:CreateGrant (via %s) without the condition Bool kms:GrantIsForAWSResource = true; add that condition so grants can only be created through AWS services.",
+		[kms.statement_subject(d, i, st), concat(", ", sort(who)), kms.actions_label(st)],
+	)
+	result := kms.finding("grant-creation-not-limited-to-aws-services", "warn", msg, d.resource, kms.statement_ref(i, st))
+}
+
+# rotation-disabled: symmetric encryption keys without automatic rotation.
+warn_kms_rotation_disabled contains result if {
+	some k in kms.iac_keys
+	k.type in {"aws_kms_key", "AWS::KMS::Key"}
+	kms.rotatable_key(k)
+	kms.is_false_or_absent(k.rotation)
+	attr := rotation_attribute[k.type]
+	msg := sprintf(
+		"KMS key %s does not enable automatic key rotation; set %s to true.",
+		[k.resource, attr],
+	)
+	result := kms.finding("rotation-disabled", "warn", msg, k.resource, null)
+}
+
+rotation_attribute := {"aws_kms_key": "enable_key_rotation", "AWS::KMS::Key": "EnableKeyRotation"}
+
+bypass_attribute := {
+	"aws_kms_key": "bypass_policy_lockout_safety_check",
+	"aws_kms_key_policy": "bypass_policy_lockout_safety_check",
+	"AWS::KMS::Key": "BypassPolicyLockoutSafetyCheck",
+	"AWS::KMS::ReplicaKey": "BypassPolicyLockoutSafetyCheck",
+}
+
+# lockout-safety-check-bypassed: the policy is applied without KMS checking
+# that the caller can still manage the key.
+warn_kms_lockout_safety_check_bypassed contains result if {
+	some k in kms.iac_keys
+	kms.is_true(k.bypass)
+	msg := sprintf(
+		"KMS key %s sets %s to true, which lets a key policy lock everyone out of the key; remove it or set it to false.",
+		[k.resource, bypass_attribute[k.type]],
+	)
+	result := kms.finding("lockout-safety-check-bypassed", "warn", msg, k.resource, null)
+}
+
+# policy-not-evaluated: a policy this pack cannot see is reported, not passed.
+warn_kms_policy_not_evaluated contains result if {
+	some u in kms.unevaluated_policies
+	msg := sprintf(
+		"Key policy of %s was not evaluated: %s; check it with `terraform show -json` plan output or the deployed policy (aws kms get-key-policy).",
+		[u.resource, u.reason],
+	)
+	result := kms.finding("policy-not-evaluated", "warn", msg, u.resource, null)
+}

@@ -1,0 +1,387 @@
+# Unit tests of the KMS checks in package main.
+package kms_test
+
+import rego.v1
+
+own := "111122223333"
+
+other := "444455556666"
+
+root := {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}
+
+everyone(extra) := object.union({"Sid": "Everyone", "Effect": "Allow", "Principal": "*", "Action": ["kms:Decrypt"], "Resource": "*"}, extra)
+
+policy(stmts) := {"Version": "2012-10-17", "Statement": stmts}
+
+# Each helper evaluates one rule against an input: `x := rule with ...` keeps
+# `with` on an assignment, which both OPA and regorus honour.
+wildcard(inp) := r if r := data.main.deny_kms_wildcard_principal with input as inp
+
+delegation(inp) := r if r := data.main.deny_kms_missing_iam_delegation with input as inp
+
+delegation_owned(inp, owner) := r if r := data.main.deny_kms_missing_iam_delegation with input as inp with data.kms.owner_account as owner
+
+malformed(inp) := r if r := data.main.deny_kms_malformed_policy with input as inp
+
+admin(inp) := r if r := data.main.warn_kms_admin_wildcard_action with input as inp
+
+cross(inp) := r if r := data.main.warn_kms_cross_account_access with input as inp
+
+cross_owned(inp, owner) := r if r := data.main.warn_kms_cross_account_access with input as inp with data.kms.owner_account as owner
+
+grant_check(inp) := r if r := data.main.warn_kms_grant_creation_not_limited_to_aws_services with input as inp
+
+grant_check_enabled(inp) := r if {
+	r := data.main.warn_kms_grant_creation_not_limited_to_aws_services with input as inp
+		with data.kms.optional_checks as ["grant-creation-not-limited-to-aws-services"]
+}
+
+rotation(inp) := r if r := data.main.warn_kms_rotation_disabled with input as inp
+
+lockout(inp) := r if r := data.main.warn_kms_lockout_safety_check_bypassed with input as inp
+
+not_evaluated(inp) := r if r := data.main.warn_kms_policy_not_evaluated with input as inp
+
+# ---------------------------------------------------------- wildcard-principal
+
+test_wildcard_string_principal_denied if {
+	r := wildcard(policy([root, everyone({})]))
+	count(r) == 1
+	some f in r
+	f.id == "wildcard-principal"
+	f.severity == "deny"
+	f.statement == {"index": 1, "sid": "Everyone"}
+	contains(f.msg, "statement 1 (Sid \"Everyone\")")
+	contains(f.msg, "kms:Decrypt")
+	not f.resource
+}
+
+test_wildcard_aws_forms_denied if {
+	count(wildcard(policy([root, everyone({"Principal": {"AWS": "*"}})]))) == 1
+	count(wildcard(policy([root, everyone({"Principal": {"AWS": ["arn:aws:iam::111122223333:role/a", "*"]}})]))) == 1
+	count(wildcard({"Statement": everyone({})})) == 1
+}
+
+test_wildcard_not_principal_allow_denied if {
+	st := object.union(object.remove(everyone({}), ["Principal"]), {"NotPrincipal": {"AWS": "arn:aws:iam::111122223333:role/a"}})
+	count(wildcard(policy([root, st]))) == 1
+}
+
+test_wildcard_deny_and_service_pass if {
+	count(wildcard(policy([root, everyone({"Effect": "Deny"})]))) == 0
+	count(wildcard(policy([root, everyone({"Principal": {"Service": "logs.amazonaws.com"}})]))) == 0
+}
+
+test_wildcard_ineffective_statement_not_evaluated if {
+	count(wildcard(policy([root, object.remove(everyone({}), ["Resource"])]))) == 0
+	count(wildcard(policy([root, object.remove(everyone({}), ["Action"])]))) == 0
+}
+
+test_wildcard_scoped_by_caller_account_passes if {
+	count(wildcard(policy([root, everyone({"Condition": {"StringEquals": {"kms:CallerAccount": own}}})]))) == 0
+	count(wildcard(policy([root, everyone({"Condition": {"StringEquals": {"KMS:callerAccount": own}}})]))) == 0
+	count(wildcard(policy([root, everyone({"Condition": {"StringEqualsIfExists": {"kms:CallerAccount": own}}})]))) == 0
+}
+
+test_wildcard_unscoping_conditions_denied if {
+	count(wildcard(policy([root, everyone({"Condition": {"StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}}})]))) == 1
+	count(wildcard(policy([root, everyone({"Condition": {"StringLike": {"kms:CallerAccount": "*"}}})]))) == 1
+	count(wildcard(policy([root, everyone({"Condition": {"StringNotEquals": {"kms:CallerAccount": other}}})]))) == 1
+	count(wildcard(policy([root, everyone({"Condition": {"StringEqualsIfExists": {"aws:SourceAccount": own}}})]))) == 1
+	count(wildcard(policy([root, everyone({"Condition": {"StringEquals": {"kms:CallerAccount": ""}}})]))) == 1
+	count(wildcard(policy([root, everyone({"Condition": {"Bool": {"aws:SecureTransport": "true"}}})]))) == 1
+}
+
+test_wildcard_aws_managed_key_pattern_passes if {
+	ebs := policy([
+		{"Sid": "Allow direct access to key metadata to the account", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"], "Resource": "*"},
+		everyone({"Principal": {"AWS": "*"}, "Condition": {"StringEquals": {"kms:CallerAccount": own, "kms:ViaService": "ec2.us-east-1.amazonaws.com"}}}),
+	])
+	count(wildcard(ebs)) == 0
+	count(delegation(ebs)) == 0
+	count(admin(ebs)) == 0
+	count(cross(ebs)) == 0
+}
+
+test_wildcard_cfn_caller_account_ref_passes if {
+	tpl := {"Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": true, "KeyPolicy": policy([
+		{"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}, "Action": "kms:*", "Resource": "*"},
+		everyone({"Condition": {"StringEquals": {"kms:CallerAccount": {"Ref": "AWS::AccountId"}}}}),
+	])}}}}
+	count(wildcard(tpl)) == 0
+	count(delegation(tpl)) == 0
+	count(rotation(tpl)) == 0
+}
+
+# ------------------------------------------------------ missing-iam-delegation
+
+test_delegation_present_passes if {
+	count(delegation(policy([root]))) == 0
+	count(delegation(policy([object.union(root, {"Principal": {"AWS": own}})]))) == 0
+	count(delegation(policy([object.union(root, {"Principal": {"AWS": "arn:aws-us-gov:iam::111122223333:root"}})]))) == 0
+}
+
+test_delegation_missing_denied_with_unknown_owner if {
+	r := delegation(policy([{"Sid": "Use", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/a"}, "Action": "kms:Decrypt", "Resource": "*"}]))
+	count(r) == 1
+	some f in r
+	f.id == "missing-iam-delegation"
+	f.severity == "deny"
+	contains(f.msg, "owner account unknown")
+}
+
+test_delegation_other_account_root_does_not_count if {
+	r := delegation_owned(policy([object.union(root, {"Principal": {"AWS": "arn:aws:iam::444455556666:root"}})]), own)
+	count(r) == 1
+	some f in r
+	contains(f.msg, "arn:aws:iam::111122223333:root")
+}
+
+test_delegation_resource_must_be_this_key if {
+	count(delegation(policy([object.union(root, {"Resource": "arn:aws:kms:us-east-1:111122223333:key/other"})]))) == 1
+}
+
+test_delegation_deny_root_does_not_count if {
+	count(delegation_owned(policy([object.union(root, {"Effect": "Deny"})]), own)) == 1
+}
+
+# ------------------------------------------------------------ malformed-policy
+
+test_malformed_document_level if {
+	count(malformed({"Version": "2012-10-17"})) == 1
+	count(malformed({"Version": "2012-10-17", "Statement": []})) == 1
+	count(malformed({"Version": "2012-10-17", "Statement": "x"})) == 1
+	count(malformed({"Policy": "{not json", "PolicyName": "default"})) == 1
+	count(malformed({"Policy": 5})) == 1
+}
+
+test_malformed_statement_level if {
+	r := malformed(policy([root, object.union(everyone({}), {"Effect": "allow"})]))
+	count(r) == 1
+	some f in r
+	f.statement.index == 1
+	contains(f.msg, "\"allow\"")
+	count(malformed(policy([root, object.remove(everyone({}), ["Principal"])]))) == 1
+	count(malformed(policy([root, object.remove(everyone({}), ["Resource", "Action"])]))) == 2
+	count(malformed(policy([root, "text"]))) == 1
+}
+
+test_well_formed_variants_pass if {
+	count(malformed({"Statement": root})) == 0
+	count(malformed({"Statement": [object.union(root, {"Sid": "with spaces and é"})]})) == 0
+	count(malformed({"Statement": [object.union(object.remove(root, ["Action"]), {"NotAction": "kms:Decrypt"})]})) == 0
+}
+
+test_malformed_limits if {
+	count(malformed(policy([object.union(root, {"Sid": "tick ✓"})]))) == 1
+	big := policy([root, {"Sid": "Many", "Effect": "Allow", "Principal": {"AWS": [sprintf("arn:aws:iam::111122223333:role/a-long-role-name-%d", [i]) | some i in numbers.range(1, 800)]}, "Action": "kms:Decrypt", "Resource": "*"}])
+	r := malformed(big)
+	count(r) == 1
+	some f in r
+	contains(f.msg, "32768")
+}
+
+test_not_a_policy_gets_nothing if {
+	inp := {"kind": "Deployment"}
+	count(malformed(inp)) == 0
+	count(delegation(inp)) == 0
+	count(wildcard(inp)) == 0
+}
+
+# ------------------------------------------------------- admin-wildcard-action
+
+test_admin_wildcard_to_role_warns if {
+	r := admin(policy([root, {"Sid": "Ops", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Ops"}, "Action": "KMS:*", "Resource": "*"}]))
+	count(r) == 1
+	some f in r
+	f.severity == "warn"
+	contains(f.msg, "arn:aws:iam::111122223333:role/Ops")
+}
+
+test_admin_star_notaction_service_warn if {
+	count(admin(policy([root, {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:user/a"}, "Action": ["*"], "Resource": "*"}]))) == 1
+	count(admin(policy([root, {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/a"}, "NotAction": "kms:Decrypt", "Resource": "*"}]))) == 1
+	count(admin(policy([root, {"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}, "Action": "kms:*", "Resource": "*"}]))) == 1
+}
+
+test_admin_root_and_partial_wildcards_pass if {
+	count(admin(policy([root]))) == 0
+	count(admin(policy([root, {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/a"}, "Action": ["kms:Create*", "kms:Decrypt*"], "Resource": "*"}]))) == 0
+	count(admin(policy([root, {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/a"}, "NotAction": "kms:*", "Resource": "*"}]))) == 0
+	count(admin(policy([root, {"Effect": "Deny", "Principal": {"AWS": "arn:aws:iam::111122223333:role/a"}, "Action": "kms:*", "Resource": "*"}]))) == 0
+}
+
+# -------------------------------------------------------- cross-account-access
+
+partner := {"Sid": "Partner", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:role/Reader"}, "Action": "kms:Decrypt", "Resource": "*"}
+
+test_cross_account_principal_warns if {
+	r := cross(policy([root, partner]))
+	count(r) == 1
+	some f in r
+	f.statement == {"index": 1, "sid": "Partner"}
+	contains(f.msg, "444455556666")
+}
+
+test_cross_account_same_account_and_deny_pass if {
+	count(cross(policy([root, object.union(partner, {"Principal": {"AWS": "arn:aws:iam::111122223333:role/Reader"}})]))) == 0
+	count(cross(policy([root, object.union(partner, {"Effect": "Deny"})]))) == 0
+	count(cross(policy([root, object.union(object.remove(partner, ["Principal"]), {"Principal": {"Service": "s3.amazonaws.com"}})]))) == 0
+}
+
+test_cross_account_everyone_scoped_elsewhere_warns if {
+	count(cross(policy([root, everyone({"Condition": {"StringEquals": {"kms:CallerAccount": other}}})]))) == 1
+	count(cross(policy([root, everyone({"Condition": {"ForAnyValue:StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}})]))) == 1
+	count(cross(policy([root, everyone({"Condition": {"StringEquals": {"kms:CallerAccount": own}}})]))) == 0
+}
+
+test_cross_account_owner_unknown_says_so if {
+	r := cross(policy([root, object.union(root, {"Principal": {"AWS": "arn:aws:iam::444455556666:root"}})]))
+	count(r) == 1
+	some f in r
+	contains(f.msg, "owner account is unknown")
+}
+
+test_cross_account_owner_from_data if {
+	count(cross_owned(policy([root]), "777788889999")) == 1
+	count(cross_owned(policy([root]), own)) == 0
+}
+
+test_cross_account_grants if {
+	key := "arn:aws:kms:us-east-1:111122223333:key/k"
+	count(cross({"Grants": [{"KeyId": key, "GrantId": "g1", "GranteePrincipal": "arn:aws:iam::444455556666:role/R", "Operations": ["Decrypt"]}]})) == 1
+	count(cross({"Grants": [{"KeyId": key, "GrantId": "g1", "GranteePrincipal": "arn:aws:iam::111122223333:role/R", "Operations": ["Decrypt"]}]})) == 0
+	count(cross({"Grants": [{"KeyId": key, "GrantId": "g1", "GranteePrincipal": "dynamodb.us-west-2.amazonaws.com", "Operations": ["Decrypt"]}]})) == 0
+}
+
+# ------------------------------------------ grant-creation (optional, default off)
+
+direct_grants := policy([root, {"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/a"}, "Action": "kms:Create*", "Resource": "*"}])
+
+test_grant_creation_off_by_default if {
+	count(grant_check(direct_grants)) == 0
+}
+
+test_grant_creation_enabled_warns if {
+	count(grant_check_enabled(direct_grants)) == 1
+}
+
+test_grant_creation_limited_passes if {
+	limited := policy([root, {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/a"}, "Action": "kms:CreateGrant", "Resource": "*", "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}])
+	count(grant_check_enabled(limited)) == 0
+	service := policy([root, {"Effect": "Allow", "Principal": {"Service": "backup.amazonaws.com"}, "Action": "kms:CreateGrant", "Resource": "*"}])
+	count(grant_check_enabled(service)) == 0
+}
+
+# ---------------------------------------------------------- rotation & lockout
+
+cfn_key(props) := {"Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": props}}}
+
+test_rotation_cfn if {
+	r := rotation(cfn_key({}))
+	count(r) == 1
+	some f in r
+	f.resource == "K"
+	count(rotation(cfn_key({"EnableKeyRotation": "true"}))) == 0
+	count(rotation(cfn_key({"KeySpec": "HMAC_256", "KeyUsage": "GENERATE_VERIFY_MAC"}))) == 0
+	count(rotation(cfn_key({"Origin": "EXTERNAL"}))) == 0
+	count(rotation(cfn_key({"EnableKeyRotation": "RotateParam"}))) == 0
+}
+
+test_rotation_terraform_hcl if {
+	count(rotation({"resource": {"aws_kms_key": {"a": [{"enable_key_rotation": false}]}}})) == 1
+	count(rotation({"resource": {"aws_kms_key": {"a": [{"enable_key_rotation": true}]}}})) == 0
+	count(rotation({"resource": {"aws_kms_key": {"a": [{"customer_master_key_spec": "RSA_4096", "key_usage": "SIGN_VERIFY"}]}}})) == 0
+	count(rotation({"resource": {"aws_kms_key": {"a": [{"custom_key_store_id": "cks-1"}]}}})) == 0
+}
+
+test_lockout_bypass if {
+	count(lockout(cfn_key({"BypassPolicyLockoutSafetyCheck": true}))) == 1
+	count(lockout({"resource": {"aws_kms_key_policy": {"p": [{"bypass_policy_lockout_safety_check": true, "policy": "{}"}]}}})) == 1
+	count(lockout(cfn_key({"BypassPolicyLockoutSafetyCheck": false}))) == 0
+}
+
+# ------------------------------------------------------------- input shapes
+
+test_get_key_policy_string_decoded if {
+	inp := {"Policy": json.marshal(policy([root, everyone({})])), "PolicyName": "default"}
+	count(wildcard(inp)) == 1
+	count(delegation(inp)) == 0
+}
+
+plan_key(addr, values, unknown) := {"address": addr, "mode": "managed", "type": "aws_kms_key", "name": "k", "change": {"actions": ["create"], "after": values, "after_unknown": unknown}}
+
+test_plan_reported_once_per_address if {
+	values := {"policy": json.marshal(policy([root, everyone({})])), "enable_key_rotation": true}
+	plan := {
+		"planned_values": {"root_module": {"child_modules": [{"resources": [{"address": "module.m.aws_kms_key.k", "mode": "managed", "type": "aws_kms_key", "values": values}]}]}},
+		"resource_changes": [plan_key("module.m.aws_kms_key.k", values, {})],
+	}
+	r := wildcard(plan)
+	count(r) == 1
+	some f in r
+	f.resource == "module.m.aws_kms_key.k"
+}
+
+test_plan_unknown_policy_reported if {
+	plan := {
+		"resource_changes": [plan_key("aws_kms_key.k", {"enable_key_rotation": true}, {"policy": true})],
+		"configuration": {"root_module": {"resources": [{"address": "aws_kms_key.k", "expressions": {"policy": {"references": ["aws_iam_role.r.arn"]}}}]}},
+	}
+	count(not_evaluated(plan)) == 1
+}
+
+test_plan_default_policy_not_reported if {
+	plan := {
+		"resource_changes": [plan_key("aws_kms_key.k", {"enable_key_rotation": true}, {"policy": true})],
+		"configuration": {"root_module": {"resources": [{"address": "aws_kms_key.k", "expressions": {}}]}},
+	}
+	count(not_evaluated(plan)) == 0
+	count(delegation(plan)) == 0
+}
+
+test_plan_caller_identity_is_owner if {
+	values := {"policy": json.marshal(policy([root, partner])), "enable_key_rotation": true}
+	plan := {
+		"resource_changes": [plan_key("aws_kms_key.k", values, {})],
+		"prior_state": {"values": {"root_module": {"resources": [{"type": "aws_caller_identity", "mode": "data", "values": {"account_id": own}}]}}},
+	}
+	count(cross(plan)) == 1
+	count(delegation(plan)) == 0
+}
+
+test_hcl_heredoc_evaluated_and_jsonencode_reported if {
+	heredoc := {"resource": {"aws_kms_key": {"k": [{"enable_key_rotation": true, "policy": json.marshal(policy([root, everyone({})]))}]}}}
+	count(wildcard(heredoc)) == 1
+	encoded := {"resource": {"aws_kms_key": {"k": [{"enable_key_rotation": true, "policy": "${jsonencode({\n Version = \"2012-10-17\"\n})}"}]}}}
+	count(not_evaluated(encoded)) == 1
+	count(wildcard(encoded)) == 0
+	broken := {"resource": {"aws_kms_key": {"k": [{"enable_key_rotation": true, "policy": "{\"Statement\": [}"}]}}}
+	count(malformed(broken)) == 1
+}
+
+test_hcl_caller_identity_reference_is_owner if {
+	text := "{\"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": \"arn:aws:iam::${data.aws_caller_identity.current.account_id}:root\"}, \"Action\": \"kms:*\", \"Resource\": \"*\"}]}"
+	inp := {"resource": {"aws_kms_key": {"k": [{"enable_key_rotation": true, "policy": text}]}}}
+	count(delegation(inp)) == 0
+	count(cross(inp)) == 0
+}
+
+test_cfn_yaml_short_forms if {
+	tpl := cfn_key({"EnableKeyRotation": true, "KeyPolicy": {"Statement": [
+		{"Effect": "Allow", "Principal": {"AWS": ["", ["arn:", "AWS::Partition", ":iam::", "AWS::AccountId", ":root"]]}, "Action": "kms:*", "Resource": "*"},
+		everyone({"Condition": {"StringEquals": {"kms:CallerAccount": "AWS::AccountId"}}}),
+	]}})
+	count(wildcard(tpl)) == 0
+	count(delegation(tpl)) == 0
+	count(admin(tpl)) == 0
+}
+
+test_cfn_missing_delegation_names_owner_reference if {
+	tpl := cfn_key({"EnableKeyRotation": true, "KeyPolicy": {"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/Admin"}, "Action": "kms:Describe*", "Resource": "*"}]}})
+	r := delegation(tpl)
+	count(r) == 1
+	some f in r
+	f.resource == "K"
+	contains(f.msg, "AWS::AccountId")
+}

@@ -1,0 +1,961 @@
+# Shared helpers of the built-in AWS KMS key-policy pack.
+#
+# Kept out of `package main` so they never collide with a user's own rules and
+# can be imported (`import data.lib.kms`) to write further KMS checks.
+#
+# Portability rules followed here (OPA and regorus, interpreter and RVM):
+# no `with`, no `walk`, no `print`, no `not f(x.missing)` (use object.get to
+# read optional fields before passing them to a function).
+package lib.kms
+
+import rego.v1
+
+# ---------------------------------------------------------------- settings
+
+# Stands for "the account that owns the key" when the input refers to it
+# symbolically (CloudFormation AWS::AccountId, Terraform aws_caller_identity).
+owner_token := "(owner)"
+
+configured_owner := o if {
+	o := data.kms.owner_account
+	is_string(o)
+	o != ""
+}
+
+optional_check_enabled(id) if {
+	some c in data.kms.optional_checks
+	c == id
+}
+
+kms_tf_types := {"aws_kms_key", "aws_kms_key_policy"}
+
+kms_cfn_types := {"AWS::KMS::Key", "AWS::KMS::ReplicaKey"}
+
+max_policy_bytes := 32768
+
+# ------------------------------------------------------------ input shapes
+
+# A raw key policy: the file itself, or `get-key-policy --query Policy --output text`.
+input_is_raw_policy if {
+	is_object(input)
+	"Statement" in object.keys(input)
+}
+
+input_is_raw_policy if {
+	is_object(input)
+	input.Version in {"2012-10-17", "2008-10-17"}
+	not input_is_other_shape
+}
+
+input_is_other_shape if input_is_get_key_policy
+
+input_is_other_shape if input_is_grant_list
+
+input_is_other_shape if input_is_tf_plan
+
+input_is_other_shape if input_is_cfn
+
+input_is_other_shape if input_is_hcl
+
+# `aws kms get-key-policy --output json`: {"Policy": "<json text>", "PolicyName": ...}
+input_is_get_key_policy if {
+	is_object(input)
+	"Policy" in object.keys(input)
+	not "Statement" in object.keys(input)
+}
+
+# `aws kms list-grants`
+input_is_grant_list if is_array(input.Grants)
+
+# `terraform show -json` of a plan or of a state.
+input_is_tf_plan if is_object(input.planned_values)
+
+input_is_tf_plan if is_array(input.resource_changes)
+
+input_is_tf_plan if {
+	is_string(input.terraform_version)
+	is_object(input.values)
+}
+
+# CloudFormation template (JSON or YAML).
+input_is_cfn if is_object(input.Resources)
+
+# Terraform source through conftest's hcl2 parser.
+input_is_hcl if is_object(input.resource)
+
+# ----------------------------------------------------- policy text sources
+
+# Every policy text found in the input: {resource, source, text, hint}.
+# `hint` is an owner account known from the surrounding document, or "".
+policy_texts contains {"resource": "", "source": "get-key-policy", "text": input.Policy, "hint": ""} if {
+	input_is_get_key_policy
+	is_string(input.Policy)
+}
+
+policy_texts contains {"resource": r.address, "source": "terraform-plan", "text": r.values.policy, "hint": plan_owner} if {
+	some r in plan_kms_resources
+	is_string(r.values.policy)
+}
+
+policy_texts contains {"resource": b.address, "source": "terraform", "text": b.body.policy, "hint": ""} if {
+	some b in hcl_kms_blocks
+	is_string(b.body.policy)
+	not is_hcl_expression(b.body.policy)
+}
+
+policy_texts contains {"resource": id, "source": "cloudformation", "text": r.Properties.KeyPolicy, "hint": ""} if {
+	some id, r in cfn_kms_resources
+	is_string(r.Properties.KeyPolicy)
+}
+
+# Every policy document found in the input: {resource, source, policy, text, hint}.
+policy_documents contains {"resource": "", "source": "policy", "policy": input, "text": json.marshal(input), "hint": ""} if {
+	input_is_raw_policy
+}
+
+policy_documents contains {"resource": "", "source": "get-key-policy", "policy": input.Policy, "text": json.marshal(input.Policy), "hint": ""} if {
+	input_is_get_key_policy
+	is_object(input.Policy)
+}
+
+policy_documents contains {"resource": t.resource, "source": t.source, "policy": json.unmarshal(t.text), "text": t.text, "hint": t.hint} if {
+	some t in policy_texts
+	json.is_valid(t.text)
+}
+
+policy_documents contains {"resource": id, "source": "cloudformation", "policy": kp, "text": json.marshal(kp), "hint": ""} if {
+	some id, r in cfn_kms_resources
+	kp := r.Properties.KeyPolicy
+	is_object(kp)
+	not is_cfn_intrinsic(kp)
+}
+
+# Policy texts that are not JSON: reported as malformed-policy.
+unreadable_policies contains t if {
+	some t in policy_texts
+	not json.is_valid(t.text)
+}
+
+unreadable_policies contains {"resource": "", "source": "get-key-policy", "text": json.marshal(input.Policy), "hint": ""} if {
+	input_is_get_key_policy
+	not is_string(input.Policy)
+	not is_object(input.Policy)
+}
+
+# Policies this pack cannot see (Terraform expressions, values unknown at
+# plan time, CloudFormation conditions): reported, never passed as clean.
+unevaluated_policies contains {"resource": b.address, "reason": sprintf("its policy is the Terraform expression %s, which conftest's HCL parser does not evaluate", [short(b.body.policy)])} if {
+	some b in hcl_kms_blocks
+	is_string(b.body.policy)
+	is_hcl_expression(b.body.policy)
+}
+
+unevaluated_policies contains {"resource": r.address, "reason": "its policy is not known until apply (computed from values unknown at plan time)"} if {
+	some r in plan_kms_resources
+	not is_string(object.get(r.values, "policy", null))
+	object.get(r.unknown, "policy", false) == true
+	plan_policy_configured(r)
+}
+
+unevaluated_policies contains {"resource": id, "reason": sprintf("its KeyPolicy is the intrinsic function %s", [concat(", ", object.keys(kp))])} if {
+	some id, r in cfn_kms_resources
+	kp := r.Properties.KeyPolicy
+	is_object(kp)
+	is_cfn_intrinsic(kp)
+}
+
+is_hcl_expression(s) if regex.match(`^\s*\$\{[\s\S]*\}\s*$`, s)
+
+is_cfn_intrinsic(obj) if {
+	some k, _ in obj
+	startswith(k, "Fn::")
+}
+
+is_cfn_intrinsic(obj) if obj.Ref
+
+short(s) := clean(s) if count(s) <= 60
+
+short(s) := sprintf("%s...", [clean(substring(s, 0, 60))]) if count(s) > 60
+
+# ---------------------------------------------------------------- terraform
+
+# Resources of a module tree (`terraform show -json`); child modules are
+# followed to a fixed depth of 5 because the RVM cannot run walk().
+tf_module_resources(root) := (((({r | some r in object.get(root, "resources", [])} | {r |
+	some m1 in object.get(root, "child_modules", [])
+	some r in object.get(m1, "resources", [])
+}) | {r |
+	some m1 in object.get(root, "child_modules", [])
+	some m2 in object.get(m1, "child_modules", [])
+	some r in object.get(m2, "resources", [])
+}) | {r |
+	some m1 in object.get(root, "child_modules", [])
+	some m2 in object.get(m1, "child_modules", [])
+	some m3 in object.get(m2, "child_modules", [])
+	some r in object.get(m3, "resources", [])
+}) | {r |
+	some m1 in object.get(root, "child_modules", [])
+	some m2 in object.get(m1, "child_modules", [])
+	some m3 in object.get(m2, "child_modules", [])
+	some m4 in object.get(m3, "child_modules", [])
+	some r in object.get(m4, "resources", [])
+}) | {r |
+	some m1 in object.get(root, "child_modules", [])
+	some m2 in object.get(m1, "child_modules", [])
+	some m3 in object.get(m2, "child_modules", [])
+	some m4 in object.get(m3, "child_modules", [])
+	some m5 in object.get(m4, "child_modules", [])
+	some r in object.get(m5, "resources", [])
+}
+
+plan_change_addresses := {rc.address | some rc in input.resource_changes}
+
+# One entry per resource address: resource_changes wins over planned_values
+# (a plan holds the same policy in both).
+plan_kms_resources contains {"address": rc.address, "type": rc.type, "values": rc.change.after, "unknown": object.get(rc.change, "after_unknown", {})} if {
+	input_is_tf_plan
+	some rc in input.resource_changes
+	rc.mode == "managed"
+	kms_tf_types[rc.type]
+	is_object(rc.change.after)
+}
+
+plan_kms_resources contains {"address": r.address, "type": r.type, "values": r.values, "unknown": {}} if {
+	input_is_tf_plan
+	some r in tf_module_resources(input.planned_values.root_module)
+	object.get(r, "mode", "managed") == "managed"
+	kms_tf_types[r.type]
+	not plan_change_addresses[r.address]
+	is_object(r.values)
+}
+
+plan_kms_resources contains {"address": r.address, "type": r.type, "values": r.values, "unknown": {}} if {
+	input_is_tf_plan
+	not input.planned_values
+	some r in tf_module_resources(input.values.root_module)
+	object.get(r, "mode", "managed") == "managed"
+	kms_tf_types[r.type]
+	is_object(r.values)
+}
+
+# Account ids of data.aws_caller_identity read during the plan.
+plan_caller_accounts contains a if {
+	input_is_tf_plan
+	some root in [
+		object.get(object.get(input, "prior_state", {}), "values", {}),
+		object.get(input, "planned_values", {}),
+		object.get(input, "values", {}),
+	]
+	some r in tf_module_resources(object.get(root, "root_module", {}))
+	r.type == "aws_caller_identity"
+	a := r.values.account_id
+	is_string(a)
+}
+
+default plan_owner := ""
+
+plan_owner := a if {
+	count(plan_caller_accounts) == 1
+	some a in plan_caller_accounts
+}
+
+# Configuration addresses (indices stripped) of resources that set `policy`.
+config_policy_addresses contains r.address if {
+	some r in input.configuration.root_module.resources
+	r.expressions.policy
+}
+
+config_policy_addresses contains sprintf("module.%s.%s", [n1, r.address]) if {
+	some n1, c1 in input.configuration.root_module.module_calls
+	some r in c1.module.resources
+	r.expressions.policy
+}
+
+config_policy_addresses contains sprintf("module.%s.module.%s.%s", [n1, n2, r.address]) if {
+	some n1, c1 in input.configuration.root_module.module_calls
+	some n2, c2 in c1.module.module_calls
+	some r in c2.module.resources
+	r.expressions.policy
+}
+
+# A key without a `policy` argument gets the AWS default policy; only a
+# configured-but-unknown policy (or no configuration to tell) is unevaluated.
+plan_policy_configured(r) if r.type == "aws_kms_key_policy"
+
+plan_policy_configured(r) if config_policy_addresses[regex.replace(r.address, `\[[^\]]*\]`, "")]
+
+plan_policy_configured(_) if not input.configuration
+
+# ---------------------------------------------------------------- terraform HCL
+
+hcl_kms_blocks contains {"address": sprintf("%s.%s", [t, name]), "type": t, "body": body} if {
+	input_is_hcl
+	some t in kms_tf_types
+	some name, blocks in input.resource[t]
+	is_array(blocks)
+	some body in blocks
+	is_object(body)
+}
+
+hcl_kms_blocks contains {"address": sprintf("%s.%s", [t, name]), "type": t, "body": body} if {
+	input_is_hcl
+	some t in kms_tf_types
+	some name, body in input.resource[t]
+	is_object(body)
+}
+
+# ------------------------------------------------------------ cloudformation
+
+cfn_kms_resources[id] := r if {
+	input_is_cfn
+	some id, r in input.Resources
+	kms_cfn_types[r.Type]
+}
+
+# ------------------------------------------------------------- key settings
+
+# IaC key attributes normalised across shapes, for rotation and lockout checks.
+iac_keys contains {
+	"resource": r.address, "type": r.type, "rotation": rotation,
+	"spec": object.get(r.values, "customer_master_key_spec", null),
+	"usage": object.get(r.values, "key_usage", null),
+	"origin": null,
+	"store": tf_key_store(r.values),
+	"bypass": object.get(r.values, "bypass_policy_lockout_safety_check", null),
+} if {
+	some r in plan_kms_resources
+	rotation := plan_rotation(r)
+}
+
+iac_keys contains {
+	"resource": b.address, "type": b.type,
+	"rotation": object.get(b.body, "enable_key_rotation", null),
+	"spec": object.get(b.body, "customer_master_key_spec", null),
+	"usage": object.get(b.body, "key_usage", null),
+	"origin": null,
+	"store": tf_key_store(b.body),
+	"bypass": object.get(b.body, "bypass_policy_lockout_safety_check", null),
+} if {
+	some b in hcl_kms_blocks
+}
+
+iac_keys contains {
+	"resource": id, "type": r.Type,
+	"rotation": object.get(props, "EnableKeyRotation", null),
+	"spec": object.get(props, "KeySpec", null),
+	"usage": object.get(props, "KeyUsage", null),
+	"origin": object.get(props, "Origin", null),
+	"store": null,
+	"bypass": object.get(props, "BypassPolicyLockoutSafetyCheck", null),
+} if {
+	some id, r in cfn_kms_resources
+	props := object.get(r, "Properties", {})
+}
+
+plan_rotation(r) := "${unknown}" if object.get(r.unknown, "enable_key_rotation", false) == true
+
+plan_rotation(r) := object.get(r.values, "enable_key_rotation", null) if object.get(r.unknown, "enable_key_rotation", false) != true
+
+tf_key_store(v) := stores[0] if {
+	stores := tf_key_stores(v)
+	count(stores) > 0
+}
+
+tf_key_store(v) := null if count(tf_key_stores(v)) == 0
+
+tf_key_stores(v) := [s |
+	some s in [object.get(v, "custom_key_store_id", null), object.get(v, "xks_key_id", null)]
+	is_string(s)
+	s != ""
+]
+
+is_true(v) if v == true
+
+is_true(v) if {
+	is_string(v)
+	lower(v) == "true"
+}
+
+is_false_or_absent(v) if v == null
+
+is_false_or_absent(v) if v == false
+
+is_false_or_absent(v) if {
+	is_string(v)
+	lower(v) == "false"
+}
+
+# Symmetric encryption keys in AWS-managed key material: the only keys that
+# support automatic rotation (HMAC, asymmetric, imported, custom-store excluded).
+rotatable_key(k) if {
+	k.spec in {null, "SYMMETRIC_DEFAULT"}
+	k.usage in {null, "ENCRYPT_DECRYPT"}
+	k.origin in {null, "AWS_KMS"}
+	k.store == null
+}
+
+# ------------------------------------------------------------------ grants
+
+grants contains g if {
+	input_is_grant_list
+	some g in input.Grants
+	is_object(g)
+}
+
+grant_owner(g) := configured_owner
+
+grant_owner(g) := a if {
+	not configured_owner
+	arn_account(object.get(g, "KeyId", ""))
+	a := arn_account(object.get(g, "KeyId", ""))
+}
+
+grant_owner(g) := a if {
+	not configured_owner
+	not arn_account(object.get(g, "KeyId", ""))
+	arn_account(object.get(g, "IssuingAccount", ""))
+	a := arn_account(object.get(g, "IssuingAccount", ""))
+}
+
+# --------------------------------------------------------- key policy docs
+
+# Evaluable key policies with their owner: {resource, source, policy, text, hint, owner}.
+key_policies contains object.union(d, {"owner": policy_owner(d)}) if {
+	some d in policy_documents
+	count(statement_list(d.policy)) > 0
+}
+
+statement_list(p) := p.Statement if is_array(p.Statement)
+
+statement_list(p) := [p.Statement] if is_object(p.Statement)
+
+statement_list(p) := [] if {
+	is_object(p)
+	not is_array(object.get(p, "Statement", null))
+	not is_object(object.get(p, "Statement", null))
+}
+
+statement_list(p) := [] if not is_object(p)
+
+# Owner account, in order: --data kms.owner_account, the surrounding document
+# (plan caller identity), a symbolic reference in the policy, then the single
+# account named by the policy's own account-principal Allow statements.
+policy_owner(d) := configured_owner
+
+policy_owner(d) := d.hint if {
+	not configured_owner
+	d.hint != ""
+}
+
+policy_owner(d) := owner_token if {
+	not configured_owner
+	d.hint == ""
+	uses_owner_reference(d.text)
+}
+
+policy_owner(d) := o if {
+	not configured_owner
+	d.hint == ""
+	not uses_owner_reference(d.text)
+	accounts := root_accounts(d.policy)
+	count(accounts) == 1
+	some o in accounts
+}
+
+policy_owner(d) := "" if {
+	not configured_owner
+	d.hint == ""
+	not uses_owner_reference(d.text)
+	count(root_accounts(d.policy)) != 1
+}
+
+uses_owner_reference(text) if contains(text, "AWS::AccountId")
+
+uses_owner_reference(text) if regex.match(`data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id`, text)
+
+# Literal account ids of account principals in effective Allow statements.
+root_accounts(p) := {a |
+	some st in statement_list(p)
+	is_effective_allow(st)
+	some e in principal_entries(st)
+	e.type == "AWS"
+	account_principal(e.norm) # guard: the RVM mishandles `x := f()` when f is undefined
+	a := account_principal(e.norm)
+	is_literal_account(a)
+}
+
+# ------------------------------------------------------------- statements
+
+is_effective(st) if {
+	is_object(st)
+	st.Effect in {"Allow", "Deny"}
+	has_element(st, "Principal", "NotPrincipal")
+	has_element(st, "Action", "NotAction")
+	has_element(st, "Resource", "NotResource")
+}
+
+is_effective_allow(st) if {
+	is_effective(st)
+	st.Effect == "Allow"
+}
+
+has_element(st, a, _) if present(object.get(st, a, null))
+
+has_element(st, _, b) if present(object.get(st, b, null))
+
+present(v) if {
+	v != null
+	v != []
+	v != ""
+}
+
+# Resource "*" (or a pattern) = this key; only such statements surely apply.
+applies_to_this_key(st) if {
+	some r in as_list(object.get(st, "Resource", []))
+	is_string(r)
+	contains(r, "*")
+}
+
+# Lists: a scalar becomes a one-element list; a YAML `!Join [sep, [...]]`
+# (which arrives as a two-element array) is one value, not two.
+as_list(x) := x if {
+	is_array(x)
+	not is_join_form(x)
+}
+
+as_list(x) := [x] if not is_array(x)
+
+as_list(x) := [x] if is_join_form(x)
+
+is_join_form(x) if {
+	is_array(x)
+	count(x) == 2
+	is_string(x[0])
+	is_array(x[1])
+}
+
+# ------------------------------------------------------------- values
+
+# A principal or condition value as a string, resolving CloudFormation
+# intrinsics in JSON form ({"Ref"}, {"Fn::Sub"}, {"Fn::Join"}, {"Fn::GetAtt"})
+# and YAML short form (plain strings, `!Join` as [sep, [parts]]).
+value_string(v) := v if is_string(v)
+
+value_string(v) := format_int(v, 10) if is_number(v)
+
+value_string(v) := "true" if v == true
+
+value_string(v) := "false" if v == false
+
+value_string(v) := sprintf("${%s}", [v.Ref]) if is_string(v.Ref)
+
+value_string(v) := v["Fn::Sub"] if is_string(v["Fn::Sub"])
+
+value_string(v) := v["Fn::Sub"][0] if is_array(v["Fn::Sub"])
+
+value_string(v) := concat(".", v["Fn::GetAtt"]) if is_array(v["Fn::GetAtt"])
+
+value_string(v) := concat(v["Fn::Join"][0], [cfn_part(p) | some p in v["Fn::Join"][1]; cfn_part(p)]) if is_array(v["Fn::Join"])
+
+value_string(v) := concat(v[0], [cfn_part(p) | some p in v[1]; cfn_part(p)]) if is_join_form(v)
+
+# Other intrinsics (Fn::If, Fn::ImportValue, ...): a value this pack cannot know.
+value_string(v) := "${unknown}" if {
+	is_object(v)
+	count({k | some k in object.keys(v); k in known_intrinsics}) == 0
+}
+
+known_intrinsics := {"Ref", "Fn::Sub", "Fn::GetAtt", "Fn::Join"}
+
+# YAML `!Ref AWS::AccountId` inside `!Join` arrives as the bare name.
+cfn_part(p) := sprintf("${%s}", [p]) if p in cfn_pseudo_parameters
+
+cfn_part(p) := p if {
+	is_string(p)
+	not p in cfn_pseudo_parameters
+}
+
+cfn_pseudo_parameters := {"AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::URLSuffix", "AWS::StackName", "AWS::StackId"}
+
+cfn_part(p) := sprintf("${%s}", [p.Ref]) if is_string(p.Ref)
+
+cfn_part(p) := p["Fn::Sub"] if is_string(p["Fn::Sub"])
+
+cfn_part(p) := "${unknown}" if {
+	not is_string(p)
+	not is_string(object.get(p, "Ref", null))
+	not is_string(object.get(p, "Fn::Sub", null))
+}
+
+# Comparison form: partition references become "aws", owner references the
+# owner token, so that ARNs can be split on ":".
+normalize(s) := owner_token if s in {"AWS::AccountId", "${AWS::AccountId}"}
+
+normalize(s) := regex.replace(
+	regex.replace(
+		strings.replace_n({"${AWS::Partition}": "aws", "${AWS::AccountId}": owner_token, "${AWS::URLSuffix}": "amazonaws.com"}, s),
+		`\$\{data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id\}`, owner_token,
+	),
+	`\$\{data\.aws_partition\.[A-Za-z0-9_-]+\.partition\}`, "aws",
+) if not s in {"AWS::AccountId", "${AWS::AccountId}"}
+
+clean(s) := regex.replace(s, `[\t\r\n]+`, " ")
+
+# ------------------------------------------------------------- accounts
+
+account_pattern := `^([0-9]{12}|\(owner\)|\$\{[^}]*\})$`
+
+partition_pattern := `^(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\$\{[^}]*\})$`
+
+# Account of an account principal: arn:<partition>:iam::<account>:root or a bare id.
+account_principal(n) := n if regex.match(`^[0-9]{12}$`, n)
+
+account_principal(n) := n if n == owner_token
+
+account_principal(n) := parts[4] if {
+	parts := split(n, ":")
+	count(parts) == 6
+	parts[0] == "arn"
+	regex.match(partition_pattern, parts[1])
+	parts[2] == "iam"
+	parts[3] == ""
+	parts[5] == "root"
+	regex.match(account_pattern, parts[4])
+}
+
+# Account of any IAM/STS principal ARN (root, role, user, assumed-role) or bare id.
+principal_account(n) := account_principal(n) if account_principal(n)
+
+principal_account(n) := parts[4] if {
+	parts := split(n, ":")
+	count(parts) >= 6
+	parts[0] == "arn"
+	parts[2] in {"iam", "sts"}
+	parts[5] != "root"
+	regex.match(account_pattern, parts[4])
+}
+
+# Account field of any ARN (e.g. a KMS key ARN), if concrete.
+arn_account(s) := parts[4] if {
+	is_string(s)
+	parts := split(normalize(s), ":")
+	count(parts) >= 6
+	parts[0] == "arn"
+	regex.match(`^[0-9]{12}$`, parts[4])
+}
+
+is_literal_account(a) if regex.match(`^[0-9]{12}$`, a)
+
+# Template expressions such as ${var.account_id}: could be the owner.
+is_unresolved_account(a) if startswith(a, "${")
+
+is_owner_account(a, _) if a == owner_token
+
+is_owner_account(a, owner) if {
+	owner != ""
+	a == owner
+}
+
+# A literal account that is known not to be the owner.
+is_foreign_account(a, owner) if {
+	owner != ""
+	is_literal_account(a)
+	a != owner
+}
+
+# ------------------------------------------------------------- principals
+
+# {type, raw, norm} for every principal value; Principal "*" has type "*".
+principal_entries(st) := {{"type": "*", "raw": "*", "norm": "*"} | st.Principal == "*"} | {e |
+	is_object(st.Principal)
+	some t, vs in st.Principal
+	some v in as_list(vs)
+	value_string(v)
+	raw := clean(value_string(v))
+	e := {"type": t, "raw": raw, "norm": normalize(raw)}
+}
+
+is_everyone_entry(e) if {
+	e.type in {"*", "AWS", "CanonicalUser"}
+	contains(e.norm, "*")
+}
+
+is_account_entry(e) if {
+	e.type == "AWS"
+	account_principal(e.norm)
+}
+
+is_not_principal_allow(st) if {
+	st.Effect == "Allow"
+	present(object.get(st, "NotPrincipal", null))
+}
+
+# Labels of principals that mean "everyone": "*", {"AWS": "*"}, lists with
+# "*", and NotPrincipal with Allow (everyone except the listed principals).
+everyone_principals(st) := {e.raw | some e in principal_entries(st); is_everyone_entry(e)} | {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
+
+# Principals that are not account principals: roles, users, services,
+# federated and everyone-principals.
+non_account_principals(st) := {e.raw | some e in principal_entries(st); not is_account_entry(e)} | {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
+
+# The same without service principals (they create grants for AWS resources).
+non_account_non_service_principals(st) := {e.raw |
+	some e in principal_entries(st)
+	not is_account_entry(e)
+	e.type != "Service"
+} | {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
+
+# AWS principals (Principal, not NotPrincipal) in a literal non-owner account.
+foreign_principals(st, owner) := {e.raw |
+	some e in principal_entries(st)
+	e.type == "AWS"
+	principal_account(e.norm)
+	a := principal_account(e.norm)
+	is_foreign_account(a, owner)
+}
+
+# ------------------------------------------------------------- actions
+
+actions(st) := {lower(a) | some a in as_list(object.get(st, "Action", [])); is_string(a)}
+
+not_actions(st) := {lower(a) | some a in as_list(object.get(st, "NotAction", [])); is_string(a)}
+
+all_action_patterns := {"*", "kms:*"}
+
+# kms:* / * , or NotAction that does not itself exclude everything.
+grants_all_actions(st) if {
+	some a in actions(st)
+	all_action_patterns[a]
+}
+
+grants_all_actions(st) if {
+	present(object.get(st, "NotAction", null))
+	count(not_actions(st) & all_action_patterns) == 0
+}
+
+# True if the statement's actions match a given action (glob, case-insensitive).
+allows_action(st, action) if {
+	some a in actions(st)
+	glob.match(a, [], lower(action))
+}
+
+allows_action(st, action) if {
+	present(object.get(st, "NotAction", null))
+	count([a | some a in not_actions(st); glob.match(a, [], lower(action))]) == 0
+}
+
+actions_label(st) := concat(", ", [clean(a) | some a in as_list(st.Action); is_string(a)]) if present(object.get(st, "Action", null))
+
+actions_label(st) := sprintf("every action except %s", [concat(", ", [clean(a) | some a in as_list(st.NotAction); is_string(a)])]) if {
+	not present(object.get(st, "Action", null))
+	present(object.get(st, "NotAction", null))
+}
+
+# ------------------------------------------------------------- conditions
+
+# {op, key, ifexists, forall, values} per condition key; operators are
+# compared by name without ForAnyValue:/ForAllValues: and IfExists, keys
+# in lower case, values resolved like principals.
+conditions(st) := {c |
+	cond := object.get(st, "Condition", {})
+	is_object(cond)
+	some op, block in cond
+	is_object(block)
+	some k, vals in block
+	c := {
+		"op": trim_suffix(trim_prefix(trim_prefix(op, "ForAnyValue:"), "ForAllValues:"), "IfExists"),
+		"raw_op": op,
+		"key": lower(k),
+		"raw_key": k,
+		"ifexists": endswith(op, "IfExists"),
+		"forall": startswith(op, "ForAllValues:"),
+		"values": [normalize(clean(value_string(v))) | some v in as_list(vals); value_string(v)],
+	}
+}
+
+positive_operators := {"StringEquals", "StringEqualsIgnoreCase", "StringLike", "ArnEquals", "ArnLike"}
+
+account_keys := {"kms:calleraccount", "aws:principalaccount", "aws:sourceaccount", "aws:sourceowner"}
+
+arn_keys := {"aws:principalarn", "aws:sourcearn"}
+
+org_id_keys := {"aws:principalorgid", "aws:sourceorgid"}
+
+org_path_keys := {"aws:principalorgpaths", "aws:sourceorgpaths"}
+
+# Keys present on every KMS request: only these scope under IfExists/ForAllValues.
+always_present_keys := {"kms:calleraccount", "aws:principalaccount", "aws:principalarn"}
+
+scoping_keys := ((account_keys | arn_keys) | org_id_keys) | org_path_keys
+
+# A condition that limits the caller to concrete accounts or organizations.
+is_scoping_condition(c) if {
+	positive_operators[c.op]
+	scoping_keys[c.key]
+	not vacuous_when_absent(c)
+	count(c.values) > 0
+	count([v | some v in c.values; not concrete_scope_value(c.key, v)]) == 0
+}
+
+vacuous_when_absent(c) if {
+	c.ifexists
+	not always_present_keys[c.key]
+}
+
+vacuous_when_absent(c) if {
+	c.forall
+	not always_present_keys[c.key]
+}
+
+concrete_scope_value(key, v) if {
+	account_keys[key]
+	regex.match(account_pattern, v)
+	not contains(v, "*")
+}
+
+concrete_scope_value(key, v) if {
+	arn_keys[key]
+	parts := split(v, ":")
+	count(parts) >= 6
+	regex.match(account_pattern, parts[4])
+}
+
+concrete_scope_value(key, v) if {
+	org_id_keys[key]
+	regex.match(`^o-[a-z0-9]+$`, v)
+}
+
+concrete_scope_value(key, v) if {
+	org_path_keys[key]
+	regex.match(`^o-[a-z0-9]+/`, v)
+}
+
+account_scoped(st) if {
+	some c in conditions(st)
+	is_scoping_condition(c)
+}
+
+# Accounts a scoping condition admits (account keys and ARN account fields).
+scope_accounts(c) := {v | some v in c.values; account_keys[c.key]} | {a |
+	arn_keys[c.key]
+	some v in c.values
+	count(split(v, ":")) >= 6
+	a := split(v, ":")[4]
+}
+
+# Some scoping condition admits only the owner (conditions are ANDed).
+scoped_to_owner(st, owner) if {
+	some c in conditions(st)
+	is_scoping_condition(c)
+	accts := scope_accounts(c)
+	count(accts) > 0
+	count([a | some a in accts; not is_owner_account(a, owner)]) == 0
+}
+
+scope_label(st) := concat("; ", sort([sprintf("%s %s = %s", [c.raw_op, c.raw_key, concat(", ", c.values)]) |
+	some c in conditions(st)
+	is_scoping_condition(c)
+]))
+
+# Literal accounts a policy names (principals and scoping conditions of
+# effective Allow statements): used when the owner is unknown.
+named_accounts(p) := {a |
+	some st in statement_list(p)
+	is_effective_allow(st)
+	some e in principal_entries(st)
+	e.type == "AWS"
+	principal_account(e.norm)
+	a := principal_account(e.norm)
+	is_literal_account(a)
+} | {a |
+	some st in statement_list(p)
+	is_effective_allow(st)
+	some c in conditions(st)
+	is_scoping_condition(c)
+	some a in scope_accounts(c)
+	is_literal_account(a)
+}
+
+grant_is_for_aws_resource(st) if {
+	some c in conditions(st)
+	c.op == "Bool"
+	not c.ifexists
+	c.key == "kms:grantisforawsresource"
+	c.values == ["true"]
+}
+
+# Account principals named with the owner (for the delegation check).
+delegates_to_owner(d) if {
+	some st in statement_list(d.policy)
+	is_effective_allow(st)
+	applies_to_this_key(st)
+	some e in principal_entries(st)
+	e.type == "AWS"
+	account_principal(e.norm)
+	a := account_principal(e.norm)
+	owner_or_possibly(a, d.owner)
+}
+
+owner_or_possibly(a, owner) if is_owner_account(a, owner)
+
+owner_or_possibly(a, _) if is_unresolved_account(a)
+
+# Owner unknown and the policy names several accounts: one of them is it.
+owner_or_possibly(_, owner) if owner == ""
+
+owner_label(o) := "the deploying account (AWS::AccountId)" if o == owner_token
+
+owner_label(o) := o if o != owner_token
+
+owner_root_label(o) := "arn:${AWS::Partition}:iam::${AWS::AccountId}:root" if o == owner_token
+
+owner_root_label(o) := sprintf("arn:aws:iam::%s:root", [o]) if o != owner_token
+
+# ------------------------------------------------------------- results
+
+sid(st) := st.Sid if is_string(st.Sid)
+
+sid(st) := "" if {
+	is_object(st)
+	not is_string(object.get(st, "Sid", null))
+}
+
+sid(st) := "" if not is_object(st)
+
+statement_label(i, st) := sprintf("statement %d (Sid \"%s\")", [i, clean(sid(st))]) if sid(st) != ""
+
+statement_label(i, st) := sprintf("statement %d (no Sid)", [i]) if sid(st) == ""
+
+# "Key policy" or "Key policy of <address>".
+subject(resource) := "Key policy" if resource == ""
+
+subject(resource) := sprintf("Key policy of %s", [resource]) if resource != ""
+
+statement_subject(d, i, st) := sprintf("%s, %s,", [subject(d.resource), statement_label(i, st)])
+
+# A result object: msg, id, severity, plus statement and resource when known.
+finding(id, severity, msg, resource, statement) := object.union(
+	object.union({"msg": msg, "id": id, "severity": severity}, resource_part(resource)),
+	statement_part(statement),
+)
+
+resource_part(r) := {"resource": r} if r != ""
+
+resource_part(r) := {} if r == ""
+
+statement_part(s) := {"statement": s} if s != null
+
+statement_part(s) := {} if s == null
+
+statement_ref(i, st) := {"index": i, "sid": clean(sid(st))} if is_object(st)
+
+statement_ref(i, st) := {"index": i, "sid": ""} if not is_object(st)
+
+# UTF-8 size of a text, via base64 (no byte-length builtin is portable).
+utf8_bytes(s) := n if {
+	b := base64.encode(s)
+	n := ((count(b) / 4) * 3) - strings.count(b, "=")
+}
+
+# KMS accepts printable ASCII, Latin-1 Supplement, tab, LF and CR only.
+has_char_above_latin1(s) if regex.match(`[^\x{0000}-\x{00FF}]`, s)
