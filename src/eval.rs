@@ -2,12 +2,14 @@
 //! worker, queried the way conftest queries rules (spec section 7).
 
 use crate::data::{self, DataDoc};
+use crate::fast::{FastProgram, FastVm};
 use crate::policy::{self, Catalog, Namespace, PolicyFile, RuleKind};
 use crate::result::{CheckResult, Location, Message};
 use anyhow::{anyhow, bail, Result};
 use regorus::{Engine, Value};
 use serde_json::Map;
 use std::cell::RefCell;
+use std::sync::Arc;
 
 /// The synthetic module that serves `data.conftest.file` from a per-document value, so the
 /// prepared engine is never invalidated by per-file `add_data`.
@@ -29,12 +31,28 @@ pub struct EngineOptions {
 }
 
 /// A compiled, prepared engine plus what it declares.
-#[derive(Clone)]
 pub struct PolicyEngine {
     engine: Engine,
     /// Namespaces and rules found in the policies.
     pub catalog: Catalog,
     serves_conftest_file: bool,
+    /// The RVM program, when it evaluates these policies exactly.
+    fast: Option<Arc<FastProgram>>,
+    /// This worker's VM, made on first use.
+    vm: Option<FastVm>,
+}
+
+impl Clone for PolicyEngine {
+    /// Cheap: the prepared engine and the program are shared; the clone makes its own VM.
+    fn clone(&self) -> Self {
+        PolicyEngine {
+            engine: self.engine.clone(),
+            catalog: self.catalog.clone(),
+            serves_conftest_file: self.serves_conftest_file,
+            fast: self.fast.clone(),
+            vm: None,
+        }
+    }
 }
 
 impl PolicyEngine {
@@ -104,8 +122,12 @@ impl PolicyEngine {
             engine,
             catalog,
             serves_conftest_file,
+            fast: None,
+            vm: None,
         };
         pe.prepare()?;
+        pe.fast =
+            FastProgram::build(&pe.engine, &pe.catalog, opts.strict_builtin_errors).map(Arc::new);
         Ok(pe)
     }
 
@@ -132,6 +154,17 @@ impl PolicyEngine {
         &mut self.engine
     }
 
+    /// Whether documents go through the RVM fast path.
+    pub fn uses_fast_path(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// Evaluates everything with the interpreter from now on (tracing, coverage, tests).
+    pub fn disable_fast_path(&mut self) {
+        self.fast = None;
+        self.vm = None;
+    }
+
     /// Evaluates one namespace against one document.
     pub fn check_document(
         &mut self,
@@ -140,72 +173,102 @@ impl PolicyEngine {
         file_info: &Value,
         filename: &str,
     ) -> Result<CheckResult> {
+        if let Some(fast) = &self.fast {
+            let vm = self.vm.get_or_insert_with(|| fast.vm());
+            // On any VM error or odd result the interpreter gives the authoritative answer.
+            if let Some(values) = vm.eval_namespace(&ns.name, input.clone()) {
+                let lookup = |q: &str| match values.iter().find(|(k, _)| k == q) {
+                    Some((_, v)) => Ok(v.clone()),
+                    None => Err("not compiled"),
+                };
+                if let Ok(result) = check_with(ns, filename, lookup, |_| {}) {
+                    return Ok(result);
+                }
+            }
+        }
         if self.serves_conftest_file {
             CURRENT_FILE.with(|c| *c.borrow_mut() = file_info.clone());
         }
         self.engine.set_input(input);
-        let mut result = CheckResult::new(filename, &ns.name);
-        let excepted = if ns.has_exception {
-            let q = format!("data.{}.exception", ns.name);
-            let v = self
-                .engine
-                .eval_rule(q)
-                .map_err(|e| anyhow!("query exception: {}", format_eval_error(&e.to_string())))?;
-            self.take_prints(&mut result);
-            exception_names(&v)
-        } else {
-            Vec::new()
-        };
-        let mut passes = 0usize;
-        for rule in &ns.rules {
-            let hits = excepted
-                .iter()
-                .filter(|n| **n == rule.exception_name)
-                .count();
-            if hits > 0 {
-                for _ in 0..hits {
-                    result.exceptions.push(Message::plain(format!(
-                        "data.{}.exception[_][_] == \"{}\"",
-                        ns.name, rule.exception_name
-                    )));
+        let engine = std::cell::RefCell::new(&mut self.engine);
+        check_with(
+            ns,
+            filename,
+            |q| {
+                engine.borrow_mut().eval_rule(q.to_string()).map_err(|e| {
+                    if q.ends_with(".exception") {
+                        anyhow!("query exception: {}", format_eval_error(&e.to_string()))
+                    } else {
+                        anyhow!(
+                            "query rule: check: query rule: {}",
+                            format_eval_error(&e.to_string())
+                        )
+                    }
+                })
+            },
+            |result| {
+                if let Ok(prints) = engine.borrow_mut().take_prints() {
+                    result.prints.extend(prints);
                 }
-                continue;
+            },
+        )
+    }
+}
+
+/// conftest's per-document evaluation (spec 7): the exception rule once, then every rule
+/// not excepted, counting successes. `eval` queries one rule; `prints` collects output.
+fn check_with<E: std::fmt::Display>(
+    ns: &Namespace,
+    filename: &str,
+    mut eval: impl FnMut(&str) -> std::result::Result<Value, E>,
+    mut prints: impl FnMut(&mut CheckResult),
+) -> Result<CheckResult> {
+    let mut result = CheckResult::new(filename, &ns.name);
+    let excepted = if ns.has_exception {
+        let q = format!("data.{}.exception", ns.name);
+        let v = eval(&q).map_err(|e| anyhow!("{e}"))?;
+        prints(&mut result);
+        exception_names(&v)
+    } else {
+        Vec::new()
+    };
+    let mut passes = 0usize;
+    for rule in &ns.rules {
+        let hits = excepted
+            .iter()
+            .filter(|n| **n == rule.exception_name)
+            .count();
+        if hits > 0 {
+            for _ in 0..hits {
+                result.exceptions.push(Message::plain(format!(
+                    "data.{}.exception[_][_] == \"{}\"",
+                    ns.name, rule.exception_name
+                )));
             }
-            let value = self.engine.eval_rule(rule.query.clone()).map_err(|e| {
-                anyhow!(
-                    "query rule: check: query rule: {}",
-                    format_eval_error(&e.to_string())
-                )
-            })?;
-            self.take_prints(&mut result);
-            let messages = messages_of(&value, &rule.query)?;
-            match messages {
-                None => {}
-                Some(list) if list.is_empty() => passes += 1,
-                Some(list) => {
-                    for m in list {
-                        if m.msg.is_empty() {
-                            passes += 1;
-                        } else if rule.kind == RuleKind::Failure {
-                            result.failures.push(m);
-                        } else {
-                            result.warnings.push(m);
-                        }
+            continue;
+        }
+        let value = eval(&rule.query).map_err(|e| anyhow!("{e}"))?;
+        prints(&mut result);
+        let messages = messages_of(&value, &rule.query)?;
+        match messages {
+            None => {}
+            Some(list) if list.is_empty() => passes += 1,
+            Some(list) => {
+                for m in list {
+                    if m.msg.is_empty() {
+                        passes += 1;
+                    } else if rule.kind == RuleKind::Failure {
+                        result.failures.push(m);
+                    } else {
+                        result.warnings.push(m);
                     }
                 }
             }
         }
-        let produced =
-            result.failures.len() + result.warnings.len() + result.exceptions.len() + passes;
-        result.successes = passes + ns.rule_count.saturating_sub(produced);
-        Ok(result)
     }
-
-    fn take_prints(&mut self, result: &mut CheckResult) {
-        if let Ok(prints) = self.engine.take_prints() {
-            result.prints.extend(prints);
-        }
-    }
+    let produced = result.failures.len() + result.warnings.len() + result.exceptions.len() + passes;
+    result.successes = passes + ns.rule_count.saturating_sub(produced);
+    Ok(result)
 }
 
 /// Strings inside the inner collections of an `exception` value (`exception[_][_]`).

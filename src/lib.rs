@@ -10,6 +10,7 @@ pub mod cli;
 pub mod config;
 pub mod data;
 pub mod eval;
+pub mod fast;
 pub mod gojson;
 pub mod input;
 pub mod output;
