@@ -30,12 +30,7 @@ fn rows() -> Vec<Row> {
             continue;
         }
         let cols: Vec<&str> = line.split('\t').collect();
-        assert_eq!(
-            cols.len(),
-            5,
-            "{TABLE}:{}: expected 5 TAB-separated columns",
-            i + 1
-        );
+        assert_eq!(cols.len(), 5, "{TABLE}:{}: expected 5 TAB-separated columns", i + 1);
         out.push(Row {
             line: i + 1,
             path: cols[0].to_string(),
@@ -64,12 +59,7 @@ fn joined(ids: BTreeSet<String>) -> String {
 fn ids(records: &serde_json::Value, key: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for rec in records.as_array().into_iter().flatten() {
-        for msg in rec
-            .get(key)
-            .and_then(|v| v.as_array())
-            .into_iter()
-            .flatten()
-        {
+        for msg in rec.get(key).and_then(|v| v.as_array()).into_iter().flatten() {
             let id = msg
                 .pointer("/metadata/id")
                 .and_then(|v| v.as_str())
@@ -83,24 +73,12 @@ fn ids(records: &serde_json::Value, key: &str) -> BTreeSet<String> {
 #[test]
 fn kms_fixture_table() {
     let rows = rows();
-    assert!(
-        rows.len() >= 40,
-        "expected at least 40 fixture rows, found {}",
-        rows.len()
-    );
+    assert!(rows.len() >= 40, "expected at least 40 fixture rows, found {}", rows.len());
     let mut problems = Vec::new();
     for row in &rows {
         let mut cmd = Command::cargo_bin("regorun").expect("regorun binary");
         cmd.current_dir(repo_root())
-            .args([
-                "test",
-                &row.path,
-                "-o",
-                "json",
-                "--no-color",
-                "-p",
-                "policy/kms",
-            ])
+            .args(["test", &row.path, "-o", "json", "--no-color", "-p", "policy/kms"])
             .args(&row.args);
         let out = cmd.output().expect("run regorun");
         let code = out.status.code().unwrap_or(-1);
@@ -169,26 +147,14 @@ fn every_kms_fixture_is_in_the_table() {
     files_under(&root.join("fixtures/kms"), &mut files);
     let mut missing: Vec<String> = files
         .iter()
-        .map(|p| {
-            p.strip_prefix(&root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/")
-        })
+        .map(|p| p.strip_prefix(&root).unwrap().to_string_lossy().replace('\\', "/"))
         // data/ holds --data documents referenced by rows, not inputs.
         .filter(|p| p != TABLE && !p.starts_with("fixtures/kms/data/"))
         .filter(|p| !listed.contains(p))
         .collect();
     missing.sort();
-    assert!(
-        missing.is_empty(),
-        "fixtures missing from {TABLE}:\n{}",
-        missing.join("\n")
-    );
+    assert!(missing.is_empty(), "fixtures missing from {TABLE}:\n{}", missing.join("\n"));
     for path in &listed {
-        assert!(
-            root.join(path).is_file(),
-            "{TABLE} lists {path}, which does not exist"
-        );
+        assert!(root.join(path).is_file(), "{TABLE} lists {path}, which does not exist");
     }
 }
