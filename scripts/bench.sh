@@ -41,6 +41,10 @@ else
   echo "note: OPA peer not installed at $peer_python; timing regorun only"
 fi
 
+# A set RUST_BACKTRACE makes every internal anyhow error capture a backtrace
+# (about 3x the CPU of a one-file run); users normally run without it.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
+
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
