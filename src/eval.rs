@@ -2,12 +2,14 @@
 //! worker, queried the way conftest queries rules (spec section 7).
 
 use crate::data::{self, DataDoc};
+use crate::fast::{FastProgram, FastVm};
 use crate::policy::{self, Catalog, Namespace, PolicyFile, RuleKind};
 use crate::result::{CheckResult, Location, Message};
 use anyhow::{anyhow, bail, Result};
 use regorus::{Engine, Value};
 use serde_json::Map;
 use std::cell::RefCell;
+use std::sync::Arc;
 
 /// The synthetic module that serves `data.conftest.file` from a per-document value, so the
 /// prepared engine is never invalidated by per-file `add_data`.
@@ -31,14 +33,31 @@ pub struct EngineOptions {
 }
 
 /// A compiled, prepared engine plus what it declares.
-#[derive(Clone)]
 pub struct PolicyEngine {
     engine: Engine,
     /// Namespaces and rules found in the policies.
     pub catalog: Catalog,
     serves_conftest_file: bool,
+    /// The RVM program, when it evaluates these policies exactly.
+    fast: Option<Arc<FastProgram>>,
+    /// This worker's VM, made on first use.
+    vm: Option<FastVm>,
     /// `--trace`: record a [`crate::trace::QueryTrace`] per query into the results.
     trace: bool,
+}
+
+impl Clone for PolicyEngine {
+    /// Cheap: the prepared engine and the program are shared; the clone makes its own VM.
+    fn clone(&self) -> Self {
+        PolicyEngine {
+            engine: self.engine.clone(),
+            catalog: self.catalog.clone(),
+            serves_conftest_file: self.serves_conftest_file,
+            fast: self.fast.clone(),
+            vm: None,
+            trace: self.trace,
+        }
+    }
 }
 
 impl PolicyEngine {
@@ -125,9 +144,17 @@ impl PolicyEngine {
             engine,
             catalog,
             serves_conftest_file,
+            fast: None,
+            vm: None,
             trace: false,
         };
-        pe.prepare()?;
+        pe.fast =
+            FastProgram::build(&pe.engine, &pe.catalog, opts.strict_builtin_errors).map(Arc::new);
+        // With the fast path the interpreter only serves rare fallbacks, and a worker's
+        // engine prepares itself on first use; preparing here would cost every run ~2 ms.
+        if pe.fast.is_none() {
+            pe.prepare()?;
+        }
         Ok(pe)
     }
 
@@ -154,10 +181,30 @@ impl PolicyEngine {
         &mut self.engine
     }
 
-    /// Turns `--trace` recording on (uses regorus line coverage to list evaluated lines).
-    pub fn set_trace(&mut self, on: bool) {
+    /// Whether documents go through the RVM fast path.
+    pub fn uses_fast_path(&self) -> bool {
+        self.fast.is_some()
+    }
+
+    /// Evaluates everything with the interpreter from now on (tracing, coverage, tests).
+    /// Call it before cloning workers so that they share the prepared engine.
+    pub fn disable_fast_path(&mut self) -> Result<()> {
+        if self.fast.take().is_some() {
+            self.prepare()?;
+        }
+        self.vm = None;
+        Ok(())
+    }
+
+    /// Turns `--trace` recording on: the interpreter evaluates everything, and regorus line
+    /// coverage lists the lines each query evaluated.
+    pub fn set_trace(&mut self, on: bool) -> Result<()> {
+        if on {
+            self.disable_fast_path()?;
+        }
         self.trace = on;
         self.engine.set_enable_coverage(on);
+        Ok(())
     }
 
     /// Evaluates one namespace against one document.
@@ -168,139 +215,164 @@ impl PolicyEngine {
         file_info: &Value,
         filename: &str,
     ) -> Result<CheckResult> {
+        if let Some(fast) = &self.fast {
+            let vm = self.vm.get_or_insert_with(|| fast.vm());
+            // On any VM error or odd result the interpreter gives the authoritative answer.
+            if let Some(values) = vm.eval_namespace(&ns.name, input.clone()) {
+                let lookup = |q: &str| match values.iter().find(|(k, _)| k == q) {
+                    Some((_, v)) => Ok(v.clone()),
+                    None => Err("not compiled"),
+                };
+                if let Ok(result) = check_with(ns, filename, lookup, |_, _| {}) {
+                    return Ok(result);
+                }
+            }
+        }
         if self.serves_conftest_file {
             CURRENT_FILE.with(|c| *c.borrow_mut() = file_info.clone());
         }
-        let input_summary = self.trace.then(|| crate::trace::input_summary(&input));
-        self.engine.set_input(input);
-        let mut result = CheckResult::new(filename, &ns.name);
-        if self.trace {
+        let mut tracer = self
+            .trace
+            .then(|| crate::trace::DocumentTracer::new(&input));
+        if tracer.is_some() {
             self.engine.clear_coverage_data();
         }
-        let mut exception_trace = None;
-        let excepted = if ns.has_exception {
-            let q = format!("data.{}.exception", ns.name);
-            let v = self
-                .engine
-                .eval_rule(q.clone())
-                .map_err(|e| anyhow!("query exception: {}", format_eval_error(&e.to_string())))?;
-            let before = result.prints.len();
-            self.take_prints(&mut result);
-            if self.trace {
-                let lines = crate::trace::take_evaluated_lines(&mut self.engine);
-                exception_trace = Some((q, v.clone(), lines, result.prints[before..].to_vec()));
-            }
-            exception_names(&v)
-        } else {
-            Vec::new()
-        };
-        let mut passes = 0usize;
-        for rule in &ns.rules {
-            let hits = excepted
-                .iter()
-                .filter(|n| **n == rule.exception_name)
-                .count();
-            if self.trace {
-                let q = format!(
+        self.engine.set_input(input);
+        let engine = std::cell::RefCell::new(&mut self.engine);
+        check_with(
+            ns,
+            filename,
+            |q| {
+                engine.borrow_mut().eval_rule(q.to_string()).map_err(|e| {
+                    if q.ends_with(".exception") {
+                        anyhow!("query exception: {}", format_eval_error(&e.to_string()))
+                    } else {
+                        anyhow!(
+                            "query rule: check: query rule: {}",
+                            format_eval_error(&e.to_string())
+                        )
+                    }
+                })
+            },
+            |result, step| {
+                let before = result.prints.len();
+                if let Step::ExceptionEvaluated { .. } | Step::RuleEvaluated { .. } = step {
+                    if let Ok(prints) = engine.borrow_mut().take_prints() {
+                        result.prints.extend(prints);
+                    }
+                }
+                if let Some(t) = tracer.as_mut() {
+                    t.observe(&mut engine.borrow_mut(), result, before, &step);
+                }
+            },
+        )
+    }
+}
+
+/// What [`check_with`] just did, for print capture and `--trace`.
+pub enum Step<'a> {
+    /// The namespace's `exception` rule was evaluated.
+    ExceptionEvaluated {
+        /// `data.<ns>.exception`.
+        query: &'a str,
+        /// Its value.
+        value: &'a Value,
+    },
+    /// A rule's exception query was answered from that value.
+    ExceptionChecked {
+        /// `data.<ns>.exception[_][_] == "<name>"`.
+        query: String,
+        /// How many exception entries matched.
+        hits: usize,
+    },
+    /// A rule was evaluated.
+    RuleEvaluated {
+        /// The rule.
+        rule: &'a crate::policy::QueryRule,
+        /// Its value.
+        value: &'a Value,
+        /// Its messages (`None` when undefined).
+        messages: &'a Option<Vec<Message>>,
+    },
+}
+
+/// conftest's per-document evaluation (spec 7): the exception rule once, then every rule
+/// not excepted, counting successes. `eval` queries one rule; `after` sees each step.
+fn check_with<E: std::fmt::Display>(
+    ns: &Namespace,
+    filename: &str,
+    mut eval: impl FnMut(&str) -> std::result::Result<Value, E>,
+    mut after: impl FnMut(&mut CheckResult, Step),
+) -> Result<CheckResult> {
+    let mut result = CheckResult::new(filename, &ns.name);
+    let excepted = if ns.has_exception {
+        let q = format!("data.{}.exception", ns.name);
+        let v = eval(&q).map_err(|e| anyhow!("{e}"))?;
+        after(
+            &mut result,
+            Step::ExceptionEvaluated {
+                query: &q,
+                value: &v,
+            },
+        );
+        exception_names(&v)
+    } else {
+        Vec::new()
+    };
+    let mut passes = 0usize;
+    for rule in &ns.rules {
+        let hits = excepted
+            .iter()
+            .filter(|n| **n == rule.exception_name)
+            .count();
+        after(
+            &mut result,
+            Step::ExceptionChecked {
+                query: format!(
                     "data.{}.exception[_][_] == \"{}\"",
                     ns.name, rule.exception_name
-                );
-                let t = match exception_trace.as_ref() {
-                    Some((eq, v, lines, prints)) => {
-                        crate::trace::TraceBuilder::enter(eq, input_summary.as_deref())
-                            .evaluated(lines)
-                            .prints(prints)
-                            .exit(eq, v)
-                    }
-                    None => crate::trace::TraceBuilder::enter(&q, input_summary.as_deref())
-                        .note("no exception rule in this namespace"),
-                };
-                let outcome = if hits > 0 {
-                    format!(
-                        "EXCEPTION ({hits} matching entr{})",
-                        if hits == 1 { "y" } else { "ies" }
-                    )
-                } else {
-                    "no exception".to_string()
-                };
-                result.traces.push(t.finish(q, hits == 0, &outcome));
+                ),
+                hits,
+            },
+        );
+        if hits > 0 {
+            for _ in 0..hits {
+                result.exceptions.push(Message::plain(format!(
+                    "data.{}.exception[_][_] == \"{}\"",
+                    ns.name, rule.exception_name
+                )));
             }
-            if hits > 0 {
-                for _ in 0..hits {
-                    result.exceptions.push(Message::plain(format!(
-                        "data.{}.exception[_][_] == \"{}\"",
-                        ns.name, rule.exception_name
-                    )));
-                }
-                continue;
-            }
-            let value = self.engine.eval_rule(rule.query.clone()).map_err(|e| {
-                anyhow!(
-                    "query rule: check: query rule: {}",
-                    format_eval_error(&e.to_string())
-                )
-            })?;
-            let before = result.prints.len();
-            self.take_prints(&mut result);
-            let messages = messages_of(&value, &rule.query)?;
-            if self.trace {
-                let lines = crate::trace::take_evaluated_lines(&mut self.engine);
-                let count = messages
-                    .as_ref()
-                    .map_or(0, |m| m.iter().filter(|m| !m.msg.is_empty()).count());
-                let (passed, outcome) = match (&messages, rule.kind) {
-                    (None, _) => (true, "PASS (undefined)".to_string()),
-                    (_, _) if count == 0 => (true, "PASS".to_string()),
-                    (_, RuleKind::Failure) => (
-                        false,
-                        format!(
-                            "FAIL ({count} failure{})",
-                            if count == 1 { "" } else { "s" }
-                        ),
-                    ),
-                    (_, RuleKind::Warning) => (
-                        false,
-                        format!(
-                            "WARN ({count} warning{})",
-                            if count == 1 { "" } else { "s" }
-                        ),
-                    ),
-                };
-                result.traces.push(
-                    crate::trace::TraceBuilder::enter(&rule.query, input_summary.as_deref())
-                        .evaluated(&lines)
-                        .prints(&result.prints[before..])
-                        .exit(&rule.query, &value)
-                        .finish(rule.query.clone(), passed, &outcome),
-                );
-            }
-            match messages {
-                None => {}
-                Some(list) if list.is_empty() => passes += 1,
-                Some(list) => {
-                    for m in list {
-                        if m.msg.is_empty() {
-                            passes += 1;
-                        } else if rule.kind == RuleKind::Failure {
-                            result.failures.push(m);
-                        } else {
-                            result.warnings.push(m);
-                        }
+            continue;
+        }
+        let value = eval(&rule.query).map_err(|e| anyhow!("{e}"))?;
+        let messages = messages_of(&value, &rule.query)?;
+        after(
+            &mut result,
+            Step::RuleEvaluated {
+                rule,
+                value: &value,
+                messages: &messages,
+            },
+        );
+        match messages {
+            None => {}
+            Some(list) if list.is_empty() => passes += 1,
+            Some(list) => {
+                for m in list {
+                    if m.msg.is_empty() {
+                        passes += 1;
+                    } else if rule.kind == RuleKind::Failure {
+                        result.failures.push(m);
+                    } else {
+                        result.warnings.push(m);
                     }
                 }
             }
         }
-        let produced =
-            result.failures.len() + result.warnings.len() + result.exceptions.len() + passes;
-        result.successes = passes + ns.rule_count.saturating_sub(produced);
-        Ok(result)
     }
-
-    fn take_prints(&mut self, result: &mut CheckResult) {
-        if let Ok(prints) = self.engine.take_prints() {
-            result.prints.extend(prints);
-        }
-    }
+    let produced = result.failures.len() + result.warnings.len() + result.exceptions.len() + passes;
+    result.successes = passes + ns.rule_count.saturating_sub(produced);
+    Ok(result)
 }
 
 /// Strings inside the inner collections of an `exception` value (`exception[_][_]`).

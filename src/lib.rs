@@ -11,6 +11,7 @@ pub mod config;
 pub mod data;
 pub mod doc;
 pub mod eval;
+pub mod fast;
 pub mod gojson;
 pub mod input;
 pub mod output;

@@ -8,7 +8,7 @@ use crate::eval::{to_rego, EngineOptions, PolicyEngine};
 use crate::input::{self, io_reason, InputFile};
 use crate::output::{self, OutputOptions};
 use crate::parser::Parser;
-use crate::policy;
+use crate::policy::{self, Namespace};
 use crate::result::{CheckResult, Message, Totals};
 use anyhow::{anyhow, bail, Result};
 use rayon::prelude::*;
@@ -228,6 +228,33 @@ pub fn parse_input(
         .map_err(|e| crate::parser::error_text(&e, &file.name))
 }
 
+/// Like [`parse_input`], but straight to the regorus value. Errors are `(is_parse, text)`
+/// and read exactly as the two-step route's.
+fn parse_input_rego(
+    file: &InputFile,
+    forced: Option<&str>,
+    stdin: Option<&[u8]>,
+    proto_file_dirs: &[String],
+) -> std::result::Result<regorus::Value, (bool, String)> {
+    let parser = match forced {
+        Some(name) => Parser::from_name(name),
+        None => Parser::for_path(&file.name).ok(),
+    };
+    // JSON, the batch case, goes straight to a regorus value.
+    if parser == Some(Parser::Json) {
+        let bytes = match stdin {
+            Some(b) if file.is_stdin() => Some(std::borrow::Cow::Borrowed(b)),
+            _ => std::fs::read(&file.name).ok().map(std::borrow::Cow::Owned),
+        };
+        if let Some(Ok(v)) = bytes.map(|b| Parser::Json.parse_rego(&b)) {
+            return Ok(v);
+        }
+    }
+    // Everything else, and JSON that failed: the two-step route words errors as conftest.
+    let value = parse_input(file, forced, stdin, proto_file_dirs).map_err(|e| (true, e))?;
+    to_rego(&value).map_err(|e| (false, format!("{e:#}")))
+}
+
 fn read_stdin(files: &[InputFile]) -> Result<Option<Vec<u8>>> {
     if !files.iter().any(InputFile::is_stdin) {
         return Ok(None);
@@ -240,8 +267,7 @@ fn read_stdin(files: &[InputFile]) -> Result<Option<Vec<u8>>> {
 }
 
 /// `data.conftest.file` for a path: `{name: basename(abs), dir: dirname(abs)}`.
-fn file_info(name: &str) -> regorus::Value {
-    let cwd = std::env::current_dir().unwrap_or_default();
+fn file_info(name: &str, cwd: &std::path::Path) -> regorus::Value {
     let (base, dir) = match name {
         "-" | "Combined" => (name.to_string(), cwd.to_string_lossy().into_owned()),
         _ => {
@@ -326,24 +352,26 @@ fn error_record(filename: &str, namespace: &str, id: &str, msg: String) -> Check
 }
 
 /// Evaluates every namespace against one parsed file (array values: one document each).
+/// `namespaces` pairs each selected name with its rules (`None`: not loaded).
 fn check_file(
     engine: &mut PolicyEngine,
-    namespaces: &[String],
+    namespaces: &[(String, Option<Namespace>)],
     name: &str,
-    value: Value,
+    value: regorus::Value,
+    cwd: &std::path::Path,
 ) -> Result<Vec<CheckResult>> {
-    let info = file_info(name);
-    let docs: Vec<Value> = match value {
-        Value::Array(items) => items,
+    let info = file_info(name, cwd);
+    let docs: Vec<regorus::Value> = match value {
+        regorus::Value::Array(items) => items.iter().cloned().collect(),
         other => vec![other],
     };
-    let docs: Vec<regorus::Value> = docs.iter().map(to_rego).collect::<Result<_>>()?;
     let mut out = Vec::with_capacity(namespaces.len());
-    for ns_name in namespaces {
+    for (ns_name, ns) in namespaces {
         let mut record = CheckResult::new(name, ns_name);
-        if let Some(ns) = engine.catalog.by_namespace.get(ns_name).cloned() {
+        if let Some(ns) = ns {
             for doc in &docs {
-                record.absorb(engine.check_document(&ns, doc.clone(), &info, name)?);
+                // Values are reference-counted: this clone does not copy the document.
+                record.absorb(engine.check_document(ns, doc.clone(), &info, name)?);
             }
         }
         out.push(record);
@@ -385,9 +413,17 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
             return Err(load_err);
         }
     };
-    engine.set_trace(s.trace);
+    engine
+        .set_trace(s.trace)
+        .map_err(|e| anyhow!("running test: {e:#}"))?;
     let namespaces = select_namespaces(&engine.catalog.namespaces, &s.namespaces, s.all_namespaces)
         .map_err(|e| anyhow!("running test: {e:#}"))?;
+    // Looked up once rather than per file.
+    let selected: Vec<(String, Option<Namespace>)> = namespaces
+        .iter()
+        .map(|n| (n.clone(), engine.catalog.by_namespace.get(n).cloned()))
+        .collect();
+    let cwd = std::env::current_dir().unwrap_or_default();
 
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(s.jobs)
@@ -411,12 +447,8 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         let mut engine = engine;
         let mut out = pool
             .install(|| {
-                check_file(
-                    &mut engine,
-                    &namespaces,
-                    "Combined",
-                    Value::Array(vec![Value::Array(combined)]),
-                )
+                let value = to_rego(&Value::Array(vec![Value::Array(combined)]))?;
+                check_file(&mut engine, &selected, "Combined", value, &cwd)
             })
             .map_err(|e| anyhow!("running test: check combined: check: {e:#}"))?;
         for (name, e) in broken {
@@ -426,6 +458,7 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         }
         out
     } else {
+        let progress = progress_bar(s, files.len());
         let per_file: Vec<std::result::Result<Vec<CheckResult>, (bool, String)>> =
             pool.install(|| {
                 files
@@ -434,19 +467,25 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
                         || engine.clone(),
                         |eng, f| {
                             let name = display(f);
-                            let value = parse_input(
+                            let value = parse_input_rego(
                                 f,
                                 s.parser.as_deref(),
                                 stdin.as_deref(),
                                 &s.proto_file_dirs,
-                            )
-                            .map_err(|e| (true, e))?;
-                            check_file(eng, &namespaces, &name, value)
-                                .map_err(|e| (false, format!("{e:#}")))
+                            )?;
+                            let out = check_file(eng, &selected, &name, value, &cwd)
+                                .map_err(|e| (false, format!("{e:#}")));
+                            if let Some(p) = &progress {
+                                p.inc(1);
+                            }
+                            out
                         },
                     )
                     .collect()
             });
+        if let Some(p) = progress {
+            p.finish_and_clear();
+        }
         // Records are namespace-major: every file for namespace 1, then namespace 2, ...
         let mut by_ns: Vec<Vec<CheckResult>> = vec![Vec::new(); namespaces.len()];
         for (f, res) in files.iter().zip(per_file) {
@@ -474,6 +513,27 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
     };
 
     render(s, &results)
+}
+
+/// Files above which an interactive run shows progress.
+const PROGRESS_MIN_FILES: usize = 300;
+
+/// A progress bar on stderr for long interactive runs; never in pipes or with `--quiet`.
+fn progress_bar(s: &TestSettings, files: usize) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if s.quiet || files <= PROGRESS_MIN_FILES || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(files as u64),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files, {per_sec}, eta {eta}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
 }
 
 fn load_engine(s: &TestSettings) -> Result<PolicyEngine> {

@@ -32,6 +32,87 @@ pub struct QueryTrace {
 /// One evaluated policy line: file, line number, source text (trimmed).
 pub type EvalLine = (String, u32, String);
 
+/// Builds the traces of one document's queries as [`crate::eval`] reports its steps.
+pub struct DocumentTracer {
+    input: String,
+    /// The exception query's trace material, replayed under each rule's exception header.
+    exception: Option<(String, Value, Vec<EvalLine>, Vec<String>)>,
+}
+
+impl DocumentTracer {
+    /// A tracer for a document whose `input` is `input`.
+    pub fn new(input: &Value) -> Self {
+        DocumentTracer {
+            input: input_summary(input),
+            exception: None,
+        }
+    }
+
+    /// Records one step; `prints_from` is where this step's `print()` output starts.
+    pub fn observe(
+        &mut self,
+        engine: &mut Engine,
+        result: &mut CheckResult,
+        prints_from: usize,
+        step: &crate::eval::Step,
+    ) {
+        use crate::eval::Step;
+        use crate::policy::RuleKind;
+        match step {
+            Step::ExceptionEvaluated { query, value } => {
+                let lines = take_evaluated_lines(engine);
+                self.exception = Some((
+                    query.to_string(),
+                    (*value).clone(),
+                    lines,
+                    result.prints[prints_from..].to_vec(),
+                ));
+            }
+            Step::ExceptionChecked { query, hits } => {
+                let t = match self.exception.as_ref() {
+                    Some((eq, v, lines, prints)) => TraceBuilder::enter(eq, Some(&self.input))
+                        .evaluated(lines)
+                        .prints(prints)
+                        .exit(eq, v),
+                    None => TraceBuilder::enter(query, Some(&self.input))
+                        .note("no exception rule in this namespace"),
+                };
+                let outcome = match hits {
+                    0 => "no exception".to_string(),
+                    1 => "EXCEPTION (1 matching entry)".to_string(),
+                    n => format!("EXCEPTION ({n} matching entries)"),
+                };
+                result
+                    .traces
+                    .push(t.finish(query.clone(), *hits == 0, &outcome));
+            }
+            Step::RuleEvaluated {
+                rule,
+                value,
+                messages,
+            } => {
+                let lines = take_evaluated_lines(engine);
+                let count = messages
+                    .as_ref()
+                    .map_or(0, |m| m.iter().filter(|m| !m.msg.is_empty()).count());
+                let plural = if count == 1 { "" } else { "s" };
+                let (passed, outcome) = match (messages, rule.kind) {
+                    (None, _) => (true, "PASS (undefined)".to_string()),
+                    (_, _) if count == 0 => (true, "PASS".to_string()),
+                    (_, RuleKind::Failure) => (false, format!("FAIL ({count} failure{plural})")),
+                    (_, RuleKind::Warning) => (false, format!("WARN ({count} warning{plural})")),
+                };
+                let trace = TraceBuilder::enter(&rule.query, Some(&self.input))
+                    .evaluated(&lines)
+                    .prints(&result.prints[prints_from..])
+                    .exit(&rule.query, value)
+                    .finish(rule.query.clone(), passed, &outcome);
+                result.traces.push(trace);
+            }
+        }
+    }
+}
+
 /// Whether a module path belongs to regorun itself rather than to the user.
 pub fn is_internal(path: &str) -> bool {
     path.starts_with("<regorun")

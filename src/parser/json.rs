@@ -8,16 +8,30 @@ use serde_json::Value;
 
 /// Parses one JSON document.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
+    let mut value: Value = parse_as(bytes)?;
+    round_big_ints(&mut value);
+    Ok(value)
+}
+
+/// Parses one JSON document straight into the value policies see, skipping the
+/// `serde_json::Value` step (same rules and errors as [`parse`]).
+pub fn parse_rego(bytes: &[u8]) -> Result<regorus::Value> {
+    if scan(bytes)? {
+        // Integers past 2^53 must be rounded as Go rounds them: take the exact route.
+        return crate::eval::to_rego(&parse(bytes)?);
+    }
+    parse_as(bytes)
+}
+
+fn parse_as<T: for<'de> Deserialize<'de>>(bytes: &[u8]) -> Result<T> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    check_depth(bytes)?;
+    scan(bytes)?;
     let mut de = serde_json::Deserializer::from_slice(bytes);
     de.disable_recursion_limit();
     // Deep but legal documents must not overflow the stack.
     let stacked = serde_stacker::Deserializer::new(&mut de);
-    let value = Value::deserialize(stacked).map_err(|e| go_error(bytes, &e))?;
+    let value = T::deserialize(stacked).map_err(|e| go_error(bytes, &e))?;
     de.end().map_err(|e| go_error(bytes, &e))?;
-    let mut value = value;
-    round_big_ints(&mut value);
     Ok(value)
 }
 
@@ -112,11 +126,23 @@ fn go_quote_char(c: char) -> String {
 }
 
 /// Rejects documents nested deeper than Go's scanner allows, before any recursion.
-fn check_depth(bytes: &[u8]) -> Result<()> {
+/// Returns whether a number outside strings has 16 or more digits (it may need Go's
+/// float64 rounding).
+fn scan(bytes: &[u8]) -> Result<bool> {
     let mut depth = 0usize;
     let mut in_string = false;
     let mut escaped = false;
+    let mut digits = 0usize;
+    let mut long_number = false;
     for &b in bytes {
+        if !in_string {
+            if b.is_ascii_digit() {
+                digits += 1;
+                long_number |= digits >= 16;
+            } else {
+                digits = 0;
+            }
+        }
         if in_string {
             match (escaped, b) {
                 (true, _) => escaped = false,
@@ -141,7 +167,7 @@ fn check_depth(bytes: &[u8]) -> Result<()> {
             _ => {}
         }
     }
-    Ok(())
+    Ok(long_number)
 }
 
 #[cfg(test)]
@@ -152,6 +178,34 @@ mod tests {
     fn strips_bom_and_keeps_last_duplicate() {
         let v = parse(b"\xEF\xBB\xBF{\"a\":1,\"a\":2}").unwrap();
         assert_eq!(v, serde_json::json!({"a": 2}));
+    }
+
+    #[test]
+    fn direct_values_match_the_serde_json_route() {
+        let docs: [&[u8]; 4] = [
+            b"\xEF\xBB\xBF{\"a\":1,\"a\":2,\"b\":[1.5,-3,18446744073709551615,null,true]}",
+            b"[{\"Statement\":{\"Effect\":\"Allow\"}}, \"x\\u00e9\"]",
+            b"{\"$serde_json::private::Number\":\"1\"}",
+            b"1e300",
+        ];
+        for d in docs {
+            let via = crate::eval::to_rego(&parse(d).unwrap()).unwrap();
+            assert_eq!(parse_rego(d).unwrap(), via);
+        }
+        // regorus's number marker fails both routes (the runner rewords via the old one).
+        for odd in [
+            &b"{\"$serde_json::private::Number\":\"1\",\"k\":1}"[..],
+            b"{\"$serde_json::private::Number\":\"abc\"}",
+        ] {
+            assert!(parse_rego(odd).is_err());
+            assert!(crate::eval::to_rego(&parse(odd).unwrap()).is_err());
+        }
+        for bad in [&b"{\"a\": 1"[..], b"{} x", b"1e400"] {
+            assert_eq!(
+                parse_rego(bad).unwrap_err().to_string(),
+                parse(bad).unwrap_err().to_string()
+            );
+        }
     }
 
     #[test]

@@ -244,6 +244,17 @@ pub fn error_text(e: &anyhow::Error, path: &str) -> String {
     }
 }
 
+impl Parser {
+    /// Like [`Parser::parse`], but gives the regorus value directly (JSON skips the
+    /// `serde_json::Value` step, which is most of the per-file cost besides evaluation).
+    pub fn parse_rego(self, bytes: &[u8]) -> Result<regorus::Value> {
+        match self {
+            Parser::Json => json::parse_rego(bytes),
+            other => crate::eval::to_rego(&other.parse(bytes)?),
+        }
+    }
+}
+
 /// Decodes UTF-8 text, naming the first invalid byte offset.
 pub(crate) fn utf8(bytes: &[u8]) -> Result<&str> {
     std::str::from_utf8(bytes)

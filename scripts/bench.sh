@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Batch benchmark (issue 7): regorun against the OPA peer (conftest's engine,
+# driven conftest-style) on generated KMS key-policy corpora, side by side.
+# Prints wall time and peak RSS per engine and the speed ratio for each N.
+# Not part of `cargo test`.
+#
+# Overrides (environment):
+#   SHARED_DIR        the shared tools checkout (default: <repo>/../shared)
+#   BENCH_N           corpus sizes (default: "1 1000 10000")
+#   BENCH_REPS        runs per measurement; the fastest is kept (default: 3)
+#   BENCH_POLICY      policy path passed to both engines (default: policy/kms)
+#   BENCH_JOBS        regorun --jobs (default: all cores)
+#   REGORUN_FLAGS     extra regorun flags
+#   OPA_PEER_PYTHON   peer interpreter (default: $HOME/.cache/opa-peer/bin/python)
+#   NO_BUILD=1        skip `cargo build --release`
+set -euo pipefail
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="${SHARED_DIR:-$repo/../shared}"
+gen="$shared/bench/gen_kms_corpus.py"
+peer="$shared/tools/opa-peer/conftest_peer.py"
+peer_python="${OPA_PEER_PYTHON:-$HOME/.cache/opa-peer/bin/python}"
+sizes="${BENCH_N:-1 1000 10000}"
+reps="${BENCH_REPS:-3}"
+policy="${BENCH_POLICY:-policy/kms}"
+jobs="${BENCH_JOBS:-0}"
+regorun="$repo/target/release/regorun"
+
+if [[ ! -f "$gen" ]]; then
+  echo "corpus generator not found at $gen (set SHARED_DIR)" >&2
+  exit 1
+fi
+cd "$repo"
+if [[ "${NO_BUILD:-0}" != 1 ]]; then
+  cargo build --release --quiet
+fi
+have_peer=0
+if [[ -x "$peer_python" && -f "$peer" ]]; then
+  have_peer=1
+else
+  echo "note: OPA peer not installed at $peer_python; timing regorun only"
+fi
+
+# A set RUST_BACKTRACE makes every internal anyhow error capture a backtrace
+# (about 3x the CPU of a one-file run); users normally run without it.
+unset RUST_BACKTRACE RUST_LIB_BACKTRACE
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# measure REPS CMD...: runs CMD (stdout to a file) REPS times and prints
+# "<best wall s> <peak RSS MiB of that run> <exit code>".
+measure() {
+  python3 - "$@" <<'PY'
+import os, subprocess, sys, time
+reps, cmd = int(sys.argv[1]), sys.argv[2:]
+best = None
+for _ in range(reps):
+    with open(os.environ["BENCH_OUT"], "wb") as out:
+        t0 = time.perf_counter()
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        wall = time.perf_counter() - t0
+    rc = os.waitstatus_to_exitcode(status)
+    if best is None or wall < best[0]:
+        best = (wall, ru.ru_maxrss / 1024.0, rc)
+print(f"{best[0]:.4f} {best[1]:.1f} {best[2]}")
+PY
+}
+
+printf '%-7s %-8s %10s %10s %5s  %s\n' N engine wall_s rss_MiB rc summary
+for n in $sizes; do
+  corpus="$work/corpus-$n"
+  python3 "$gen" --out "$corpus" -n "$n" --seed 1 >/dev/null 2>&1
+  export BENCH_OUT="$work/regorun-$n.out"
+  # shellcheck disable=SC2086
+  read -r r_wall r_rss r_rc < <(measure "$reps" "$regorun" test --no-color --jobs "$jobs" \
+    -p "$policy" ${REGORUN_FLAGS:-} "$corpus")
+  r_sum="$(tail -n 1 "$BENCH_OUT")"
+  printf '%-7s %-8s %10s %10s %5s  %s\n' "$n" regorun "$r_wall" "$r_rss" "$r_rc" "$r_sum"
+  if [[ $have_peer == 1 ]]; then
+    export BENCH_OUT="$work/opa-$n.out"
+    # The peer is slow: one run per size above 1,000 files.
+    peer_reps=$reps
+    if (( n > 1000 )); then peer_reps=1; fi
+    read -r o_wall o_rss o_rc < <(measure "$peer_reps" "$peer_python" "$peer" --engine opa \
+      -p "$policy" -n main "$corpus")
+    o_sum="$(tail -n 1 "$BENCH_OUT")"
+    printf '%-7s %-8s %10s %10s %5s  %s\n' "$n" opa "$o_wall" "$o_rss" "$o_rc" "$o_sum"
+    python3 -c "import sys; print(f'{sys.argv[1]:<7} ratio    {float(sys.argv[3])/float(sys.argv[2]):9.1f}x (opa wall / regorun wall)')" \
+      "$n" "$r_wall" "$o_wall"
+  fi
+done

@@ -1,0 +1,272 @@
+//! Batch evaluation is deterministic: output is byte-identical between `--jobs 1` and
+//! `--jobs N`, and between the RVM fast path and the interpreter (`REGORUN_RVM=0`), on a
+//! generated corpus (the shared generator when `../shared` is there, else inputs this
+//! test writes) and on every KMS fixture.
+
+use regorun::eval::{EngineOptions, PolicyEngine};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Run {
+    stdout: String,
+    stderr: String,
+    code: i32,
+}
+
+fn regorun(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_regorun"));
+    cmd.args(args).current_dir(root());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CONFTEST_") || k == regorun::fast::DISABLE_ENV {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run regorun");
+    Run {
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: out.status.code().unwrap_or(-1),
+    }
+}
+
+/// Writes a corpus into `dir`: the shared KMS generator when available, otherwise
+/// key policies built here (never an empty corpus).
+fn corpus(dir: &Path, n: usize) -> &'static str {
+    let shared = std::env::var("SHARED_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| root().join("../shared"));
+    let gen = shared.join("bench/gen_kms_corpus.py");
+    if gen.exists() {
+        let ok = Command::new("python3")
+            .arg(&gen)
+            .args(["--out", &dir.to_string_lossy(), "-n", &n.to_string()])
+            .args(["--seed", "1"])
+            .output()
+            .map(|o| o.status.success())
+            .unwrap_or(false);
+        if ok && std::fs::read_dir(dir).map(|d| d.count()).unwrap_or(0) == n {
+            return "generated";
+        }
+    }
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..n {
+        std::fs::write(dir.join(format!("kms-{i:06}.json")), written_policy(i)).unwrap();
+    }
+    "written"
+}
+
+/// A key policy varying with `i`: root delegation or not, wildcard principals with and
+/// without conditions, admin actions, single statement objects, multi-document arrays.
+fn written_policy(i: usize) -> String {
+    let acct = format!(
+        "{:012}",
+        100_000_000_000u64 + (i as u64 * 7919) % 899_999_999_999
+    );
+    let root = format!(
+        r#"{{"Sid":"Enable IAM User Permissions","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:root"}},"Action":"kms:*","Resource":"*"}}"#
+    );
+    let wildcard = if i % 3 == 0 {
+        r#"{"Effect":"Allow","Principal":"*","Action":["kms:Decrypt","kms:Encrypt"],"Resource":"*"}"#.to_string()
+    } else {
+        format!(
+            r#"{{"Sid":"Use","Effect":"Allow","Principal":{{"AWS":"*"}},"Action":"kms:Decrypt","Resource":"*","Condition":{{"StringEquals":{{"kms:CallerAccount":"{acct}"}}}}}}"#
+        )
+    };
+    let admin = format!(
+        r#"{{"Sid":"Admins","Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{acct}:role/Admin{i}"}},"Action":["kms:Create*","kms:Delete*","kms:ScheduleKeyDeletion"],"Resource":"*"}}"#
+    );
+    let statements = match i % 5 {
+        0 => format!("[{root},{wildcard}]"),
+        1 => format!("[{wildcard},{admin}]"),
+        2 => admin.clone(),
+        3 => format!("[{root},{admin},{wildcard}]"),
+        _ => format!("[{root}]"),
+    };
+    let doc = format!(r#"{{"Version":"2012-10-17","Id":"key-{i}","Statement":{statements}}}"#);
+    if i % 11 == 0 {
+        format!("[{doc},{doc}]")
+    } else {
+        doc
+    }
+}
+
+/// Hand-written policies that exercise exceptions, warnings, object messages, several
+/// namespaces and a helper shared between rules.
+fn write_policies(dir: &Path) {
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("main.rego"),
+        r#"package main
+
+import rego.v1
+
+statements := s if {
+	is_array(input.Statement)
+	s := input.Statement
+}
+
+statements := [input.Statement] if is_object(input.Statement)
+
+deny_wildcard contains msg if {
+	some st in statements
+	st.Principal == "*"
+	msg := sprintf("%s: wildcard principal", [object.get(input, "Id", "?")])
+}
+
+actions(st) := st.Action if is_array(st.Action)
+
+actions(st) := [st.Action] if is_string(st.Action)
+
+deny_admin contains {"msg": sprintf("admin actions in %v", [object.get(st, "Sid", "")]), "sid": object.get(st, "Sid", "")} if {
+	some st in statements
+	some a in actions(st)
+	startswith(a, "kms:Delete")
+}
+
+warn_no_root contains "no root delegation" if {
+	not root_delegated
+}
+
+root_delegated if {
+	some st in statements
+	endswith(st.Principal.AWS, ":root")
+}
+
+violation_empty contains "empty" if count(statements) == 0
+
+exception contains ["admin"] if input.Id == "key-7"
+"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("other.rego"),
+        "package other\n\nimport rego.v1\n\ndeny contains \"no version\" if not input.Version\n\nwarn contains input.Id if count(input.Statement) > 2\n",
+    )
+    .unwrap();
+}
+
+fn assert_same(a: &Run, b: &Run, what: &str) {
+    assert_eq!(
+        a.code, b.code,
+        "{what}: exit codes differ\n{}\n{}",
+        a.stderr, b.stderr
+    );
+    assert_eq!(a.stderr, b.stderr, "{what}: stderr differs");
+    assert!(a.stdout == b.stdout, "{what}: stdout differs");
+}
+
+fn check_corpus(policy: &str, corpus: &str, extra: &[&str]) {
+    for format in ["stdout", "json"] {
+        let args = |jobs: &'static str| {
+            let mut v = vec![
+                "test",
+                "--no-color",
+                "-o",
+                format,
+                "--jobs",
+                jobs,
+                "-p",
+                policy,
+            ];
+            v.extend_from_slice(extra);
+            v.push(corpus);
+            v
+        };
+        let one = regorun(&args("1"), &[]);
+        assert!(one.code == 0 || one.code == 1, "{format}: {}", one.stderr);
+        assert!(!one.stdout.is_empty());
+        let many = regorun(&args("4"), &[]);
+        assert_same(&one, &many, &format!("{policy} {format}: --jobs 1 vs 4"));
+        let interp = regorun(&args("4"), &[(regorun::fast::DISABLE_ENV, "0")]);
+        assert_same(
+            &one,
+            &interp,
+            &format!("{policy} {format}: RVM vs interpreter"),
+        );
+    }
+}
+
+#[test]
+fn shipped_pack_uses_the_fast_path() {
+    let files = regorun::policy::load_files(&["policy/kms".to_string()]).unwrap();
+    let engine = PolicyEngine::new(&files, &[], &EngineOptions::default()).unwrap();
+    assert!(
+        engine.uses_fast_path(),
+        "the KMS pack no longer compiles to the RVM"
+    );
+    let strict = EngineOptions {
+        strict_builtin_errors: true,
+        ..Default::default()
+    };
+    let engine = PolicyEngine::new(&files, &[], &strict).unwrap();
+    assert!(!engine.uses_fast_path());
+}
+
+#[test]
+fn jobs_and_engines_agree_on_a_corpus() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("corpus");
+    // Debug builds evaluate the pack slowly: keep the corpus small.
+    let how = corpus(&dir, 120);
+    eprintln!("corpus: {how}");
+    let dir = dir.to_string_lossy().into_owned();
+    let pack = root().join("policy/kms");
+    let pack = pack.to_string_lossy().into_owned();
+    check_corpus(&pack, &dir, &[]);
+    let own = tmp.path().join("policy");
+    write_policies(&own);
+    let own = own.to_string_lossy().into_owned();
+    check_corpus(&own, &dir, &["--all-namespaces"]);
+}
+
+#[test]
+fn written_inputs_agree_too() {
+    // Always exercise the written corpus, even where the shared generator exists.
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("corpus");
+    std::fs::create_dir_all(&dir).unwrap();
+    for i in 0..40 {
+        std::fs::write(dir.join(format!("k{i:03}.json")), written_policy(i)).unwrap();
+    }
+    let own = tmp.path().join("policy");
+    write_policies(&own);
+    check_corpus(
+        &own.to_string_lossy(),
+        &dir.to_string_lossy(),
+        &["--all-namespaces"],
+    );
+    check_corpus(
+        &root().join("policy/kms").to_string_lossy(),
+        &dir.to_string_lossy(),
+        &[],
+    );
+}
+
+#[test]
+fn engines_agree_on_every_kms_fixture() {
+    let table = std::fs::read_to_string(root().join("fixtures/kms/expected.tsv")).unwrap();
+    let mut rows = 0;
+    for line in table.lines() {
+        if line.trim().is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cols: Vec<&str> = line.split('\t').collect();
+        let mut args = vec!["test", "--no-color", "-o", "json", "-p", "policy/kms"];
+        if cols.len() > 4 && cols[4] != "-" {
+            args.extend(cols[4].split_whitespace());
+        }
+        args.push(cols[0]);
+        let fast = regorun(&args, &[]);
+        let interp = regorun(&args, &[(regorun::fast::DISABLE_ENV, "0")]);
+        assert_same(&fast, &interp, line);
+        rows += 1;
+    }
+    assert!(rows > 10, "expected.tsv has only {rows} rows");
+}
