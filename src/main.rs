@@ -5,6 +5,12 @@ use std::io::Write;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // regorus builds (and discards) anyhow errors on hot paths; with RUST_BACKTRACE set in
+    // the environment each would capture a backtrace, tripling per-file cost. Panics keep
+    // their backtraces; only library error capture is turned off.
+    if std::env::var_os("RUST_LIB_BACKTRACE").is_none() {
+        std::env::set_var("RUST_LIB_BACKTRACE", "0");
+    }
     let cli = match regorun::cli::Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return regorun::cli::report_clap_error(e),
