@@ -48,18 +48,10 @@ impl Formatter for AzureDevOps {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::Message;
 
     #[test]
     fn verify_records_keep_skipped_out_of_the_summary_suffix() {
-        let mut failed = CheckResult::new("policy/a_test.rego", "");
-        failed.failures.push(Message::plain("data.main.test_deny"));
-        let mut skipped = CheckResult::new("policy/a_test.rego", "");
-        skipped
-            .skipped
-            .push(Message::plain("data.main.todo_test_x"));
-        let mut passed = CheckResult::new("policy/a_test.rego", "");
-        passed.successes = 1;
+        let [failed, skipped, passed] = super::super::verify_sample("data.main.todo_test_x");
         let opts = OutputOptions {
             show_skipped: true,
             ..Default::default()

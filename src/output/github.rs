@@ -473,14 +473,7 @@ mod tests {
 
     #[test]
     fn verify_records() {
-        let mut failed = CheckResult::new("policy/a_test.rego", "");
-        failed.failures.push(Message::plain("data.main.test_deny"));
-        let mut skipped = CheckResult::new("policy/a_test.rego", "");
-        skipped
-            .skipped
-            .push(Message::plain("data.main.todo_test_%s"));
-        let mut passed = CheckResult::new("policy/a_test.rego", "");
-        passed.successes = 1;
+        let [failed, skipped, passed] = super::super::verify_sample("data.main.todo_test_%s");
         let all = [failed, skipped, passed];
         let out = GitHub.format(&all, &OutputOptions::default());
         assert_eq!(

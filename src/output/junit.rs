@@ -147,7 +147,6 @@ fn is_xml_char(c: char) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::Message;
 
     #[test]
     fn empty() {
@@ -164,14 +163,7 @@ mod tests {
 
     #[test]
     fn verify_records() {
-        let mut failed = CheckResult::new("policy/a_test.rego", "");
-        failed.failures.push(Message::plain("data.main.test_deny"));
-        let mut skipped = CheckResult::new("policy/a_test.rego", "");
-        skipped
-            .skipped
-            .push(Message::plain("data.main.todo_test_x"));
-        let mut passed = CheckResult::new("policy/a_test.rego", "");
-        passed.successes = 1;
+        let [failed, skipped, passed] = super::super::verify_sample("data.main.todo_test_x");
         let out = JUnit.format(&[failed, skipped, passed], &OutputOptions::default());
         assert_eq!(
             out,

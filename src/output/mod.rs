@@ -94,3 +94,20 @@ pub(crate) fn location(m: &Message) -> Option<&Location> {
         .as_ref()
         .filter(|l| !(l.file.is_empty() && l.line == 0))
 }
+
+/// Verify-style records for the formatters' unit tests: a failed, a skipped (named
+/// `skipped_name`) and a passed test, namespace "".
+#[cfg(test)]
+pub(crate) fn verify_sample(skipped_name: &str) -> [CheckResult; 3] {
+    let mut failed = CheckResult::new("policy/a_test.rego", "");
+    failed
+        .failures
+        .push(crate::result::Message::plain("data.main.test_deny"));
+    let mut skipped = CheckResult::new("policy/a_test.rego", "");
+    skipped
+        .skipped
+        .push(crate::result::Message::plain(skipped_name));
+    let mut passed = CheckResult::new("policy/a_test.rego", "");
+    passed.successes = 1;
+    [failed, skipped, passed]
+}

@@ -182,14 +182,7 @@ mod tests {
     #[test]
     fn verify_records() {
         // verify: namespace "", a failure, a skipped-only record and a pass.
-        let mut failed = CheckResult::new("policy/a_test.rego", "");
-        failed.failures.push(Message::plain("data.main.test_deny"));
-        let mut skipped = CheckResult::new("policy/a_test.rego", "");
-        skipped
-            .skipped
-            .push(Message::plain("data.main.todo_test_x"));
-        let mut passed = CheckResult::new("policy/a_test.rego", "");
-        passed.successes = 1;
+        let [failed, skipped, passed] = super::super::verify_sample("data.main.todo_test_x");
         let v = run_json(&[failed, skipped, passed]);
         let run = &v["runs"][0];
         let ids: Vec<&str> = run["tool"]["driver"]["rules"]
