@@ -46,6 +46,7 @@ const PARSERS: &[&str] = &[
     "edn",
     "hcl1",
     "hcl2",
+    "hocon",
     "ignore",
     "ini",
     "json",
@@ -116,6 +117,7 @@ const E2E: &[(&str, &str, i32)] = &[
     ("jsonnet", "jsonnet/deployment.jsonnet", 1),
     ("cyclonedx", "cyclonedx/bom.cyclonedx", 1),
     ("cyclonedx", "cyclonedx/bom.xml.cyclonedx", 1),
+    ("hocon", "hocon/app.hocon", 1),
 ];
 
 #[test]
@@ -162,7 +164,7 @@ const BAD: &[(&str, &str, &str)] = &[
     ("textproto/bad", "nocomment.textproto", "extract proto message type: file does not contain necessary proto-message comment"),
     ("unavailable", "default.vcl", "the vcl parser is not available in regorun: no Rust VCL parser exists and go-vcl's document shape is not reproduced"),
     ("unavailable", "sbom.spdx", "the spdx parser is not available in regorun: tools-golang's tag-value reader and JSON model are not reproduced yet (an SPDX JSON document read with --parser json has the same field names)"),
-    ("unavailable", "app.hocon", "the hocon parser is not available in regorun: go-akka/configuration's rendering of values (quoting, arrays, substitutions) is not reproduced yet"),
+    ("hocon/bad", "broken.hocon", "hocon: Unresolved substitution:missing.port"),
 ];
 
 #[test]
@@ -444,6 +446,7 @@ fn no_parser_panics_on_random_input() {
         Parser::Jsonnet,
         Parser::CycloneDx,
         Parser::Textproto,
+        Parser::Hocon,
     ];
     let proto_dirs = [root()
         .join("textproto/protos")

@@ -7,6 +7,7 @@ mod dotenv;
 mod edn;
 mod hcl1;
 mod hcl2;
+mod hocon;
 mod ignore;
 mod ini;
 mod json;
@@ -207,7 +208,8 @@ impl Parser {
             Parser::Edn => edn::parse(bytes),
             Parser::Nginx => nginx::parse(bytes),
             Parser::Hcl1 => hcl1::parse(bytes),
-            Parser::Cue | Parser::Groovy | Parser::Hocon | Parser::Spdx | Parser::Vcl => {
+            Parser::Hocon => hocon::parse(bytes),
+            Parser::Cue | Parser::Groovy | Parser::Spdx | Parser::Vcl => {
                 unavailable::parse(self.name())
             }
         }
