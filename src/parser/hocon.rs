@@ -295,7 +295,7 @@ impl Tok<'_> {
 }
 
 /// Go `strings.TrimSpace` on raw bytes (invalid UTF-8 is never space).
-fn trim_space(mut b: &[u8]) -> &[u8] {
+pub(super) fn trim_space(mut b: &[u8]) -> &[u8] {
     while let Some((c, w)) = first_char(b) {
         if !c.is_whitespace() {
             break;
@@ -328,7 +328,7 @@ fn last_char(b: &[u8]) -> Option<(char, usize)> {
 }
 
 /// Go's `encoding/json` view of a byte string: each invalid byte becomes U+FFFD.
-fn go_string(b: &[u8]) -> String {
+pub(super) fn go_string(b: &[u8]) -> String {
     let mut out = String::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {

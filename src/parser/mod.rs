@@ -15,6 +15,7 @@ mod jsonc;
 mod jsonnet;
 mod nginx;
 mod properties;
+mod spdx;
 mod textproto;
 mod toml;
 mod unavailable;
@@ -209,9 +210,8 @@ impl Parser {
             Parser::Nginx => nginx::parse(bytes),
             Parser::Hcl1 => hcl1::parse(bytes),
             Parser::Hocon => hocon::parse(bytes),
-            Parser::Cue | Parser::Groovy | Parser::Spdx | Parser::Vcl => {
-                unavailable::parse(self.name())
-            }
+            Parser::Spdx => spdx::parse(bytes),
+            Parser::Cue | Parser::Groovy | Parser::Vcl => unavailable::parse(self.name()),
         }
     }
 }
