@@ -46,6 +46,7 @@ const PARSERS: &[&str] = &[
     "edn",
     "hcl1",
     "hcl2",
+    "hocon",
     "ignore",
     "ini",
     "json",
@@ -53,6 +54,7 @@ const PARSERS: &[&str] = &[
     "jsonnet",
     "nginx",
     "properties",
+    "spdx",
     "toml",
     "xml",
     "yaml",
@@ -116,6 +118,8 @@ const E2E: &[(&str, &str, i32)] = &[
     ("jsonnet", "jsonnet/deployment.jsonnet", 1),
     ("cyclonedx", "cyclonedx/bom.cyclonedx", 1),
     ("cyclonedx", "cyclonedx/bom.xml.cyclonedx", 1),
+    ("hocon", "hocon/app.hocon", 1),
+    ("spdx", "spdx/sbom.spdx", 1),
 ];
 
 #[test]
@@ -161,8 +165,8 @@ const BAD: &[(&str, &str, &str)] = &[
     ("cyclonedx/bad", "broken.cyclonedx", "decode CycloneDX BOM: XML syntax error on line 2: unexpected EOF"),
     ("textproto/bad", "nocomment.textproto", "extract proto message type: file does not contain necessary proto-message comment"),
     ("unavailable", "default.vcl", "the vcl parser is not available in regorun: no Rust VCL parser exists and go-vcl's document shape is not reproduced"),
-    ("unavailable", "sbom.spdx", "the spdx parser is not available in regorun: tools-golang's tag-value reader and JSON model are not reproduced yet (an SPDX JSON document read with --parser json has the same field names)"),
-    ("unavailable", "app.hocon", "the hocon parser is not available in regorun: go-akka/configuration's rendering of values (quoting, arrays, substitutions) is not reproduced yet"),
+    ("spdx/bad", "broken.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 32 83 80 68 88 45 50 46 51 10]: no colon found in 'SPDXVersion SPDX-2.3'"),
+    ("hocon/bad", "broken.hocon", "hocon: Unresolved substitution:missing.port"),
 ];
 
 #[test]
@@ -444,6 +448,8 @@ fn no_parser_panics_on_random_input() {
         Parser::Jsonnet,
         Parser::CycloneDx,
         Parser::Textproto,
+        Parser::Hocon,
+        Parser::Spdx,
     ];
     let proto_dirs = [root()
         .join("textproto/protos")

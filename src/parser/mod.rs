@@ -7,6 +7,7 @@ mod dotenv;
 mod edn;
 mod hcl1;
 mod hcl2;
+mod hocon;
 mod ignore;
 mod ini;
 mod json;
@@ -14,6 +15,7 @@ mod jsonc;
 mod jsonnet;
 mod nginx;
 mod properties;
+mod spdx;
 mod textproto;
 mod toml;
 mod unavailable;
@@ -207,9 +209,9 @@ impl Parser {
             Parser::Edn => edn::parse(bytes),
             Parser::Nginx => nginx::parse(bytes),
             Parser::Hcl1 => hcl1::parse(bytes),
-            Parser::Cue | Parser::Groovy | Parser::Hocon | Parser::Spdx | Parser::Vcl => {
-                unavailable::parse(self.name())
-            }
+            Parser::Hocon => hocon::parse(bytes),
+            Parser::Spdx => spdx::parse(bytes),
+            Parser::Cue | Parser::Groovy | Parser::Vcl => unavailable::parse(self.name()),
         }
     }
 }

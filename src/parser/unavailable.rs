@@ -11,8 +11,6 @@ pub fn parse(name: &str) -> Result<serde_json::Value> {
             "no Rust implementation of the Groovy 2.4 concrete syntax tree conftest emits exists"
         }
         "vcl" => "no Rust VCL parser exists and go-vcl's document shape is not reproduced",
-        "spdx" => "tools-golang's tag-value reader and JSON model are not reproduced yet (an SPDX JSON document read with --parser json has the same field names)",
-        "hocon" => "go-akka/configuration's rendering of values (quoting, arrays, substitutions) is not reproduced yet",
         _ => "it is not implemented",
     };
     bail!("the {name} parser is not available in regorun: {why}")
