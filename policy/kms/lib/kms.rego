@@ -453,21 +453,19 @@ policy_owner(d) := owner_token if {
 	uses_owner_reference(d.text)
 }
 
-policy_owner(d) := o if {
+policy_owner(d) := single_account(root_accounts(d.policy)) if {
 	not configured_owner
 	d.hint == ""
 	not uses_owner_reference(d.text)
-	accounts := root_accounts(d.policy)
+}
+
+# The one account of a set, or "" when there are none or several.
+single_account(accounts) := o if {
 	count(accounts) == 1
 	some o in accounts
 }
 
-policy_owner(d) := "" if {
-	not configured_owner
-	d.hint == ""
-	not uses_owner_reference(d.text)
-	count(root_accounts(d.policy)) != 1
-}
+single_account(accounts) := "" if count(accounts) != 1
 
 uses_owner_reference(text) if contains(text, "AWS::AccountId")
 
@@ -545,26 +543,33 @@ is_join_form(x) if {
 # and YAML short form (plain strings, `!Join` as [sep, [parts]]).
 value_string(v) := v if is_string(v)
 
-value_string(v) := format_int(v, 10) if is_number(v)
+# Every other form in a separate function, so that the common string case
+# does not evaluate each of their clauses.
+value_string(v) := value_string_other(v) if {
+	not is_string(v)
+	value_string_other(v) # guard: the RVM mishandles `x := f()` when f is undefined
+}
 
-value_string(v) := "true" if v == true
+value_string_other(v) := format_int(v, 10) if is_number(v)
 
-value_string(v) := "false" if v == false
+value_string_other(v) := "true" if v == true
 
-value_string(v) := sprintf("${%s}", [v.Ref]) if is_string(v.Ref)
+value_string_other(v) := "false" if v == false
 
-value_string(v) := v["Fn::Sub"] if is_string(v["Fn::Sub"])
+value_string_other(v) := sprintf("${%s}", [v.Ref]) if is_string(v.Ref)
 
-value_string(v) := v["Fn::Sub"][0] if is_array(v["Fn::Sub"])
+value_string_other(v) := v["Fn::Sub"] if is_string(v["Fn::Sub"])
 
-value_string(v) := concat(".", v["Fn::GetAtt"]) if is_array(v["Fn::GetAtt"])
+value_string_other(v) := v["Fn::Sub"][0] if is_array(v["Fn::Sub"])
 
-value_string(v) := concat(v["Fn::Join"][0], [cfn_part(p) | some p in v["Fn::Join"][1]; cfn_part(p)]) if is_array(v["Fn::Join"])
+value_string_other(v) := concat(".", v["Fn::GetAtt"]) if is_array(v["Fn::GetAtt"])
 
-value_string(v) := concat(v[0], [cfn_part(p) | some p in v[1]; cfn_part(p)]) if is_join_form(v)
+value_string_other(v) := concat(v["Fn::Join"][0], [cfn_part(p) | some p in v["Fn::Join"][1]; cfn_part(p)]) if is_array(v["Fn::Join"])
+
+value_string_other(v) := concat(v[0], [cfn_part(p) | some p in v[1]; cfn_part(p)]) if is_join_form(v)
 
 # Other intrinsics (Fn::If, Fn::ImportValue, ...): a value this pack cannot know.
-value_string(v) := "${unknown}" if {
+value_string_other(v) := "${unknown}" if {
 	is_object(v)
 	count({k | some k in object.keys(v); k in known_intrinsics}) == 0
 }
