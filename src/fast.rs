@@ -58,6 +58,19 @@ impl FastProgram {
         }
         let entries: Vec<&str> = namespaces.values().map(|(e, _)| e.as_str()).collect();
         let first = *entries.first()?;
+        let key = cache_key(engine, &module, &entries);
+        if let Some(program) = cache_load(&key) {
+            let data = engine.get_data();
+            let mut vm = RegoVM::new();
+            vm.load_program(program.clone());
+            if vm.set_data(data.clone()).is_ok() {
+                return Some(FastProgram {
+                    program,
+                    data,
+                    namespaces,
+                });
+            }
+        }
         // A clone, so the prepared engine that interpreter workers clone stays untouched.
         let mut probe = engine.clone();
         probe
@@ -70,6 +83,7 @@ impl FastProgram {
         let mut vm = RegoVM::new();
         vm.load_program(program.clone());
         vm.set_data(data.clone()).ok()?;
+        cache_store(&key, &program);
         Some(FastProgram {
             program,
             data,
@@ -90,6 +104,89 @@ impl FastProgram {
             vm,
             program: self.clone(),
         }
+    }
+}
+
+/// Set `REGORUN_RVM_CACHE=0` to compile the program on every run.
+pub const CACHE_ENV: &str = "REGORUN_RVM_CACHE";
+
+/// Identifies a compiled program: regorun and regorus versions, the generated entry
+/// module, every loaded module's path, syntax and source, and the data documents. Two
+/// independent 64-bit hashes keep accidental collisions out of reach.
+fn cache_key(engine: &Engine, module: &str, entries: &[&str]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut engine = engine.clone();
+    let mut parts: Vec<String> = vec![
+        format!("regorun {}", env!("CARGO_PKG_VERSION")),
+        "regorus 0.14.1".to_string(),
+        module.to_string(),
+        {
+            // `entries` follows a HashMap's per-process order.
+            let mut sorted = entries.to_vec();
+            sorted.sort_unstable();
+            sorted.join("\n")
+        },
+        engine.get_data().to_json_str().unwrap_or_default(),
+    ];
+    for m in engine.get_modules() {
+        let src = &m.package.span.source;
+        parts.push(format!(
+            "{}\n{}\n{}",
+            src.get_path(),
+            m.rego_v1,
+            src.get_contents()
+        ));
+    }
+    let mut out = String::new();
+    for seed in [0x5eed_u64, 0xfeed] {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        seed.hash(&mut h);
+        for p in &parts {
+            p.hash(&mut h);
+        }
+        out.push_str(&format!("{:016x}", h.finish()));
+    }
+    out
+}
+
+/// `$XDG_CACHE_HOME/regorun/rvm` or `~/.cache/regorun/rvm`; `None` when disabled.
+fn cache_dir() -> Option<std::path::PathBuf> {
+    if std::env::var(CACHE_ENV).is_ok_and(|v| v == "0") {
+        return None;
+    }
+    let base = match std::env::var_os("XDG_CACHE_HOME") {
+        Some(d) if !d.is_empty() => std::path::PathBuf::from(d),
+        _ => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
+    };
+    Some(base.join("regorun").join("rvm"))
+}
+
+/// A cached program for `key`; anything unreadable or incomplete counts as a miss.
+fn cache_load(key: &str) -> Option<Arc<Program>> {
+    let bytes = std::fs::read(cache_dir()?.join(format!("{key}.rvm"))).ok()?;
+    match Program::deserialize_binary(&bytes).ok()? {
+        regorus::rvm::program::DeserializationResult::Complete(p) if !p.needs_recompilation => {
+            Some(Arc::new(p))
+        }
+        _ => None,
+    }
+}
+
+/// Stores a program for later runs; failures are ignored (the cache is optional). The
+/// file is written under a temporary name and renamed, so readers never see half of it.
+fn cache_store(key: &str, program: &Program) {
+    let Some(dir) = cache_dir() else { return };
+    let Ok(bytes) = program.serialize_binary() else {
+        return;
+    };
+    if std::fs::create_dir_all(&dir).is_err() {
+        return;
+    }
+    let tmp = dir.join(format!("{key}.{}.tmp", std::process::id()));
+    if std::fs::write(&tmp, bytes).is_ok()
+        && std::fs::rename(&tmp, dir.join(format!("{key}.rvm"))).is_err()
+    {
+        let _ = std::fs::remove_file(&tmp);
     }
 }
 

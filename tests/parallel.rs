@@ -270,3 +270,37 @@ fn engines_agree_on_every_kms_fixture() {
     }
     assert!(rows > 10, "expected.tsv has only {rows} rows");
 }
+
+/// The compiled-program cache gives the same output as compiling on every run: on a miss
+/// (file written), on a hit, and with a corrupt cache file (ignored and replaced).
+#[test]
+fn rvm_program_cache_does_not_change_output() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let cache_home = cache.path().to_str().expect("utf-8 path");
+    let args = [
+        "test",
+        "--no-color",
+        "-o",
+        "json",
+        "-p",
+        "policy/kms",
+        "fixtures/kms",
+    ];
+    let reference = regorun(&args, &[(regorun::fast::CACHE_ENV, "0")]);
+    let dir = cache.path().join("regorun").join("rvm");
+    let cached = |label: &str| {
+        let run = regorun(&args, &[("XDG_CACHE_HOME", cache_home)]);
+        assert_eq!(run.code, reference.code, "{label}: {}", run.stderr);
+        assert_eq!(run.stdout, reference.stdout, "{label}");
+    };
+    cached("miss");
+    let files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("cache dir written")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    cached("hit");
+    std::fs::write(&files[0], b"not a program").expect("corrupt the cache");
+    cached("corrupt");
+    assert!(std::fs::metadata(&files[0]).expect("rewritten").len() > 100);
+}

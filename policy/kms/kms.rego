@@ -28,8 +28,8 @@ deny_kms_wildcard_principal contains result if {
 # so IAM policies in the owner account are ignored for this key.
 deny_kms_missing_iam_delegation contains result if {
 	some d in kms.key_policies
-	not kms.delegates_to_owner(d)
 	d.owner != ""
+	not kms.delegates_to_owner(d)
 	msg := sprintf(
 		"%s has no Allow statement with Resource \"*\" for the owner account principal %s, so IAM policies in account %s are ignored for this key and it can become unmanageable; add a statement allowing Principal {\"AWS\": \"%s\"} Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource), kms.owner_root_label(d.owner), kms.owner_label(d.owner), kms.owner_root_label(d.owner)],
@@ -39,8 +39,8 @@ deny_kms_missing_iam_delegation contains result if {
 
 deny_kms_missing_iam_delegation contains result if {
 	some d in kms.key_policies
-	not kms.delegates_to_owner(d)
 	d.owner == ""
+	not kms.delegates_to_owner(d)
 	msg := sprintf(
 		"%s has no Allow statement with Resource \"*\" for any account principal (arn:aws:iam::<account>:root), so IAM policies are ignored for this key and it can become unmanageable (owner account unknown: set data.kms.owner_account); add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource)],

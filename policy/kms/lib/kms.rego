@@ -453,25 +453,27 @@ policy_owner(d) := owner_token if {
 	uses_owner_reference(d.text)
 }
 
-policy_owner(d) := o if {
+policy_owner(d) := single_account(root_accounts(d.policy)) if {
 	not configured_owner
 	d.hint == ""
 	not uses_owner_reference(d.text)
-	accounts := root_accounts(d.policy)
+}
+
+# The one account of a set, or "" when there are none or several.
+single_account(accounts) := o if {
 	count(accounts) == 1
 	some o in accounts
 }
 
-policy_owner(d) := "" if {
-	not configured_owner
-	d.hint == ""
-	not uses_owner_reference(d.text)
-	count(root_accounts(d.policy)) != 1
-}
+single_account(accounts) := "" if count(accounts) != 1
 
 uses_owner_reference(text) if contains(text, "AWS::AccountId")
 
-uses_owner_reference(text) if regex.match(`data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id`, text)
+# The regex only runs on texts that contain its literal prefix (cheap test first).
+uses_owner_reference(text) if {
+	contains(text, "data.aws_caller_identity.")
+	regex.match(`data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id`, text)
+}
 
 # Literal account ids of account principals in effective Allow statements.
 root_accounts(p) := {a |
@@ -541,26 +543,33 @@ is_join_form(x) if {
 # and YAML short form (plain strings, `!Join` as [sep, [parts]]).
 value_string(v) := v if is_string(v)
 
-value_string(v) := format_int(v, 10) if is_number(v)
+# Every other form in a separate function, so that the common string case
+# does not evaluate each of their clauses.
+value_string(v) := value_string_other(v) if {
+	not is_string(v)
+	value_string_other(v) # guard: the RVM mishandles `x := f()` when f is undefined
+}
 
-value_string(v) := "true" if v == true
+value_string_other(v) := format_int(v, 10) if is_number(v)
 
-value_string(v) := "false" if v == false
+value_string_other(v) := "true" if v == true
 
-value_string(v) := sprintf("${%s}", [v.Ref]) if is_string(v.Ref)
+value_string_other(v) := "false" if v == false
 
-value_string(v) := v["Fn::Sub"] if is_string(v["Fn::Sub"])
+value_string_other(v) := sprintf("${%s}", [v.Ref]) if is_string(v.Ref)
 
-value_string(v) := v["Fn::Sub"][0] if is_array(v["Fn::Sub"])
+value_string_other(v) := v["Fn::Sub"] if is_string(v["Fn::Sub"])
 
-value_string(v) := concat(".", v["Fn::GetAtt"]) if is_array(v["Fn::GetAtt"])
+value_string_other(v) := v["Fn::Sub"][0] if is_array(v["Fn::Sub"])
 
-value_string(v) := concat(v["Fn::Join"][0], [cfn_part(p) | some p in v["Fn::Join"][1]; cfn_part(p)]) if is_array(v["Fn::Join"])
+value_string_other(v) := concat(".", v["Fn::GetAtt"]) if is_array(v["Fn::GetAtt"])
 
-value_string(v) := concat(v[0], [cfn_part(p) | some p in v[1]; cfn_part(p)]) if is_join_form(v)
+value_string_other(v) := concat(v["Fn::Join"][0], [cfn_part(p) | some p in v["Fn::Join"][1]; cfn_part(p)]) if is_array(v["Fn::Join"])
+
+value_string_other(v) := concat(v[0], [cfn_part(p) | some p in v[1]; cfn_part(p)]) if is_join_form(v)
 
 # Other intrinsics (Fn::If, Fn::ImportValue, ...): a value this pack cannot know.
-value_string(v) := "${unknown}" if {
+value_string_other(v) := "${unknown}" if {
 	is_object(v)
 	count({k | some k in object.keys(v); k in known_intrinsics}) == 0
 }
@@ -591,15 +600,36 @@ cfn_part(p) := "${unknown}" if {
 # owner token, so that ARNs can be split on ":".
 normalize(s) := owner_token if s in {"AWS::AccountId", "${AWS::AccountId}"}
 
+# The Terraform references only need the regexes when "${data." occurs (the
+# replacements "aws", "(owner)", "amazonaws.com" cannot create it).
+normalize(s) := strings.replace_n({"${AWS::Partition}": "aws", "${AWS::AccountId}": owner_token, "${AWS::URLSuffix}": "amazonaws.com"}, s) if {
+	not s in {"AWS::AccountId", "${AWS::AccountId}"}
+	not contains(s, "${data.")
+}
+
 normalize(s) := regex.replace(
 	regex.replace(
 		strings.replace_n({"${AWS::Partition}": "aws", "${AWS::AccountId}": owner_token, "${AWS::URLSuffix}": "amazonaws.com"}, s),
 		`\$\{data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id\}`, owner_token,
 	),
 	`\$\{data\.aws_partition\.[A-Za-z0-9_-]+\.partition\}`, "aws",
-) if not s in {"AWS::AccountId", "${AWS::AccountId}"}
+) if {
+	not s in {"AWS::AccountId", "${AWS::AccountId}"}
+	contains(s, "${data.")
+}
 
-clean(s) := regex.replace(s, `[\t\r\n]+`, " ")
+clean(s) := regex.replace(s, `[\t\r\n]+`, " ") if has_line_control(s)
+
+clean(s) := s if {
+	is_string(s)
+	not has_line_control(s)
+}
+
+has_line_control(s) if contains(s, "\n")
+
+has_line_control(s) if contains(s, "\r")
+
+has_line_control(s) if contains(s, "\t")
 
 # ------------------------------------------------------------- accounts
 
@@ -608,7 +638,7 @@ account_pattern := `^([0-9]{12}|\(owner\)|\$\{[^}]*\})$`
 partition_pattern := `^(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\$\{[^}]*\})$`
 
 # Account of an account principal: arn:<partition>:iam::<account>:root or a bare id.
-account_principal(n) := n if regex.match(`^[0-9]{12}$`, n)
+account_principal(n) := n if is_digits12(n)
 
 account_principal(n) := n if n == owner_token
 
@@ -616,11 +646,11 @@ account_principal(n) := parts[4] if {
 	parts := split(n, ":")
 	count(parts) == 6
 	parts[0] == "arn"
-	regex.match(partition_pattern, parts[1])
 	parts[2] == "iam"
 	parts[3] == ""
 	parts[5] == "root"
-	regex.match(account_pattern, parts[4])
+	is_partition(parts[1])
+	is_account_field(parts[4])
 }
 
 # Account of any IAM/STS principal ARN (root, role, user, assumed-role) or bare id.
@@ -632,7 +662,7 @@ principal_account(n) := parts[4] if {
 	parts[0] == "arn"
 	parts[2] in {"iam", "sts"}
 	parts[5] != "root"
-	regex.match(account_pattern, parts[4])
+	is_account_field(parts[4])
 }
 
 # Account field of any ARN (e.g. a KMS key ARN), if concrete.
@@ -641,10 +671,37 @@ arn_account(s) := parts[4] if {
 	parts := split(normalize(s), ":")
 	count(parts) >= 6
 	parts[0] == "arn"
-	regex.match(`^[0-9]{12}$`, parts[4])
+	is_digits12(parts[4])
 }
 
-is_literal_account(a) if regex.match(`^[0-9]{12}$`, a)
+is_literal_account(a) if is_digits12(a)
+
+# `^[0-9]{12}$` without a regex: twelve characters, all of them ASCII digits.
+is_digits12(s) if {
+	is_string(s)
+	count(s) == 12
+	trim(s, "0123456789") == ""
+}
+
+# `account_pattern` without a regex.
+is_account_field(a) if is_digits12(a)
+
+is_account_field(a) if a == owner_token
+
+is_account_field(a) if {
+	is_string(a)
+	startswith(a, "${")
+	endswith(a, "}")
+	count(split(a, "}")) == 2
+}
+
+# `partition_pattern`: the common partitions without a regex.
+is_partition(p) if p in {"aws", "aws-cn", "aws-us-gov"}
+
+is_partition(p) if {
+	not p in {"aws", "aws-cn", "aws-us-gov"}
+	regex.match(partition_pattern, p)
+}
 
 # Template expressions such as ${var.account_id}: could be the owner.
 is_unresolved_account(a) if startswith(a, "${")
@@ -809,7 +866,7 @@ vacuous_when_absent(c) if {
 
 concrete_scope_value(key, v) if {
 	account_keys[key]
-	regex.match(account_pattern, v)
+	is_account_field(v)
 	not contains(v, "*")
 }
 
@@ -817,7 +874,7 @@ concrete_scope_value(key, v) if {
 	arn_keys[key]
 	parts := split(v, ":")
 	count(parts) >= 6
-	regex.match(account_pattern, parts[4])
+	is_account_field(parts[4])
 }
 
 concrete_scope_value(key, v) if {
@@ -958,4 +1015,8 @@ utf8_bytes(s) := n if {
 }
 
 # KMS accepts printable ASCII, Latin-1 Supplement, tab, LF and CR only.
-has_char_above_latin1(s) if regex.match(`[^\x{0000}-\x{00FF}]`, s)
+# An all-ASCII text (as many UTF-8 bytes as characters) needs no regex.
+has_char_above_latin1(s) if {
+	utf8_bytes(s) != count(s)
+	regex.match(`[^\x{0000}-\x{00FF}]`, s)
+}

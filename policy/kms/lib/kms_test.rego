@@ -228,3 +228,50 @@ test_finding_shape if {
 test_clean_removes_tabs_and_newlines if {
 	kms.clean("a\tb\nc") == "a b c"
 }
+
+test_clean_keeps_plain_strings_and_rejects_non_strings if {
+	kms.clean("a b") == "a b"
+	kms.clean("a\r\n\tb") == "a b"
+	not kms.clean(1)
+}
+
+# The regex-free helpers agree with the regular expressions they replace.
+account_samples := [
+	"111122223333", "11112222333", "1111222233334", "11112222333a", "a11122223333", "111122223333\n",
+	"", "(owner)", "(owner)x", "${var.account}", "${}", "${a}}", "${a}b", "${a", "$}", "{a}", "${a\nb}",
+	"١١١١٢٢٢٢٣٣٣٣", "*", "arn:aws:iam::111122223333:root",
+]
+
+test_is_digits12_matches_regex if {
+	{s | some s in account_samples; kms.is_digits12(s)} == {s | some s in account_samples; regex.match(`^[0-9]{12}$`, s)}
+	not kms.is_digits12(111122223333)
+}
+
+test_is_account_field_matches_account_pattern if {
+	{s | some s in account_samples; kms.is_account_field(s)} == {s | some s in account_samples; regex.match(kms.account_pattern, s)}
+}
+
+test_is_partition_matches_partition_pattern if {
+	samples := ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-f", "aws-isox", "aws-iso1", "awsx", "", "AWS", "${p}", "${p}}", "${data.aws_partition.x.partition}"]
+	{s | some s in samples; kms.is_partition(s)} == {s | some s in samples; regex.match(kms.partition_pattern, s)}
+}
+
+test_uses_owner_reference if {
+	kms.uses_owner_reference("arn:aws:iam::${data.aws_caller_identity.current.account_id}:root")
+	kms.uses_owner_reference("{\"Fn::Sub\": \"${AWS::AccountId}\"}")
+	not kms.uses_owner_reference("data.aws_caller_identity.current")
+	not kms.uses_owner_reference("arn:aws:iam::111122223333:root")
+}
+
+test_normalize_without_data_references if {
+	kms.normalize("arn:${AWS::Partition}:iam::111122223333:role/${AWS::URLSuffix}") == "arn:aws:iam::111122223333:role/amazonaws.com"
+	kms.normalize("${data.other.x}") == "${data.other.x}"
+	kms.normalize("${AWS::AccountId}") == kms.owner_token
+}
+
+test_has_char_above_latin1_ascii_and_latin1 if {
+	not kms.has_char_above_latin1("plain ascii")
+	not kms.has_char_above_latin1("")
+	kms.has_char_above_latin1("emoji 😀")
+	kms.has_char_above_latin1("Ā")
+}
