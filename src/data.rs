@@ -48,17 +48,13 @@ fn is_data_file(p: &str) -> bool {
 }
 
 fn walk(dir: &Path, mount: &[String], docs: &mut Vec<DataDoc>) -> Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| {
-            anyhow!(
-                "1 error occurred during loading: {}: {}",
-                dir.display(),
-                io_reason(&e)
-            )
-        })?
-        .filter_map(|e| e.ok())
-        .collect();
-    entries.sort_by_key(|e| e.file_name());
+    let entries = crate::input::sorted_entries(dir).map_err(|e| {
+        anyhow!(
+            "1 error occurred during loading: {}: {}",
+            dir.display(),
+            io_reason(&e)
+        )
+    })?;
     for entry in entries {
         let path = entry.path();
         if path.is_dir() {

@@ -91,11 +91,7 @@ fn walk(
             return Ok(());
         }
     }
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| anyhow!("walk {shown}: {}", io_reason(&e)))?
-        .filter_map(|e| e.ok())
-        .collect();
-    entries.sort_by_key(|e| e.file_name());
+    let entries = sorted_entries(dir).map_err(|e| anyhow!("walk {shown}: {}", io_reason(&e)))?;
     for entry in entries {
         let name = entry.file_name().to_string_lossy().into_owned();
         let path = join(shown, &name);
@@ -128,6 +124,13 @@ fn walk(
         }
     }
     Ok(())
+}
+
+/// A directory's entries in lexical order (how conftest and OPA's loader walk).
+pub fn sorted_entries(dir: &Path) -> std::io::Result<Vec<std::fs::DirEntry>> {
+    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).collect();
+    entries.sort_by_key(|e| e.file_name());
+    Ok(entries)
 }
 
 /// Go `filepath.Clean` for the simple relative forms users type (`./dir/` → `dir`).

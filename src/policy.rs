@@ -82,17 +82,13 @@ fn read(path: &Path) -> Result<PolicyFile> {
 }
 
 fn walk(dir: &Path, files: &mut Vec<PolicyFile>) -> Result<()> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)
-        .map_err(|e| {
-            anyhow!(
-                "load: 1 error occurred during loading: {}: {}",
-                dir.display(),
-                io_reason(&e)
-            )
-        })?
-        .filter_map(|e| e.ok())
-        .collect();
-    entries.sort_by_key(|e| e.file_name());
+    let entries = crate::input::sorted_entries(dir).map_err(|e| {
+        anyhow!(
+            "load: 1 error occurred during loading: {}: {}",
+            dir.display(),
+            io_reason(&e)
+        )
+    })?;
     for entry in entries {
         let path = entry.path();
         if path.is_dir() {
