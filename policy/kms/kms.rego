@@ -11,12 +11,14 @@ import rego.v1
 # wildcard-principal: Allow to everyone ("*", {"AWS": "*"}, NotPrincipal)
 # without a condition that scopes the caller's account or organization.
 deny_kms_wildcard_principal contains result if {
-	some d in kms.key_policies
-	some i, st in kms.statement_list(d.policy)
-	kms.is_effective_allow(st)
-	who := kms.everyone_principals(st)
+	some v in kms.key_policy_views
+	d := v.doc
+	some s in v.allows
+	who := s.everyone
 	count(who) > 0
-	not kms.account_scoped(st)
+	count(s.scoping) == 0
+	i := s.index
+	st := s.statement
 	msg := sprintf(
 		"%s allows %s to any AWS principal (%s) with no condition limiting the caller's account or organization; name specific principals or add a condition such as StringEquals kms:CallerAccount.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
@@ -27,9 +29,10 @@ deny_kms_wildcard_principal contains result if {
 # missing-iam-delegation: no Allow statement for the owner's account principal,
 # so IAM policies in the owner account are ignored for this key.
 deny_kms_missing_iam_delegation contains result if {
-	some d in kms.key_policies
+	some v in kms.key_policy_views
+	d := v.doc
 	d.owner != ""
-	not kms.delegates_to_owner(d)
+	not kms.view_delegates_to_owner(v)
 	msg := sprintf(
 		"%s has no Allow statement with Resource \"*\" for the owner account principal %s, so IAM policies in account %s are ignored for this key and it can become unmanageable; add a statement allowing Principal {\"AWS\": \"%s\"} Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource), kms.owner_root_label(d.owner), kms.owner_label(d.owner), kms.owner_root_label(d.owner)],
@@ -38,9 +41,10 @@ deny_kms_missing_iam_delegation contains result if {
 }
 
 deny_kms_missing_iam_delegation contains result if {
-	some d in kms.key_policies
+	some v in kms.key_policy_views
+	d := v.doc
 	d.owner == ""
-	not kms.delegates_to_owner(d)
+	not kms.view_delegates_to_owner(v)
 	msg := sprintf(
 		"%s has no Allow statement with Resource \"*\" for any account principal (arn:aws:iam::<account>:root), so IAM policies are ignored for this key and it can become unmanageable (owner account unknown: set data.kms.owner_account); add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource)],
@@ -137,12 +141,14 @@ lacks(st, a, b) if not kms.has_element(st, a, b)
 # admin-wildcard-action: kms:* / * / NotAction to a principal that is not an
 # account principal (bypasses IAM; includes PutKeyPolicy, ScheduleKeyDeletion).
 warn_kms_admin_wildcard_action contains result if {
-	some d in kms.key_policies
-	some i, st in kms.statement_list(d.policy)
-	kms.is_effective_allow(st)
-	kms.grants_all_actions(st)
-	who := kms.non_account_principals(st)
+	some v in kms.key_policy_views
+	d := v.doc
+	some s in v.allows
+	who := s.non_account
 	count(who) > 0
+	i := s.index
+	st := s.statement
+	kms.grants_all_actions(st)
 	msg := sprintf(
 		"%s grants %s (every KMS action, including PutKeyPolicy and ScheduleKeyDeletion) to %s; grant \"kms:*\" only to the account principal and list the actions these principals need.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
@@ -152,12 +158,14 @@ warn_kms_admin_wildcard_action contains result if {
 
 # cross-account-access: named principals in another account.
 warn_kms_cross_account_access contains result if {
-	some d in kms.key_policies
+	some v in kms.key_policy_views
+	d := v.doc
 	d.owner != ""
-	some i, st in kms.statement_list(d.policy)
-	kms.is_effective_allow(st)
-	who := kms.foreign_principals(st, d.owner)
+	some s in v.allows
+	who := kms.fact_foreign_principals(s, d.owner)
 	count(who) > 0
+	i := s.index
+	st := s.statement
 	msg := sprintf(
 		"%s allows %s to %s outside the owner account (%s); confirm this cross-account access is intended and limit it to the operations the other account needs.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who)), kms.owner_label(d.owner)],
@@ -168,25 +176,28 @@ warn_kms_cross_account_access contains result if {
 # cross-account-access: everyone-principal scoped to other accounts or to a
 # whole organization.
 warn_kms_cross_account_access contains result if {
-	some d in kms.key_policies
+	some v in kms.key_policy_views
+	d := v.doc
 	d.owner != ""
-	some i, st in kms.statement_list(d.policy)
-	kms.is_effective_allow(st)
-	count(kms.everyone_principals(st)) > 0
-	kms.account_scoped(st)
-	not kms.scoped_to_owner(st, d.owner)
+	some s in v.allows
+	count(s.everyone) > 0
+	count(s.scoping) > 0
+	not kms.fact_scoped_to_owner(s, d.owner)
+	i := s.index
+	st := s.statement
 	msg := sprintf(
 		"%s allows %s to any principal admitted by %s, which reaches beyond the owner account (%s); confirm this cross-account or organization-wide access is intended.",
-		[kms.statement_subject(d, i, st), kms.actions_label(st), kms.scope_label(st), kms.owner_label(d.owner)],
+		[kms.statement_subject(d, i, st), kms.actions_label(st), kms.fact_scope_label(s), kms.owner_label(d.owner)],
 	)
 	result := kms.finding("cross-account-access", "warn", msg, d.resource, kms.statement_ref(i, st))
 }
 
 # cross-account-access: owner unknown and several accounts named.
 warn_kms_cross_account_access contains result if {
-	some d in kms.key_policies
+	some v in kms.key_policy_views
+	d := v.doc
 	d.owner == ""
-	accounts := kms.named_accounts(d.policy)
+	accounts := kms.view_named_accounts(v)
 	count(accounts) > 1
 	msg := sprintf(
 		"%s names principals in several accounts (%s) and the owner account is unknown, so cross-account access cannot be told apart; set data.kms.owner_account (e.g. --data owner.json) to check it.",
@@ -215,11 +226,13 @@ warn_kms_cross_account_access contains result if {
 # CreateGrant directly instead of only through AWS services.
 warn_kms_grant_creation_not_limited_to_aws_services contains result if {
 	kms.optional_check_enabled("grant-creation-not-limited-to-aws-services")
-	some d in kms.key_policies
-	some i, st in kms.statement_list(d.policy)
-	kms.is_effective_allow(st)
+	some v in kms.key_policy_views
+	d := v.doc
+	some s in v.allows
+	i := s.index
+	st := s.statement
 	kms.allows_action(st, "kms:CreateGrant")
-	who := kms.non_account_non_service_principals(st)
+	who := kms.fact_non_account_non_service(s)
 	count(who) > 0
 	not kms.grant_is_for_aws_resource(st)
 	msg := sprintf(

@@ -1020,3 +1020,145 @@ has_char_above_latin1(s) if {
 	utf8_bytes(s) != count(s)
 	regex.match(`[^\x{0000}-\x{00FF}]`, s)
 }
+
+# ------------------------------------------------- per-statement facts (once)
+
+# Every evaluable key policy with the facts of its effective Allow statements,
+# computed once per document so that the checks do not rebuild principal and
+# condition lists per check: [{doc, allows}], where doc is the key policy
+# (as in key_policies, with its owner) and allows is a list of
+# {index, statement, entries, everyone, non_account, scoping} (see allow_fact).
+# An array (not a set) so that large documents are not hashed into a set.
+key_policy_views := [{"doc": object.union(d, {"owner": policy_owner_of(d, allows)}), "allows": allows} |
+	some d in policy_documents
+	sts := statement_list(d.policy)
+	count(sts) > 0
+	allows := allow_facts(sts)
+]
+
+allow_facts(sts) := [allow_fact(i, st) | some i, st in sts; is_effective_allow(st)]
+
+allow_fact(i, st) := {
+	"index": i,
+	"statement": st,
+	"entries": entries,
+	"everyone": facts_everyone(entries, st),
+	"non_account": facts_non_account(entries, st),
+	"scoping": [c | some c in conditions(st); is_scoping_condition(c)],
+} if {
+	entries := principal_facts(st)
+}
+
+# everyone_principals / non_account_principals from principal_facts (helper
+# functions: inline set-comprehension unions came back undefined in the RVM).
+facts_everyone(entries, st) := {e.raw | some e in entries; is_everyone_entry(e)} | not_principal_labels(st)
+
+facts_non_account(entries, st) := {e.raw | some e in entries; e.acct == null} | not_principal_labels(st)
+
+not_principal_labels(st) := {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
+
+# principal_entries plus the account of an account principal (acct) and of
+# any IAM/STS principal (pacct), each null when there is none or not AWS.
+principal_facts(st) := [entry_fact(e) | some e in principal_entries(st)]
+
+entry_fact(e) := {"type": e.type, "raw": e.raw, "norm": e.norm, "acct": entry_account_principal(e), "pacct": entry_principal_account(e)}
+
+entry_account_principal(e) := a if {
+	e.type == "AWS"
+	account_principal(e.norm) # guard: the RVM mishandles `x := f()` when f is undefined
+	a := account_principal(e.norm)
+}
+
+entry_account_principal(e) := null if e.type != "AWS"
+
+entry_account_principal(e) := null if {
+	e.type == "AWS"
+	not account_principal(e.norm)
+}
+
+entry_principal_account(e) := a if {
+	e.type == "AWS"
+	principal_account(e.norm) # guard: the RVM mishandles `x := f()` when f is undefined
+	a := principal_account(e.norm)
+}
+
+entry_principal_account(e) := null if e.type != "AWS"
+
+entry_principal_account(e) := null if {
+	e.type == "AWS"
+	not principal_account(e.norm)
+}
+
+# policy_owner(d), reading the root accounts from the statement facts.
+policy_owner_of(d, _) := configured_owner
+
+policy_owner_of(d, _) := d.hint if {
+	not configured_owner
+	d.hint != ""
+}
+
+policy_owner_of(d, _) := owner_token if {
+	not configured_owner
+	d.hint == ""
+	uses_owner_reference(d.text)
+}
+
+policy_owner_of(d, allows) := single_account(root_accounts_of(allows)) if {
+	not configured_owner
+	d.hint == ""
+	not uses_owner_reference(d.text)
+}
+
+root_accounts_of(allows) := {e.acct |
+	some s in allows
+	some e in s.entries
+	e.acct != null
+	is_literal_account(e.acct)
+}
+
+# non_account_non_service_principals from the facts of a statement.
+fact_non_account_non_service(s) := {e.raw |
+	some e in s.entries
+	e.acct == null
+	e.type != "Service"
+} | not_principal_labels(s.statement)
+
+# foreign_principals from the facts of a statement.
+fact_foreign_principals(s, owner) := {e.raw |
+	some e in s.entries
+	e.pacct != null
+	is_foreign_account(e.pacct, owner)
+}
+
+# scoped_to_owner from the facts of a statement.
+fact_scoped_to_owner(s, owner) if {
+	some c in s.scoping
+	accts := scope_accounts(c)
+	count(accts) > 0
+	count([a | some a in accts; not is_owner_account(a, owner)]) == 0
+}
+
+fact_scope_label(s) := concat("; ", sort([sprintf("%s %s = %s", [c.raw_op, c.raw_key, concat(", ", c.values)]) | some c in s.scoping]))
+
+# delegates_to_owner for a key policy view.
+view_delegates_to_owner(v) if {
+	some s in v.allows
+	applies_to_this_key(s.statement)
+	some e in s.entries
+	e.acct != null
+	owner_or_possibly(e.acct, v.doc.owner)
+}
+
+# named_accounts for a key policy view.
+view_named_accounts(v) := {a |
+	some s in v.allows
+	some e in s.entries
+	e.pacct != null
+	a := e.pacct
+	is_literal_account(a)
+} | {a |
+	some s in v.allows
+	some c in s.scoping
+	some a in scope_accounts(c)
+	is_literal_account(a)
+}
