@@ -7,4 +7,6 @@ use regorun::parser::Parser;
 fuzz_target!(|data: &[u8]| {
     let _ = Parser::Edn.parse(data);
     let _ = Parser::Nginx.parse(data);
+    let _ = Parser::Hocon.parse(data);
+    let _ = Parser::Spdx.parse(data);
 });
