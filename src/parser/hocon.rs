@@ -18,7 +18,7 @@ const NOT_IN_UNQUOTED_KEY: &[u8] = b"$\"{}[]:=+,#`^?!@*&\\.";
 const NOT_IN_UNQUOTED_TEXT: &[u8] = b"$\"{}[]:=+,#`^?!@*&\\";
 /// Deepest recursion (parser and evaluator calls) before giving up; Go would go on to a
 /// 1 GB stack or forever (substitution cycles the library does not detect).
-const MAX_CALL_DEPTH: usize = 50_000;
+const MAX_CALL_DEPTH: usize = 5_000;
 /// Evaluation steps before giving up: chains of substitutions cost go-akka exponential time.
 const MAX_STEPS: u64 = 20_000_000;
 
