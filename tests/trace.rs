@@ -1,27 +1,18 @@
 //! `--trace` on `test` and `verify`: stderr always, stdout only for the stdout format.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/verify")
-        .join(name)
+    common::root().join("tests/fixtures/verify").join(name)
 }
 
+/// Runs `regorun ARGS` in a fixture dir (CONFTEST_* variables removed).
 fn run(dir: &str, args: &[&str]) -> (String, String, i32) {
-    let out = Command::cargo_bin("regorun")
-        .unwrap()
-        .current_dir(fixture(dir))
-        .env_clear()
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.code().unwrap_or(-1),
-    )
+    let r = common::run_in(&format!("tests/fixtures/verify/{dir}"), args);
+    (r.stdout, r.stderr, r.code)
 }
 
 const DEPLOYMENT_TRACE: &str = r#"file: input.json | query: data.main.exception[_][_] == ""

@@ -1,29 +1,20 @@
 //! Golden tests of `regorun verify` through the binary.
 
+mod common;
+
 use assert_cmd::Command;
 use std::path::PathBuf;
 
 fn fixture(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/verify")
-        .join(name)
+    common::root().join("tests/fixtures/verify").join(name)
 }
 
-/// Runs `regorun verify ARGS` in a fixture dir with a clean environment.
+/// Runs `regorun verify ARGS` in a fixture dir (CONFTEST_* variables removed).
 fn verify(dir: &str, args: &[&str]) -> (String, String, i32) {
-    let out = Command::cargo_bin("regorun")
-        .unwrap()
-        .current_dir(fixture(dir))
-        .env_clear()
-        .arg("verify")
-        .args(args)
-        .output()
-        .unwrap();
-    (
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-        out.status.code().unwrap_or(-1),
-    )
+    let mut full = vec!["verify"];
+    full.extend_from_slice(args);
+    let r = common::run_in(&format!("tests/fixtures/verify/{dir}"), &full);
+    (r.stdout, r.stderr, r.code)
 }
 
 /// Replaces Go durations such as `(1.234ms)` with `(DUR)`.
