@@ -113,23 +113,17 @@ impl TestSettings {
             fail_on_warn: cfg.bool("fail-on-warn", args.fail_on_warn, false)?,
             no_fail: cfg.bool("no-fail", args.no_fail, false)?,
             output_options: OutputOptions {
-                color: !cfg.bool("no-color", args.no_color, false)?,
                 suppress_exceptions: cfg.bool(
                     "suppress-exceptions",
                     args.suppress_exceptions,
                     false,
                 )?,
-                show_skipped: false,
-                junit_hide_message: cfg.bool(
-                    "junit-hide-message",
+                ..OutputOptions::resolve(
+                    cfg,
+                    args.no_color,
                     args.junit_hide_message,
-                    false,
-                )?,
-                github_hide_passed: cfg.bool(
-                    "github-hide-passed",
                     args.github_hide_passed,
-                    false,
-                )?,
+                )?
             },
             quiet: cfg.bool("quiet", args.quiet, false)?,
             ignore: Some(cfg.string("ignore", args.ignore, "")).filter(|s| !s.is_empty()),

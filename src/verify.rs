@@ -102,19 +102,13 @@ impl VerifySettings {
             data: cfg.list("data", args.data, &[]),
             outputs,
             output_options: OutputOptions {
-                color: !cfg.bool("no-color", args.no_color, false)?,
-                suppress_exceptions: false,
                 show_skipped: true,
-                junit_hide_message: cfg.bool(
-                    "junit-hide-message",
+                ..OutputOptions::resolve(
+                    cfg,
+                    args.no_color,
                     args.junit_hide_message,
-                    false,
-                )?,
-                github_hide_passed: cfg.bool(
-                    "github-hide-passed",
                     args.github_hide_passed,
-                    false,
-                )?,
+                )?
             },
             quiet: cfg.bool("quiet", args.quiet, false)?,
             trace: cfg.bool("trace", args.trace, false)?,

@@ -36,6 +36,24 @@ pub struct OutputOptions {
     pub github_hide_passed: bool,
 }
 
+impl OutputOptions {
+    /// The settings `test` and `verify` share, with conftest's flag > env > file precedence.
+    pub fn resolve(
+        cfg: &crate::config::Config,
+        no_color: Option<bool>,
+        junit_hide_message: Option<bool>,
+        github_hide_passed: Option<bool>,
+    ) -> anyhow::Result<OutputOptions> {
+        Ok(OutputOptions {
+            color: !cfg.bool("no-color", no_color, false)?,
+            suppress_exceptions: false,
+            show_skipped: false,
+            junit_hide_message: cfg.bool("junit-hide-message", junit_hide_message, false)?,
+            github_hide_passed: cfg.bool("github-hide-passed", github_hide_passed, false)?,
+        })
+    }
+}
+
 /// Renders result records as one output format.
 pub trait Formatter {
     /// The whole output text for `results`.
