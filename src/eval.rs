@@ -9,7 +9,7 @@ use anyhow::{anyhow, bail, Result};
 use regorus::{Engine, Value};
 use serde_json::Map;
 use std::cell::RefCell;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// The synthetic module that serves `data.conftest.file` from a per-document value, so the
 /// prepared engine is never invalidated by per-file `add_data`.
@@ -32,9 +32,22 @@ pub struct EngineOptions {
     pub strict: bool,
 }
 
+/// What an engine is built from, kept so that a run served from the program cache can
+/// still build the interpreter when a document needs it.
+struct Recipe {
+    files: Vec<PolicyFile>,
+    data: Vec<DataDoc>,
+    opts: EngineOptions,
+}
+
 /// A compiled, prepared engine plus what it declares.
 pub struct PolicyEngine {
-    engine: Engine,
+    /// This worker's interpreter; `None` until first needed when the cached program
+    /// answered everything so far.
+    engine: Option<Engine>,
+    /// The prepared interpreter workers clone, built at most once per run.
+    prototype: Arc<Mutex<Option<Engine>>>,
+    recipe: Arc<Recipe>,
     /// Namespaces and rules found in the policies.
     pub catalog: Catalog,
     serves_conftest_file: bool,
@@ -51,6 +64,8 @@ impl Clone for PolicyEngine {
     fn clone(&self) -> Self {
         PolicyEngine {
             engine: self.engine.clone(),
+            prototype: self.prototype.clone(),
+            recipe: self.recipe.clone(),
             catalog: self.catalog.clone(),
             serves_conftest_file: self.serves_conftest_file,
             fast: self.fast.clone(),
@@ -60,53 +75,114 @@ impl Clone for PolicyEngine {
     }
 }
 
+/// Whether any policy can refer to `data.conftest.file`.
+fn serves_conftest_file(files: &[PolicyFile]) -> bool {
+    files.iter().any(|f| f.source.contains("conftest"))
+}
+
+/// Compiles `files` and merges `data` into a fresh engine; errors use conftest's wording.
+fn build_engine(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) -> Result<Engine> {
+    let mut engine = Engine::new();
+    engine.set_rego_v0(opts.rego_v0);
+    engine.set_gather_prints(true);
+    engine.set_strict_builtin_errors(opts.strict_builtin_errors);
+    let mut errors = Vec::new();
+    for f in files {
+        if let Err(e) = engine.add_policy(f.path.clone(), f.source.clone()) {
+            errors.push(format_rego_error(&f.path, &e.to_string()));
+        }
+    }
+    if !errors.is_empty() {
+        bail!(
+            "loading policies: load: {} error{} occurred during loading: {}",
+            errors.len(),
+            if errors.len() == 1 { "" } else { "s" },
+            errors.join("\n")
+        );
+    }
+    if serves_conftest_file(files) {
+        engine
+            .add_extension(
+                CONFTEST_FILE_EXTENSION.to_string(),
+                1,
+                Box::new(|_args: Vec<Value>| Ok(CURRENT_FILE.with(|c| c.borrow().clone()))),
+            )
+            .map_err(|e| anyhow!("loading policies: {e}"))?;
+        engine
+            .add_policy(
+                CONFTEST_FILE_MODULE_PATH.to_string(),
+                CONFTEST_FILE_MODULE.to_string(),
+            )
+            .map_err(|e| anyhow!("loading policies: {e}"))?;
+    }
+    crate::builtins::register(&mut engine, files)?;
+    add_data(&mut engine, data)?;
+    Ok(engine)
+}
+
+fn add_data(engine: &mut Engine, data: &[DataDoc]) -> Result<()> {
+    for doc in data {
+        let v = to_rego(&data::mounted(doc))?;
+        engine.add_data(v).map_err(|_| {
+            anyhow!(
+                "load documents: 1 error occurred during loading: {}: merge error",
+                doc.file
+            )
+        })?;
+    }
+    Ok(())
+}
+
+/// Runs one evaluation so that clones share the analysed, scheduled policy.
+fn prepare(engine: &mut Engine, catalog: &Catalog) {
+    engine.set_input(Value::new_object());
+    let probe = catalog
+        .by_namespace
+        .values()
+        .flat_map(|ns| ns.rules.first())
+        .map(|r| r.query.clone())
+        .next();
+    if let Some(q) = probe {
+        // Only the side effect matters; a rule failing on `{}` is not an error here.
+        let _ = engine.eval_rule(q);
+        let _ = engine.take_prints();
+    }
+}
+
 impl PolicyEngine {
     /// Compiles `files` and merges `data`; errors use conftest's wording.
+    ///
+    /// When the compiled program for exactly these sources, data and options is in the
+    /// cache, nothing is parsed: the program and rule catalog come from the cache and the
+    /// interpreter is only built if a document needs it.
     pub fn new(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) -> Result<Self> {
-        let mut engine = Engine::new();
-        engine.set_rego_v0(opts.rego_v0);
-        engine.set_gather_prints(true);
-        engine.set_strict_builtin_errors(opts.strict_builtin_errors);
-        let mut errors = Vec::new();
-        for f in files {
-            if let Err(e) = engine.add_policy(f.path.clone(), f.source.clone()) {
-                errors.push(format_rego_error(&f.path, &e.to_string()));
+        let recipe = Arc::new(Recipe {
+            files: files.to_vec(),
+            data: data.to_vec(),
+            opts: opts.clone(),
+        });
+        let serves_conftest_file = serves_conftest_file(files);
+        let key = (!opts.strict && FastProgram::enabled(opts.strict_builtin_errors))
+            .then(|| crate::fast::source_key(files, data, opts.rego_v0));
+        if let Some(key) = &key {
+            if let Some((fast, catalog)) = FastProgram::from_cache(key, || {
+                let mut engine = Engine::new();
+                add_data(&mut engine, data).ok()?;
+                Some(engine.get_data())
+            }) {
+                return Ok(PolicyEngine {
+                    engine: None,
+                    prototype: Arc::default(),
+                    recipe,
+                    catalog,
+                    serves_conftest_file,
+                    fast: Some(Arc::new(fast)),
+                    vm: None,
+                    trace: false,
+                });
             }
         }
-        if !errors.is_empty() {
-            bail!(
-                "loading policies: load: {} error{} occurred during loading: {}",
-                errors.len(),
-                if errors.len() == 1 { "" } else { "s" },
-                errors.join("\n")
-            );
-        }
-        let serves_conftest_file = files.iter().any(|f| f.source.contains("conftest"));
-        if serves_conftest_file {
-            engine
-                .add_extension(
-                    CONFTEST_FILE_EXTENSION.to_string(),
-                    1,
-                    Box::new(|_args: Vec<Value>| Ok(CURRENT_FILE.with(|c| c.borrow().clone()))),
-                )
-                .map_err(|e| anyhow!("loading policies: {e}"))?;
-            engine
-                .add_policy(
-                    CONFTEST_FILE_MODULE_PATH.to_string(),
-                    CONFTEST_FILE_MODULE.to_string(),
-                )
-                .map_err(|e| anyhow!("loading policies: {e}"))?;
-        }
-        crate::builtins::register(&mut engine, files)?;
-        for doc in data {
-            let v = to_rego(&data::mounted(doc))?;
-            engine.add_data(v).map_err(|_| {
-                anyhow!(
-                    "load documents: 1 error occurred during loading: {}: merge error",
-                    doc.file
-                )
-            })?;
-        }
+        let mut engine = build_engine(files, data, opts)?;
         let mut catalog = policy::catalog(&mut engine);
         if serves_conftest_file {
             let own = catalog.namespaces.iter().position(|n| n == "conftest");
@@ -140,45 +216,47 @@ impl PolicyEngine {
         if let Some((file, line)) = &catalog.problematic_if {
             bail!("loading policies: rule is using 'if' keyword without 'contains' keyword: rule in {file} at line {line}");
         }
-        let mut pe = PolicyEngine {
-            engine,
-            catalog,
-            serves_conftest_file,
-            fast: None,
-            vm: None,
-            trace: false,
+        let fast = if opts.strict_builtin_errors {
+            None
+        } else {
+            FastProgram::build(&engine, &catalog, key.as_deref()).map(Arc::new)
         };
-        pe.fast =
-            FastProgram::build(&pe.engine, &pe.catalog, opts.strict_builtin_errors).map(Arc::new);
         // With the fast path the interpreter only serves rare fallbacks, and a worker's
         // engine prepares itself on first use; preparing here would cost every run ~2 ms.
-        if pe.fast.is_none() {
-            pe.prepare()?;
+        if fast.is_none() {
+            prepare(&mut engine, &catalog);
         }
-        Ok(pe)
+        Ok(PolicyEngine {
+            engine: Some(engine),
+            prototype: Arc::default(),
+            recipe,
+            catalog,
+            serves_conftest_file,
+            fast,
+            vm: None,
+            trace: false,
+        })
     }
 
-    /// Runs one evaluation so that clones share the analysed, scheduled policy.
-    fn prepare(&mut self) -> Result<()> {
-        self.engine.set_input(Value::new_object());
-        let probe = self
-            .catalog
-            .by_namespace
-            .values()
-            .flat_map(|ns| ns.rules.first())
-            .map(|r| r.query.clone())
-            .next();
-        if let Some(q) = probe {
-            // Only the side effect matters; a rule failing on `{}` is not an error here.
-            let _ = self.engine.eval_rule(q);
-            let _ = self.engine.take_prints();
+    /// The interpreter, built (once per run, then cloned) if the cache made it unnecessary
+    /// so far.
+    pub fn engine_mut(&mut self) -> Result<&mut Engine> {
+        if self.engine.is_none() {
+            let mut shared = self
+                .prototype
+                .lock()
+                .map_err(|_| anyhow!("loading policies: a worker panicked"))?;
+            if shared.is_none() {
+                let r = &self.recipe;
+                let mut engine = build_engine(&r.files, &r.data, &r.opts)?;
+                prepare(&mut engine, &self.catalog);
+                *shared = Some(engine);
+            }
+            self.engine = shared.clone();
         }
-        Ok(())
-    }
-
-    /// The underlying engine (for verify, coverage and other commands).
-    pub fn engine_mut(&mut self) -> &mut Engine {
-        &mut self.engine
+        self.engine
+            .as_mut()
+            .ok_or_else(|| anyhow!("loading policies: no engine"))
     }
 
     /// Whether documents go through the RVM fast path.
@@ -190,7 +268,13 @@ impl PolicyEngine {
     /// Call it before cloning workers so that they share the prepared engine.
     pub fn disable_fast_path(&mut self) -> Result<()> {
         if self.fast.take().is_some() {
-            self.prepare()?;
+            // An engine built now is prepared already.
+            let built = self.engine.is_some();
+            let catalog = self.catalog.clone();
+            let engine = self.engine_mut()?;
+            if built {
+                prepare(engine, &catalog);
+            }
         }
         self.vm = None;
         Ok(())
@@ -203,7 +287,9 @@ impl PolicyEngine {
             self.disable_fast_path()?;
         }
         self.trace = on;
-        self.engine.set_enable_coverage(on);
+        if on || self.engine.is_some() {
+            self.engine_mut()?.set_enable_coverage(on);
+        }
         Ok(())
     }
 
@@ -234,11 +320,13 @@ impl PolicyEngine {
         let mut tracer = self
             .trace
             .then(|| crate::trace::DocumentTracer::new(&input));
-        if tracer.is_some() {
-            self.engine.clear_coverage_data();
+        let trace = self.trace;
+        let engine = self.engine_mut()?;
+        if trace {
+            engine.clear_coverage_data();
         }
-        self.engine.set_input(input);
-        let engine = std::cell::RefCell::new(&mut self.engine);
+        engine.set_input(input);
+        let engine = std::cell::RefCell::new(engine);
         check_with(
             ns,
             filename,

@@ -8,11 +8,13 @@
 //! while evaluating a document (such as the instruction cap) sends that document back to
 //! the interpreter.
 
-use crate::policy::Catalog;
+use crate::data::DataDoc;
+use crate::policy::{Catalog, PolicyFile};
 use regorus::languages::rego::compiler::Compiler;
 use regorus::rvm::program::Program;
 use regorus::rvm::RegoVM;
 use regorus::{Engine, Rc, Value};
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -31,14 +33,18 @@ pub struct FastProgram {
 }
 
 impl FastProgram {
+    /// Whether the fast path may be used at all: not with strict built-in errors (the RVM
+    /// turns built-in errors into undefined) nor when `REGORUN_RVM=0`.
+    pub fn enabled(strict_builtin_errors: bool) -> bool {
+        !strict_builtin_errors && !std::env::var(DISABLE_ENV).is_ok_and(|v| v == "0")
+    }
+
     /// Compiles one entry point per namespace that evaluates its exception and every
     /// deny/warn/violation rule in a single run, so helper rules shared by the checks are
     /// computed once per document instead of once per rule. `None` when the RVM cannot
-    /// run the policies exactly.
-    pub fn build(engine: &Engine, catalog: &Catalog, strict_builtin_errors: bool) -> Option<Self> {
-        if strict_builtin_errors || std::env::var(DISABLE_ENV).is_ok_and(|v| v == "0") {
-            return None;
-        }
+    /// run the policies exactly. With a `cache_key` the program and `catalog` are stored
+    /// for later runs.
+    pub fn build(engine: &Engine, catalog: &Catalog, cache_key: Option<&str>) -> Option<Self> {
         let mut module = format!("package {FAST_PACKAGE}\n\n");
         let mut namespaces = HashMap::new();
         for (i, ns) in catalog.by_namespace.values().enumerate() {
@@ -58,19 +64,6 @@ impl FastProgram {
         }
         let entries: Vec<&str> = namespaces.values().map(|(e, _)| e.as_str()).collect();
         let first = *entries.first()?;
-        let key = cache_key(engine, &module, &entries);
-        if let Some(program) = cache_load(&key) {
-            let data = engine.get_data();
-            let mut vm = RegoVM::new();
-            vm.load_program(program.clone());
-            if vm.set_data(data.clone()).is_ok() {
-                return Some(FastProgram {
-                    program,
-                    data,
-                    namespaces,
-                });
-            }
-        }
         // A clone, so the prepared engine that interpreter workers clone stays untouched.
         let mut probe = engine.clone();
         probe
@@ -83,12 +76,31 @@ impl FastProgram {
         let mut vm = RegoVM::new();
         vm.load_program(program.clone());
         vm.set_data(data.clone()).ok()?;
-        cache_store(&key, &program);
-        Some(FastProgram {
+        let fast = FastProgram {
             program,
             data,
             namespaces,
-        })
+        };
+        if let Some(key) = cache_key {
+            cache_store(key, &fast, catalog);
+        }
+        Some(fast)
+    }
+
+    /// The program and rule catalog stored under `key`, if any. `data` gives the merged
+    /// data documents (`None` if they do not merge: the interpreter reports that).
+    pub fn from_cache(key: &str, data: impl FnOnce() -> Option<Value>) -> Option<(Self, Catalog)> {
+        let (program, meta) = cache_load(key)?;
+        let data = data()?;
+        let mut vm = RegoVM::new();
+        vm.load_program(program.clone());
+        vm.set_data(data.clone()).ok()?;
+        let fast = FastProgram {
+            program,
+            data,
+            namespaces: meta.namespaces,
+        };
+        Some((fast, meta.catalog))
     }
 
     /// A VM ready to evaluate documents.
@@ -110,44 +122,52 @@ impl FastProgram {
 /// Set `REGORUN_RVM_CACHE=0` to compile the program on every run.
 pub const CACHE_ENV: &str = "REGORUN_RVM_CACHE";
 
-/// Identifies a compiled program: regorun and regorus versions, the generated entry
-/// module, every loaded module's path, syntax and source, and the data documents. Two
-/// independent 64-bit hashes keep accidental collisions out of reach.
-fn cache_key(engine: &Engine, module: &str, entries: &[&str]) -> String {
+/// Identifies a compiled program by what it is compiled from, so that a cache hit needs
+/// no policy parsing: this executable (path, size, modification time: a rebuilt regorun
+/// never reads an older build's entry), the regorus version, the Rego version, every
+/// policy file's path and source in load order, and the data documents. Two independent
+/// 64-bit hashes keep accidental collisions out of reach.
+pub fn source_key(files: &[PolicyFile], data: &[DataDoc], rego_v0: bool) -> String {
     use std::hash::{Hash, Hasher};
-    let mut engine = engine.clone();
-    let mut parts: Vec<String> = vec![
-        format!("regorun {}", env!("CARGO_PKG_VERSION")),
-        "regorus 0.14.1".to_string(),
-        module.to_string(),
-        {
-            // `entries` follows a HashMap's per-process order.
-            let mut sorted = entries.to_vec();
-            sorted.sort_unstable();
-            sorted.join("\n")
-        },
-        engine.get_data().to_json_str().unwrap_or_default(),
-    ];
-    for m in engine.get_modules() {
-        let src = &m.package.span.source;
-        parts.push(format!(
-            "{}\n{}\n{}",
-            src.get_path(),
-            m.rego_v1,
-            src.get_contents()
-        ));
-    }
+    let exe = std::env::current_exe().ok();
+    let exe_stamp = exe
+        .as_ref()
+        .and_then(|p| std::fs::metadata(p).ok())
+        .map(|m| (m.len(), m.modified().ok()));
     let mut out = String::new();
     for seed in [0x5eed_u64, 0xfeed] {
         let mut h = std::collections::hash_map::DefaultHasher::new();
         seed.hash(&mut h);
-        for p in &parts {
-            p.hash(&mut h);
+        env!("CARGO_PKG_VERSION").hash(&mut h);
+        "regorus 0.14.1".hash(&mut h);
+        exe.hash(&mut h);
+        exe_stamp.hash(&mut h);
+        rego_v0.hash(&mut h);
+        files.len().hash(&mut h);
+        for f in files {
+            f.path.hash(&mut h);
+            f.source.hash(&mut h);
+        }
+        data.len().hash(&mut h);
+        for d in data {
+            d.file.hash(&mut h);
+            d.mount.hash(&mut h);
+            d.value.to_string().hash(&mut h);
         }
         out.push_str(&format!("{:016x}", h.finish()));
     }
     out
 }
+
+/// What is stored beside a compiled program.
+#[derive(Serialize, Deserialize)]
+struct CacheMeta {
+    catalog: Catalog,
+    namespaces: HashMap<String, (String, Vec<String>)>,
+}
+
+/// Starts every cache file; a different format version is a miss.
+const CACHE_MAGIC: &[u8] = b"regorun-rvm-cache 2\n";
 
 /// `$XDG_CACHE_HOME/regorun/rvm` or `~/.cache/regorun/rvm`; `None` when disabled.
 fn cache_dir() -> Option<std::path::PathBuf> {
@@ -162,11 +182,17 @@ fn cache_dir() -> Option<std::path::PathBuf> {
 }
 
 /// A cached program for `key`; anything unreadable or incomplete counts as a miss.
-fn cache_load(key: &str) -> Option<Arc<Program>> {
+/// Layout: magic, metadata length (u64 LE), metadata JSON, program.
+fn cache_load(key: &str) -> Option<(Arc<Program>, CacheMeta)> {
     let bytes = std::fs::read(cache_dir()?.join(format!("{key}.rvm"))).ok()?;
-    match Program::deserialize_binary(&bytes).ok()? {
+    let rest = bytes.strip_prefix(CACHE_MAGIC)?;
+    let (len, rest) = rest.split_first_chunk::<8>()?;
+    let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
+    let (meta, program) = rest.split_at_checked(len)?;
+    let meta: CacheMeta = serde_json::from_slice(meta).ok()?;
+    match Program::deserialize_binary(program).ok()? {
         regorus::rvm::program::DeserializationResult::Complete(p) if !p.needs_recompilation => {
-            Some(Arc::new(p))
+            Some((Arc::new(p), meta))
         }
         _ => None,
     }
@@ -174,11 +200,22 @@ fn cache_load(key: &str) -> Option<Arc<Program>> {
 
 /// Stores a program for later runs; failures are ignored (the cache is optional). The
 /// file is written under a temporary name and renamed, so readers never see half of it.
-fn cache_store(key: &str, program: &Program) {
+fn cache_store(key: &str, fast: &FastProgram, catalog: &Catalog) {
     let Some(dir) = cache_dir() else { return };
-    let Ok(bytes) = program.serialize_binary() else {
+    let Ok(program) = fast.program.serialize_binary() else {
         return;
     };
+    let meta = CacheMeta {
+        catalog: catalog.clone(),
+        namespaces: fast.namespaces.clone(),
+    };
+    let Ok(meta) = serde_json::to_vec(&meta) else {
+        return;
+    };
+    let mut bytes = CACHE_MAGIC.to_vec();
+    bytes.extend_from_slice(&(meta.len() as u64).to_le_bytes());
+    bytes.extend_from_slice(&meta);
+    bytes.extend_from_slice(&program);
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }

@@ -5,6 +5,7 @@ use crate::input::io_reason;
 use anyhow::{anyhow, bail, Result};
 use regorus::unstable::{Expr, Rule, RuleHead};
 use regorus::Engine;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -110,7 +111,7 @@ fn clean_path(p: &str) -> String {
 }
 
 /// Whether a rule name is a failure or a warning rule (conftest's regexes of spec 7.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RuleKind {
     /// `deny*` or `violation*`.
     Failure,
@@ -141,7 +142,7 @@ pub fn rule_kind(name: &str) -> Option<RuleKind> {
 }
 
 /// A rule name to query in a namespace.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryRule {
     /// The simple rule name (`deny_image`).
     pub name: String,
@@ -154,7 +155,7 @@ pub struct QueryRule {
 }
 
 /// Everything conftest evaluates in one namespace.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Namespace {
     /// The package path without `data.`.
     pub name: String,
@@ -167,7 +168,7 @@ pub struct Namespace {
 }
 
 /// What the loaded modules declare: namespaces in load order with their rules.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Catalog {
     /// Every distinct package path (without `data.`), in load order.
     pub namespaces: Vec<String>,
@@ -180,7 +181,7 @@ pub struct Catalog {
 }
 
 /// A `test_` or `todo_test_` rule, for `verify`.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TestRule {
     /// The file that defines it.
     pub file: String,

@@ -287,7 +287,9 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
     }
 
     let track_lines = s.trace || s.coverage || s.report.is_some();
-    let engine = pe.engine_mut();
+    let engine = pe
+        .engine_mut()
+        .map_err(|e| anyhow!("running verification: load: {e:#}"))?;
     engine.set_input(Value::Undefined);
     // OPA's default per-test timeout.
     if let Some(check_interval) = std::num::NonZeroU32::new(1024) {
@@ -361,7 +363,10 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
     }
 
     let coverage = if s.coverage {
-        Some(coverage_report(&mut pe, &files, &runs))
+        Some(
+            coverage_report(&mut pe, &files, &runs)
+                .map_err(|e| anyhow!("running verification: {e:#}"))?,
+        )
     } else {
         None
     };
@@ -613,7 +618,11 @@ fn is_test_file(path: &str) -> bool {
 }
 
 /// Merges the per-test covered lines and finds every file's coverable lines.
-fn coverage_report(pe: &mut PolicyEngine, files: &[PolicyFile], runs: &[TestRun]) -> Coverage {
+fn coverage_report(
+    pe: &mut PolicyEngine,
+    files: &[PolicyFile],
+    runs: &[TestRun],
+) -> Result<Coverage> {
     let mut covered: BTreeMap<String, BTreeSet<u32>> = BTreeMap::new();
     for r in runs {
         for (f, l, _) in &r.lines {
@@ -623,7 +632,7 @@ fn coverage_report(pe: &mut PolicyEngine, files: &[PolicyFile], runs: &[TestRun]
     // Coverable lines do not depend on what ran: evaluate each package once on a clone so
     // regorus reports every module (it leaves out modules it never entered).
     let mut probe = pe.clone();
-    let engine = probe.engine_mut();
+    let engine = probe.engine_mut()?;
     engine.set_enable_coverage(true);
     engine.clear_coverage_data();
     let mut packages = BTreeSet::new();
@@ -660,7 +669,7 @@ fn coverage_report(pe: &mut PolicyEngine, files: &[PolicyFile], runs: &[TestRun]
             .unwrap_or(0);
         out.files.push((path.to_string(), hit, all.len()));
     }
-    out
+    Ok(out)
 }
 
 #[cfg(test)]

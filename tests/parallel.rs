@@ -304,3 +304,89 @@ fn rvm_program_cache_does_not_change_output() {
     cached("corrupt");
     assert!(std::fs::metadata(&files[0]).expect("rewritten").len() > 100);
 }
+
+/// A cache hit parses no policy, so everything that needs the interpreter builds it
+/// then: `--trace`, `verify` and `--show-builtin-errors` must match a cache-less run.
+#[test]
+fn cache_hits_still_build_the_interpreter_when_needed() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let cache_home = cache.path().to_str().expect("utf-8 path");
+    let input = "fixtures/key-policies/wildcard-principal.json";
+    let runs: [&[&str]; 3] = [
+        &["test", "--no-color", "--trace", "-p", "policy/kms", input],
+        &["verify", "--no-color", "-p", "policy/kms"],
+        &[
+            "test",
+            "--no-color",
+            "--show-builtin-errors",
+            "-p",
+            "policy/kms",
+            input,
+        ],
+    ];
+    // Warm the cache with a plain run of the same policies.
+    let warm = regorun(
+        &["test", "--no-color", "-p", "policy/kms", input],
+        &[("XDG_CACHE_HOME", cache_home)],
+    );
+    assert_eq!(warm.code, 1, "{}", warm.stderr);
+    assert!(cache.path().join("regorun/rvm").exists());
+    for args in runs {
+        let reference = regorun(args, &[(regorun::fast::CACHE_ENV, "0")]);
+        let hit = regorun(args, &[("XDG_CACHE_HOME", cache_home)]);
+        assert_eq!(hit.code, reference.code, "{args:?}: {}", hit.stderr);
+        assert_eq!(hit.stdout, reference.stdout, "{args:?}");
+        assert!(!reference.stdout.is_empty(), "{args:?}");
+    }
+}
+
+/// The cache is keyed by what the program is compiled from: editing a policy or a data
+/// file must never serve the old program.
+#[test]
+fn cache_follows_policy_and_data_edits() {
+    let cache = tempfile::tempdir().expect("tempdir");
+    let cache_home = cache.path().to_str().expect("utf-8 path");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let policy = tmp.path().join("policy");
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&policy).expect("mkdir");
+    std::fs::create_dir_all(&data).expect("mkdir");
+    let input = tmp.path().join("in.json");
+    std::fs::write(&input, r#"{"name": "x"}"#).expect("write input");
+    let rule = |msg: &str| {
+        format!(
+            "package main\n\ndeny contains msg if {{\n  input.name == data.names[_]\n  msg := \"{msg}\"\n}}\n"
+        )
+    };
+    let run = || {
+        let args = [
+            "test",
+            "--no-color",
+            "-o",
+            "json",
+            "-p",
+            policy.to_str().expect("utf-8"),
+            "-d",
+            data.to_str().expect("utf-8"),
+            input.to_str().expect("utf-8"),
+        ];
+        regorun(&args, &[("XDG_CACHE_HOME", cache_home)])
+    };
+    std::fs::write(policy.join("p.rego"), rule("first")).expect("write policy");
+    std::fs::write(data.join("d.json"), r#"{"names": ["x"]}"#).expect("write data");
+    let first = run();
+    assert!(first.stdout.contains("\"first\""), "{}", first.stdout);
+    assert!(
+        run().stdout.contains("\"first\""),
+        "a hit must give the same"
+    );
+
+    std::fs::write(policy.join("p.rego"), rule("second")).expect("edit policy");
+    let second = run();
+    assert!(second.stdout.contains("\"second\""), "{}", second.stdout);
+
+    std::fs::write(data.join("d.json"), r#"{"names": ["y"]}"#).expect("edit data");
+    let none = run();
+    assert_eq!(none.code, 0, "{}", none.stdout);
+    assert!(!none.stdout.contains("\"second\""), "{}", none.stdout);
+}
