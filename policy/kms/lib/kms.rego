@@ -419,12 +419,6 @@ grant_owner(g) := a if {
 
 # --------------------------------------------------------- key policy docs
 
-# Evaluable key policies with their owner: {resource, source, policy, text, hint, owner}.
-key_policies contains object.union(d, {"owner": policy_owner(d)}) if {
-	some d in policy_documents
-	count(statement_list(d.policy)) > 0
-}
-
 statement_list(p) := p.Statement if is_array(p.Statement)
 
 statement_list(p) := [p.Statement] if is_object(p.Statement)
@@ -436,28 +430,6 @@ statement_list(p) := [] if {
 }
 
 statement_list(p) := [] if not is_object(p)
-
-# Owner account, in order: --data kms.owner_account, the surrounding document
-# (plan caller identity), a symbolic reference in the policy, then the single
-# account named by the policy's own account-principal Allow statements.
-policy_owner(d) := configured_owner
-
-policy_owner(d) := d.hint if {
-	not configured_owner
-	d.hint != ""
-}
-
-policy_owner(d) := owner_token if {
-	not configured_owner
-	d.hint == ""
-	uses_owner_reference(d.text)
-}
-
-policy_owner(d) := single_account(root_accounts(d.policy)) if {
-	not configured_owner
-	d.hint == ""
-	not uses_owner_reference(d.text)
-}
 
 # The one account of a set, or "" when there are none or several.
 single_account(accounts) := o if {
@@ -475,35 +447,21 @@ uses_owner_reference(text) if {
 	regex.match(`data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id`, text)
 }
 
-# Literal account ids of account principals in effective Allow statements.
-root_accounts(p) := {a |
-	some st in statement_list(p)
-	is_effective_allow(st)
-	some e in principal_entries(st)
-	e.type == "AWS"
-	account_principal(e.norm) # guard: the RVM mishandles `x := f()` when f is undefined
-	a := account_principal(e.norm)
-	is_literal_account(a)
-}
-
 # ------------------------------------------------------------- statements
 
-is_effective(st) if {
+# is_effective for Allow (the Effect test first: most statements it rejects
+# are Deny statements).
+is_effective_allow(st) if {
+	st.Effect == "Allow"
 	is_object(st)
-	st.Effect in {"Allow", "Deny"}
 	has_element(st, "Principal", "NotPrincipal")
 	has_element(st, "Action", "NotAction")
 	has_element(st, "Resource", "NotResource")
 }
 
-is_effective_allow(st) if {
-	is_effective(st)
-	st.Effect == "Allow"
-}
-
-has_element(st, a, _) if present(object.get(st, a, null))
-
-has_element(st, _, b) if present(object.get(st, b, null))
+# `else` rather than two clauses: the second is only tried when needed.
+has_element(st, a, b) if present(object.get(st, a, null))
+else := true if present(object.get(st, b, null))
 
 present(v) if {
 	v != null
@@ -520,14 +478,9 @@ applies_to_this_key(st) if {
 
 # Lists: a scalar becomes a one-element list; a YAML `!Join [sep, [...]]`
 # (which arrives as a two-element array) is one value, not two.
-as_list(x) := x if {
-	is_array(x)
-	not is_join_form(x)
-}
-
 as_list(x) := [x] if not is_array(x)
-
-as_list(x) := [x] if is_join_form(x)
+else := [x] if is_join_form(x)
+else := x
 
 is_join_form(x) if {
 	is_array(x)
@@ -545,8 +498,7 @@ value_string(v) := v if is_string(v)
 
 # Every other form in a separate function, so that the common string case
 # does not evaluate each of their clauses.
-value_string(v) := value_string_other(v) if {
-	not is_string(v)
+else := value_string_other(v) if {
 	value_string_other(v) # guard: the RVM mishandles `x := f()` when f is undefined
 }
 
@@ -598,38 +550,35 @@ cfn_part(p) := "${unknown}" if {
 
 # Comparison form: partition references become "aws", owner references the
 # owner token, so that ARNs can be split on ":".
-normalize(s) := owner_token if s in {"AWS::AccountId", "${AWS::AccountId}"}
+# Most values have no reference at all: returned as they are, with no replacement.
+normalize(s) := s if {
+	is_string(s)
+	not contains(s, "${")
+	s != "AWS::AccountId"
+}
+else := owner_token if s in {"AWS::AccountId", "${AWS::AccountId}"}
 
 # The Terraform references only need the regexes when "${data." occurs (the
 # replacements "aws", "(owner)", "amazonaws.com" cannot create it).
-normalize(s) := strings.replace_n({"${AWS::Partition}": "aws", "${AWS::AccountId}": owner_token, "${AWS::URLSuffix}": "amazonaws.com"}, s) if {
-	not s in {"AWS::AccountId", "${AWS::AccountId}"}
+else := strings.replace_n({"${AWS::Partition}": "aws", "${AWS::AccountId}": owner_token, "${AWS::URLSuffix}": "amazonaws.com"}, s) if {
 	not contains(s, "${data.")
 }
 
-normalize(s) := regex.replace(
+else := regex.replace(
 	regex.replace(
 		strings.replace_n({"${AWS::Partition}": "aws", "${AWS::AccountId}": owner_token, "${AWS::URLSuffix}": "amazonaws.com"}, s),
 		`\$\{data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id\}`, owner_token,
 	),
 	`\$\{data\.aws_partition\.[A-Za-z0-9_-]+\.partition\}`, "aws",
-) if {
-	not s in {"AWS::AccountId", "${AWS::AccountId}"}
-	contains(s, "${data.")
-}
+)
 
-clean(s) := regex.replace(s, `[\t\r\n]+`, " ") if has_line_control(s)
-
+# One function (no helper) as it runs for every principal and condition value.
 clean(s) := s if {
 	is_string(s)
-	not has_line_control(s)
-}
-
-has_line_control(s) if contains(s, "\n")
-
-has_line_control(s) if contains(s, "\r")
-
-has_line_control(s) if contains(s, "\t")
+	not contains(s, "\n")
+	not contains(s, "\r")
+	not contains(s, "\t")
+} else := regex.replace(s, `[\t\r\n]+`, " ")
 
 # ------------------------------------------------------------- accounts
 
@@ -637,13 +586,16 @@ account_pattern := `^([0-9]{12}|\(owner\)|\$\{[^}]*\})$`
 
 partition_pattern := `^(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*|\$\{[^}]*\})$`
 
-# Account of an account principal: arn:<partition>:iam::<account>:root or a bare id.
-account_principal(n) := n if is_digits12(n)
+account_principal_or_null(n) := n if {
+	# is_digits12 inline: this runs for every principal.
+	is_string(n)
+	count(n) == 12
+	trim(n, "0123456789") == ""
+}
+else := n if n == owner_token
+else := root_arn_account(split(n, ":"))
 
-account_principal(n) := n if n == owner_token
-
-account_principal(n) := parts[4] if {
-	parts := split(n, ":")
+root_arn_account(parts) := parts[4] if {
 	count(parts) == 6
 	parts[0] == "arn"
 	parts[2] == "iam"
@@ -651,19 +603,25 @@ account_principal(n) := parts[4] if {
 	parts[5] == "root"
 	is_partition(parts[1])
 	is_account_field(parts[4])
-}
+} else := null
 
 # Account of any IAM/STS principal ARN (root, role, user, assumed-role) or bare id.
-principal_account(n) := account_principal(n) if account_principal(n)
+principal_account(n) := a if {
+	a := account_principal_or_null(n)
+	a != null
+} else := a if {
+	a := iam_principal_account_or_null(n)
+	a != null
+}
 
-principal_account(n) := parts[4] if {
+iam_principal_account_or_null(n) := parts[4] if {
 	parts := split(n, ":")
 	count(parts) >= 6
 	parts[0] == "arn"
 	parts[2] in {"iam", "sts"}
 	parts[5] != "root"
 	is_account_field(parts[4])
-}
+} else := null
 
 # Account field of any ARN (e.g. a KMS key ARN), if concrete.
 arn_account(s) := parts[4] if {
@@ -685,10 +643,8 @@ is_digits12(s) if {
 
 # `account_pattern` without a regex.
 is_account_field(a) if is_digits12(a)
-
-is_account_field(a) if a == owner_token
-
-is_account_field(a) if {
+else := true if a == owner_token
+else := true if {
 	is_string(a)
 	startswith(a, "${")
 	endswith(a, "}")
@@ -697,11 +653,7 @@ is_account_field(a) if {
 
 # `partition_pattern`: the common partitions without a regex.
 is_partition(p) if p in {"aws", "aws-cn", "aws-us-gov"}
-
-is_partition(p) if {
-	not p in {"aws", "aws-cn", "aws-us-gov"}
-	regex.match(partition_pattern, p)
-}
+else := true if regex.match(partition_pattern, p)
 
 # Template expressions such as ${var.account_id}: could be the owner.
 is_unresolved_account(a) if startswith(a, "${")
@@ -722,53 +674,9 @@ is_foreign_account(a, owner) if {
 
 # ------------------------------------------------------------- principals
 
-# {type, raw, norm} for every principal value; Principal "*" has type "*".
-principal_entries(st) := {{"type": "*", "raw": "*", "norm": "*"} | st.Principal == "*"} | {e |
-	is_object(st.Principal)
-	some t, vs in st.Principal
-	some v in as_list(vs)
-	value_string(v)
-	raw := clean(value_string(v))
-	e := {"type": t, "raw": raw, "norm": normalize(raw)}
-}
-
-is_everyone_entry(e) if {
-	e.type in {"*", "AWS", "CanonicalUser"}
-	contains(e.norm, "*")
-}
-
-is_account_entry(e) if {
-	e.type == "AWS"
-	account_principal(e.norm)
-}
-
 is_not_principal_allow(st) if {
 	st.Effect == "Allow"
 	present(object.get(st, "NotPrincipal", null))
-}
-
-# Labels of principals that mean "everyone": "*", {"AWS": "*"}, lists with
-# "*", and NotPrincipal with Allow (everyone except the listed principals).
-everyone_principals(st) := {e.raw | some e in principal_entries(st); is_everyone_entry(e)} | {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
-
-# Principals that are not account principals: roles, users, services,
-# federated and everyone-principals.
-non_account_principals(st) := {e.raw | some e in principal_entries(st); not is_account_entry(e)} | {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
-
-# The same without service principals (they create grants for AWS resources).
-non_account_non_service_principals(st) := {e.raw |
-	some e in principal_entries(st)
-	not is_account_entry(e)
-	e.type != "Service"
-} | {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
-
-# AWS principals (Principal, not NotPrincipal) in a literal non-owner account.
-foreign_principals(st, owner) := {e.raw |
-	some e in principal_entries(st)
-	e.type == "AWS"
-	principal_account(e.norm)
-	a := principal_account(e.norm)
-	is_foreign_account(a, owner)
 }
 
 # ------------------------------------------------------------- actions
@@ -887,11 +795,6 @@ concrete_scope_value(key, v) if {
 	regex.match(`^o-[a-z0-9]+/`, v)
 }
 
-account_scoped(st) if {
-	some c in conditions(st)
-	is_scoping_condition(c)
-}
-
 # Accounts a scoping condition admits (account keys and ARN account fields).
 scope_accounts(c) := {v | some v in c.values; account_keys[c.key]} | {a |
 	arn_keys[c.key]
@@ -900,57 +803,12 @@ scope_accounts(c) := {v | some v in c.values; account_keys[c.key]} | {a |
 	a := split(v, ":")[4]
 }
 
-# Some scoping condition admits only the owner (conditions are ANDed).
-scoped_to_owner(st, owner) if {
-	some c in conditions(st)
-	is_scoping_condition(c)
-	accts := scope_accounts(c)
-	count(accts) > 0
-	count([a | some a in accts; not is_owner_account(a, owner)]) == 0
-}
-
-scope_label(st) := concat("; ", sort([sprintf("%s %s = %s", [c.raw_op, c.raw_key, concat(", ", c.values)]) |
-	some c in conditions(st)
-	is_scoping_condition(c)
-]))
-
-# Literal accounts a policy names (principals and scoping conditions of
-# effective Allow statements): used when the owner is unknown.
-named_accounts(p) := {a |
-	some st in statement_list(p)
-	is_effective_allow(st)
-	some e in principal_entries(st)
-	e.type == "AWS"
-	principal_account(e.norm)
-	a := principal_account(e.norm)
-	is_literal_account(a)
-} | {a |
-	some st in statement_list(p)
-	is_effective_allow(st)
-	some c in conditions(st)
-	is_scoping_condition(c)
-	some a in scope_accounts(c)
-	is_literal_account(a)
-}
-
 grant_is_for_aws_resource(st) if {
 	some c in conditions(st)
 	c.op == "Bool"
 	not c.ifexists
 	c.key == "kms:grantisforawsresource"
 	c.values == ["true"]
-}
-
-# Account principals named with the owner (for the delegation check).
-delegates_to_owner(d) if {
-	some st in statement_list(d.policy)
-	is_effective_allow(st)
-	applies_to_this_key(st)
-	some e in principal_entries(st)
-	e.type == "AWS"
-	account_principal(e.norm)
-	a := account_principal(e.norm)
-	owner_or_possibly(a, d.owner)
 }
 
 owner_or_possibly(a, owner) if is_owner_account(a, owner)
@@ -1025,8 +883,8 @@ has_char_above_latin1(s) if {
 
 # Every evaluable key policy with the facts of its effective Allow statements,
 # computed once per document so that the checks do not rebuild principal and
-# condition lists per check: [{doc, allows}], where doc is the key policy
-# (as in key_policies, with its owner) and allows is a list of
+# condition lists per check: [{doc, allows}], where doc is the policy
+# document (see policy_documents) with its owner and allows is a list of
 # {index, statement, entries, everyone, non_account, scoping} (see allow_fact).
 # An array (not a set) so that large documents are not hashed into a set.
 key_policy_views := [{"doc": object.union(d, {"owner": policy_owner_of(d, allows)}), "allows": allows} |
@@ -1042,54 +900,59 @@ allow_fact(i, st) := {
 	"index": i,
 	"statement": st,
 	"entries": entries,
-	"everyone": facts_everyone(entries, st),
-	"non_account": facts_non_account(entries, st),
+	"everyone": facts_everyone(entries, not_principal),
+	"non_account": facts_non_account(entries, not_principal),
 	"scoping": [c | some c in conditions(st); is_scoping_condition(c)],
 } if {
 	entries := principal_facts(st)
+	not_principal := not_principal_labels(st)
 }
 
-# everyone_principals / non_account_principals from principal_facts (helper
-# functions: inline set-comprehension unions came back undefined in the RVM).
-facts_everyone(entries, st) := {e.raw | some e in entries; is_everyone_entry(e)} | not_principal_labels(st)
+# Labels of principals that mean "everyone" ("*", {"AWS": "*"}, lists with
+# "*", NotPrincipal with Allow), and of principals that are not account
+# principals (roles, users, services, federated, everyone). Helper functions:
+# inline set-comprehension unions came back undefined in the RVM.
+facts_everyone(entries, not_principal) := {e.raw |
+	some e in entries
+	e.type in {"*", "AWS", "CanonicalUser"}
+	contains(e.norm, "*")
+} | not_principal
 
-facts_non_account(entries, st) := {e.raw | some e in entries; e.acct == null} | not_principal_labels(st)
+facts_non_account(entries, not_principal) := {e.raw | some e in entries; e.acct == null} | not_principal
 
 not_principal_labels(st) := {"NotPrincipal (everyone except the listed principals)" | is_not_principal_allow(st)}
 
-# principal_entries plus the account of an account principal (acct) and of
-# any IAM/STS principal (pacct), each null when there is none or not AWS.
-principal_facts(st) := [entry_fact(e) | some e in principal_entries(st)]
+# {type, raw, norm} for every principal value (Principal "*" has type "*"),
+# plus the account of an account principal (acct) and of any IAM/STS
+# principal (pacct), each null when there is none or not AWS. A list: its
+# readers only build sets from it or test for some entry.
+principal_facts(st) := [{"type": "*", "raw": "*", "norm": "*", "acct": null, "pacct": null}] if st.Principal == "*"
+else := [entry_fact(t, raw) |
+	is_object(st.Principal)
+	some t, vs in st.Principal
+	some v in as_list(vs)
+	value_string(v) # guard: the RVM mishandles `x := f()` when f is undefined
+	raw := clean(value_string(v))
+]
 
-entry_fact(e) := {"type": e.type, "raw": e.raw, "norm": e.norm, "acct": entry_account_principal(e), "pacct": entry_principal_account(e)}
-
-entry_account_principal(e) := a if {
-	e.type == "AWS"
-	account_principal(e.norm) # guard: the RVM mishandles `x := f()` when f is undefined
-	a := account_principal(e.norm)
+# Both accounts are worked out once per entry with total functions (null for
+# none), so no clause is evaluated twice to guard against undefined.
+entry_fact(t, raw) := {"type": t, "raw": raw, "norm": norm, "acct": acct, "pacct": pacct} if {
+	norm := normalize(raw)
+	acct := entry_account(t, norm)
+	pacct := entry_principal_account(t, norm, acct)
 }
 
-entry_account_principal(e) := null if e.type != "AWS"
+entry_account(t, norm) := account_principal_or_null(norm) if t == "AWS"
+else := null
 
-entry_account_principal(e) := null if {
-	e.type == "AWS"
-	not account_principal(e.norm)
-}
+entry_principal_account(t, norm, acct) := acct if acct != null
+else := iam_principal_account_or_null(norm) if t == "AWS"
+else := null
 
-entry_principal_account(e) := a if {
-	e.type == "AWS"
-	principal_account(e.norm) # guard: the RVM mishandles `x := f()` when f is undefined
-	a := principal_account(e.norm)
-}
-
-entry_principal_account(e) := null if e.type != "AWS"
-
-entry_principal_account(e) := null if {
-	e.type == "AWS"
-	not principal_account(e.norm)
-}
-
-# policy_owner(d), reading the root accounts from the statement facts.
+# Owner account, in order: --data kms.owner_account, the surrounding document
+# (plan caller identity), a symbolic reference in the policy, then the single
+# account named by the policy's own account-principal Allow statements.
 policy_owner_of(d, _) := configured_owner
 
 policy_owner_of(d, _) := d.hint if {
@@ -1116,21 +979,22 @@ root_accounts_of(allows) := {e.acct |
 	is_literal_account(e.acct)
 }
 
-# non_account_non_service_principals from the facts of a statement.
+# Non-account principals other than services (services create grants for AWS
+# resources).
 fact_non_account_non_service(s) := {e.raw |
 	some e in s.entries
 	e.acct == null
 	e.type != "Service"
 } | not_principal_labels(s.statement)
 
-# foreign_principals from the facts of a statement.
+# AWS principals (Principal, not NotPrincipal) in a literal non-owner account.
 fact_foreign_principals(s, owner) := {e.raw |
 	some e in s.entries
 	e.pacct != null
 	is_foreign_account(e.pacct, owner)
 }
 
-# scoped_to_owner from the facts of a statement.
+# Some scoping condition admits only the owner (conditions are ANDed).
 fact_scoped_to_owner(s, owner) if {
 	some c in s.scoping
 	accts := scope_accounts(c)
@@ -1140,7 +1004,8 @@ fact_scoped_to_owner(s, owner) if {
 
 fact_scope_label(s) := concat("; ", sort([sprintf("%s %s = %s", [c.raw_op, c.raw_key, concat(", ", c.values)]) | some c in s.scoping]))
 
-# delegates_to_owner for a key policy view.
+# The policy allows an account principal that is (or may be) the owner, on
+# this key: IAM policies of the owner account take effect.
 view_delegates_to_owner(v) if {
 	some s in v.allows
 	applies_to_this_key(s.statement)
@@ -1149,7 +1014,8 @@ view_delegates_to_owner(v) if {
 	owner_or_possibly(e.acct, v.doc.owner)
 }
 
-# named_accounts for a key policy view.
+# Literal accounts a policy names (principals and scoping conditions of
+# effective Allow statements): used when the owner is unknown.
 view_named_accounts(v) := {a |
 	some s in v.allows
 	some e in s.entries

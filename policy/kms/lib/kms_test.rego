@@ -35,18 +35,22 @@ test_normalize_owner_and_partition_references if {
 }
 
 test_account_principal_forms if {
-	kms.account_principal(sprintf("arn:aws:iam::%s:root", [own])) == own
-	kms.account_principal(sprintf("arn:aws-us-gov:iam::%s:root", [own])) == own
-	kms.account_principal(sprintf("arn:aws-cn:iam::%s:root", [own])) == own
-	kms.account_principal(own) == own
-	kms.account_principal("(owner)") == "(owner)"
-	kms.account_principal("arn:aws:iam::${var.account}:root") == "${var.account}"
-	not kms.account_principal(sprintf("arn:aws:iam::%s:role/root", [own]))
-	not kms.account_principal("arn:aws:iam::*:root")
-	not kms.account_principal("12345")
+	kms.account_principal_or_null(sprintf("arn:aws:iam::%s:root", [own])) == own
+	kms.account_principal_or_null(sprintf("arn:aws-us-gov:iam::%s:root", [own])) == own
+	kms.account_principal_or_null(sprintf("arn:aws-cn:iam::%s:root", [own])) == own
+	kms.account_principal_or_null(sprintf("arn:aws-iso-b:iam::%s:root", [own])) == own
+	kms.account_principal_or_null(own) == own
+	kms.account_principal_or_null("(owner)") == "(owner)"
+	kms.account_principal_or_null("arn:aws:iam::${var.account}:root") == "${var.account}"
+	kms.account_principal_or_null(sprintf("arn:aws:iam::%s:role/root", [own])) == null
+	kms.account_principal_or_null("arn:aws:iam::*:root") == null
+	kms.account_principal_or_null("arn:aws:iam::12345:root") == null
+	kms.account_principal_or_null("arn:partition:iam::111122223333:root") == null
+	kms.account_principal_or_null("12345") == null
 }
 
 test_principal_account_of_roles_users_sessions if {
+	kms.principal_account(own) == own
 	kms.principal_account(sprintf("arn:aws:iam::%s:role/App", [other])) == other
 	kms.principal_account(sprintf("arn:aws:sts::%s:assumed-role/R/s", [other])) == other
 	not kms.principal_account("logs.amazonaws.com")
@@ -61,29 +65,49 @@ test_statement_list_object_or_list if {
 
 allow_all := {"Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}
 
-test_is_effective_requires_exact_effect_and_elements if {
+test_is_effective_allow_requires_exact_effect_and_elements if {
 	kms.is_effective_allow(allow_all)
-	kms.is_effective(object.union(allow_all, {"Effect": "Deny"}))
-	not kms.is_effective(object.union(allow_all, {"Effect": "allow"}))
-	not kms.is_effective(object.remove(allow_all, ["Resource"]))
-	not kms.is_effective(object.remove(allow_all, ["Action"]))
-	not kms.is_effective(object.remove(allow_all, ["Principal"]))
-	kms.is_effective(object.union(object.remove(allow_all, ["Action"]), {"NotAction": "kms:Decrypt"}))
 	not kms.is_effective_allow(object.union(allow_all, {"Effect": "Deny"}))
+	not kms.is_effective_allow(object.union(allow_all, {"Effect": "allow"}))
+	not kms.is_effective_allow(object.remove(allow_all, ["Resource"]))
+	not kms.is_effective_allow(object.remove(allow_all, ["Action"]))
+	not kms.is_effective_allow(object.remove(allow_all, ["Principal"]))
+	not kms.is_effective_allow(object.union(allow_all, {"Action": []}))
+	not kms.is_effective_allow(object.union(allow_all, {"Resource": ""}))
+	kms.is_effective_allow(object.union(object.remove(allow_all, ["Action"]), {"NotAction": "kms:Decrypt"}))
+	kms.is_effective_allow(object.union(object.remove(allow_all, ["Principal"]), {"NotPrincipal": {"AWS": own}}))
+	not kms.is_effective_allow(["not", "an", "object"])
 }
 
+# The facts a check reads for one statement.
+fact(st) := kms.allow_fact(0, st)
+
 test_everyone_principals if {
-	kms.everyone_principals({"Effect": "Allow", "Principal": "*"}) == {"*"}
-	kms.everyone_principals({"Effect": "Allow", "Principal": {"AWS": "*"}}) == {"*"}
-	kms.everyone_principals({"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::1:role/x", "*"]}}) == {"*"}
-	count(kms.everyone_principals({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:role/x"}})) == 1
-	count(kms.everyone_principals({"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}})) == 0
-	count(kms.everyone_principals({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}})) == 0
+	fact({"Effect": "Allow", "Principal": "*"}).everyone == {"*"}
+	fact({"Effect": "Allow", "Principal": {"AWS": "*"}}).everyone == {"*"}
+	fact({"Effect": "Allow", "Principal": {"AWS": ["arn:aws:iam::1:role/x", "*"]}}).everyone == {"*"}
+	count(fact({"Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::111122223333:role/x"}}).everyone) == 1
+	count(fact({"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}}).everyone) == 0
+	count(fact({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}).everyone) == 0
 }
 
 test_non_account_principals if {
-	kms.non_account_principals({"Effect": "Allow", "Principal": {"AWS": ["111122223333", "arn:aws:iam::111122223333:role/A"], "Service": "s3.amazonaws.com"}}) == {"arn:aws:iam::111122223333:role/A", "s3.amazonaws.com"}
-	count(kms.non_account_principals({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}})) == 0
+	fact({"Effect": "Allow", "Principal": {"AWS": ["111122223333", "arn:aws:iam::111122223333:role/A"], "Service": "s3.amazonaws.com"}}).non_account == {"arn:aws:iam::111122223333:role/A", "s3.amazonaws.com"}
+	count(fact({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}}).non_account) == 0
+}
+
+test_principal_facts if {
+	kms.principal_facts({"Principal": "*"}) == [{"type": "*", "raw": "*", "norm": "*", "acct": null, "pacct": null}]
+	facts := kms.principal_facts({"Principal": {
+		"AWS": ["arn:aws:iam::${AWS::AccountId}:root", sprintf("arn:aws:iam::%s:role/R", [other])],
+		"Service": "logs.amazonaws.com",
+	}})
+	{f | some f in facts} == {
+		{"type": "AWS", "raw": "arn:aws:iam::${AWS::AccountId}:root", "norm": "arn:aws:iam::(owner):root", "acct": "(owner)", "pacct": "(owner)"},
+		{"type": "AWS", "raw": sprintf("arn:aws:iam::%s:role/R", [other]), "norm": sprintf("arn:aws:iam::%s:role/R", [other]), "acct": null, "pacct": other},
+		{"type": "Service", "raw": "logs.amazonaws.com", "norm": "logs.amazonaws.com", "acct": null, "pacct": null},
+	}
+	kms.principal_facts({"Principal": {"AWS": "line\nbreak"}})[0].raw == "line break"
 }
 
 test_actions_are_case_insensitive if {
@@ -99,7 +123,10 @@ test_actions_are_case_insensitive if {
 	not kms.allows_action({"NotAction": "kms:Create*"}, "kms:CreateGrant")
 }
 
-scoped(cond) if kms.account_scoped({"Condition": cond})
+scoped(cond) if {
+	some c in kms.conditions({"Condition": cond})
+	kms.is_scoping_condition(c)
+}
 
 test_account_scoping_conditions if {
 	scoped({"StringEquals": {"kms:CallerAccount": own}})
@@ -129,11 +156,15 @@ test_non_scoping_conditions if {
 	not scoped("not an object")
 }
 
+scoped_to_owner(st, owner) if kms.fact_scoped_to_owner(fact(st), owner)
+
 test_scoped_to_owner if {
-	kms.scoped_to_owner({"Condition": {"StringEquals": {"kms:CallerAccount": own}}}, own)
-	not kms.scoped_to_owner({"Condition": {"StringEquals": {"kms:CallerAccount": [own, other]}}}, own)
-	not kms.scoped_to_owner({"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}, own)
-	kms.scoped_to_owner({"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "kms:CallerAccount": own}}}, own)
+	scoped_to_owner({"Condition": {"StringEquals": {"kms:CallerAccount": own}}}, own)
+	not scoped_to_owner({"Condition": {"StringEquals": {"kms:CallerAccount": [own, other]}}}, own)
+	not scoped_to_owner({"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}}, own)
+	scoped_to_owner({"Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5", "kms:CallerAccount": own}}}, own)
+	scoped_to_owner({"Condition": {"ArnLike": {"aws:PrincipalArn": sprintf("arn:aws:iam::%s:role/*", [own])}}}, own)
+	not scoped_to_owner({"Condition": {"ArnLike": {"aws:PrincipalArn": sprintf("arn:aws:iam::%s:role/*", [other])}}}, own)
 }
 
 test_grant_is_for_aws_resource if {
@@ -147,27 +178,34 @@ root_stmt(acct) := {"Effect": "Allow", "Principal": {"AWS": sprintf("arn:aws:iam
 
 doc(p) := {"resource": "", "source": "policy", "policy": p, "text": json.marshal(p), "hint": ""}
 
+# The owner a key policy view would give the document.
+policy_owner(d) := kms.policy_owner_of(d, kms.allow_facts(kms.statement_list(d.policy)))
+
 test_policy_owner_order if {
-	kms.policy_owner(doc({"Statement": [root_stmt(own)]})) == own
-	kms.policy_owner(doc({"Statement": [root_stmt(own), root_stmt(other)]})) == ""
-	kms.policy_owner(doc({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:role/x"}, "Action": "kms:*", "Resource": "*"}]})) == ""
-	kms.policy_owner(object.union(doc({"Statement": [root_stmt(own)]}), {"hint": other})) == other
-	kms.policy_owner(doc({"Statement": [{"Effect": "Allow", "Principal": {"AWS": {"Ref": "AWS::AccountId"}}, "Action": "kms:*", "Resource": "*"}]})) == kms.owner_token
+	policy_owner(doc({"Statement": [root_stmt(own)]})) == own
+	policy_owner(doc({"Statement": [root_stmt(own), root_stmt(other)]})) == ""
+	policy_owner(doc({"Statement": [{"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:role/x"}, "Action": "kms:*", "Resource": "*"}]})) == ""
+	policy_owner(object.union(doc({"Statement": [root_stmt(own)]}), {"hint": other})) == other
+	policy_owner(doc({"Statement": [{"Effect": "Allow", "Principal": {"AWS": {"Ref": "AWS::AccountId"}}, "Action": "kms:*", "Resource": "*"}]})) == kms.owner_token
 
 	# `x := ... with ...` then compare: regorus ignores `with` on a comparison.
-	configured := kms.policy_owner(doc({"Statement": [root_stmt(own)]})) with data.kms.owner_account as other
+	configured := policy_owner(doc({"Statement": [root_stmt(own)]})) with data.kms.owner_account as other
 	configured == other
 }
 
+# view_delegates_to_owner for a policy whose owner is given.
+delegates(p, owner) if kms.view_delegates_to_owner({"doc": {"policy": p, "owner": owner}, "allows": kms.allow_facts(kms.statement_list(p))})
+
 test_delegates_to_owner if {
-	kms.delegates_to_owner({"policy": {"Statement": [root_stmt(own)]}, "owner": own})
-	kms.delegates_to_owner({"policy": {"Statement": [object.union(root_stmt(own), {"Action": ["kms:Describe*"], "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}})]}, "owner": own})
-	kms.delegates_to_owner({"policy": {"Statement": [object.union(root_stmt(own), {"Principal": {"AWS": own}})]}, "owner": own})
-	not kms.delegates_to_owner({"policy": {"Statement": [root_stmt(other)]}, "owner": own})
-	not kms.delegates_to_owner({"policy": {"Statement": [object.union(root_stmt(own), {"Resource": "arn:aws:kms:us-east-1:111122223333:key/k"})]}, "owner": own})
-	not kms.delegates_to_owner({"policy": {"Statement": [object.union(root_stmt(own), {"Effect": "Deny"})]}, "owner": own})
-	not kms.delegates_to_owner({"policy": {"Statement": [object.union(object.remove(root_stmt(own), ["Principal"]), {"NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}})]}, "owner": own})
-	kms.delegates_to_owner({"policy": {"Statement": [object.union(root_stmt(own), {"Principal": {"AWS": "arn:aws:iam::${var.account}:root"}})]}, "owner": own})
+	delegates({"Statement": [root_stmt(own)]}, own)
+	delegates({"Statement": [object.union(root_stmt(own), {"Action": ["kms:Describe*"], "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}})]}, own)
+	delegates({"Statement": [object.union(root_stmt(own), {"Principal": {"AWS": own}})]}, own)
+	not delegates({"Statement": [root_stmt(other)]}, own)
+	not delegates({"Statement": [object.union(root_stmt(own), {"Resource": "arn:aws:kms:us-east-1:111122223333:key/k"})]}, own)
+	not delegates({"Statement": [object.union(root_stmt(own), {"Effect": "Deny"})]}, own)
+	not delegates({"Statement": [object.union(object.remove(root_stmt(own), ["Principal"]), {"NotPrincipal": {"AWS": "arn:aws:iam::111122223333:root"}})]}, own)
+	delegates({"Statement": [object.union(root_stmt(own), {"Principal": {"AWS": "arn:aws:iam::${var.account}:root"}})]}, own)
+	delegates({"Statement": [root_stmt(other)]}, "")
 }
 
 test_utf8_bytes_and_charset if {
