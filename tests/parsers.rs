@@ -120,6 +120,7 @@ const E2E: &[(&str, &str, i32)] = &[
     ("cyclonedx", "cyclonedx/bom.xml.cyclonedx", 1),
     ("hocon", "hocon/app.hocon", 1),
     ("spdx", "spdx/sbom.spdx", 1),
+    ("spdx", "spdx/release.spdx", 1),
 ];
 
 #[test]
