@@ -120,6 +120,7 @@ const E2E: &[(&str, &str, i32)] = &[
     ("cyclonedx", "cyclonedx/bom.xml.cyclonedx", 1),
     ("hocon", "hocon/app.hocon", 1),
     ("spdx", "spdx/sbom.spdx", 1),
+    ("spdx", "spdx/release.spdx", 1),
 ];
 
 #[test]
@@ -166,6 +167,17 @@ const BAD: &[(&str, &str, &str)] = &[
     ("textproto/bad", "nocomment.textproto", "extract proto message type: file does not contain necessary proto-message comment"),
     ("unavailable", "default.vcl", "the vcl parser is not available in regorun: no Rust VCL parser exists and go-vcl's document shape is not reproduced"),
     ("spdx/bad", "broken.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 32 83 80 68 88 45 50 46 51 10]: no colon found in 'SPDXVersion SPDX-2.3'"),
+    ("spdx/bad", "file-tag-before-file.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 51 10 67 114 101 97 116 101 100 58 32 50 48 50 52 45 48 49 45 48 49 84 48 48 58 48 48 58 48 48 90 10 70 105 108 101 67 104 101 99 107 115 117 109 58 32 83 72 65 49 58 32 48 48 10]: received unknown tag FileChecksum in CreationInfo section"),
+    ("spdx/bad", "snippet-without-file.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 51 10 80 97 99 107 97 103 101 78 97 109 101 58 32 112 10 83 80 68 88 73 68 58 32 83 80 68 88 82 101 102 45 112 10 83 110 105 112 112 101 116 83 80 68 88 73 68 58 32 83 80 68 88 82 101 102 45 115 10]: received unknown tag SnippetSPDXID in Package section"),
+    ("spdx/bad", "unknown-tag-in-file.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 51 10 70 105 108 101 78 97 109 101 58 32 102 10 83 80 68 88 73 68 58 32 83 80 68 88 82 101 102 45 102 10 80 97 99 107 97 103 101 86 101 114 115 105 111 110 58 32 49 10]: received unknown tag PackageVersion in File section"),
+    ("spdx/bad", "bad-checksum.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 51 10 70 105 108 101 78 97 109 101 58 32 102 10 83 80 68 88 73 68 58 32 83 80 68 88 82 101 102 45 102 10 70 105 108 101 67 104 101 99 107 115 117 109 58 32 67 82 67 51 50 58 32 49 99 50 57 49 99 97 51 10]: got unknown checksum type CRC32"),
+    ("spdx/bad", "checksum-too-new.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 50 10 70 105 108 101 78 97 109 101 58 32 102 10 83 80 68 88 73 68 58 32 83 80 68 88 82 101 102 45 102 10 70 105 108 101 67 104 101 99 107 115 117 109 58 32 66 76 65 75 69 51 58 32 48 48 10]: got unknown checksum type BLAKE3"),
+    ("spdx/bad", "bad-range.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 51 10 70 105 108 101 78 97 109 101 58 32 102 10 83 80 68 88 73 68 58 32 83 80 68 88 82 101 102 45 102 10 83 110 105 112 112 101 116 83 80 68 88 73 68 58 32 83 80 68 88 82 101 102 45 115 10 83 110 105 112 112 101 116 66 121 116 101 82 97 110 103 101 58 32 49 48 58 101 110 100 10]: strconv.Atoi: parsing \"end\": invalid syntax"),
+    ("spdx/bad", "package-without-id.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 51 10 80 97 99 107 97 103 101 78 97 109 101 58 32 112 10 80 97 99 107 97 103 101 86 101 114 115 105 111 110 58 32 49 10]: package with PackageName p does not have SPDX identifier"),
+    ("spdx/bad", "file-without-id.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 51 10 70 105 108 101 78 97 109 101 58 32 97 46 116 120 116 10 70 105 108 101 78 97 109 101 58 32 98 46 116 120 116 10]: file with FileName a.txt does not have SPDX identifier"),
+    ("spdx/bad", "orphan-ref-comment.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 51 10 80 97 99 107 97 103 101 78 97 109 101 58 32 112 10 83 80 68 88 73 68 58 32 83 80 68 88 82 101 102 45 112 10 69 120 116 101 114 110 97 108 82 101 102 67 111 109 109 101 110 116 58 32 99 10]: no current ExternalRef found"),
+    ("spdx/bad", "none-in-2.1.spdx", "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 49 10 82 101 108 97 116 105 111 110 115 104 105 112 58 32 83 80 68 88 82 101 102 45 97 32 68 69 83 67 82 73 66 69 83 32 78 79 78 69 10]: missing SPDXRef- prefix for element identifier"),
+    ("spdx/bad", "empty-supplier.spdx", "error while marshaling [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 88 45 50 46 51 10 80 97 99 107 97 103 101 78 97 109 101 58 32 112 10 83 80 68 88 73 68 58 32 83 80 68 88 82 101 102 45 112 10 80 97 99 107 97 103 101 83 117 112 112 108 105 101 114 58 32 80 101 114 115 111 110 58 10]: json: error calling MarshalJSON for type *common.Supplier: failed to marshal invalid Supplier: {Supplier: SupplierType:Person}"),
     ("hocon/bad", "broken.hocon", "hocon: Unresolved substitution:missing.port"),
 ];
 
