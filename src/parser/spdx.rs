@@ -298,6 +298,9 @@ enum State {
     Review,
 }
 
+/// The most package and file entries a document may expand to.
+const MAX_ENTRIES: usize = 1_000_000;
+
 /// The Go `tvParser`. Packages and files live in arenas and are referred to by index, as
 /// Go appends the same pointer to a list (again on a repeated `SPDXID`) and keeps filling it.
 struct TvParser {
@@ -1158,6 +1161,16 @@ impl TvParser {
 
     fn to_json(&self) -> Result<Value, String> {
         let d = &self.doc;
+        // A repeated `SPDXID` lists a package (with all its files) again, so a small file
+        // can expand to billions of entries; Go would exhaust memory, regorun refuses.
+        let entries = d.packages.iter().fold(d.files.len(), |n, &i| {
+            n.saturating_add(1 + self.pkgs.get(i).map_or(0, |p| p.files.len()))
+        });
+        if entries > MAX_ENTRIES {
+            return Err(format!(
+                "the document expands to {entries} package and file entries (repeated SPDXID lines list a package again); regorun stops at {MAX_ENTRIES}"
+            ));
+        }
         let mut m = Map::new();
         // The converter's `Document.ConvertFrom` sets the 2.3 version.
         let version = if self.converted() {
@@ -1443,6 +1456,30 @@ mod tests {
         assert!(v.get("snippets").is_none());
         assert_eq!(v["files"][0]["checksums"], Value::Null);
         assert_eq!(v["files"][0]["copyrightText"], "");
+    }
+
+    #[test]
+    fn repeated_ids_cannot_expand_without_bound() {
+        // 1,000 listings of one package holding 1,001 files: 1,002,000 entries.
+        let mut doc = String::from("SPDXVersion: SPDX-2.3\nPackageName: p\n");
+        doc.push_str(&"SPDXID: SPDXRef-p\n".repeat(1000));
+        for i in 0..1001 {
+            doc.push_str(&format!("FileName: f{i}\nSPDXID: SPDXRef-f{i}\n"));
+        }
+        let err = parse(doc.as_bytes()).unwrap_err().to_string();
+        assert!(
+            err.ends_with("the document expands to 1002000 package and file entries (repeated SPDXID lines list a package again); regorun stops at 1000000"),
+            "{}",
+            &err[err.len().saturating_sub(200)..]
+        );
+        // Below the cap the listing is kept, as Go does.
+        let small = doc.replacen(
+            &"SPDXID: SPDXRef-p\n".repeat(1000),
+            "SPDXID: SPDXRef-p\n",
+            1,
+        );
+        let v = ok(&small);
+        assert_eq!(v["packages"][0]["files"].as_array().unwrap().len(), 1001);
     }
 
     #[test]
