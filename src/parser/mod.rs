@@ -19,6 +19,7 @@ mod spdx;
 mod textproto;
 mod toml;
 mod unavailable;
+mod vcl;
 mod xml;
 mod yaml;
 
@@ -211,7 +212,8 @@ impl Parser {
             Parser::Hcl1 => hcl1::parse(bytes),
             Parser::Hocon => hocon::parse(bytes),
             Parser::Spdx => spdx::parse(bytes),
-            Parser::Cue | Parser::Groovy | Parser::Vcl => unavailable::parse(self.name()),
+            Parser::Vcl => vcl::parse(bytes),
+            Parser::Cue | Parser::Groovy => unavailable::parse(self.name()),
         }
     }
 }
