@@ -34,7 +34,7 @@ type Lit<'a> = Cow<'a, [u8]>;
 /// Inputs with at least this many bytes that can open a nesting level are parsed on a
 /// thread with a large stack (a level costs about 1.2 KiB of stack in release builds, far
 /// more in debug and sanitizer builds).
-const DEEP_INPUT: usize = 128;
+const DEEP_INPUT: usize = 64;
 
 /// Parses a VCL file into conftest's document.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
