@@ -1134,6 +1134,24 @@ mod tests {
             json!({"acl": {"caf": ["x"]}})
         );
         assert_eq!(go_string(b"a\xe2\x82z\xff"), "a\u{fffd}\u{fffd}z\u{fffd}");
+        // Keys that become equal keep the value of the greater raw key (marshalled last).
+        assert_eq!(
+            parse(b"backend b { \"k\xff\": \"1\"; \"k\xfe\": \"2\"; }").expect("doc"),
+            json!({"backend": {"b": {"k\u{fffd}": "1"}}})
+        );
+    }
+
+    #[test]
+    fn nul_inside_a_block_ends_the_block_only() {
+        assert_eq!(
+            parse(b"x = 1; acl a {\0 \"b\"; } c = 2;").expect("doc"),
+            json!({"x": 1, "acl": {"a": []}, "c": 2})
+        );
+        // Labels are read past a NUL: it is just an empty label.
+        assert_eq!(
+            parse(b"acl\0 a { \"x\"; } y = 1;").expect("doc"),
+            json!({"acl": {"": ["x"]}, "y": 1})
+        );
     }
 
     #[test]
