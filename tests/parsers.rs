@@ -324,6 +324,15 @@ fn parse_command_shapes() {
         "{\n  \"s\": {\n    \"k\": 1\n  }\n}\n"
     );
     let out = regorun(&dir)
+        .args(["parse", "--parser", "vcl", "-"])
+        .write_stdin("acl purge { \"127.0.0.1\"; }\n")
+        .output()
+        .expect("run");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{\n  \"acl\": {\n    \"purge\": [\n      \"127.0.0.1\"\n    ]\n  }\n}\n"
+    );
+    let out = regorun(&dir)
         .args(["parse", "-"])
         .write_stdin("a: yes\n")
         .output()

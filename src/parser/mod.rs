@@ -406,6 +406,7 @@ mod tests {
         assert_eq!(Parser::for_path(".gitignore"), Ok(Parser::Ignore));
         assert_eq!(Parser::for_path(".env.prod"), Ok(Parser::Dotenv));
         assert_eq!(Parser::for_path("-"), Ok(Parser::Yaml));
+        assert_eq!(Parser::for_path("varnish/Default.VCL"), Ok(Parser::Vcl));
         assert_eq!(Parser::for_path("policy.txt"), Err("txt".to_string()));
         assert_eq!(Parser::for_path("Makefile"), Err(String::new()));
         assert_eq!(Parser::for_path("x.yml.bak"), Err("bak".to_string()));
