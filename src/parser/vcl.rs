@@ -18,8 +18,9 @@
 //!   (which is swallowed); a string containing `/` gets a leading `"` (go-vcl's CIDR hack);
 //!   integers are decimal, or octal with a leading `0`; `5s` is `5` followed by an ignored
 //!   identifier; `50%` is the string `"50%"`.
-//! * go-vcl returns no errors to conftest: every input gives a document or a Go panic, which
-//!   crashes conftest. Those inputs are errors here, naming the panic.
+//! * go-vcl returns no errors to conftest: every input gives a document, a Go panic (conftest
+//!   crashes) or, for a block header that runs to the end of the file, an endless loop. Those
+//!   inputs are errors here, naming the panic.
 
 use anyhow::{anyhow, Result};
 use serde_json::{Map, Number, Value};
@@ -74,10 +75,6 @@ fn line(input: &[u8], off: usize) -> usize {
 /// An input go-vcl panics on (conftest then crashes).
 fn crash(what: String, panic: &str) -> anyhow::Error {
     anyhow!("decode vcl: {what}: conftest crashes here (go-vcl panics: {panic})")
-}
-
-fn show(b: &[u8]) -> String {
-    go_string(b)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -654,7 +651,7 @@ impl<'a> Parser<'a> {
                 return Err(anyhow!(
                     "decode vcl: line {}: `{}` runs to the end of the file without `{{` or `;`: conftest never finishes (go-vcl collects empty labels until memory runs out)",
                     line(self.input, off),
-                    show(&ty)
+                    go_string(&ty)
                 ));
             }
             self.next()?;
@@ -728,7 +725,11 @@ fn convert_body<'a>(input: &[u8], stmts: Vec<Stmt<'a>>) -> Result<Body<'a>> {
     let mut b = Body::default();
     let nil_body = |ty: &[u8], off: usize| {
         crash(
-            format!("line {}: `{}` without a body", line(input, off), show(ty)),
+            format!(
+                "line {}: `{}` without a body",
+                line(input, off),
+                go_string(ty)
+            ),
             "runtime error: invalid memory address or nil pointer dereference",
         )
     };
@@ -757,7 +758,7 @@ fn convert_body<'a>(input: &[u8], stmts: Vec<Stmt<'a>>) -> Result<Body<'a>> {
                             format!(
                                 "line {}: the value of `{}` is not a literal",
                                 line(input, off),
-                                show(&name)
+                                go_string(&name)
                             ),
                             "cannot pass invalid argument which is no a literal",
                         ))
@@ -826,7 +827,7 @@ fn decode_program(input: &[u8], body: Body) -> Result<Value> {
             format!(
                 "line {}: top-level `{}` block without a label",
                 line(input, b.off),
-                show(&b.ty)
+                go_string(&b.ty)
             ),
             "runtime error: slice bounds out of range [1:0]",
         ));
