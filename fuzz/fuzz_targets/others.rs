@@ -9,4 +9,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = Parser::Nginx.parse(data);
     let _ = Parser::Hocon.parse(data);
     let _ = Parser::Spdx.parse(data);
+    let _ = Parser::Vcl.parse(data);
 });

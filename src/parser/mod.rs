@@ -19,6 +19,7 @@ mod spdx;
 mod textproto;
 mod toml;
 mod unavailable;
+mod vcl;
 mod xml;
 mod yaml;
 
@@ -211,7 +212,8 @@ impl Parser {
             Parser::Hcl1 => hcl1::parse(bytes),
             Parser::Hocon => hocon::parse(bytes),
             Parser::Spdx => spdx::parse(bytes),
-            Parser::Cue | Parser::Groovy | Parser::Vcl => unavailable::parse(self.name()),
+            Parser::Vcl => vcl::parse(bytes),
+            Parser::Cue | Parser::Groovy => unavailable::parse(self.name()),
         }
     }
 }
@@ -404,6 +406,7 @@ mod tests {
         assert_eq!(Parser::for_path(".gitignore"), Ok(Parser::Ignore));
         assert_eq!(Parser::for_path(".env.prod"), Ok(Parser::Dotenv));
         assert_eq!(Parser::for_path("-"), Ok(Parser::Yaml));
+        assert_eq!(Parser::for_path("varnish/Default.VCL"), Ok(Parser::Vcl));
         assert_eq!(Parser::for_path("policy.txt"), Err("txt".to_string()));
         assert_eq!(Parser::for_path("Makefile"), Err(String::new()));
         assert_eq!(Parser::for_path("x.yml.bak"), Err("bak".to_string()));

@@ -10,7 +10,6 @@ pub fn parse(name: &str) -> Result<serde_json::Value> {
         "groovy" => {
             "no Rust implementation of the Groovy 2.4 concrete syntax tree conftest emits exists"
         }
-        "vcl" => "no Rust VCL parser exists and go-vcl's document shape is not reproduced",
         _ => "it is not implemented",
     };
     bail!("the {name} parser is not available in regorun: {why}")
