@@ -302,9 +302,15 @@ impl PolicyEngine {
         filename: &str,
     ) -> Result<CheckResult> {
         if let Some(fast) = &self.fast {
-            let vm = self.vm.get_or_insert_with(|| fast.vm());
+            if self.vm.is_none() {
+                self.vm = fast.vm();
+            }
             // On any VM error or odd result the interpreter gives the authoritative answer.
-            if let Some(values) = vm.eval_namespace(&ns.name, input.clone()) {
+            let values = self
+                .vm
+                .as_mut()
+                .and_then(|vm| vm.eval_namespace(&ns.name, input.clone()));
+            if let Some(values) = values {
                 let lookup = |q: &str| match values.iter().find(|(k, _)| k == q) {
                     Some((_, v)) => Ok(v.clone()),
                     None => Err("not compiled"),

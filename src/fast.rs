@@ -16,7 +16,7 @@ use regorus::rvm::RegoVM;
 use regorus::{Engine, Rc, Value};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Set `REGORUN_RVM=0` to always use the interpreter (for comparisons and bisecting).
 pub const DISABLE_ENV: &str = "REGORUN_RVM";
@@ -24,9 +24,15 @@ pub const DISABLE_ENV: &str = "REGORUN_RVM";
 /// The package of the synthetic rules that gather a namespace's results.
 const FAST_PACKAGE: &str = "__regorun_fast";
 
-/// A compiled program shared by every worker.
+/// A compiled program for every worker.
 pub struct FastProgram {
-    program: Arc<Program>,
+    /// The serialized program, from which each concurrent worker gets a copy of its own:
+    /// VMs sharing one program (and its literal values) bump the same reference counts
+    /// on every rule call, and on two cores that contention cost 1.6x the wall time.
+    image: Vec<u8>,
+    /// Copies (program, data) not in use by a VM; the first is the compiled original.
+    spare: Mutex<Vec<(Arc<Program>, Value)>>,
+    /// The data documents, deep-copied for each new copy of the program.
     data: Value,
     /// Namespace name → (entry point, queries in the order of its result array).
     namespaces: HashMap<String, (String, Vec<String>)>,
@@ -76,8 +82,10 @@ impl FastProgram {
         let mut vm = RegoVM::new();
         vm.load_program(program.clone());
         vm.set_data(data.clone()).ok()?;
+        let image = program.serialize_binary().ok()?;
         let fast = FastProgram {
-            program,
+            image,
+            spare: Mutex::new(vec![(program, data.clone())]),
             data,
             namespaces,
         };
@@ -90,13 +98,15 @@ impl FastProgram {
     /// The program and rule catalog stored under `key`, if any. `data` gives the merged
     /// data documents (`None` if they do not merge: the interpreter reports that).
     pub fn from_cache(key: &str, data: impl FnOnce() -> Option<Value>) -> Option<(Self, Catalog)> {
-        let (program, meta) = cache_load(key)?;
+        let (image, meta) = cache_load(key)?;
+        let program = deserialize(&image)?;
         let data = data()?;
         let mut vm = RegoVM::new();
         vm.load_program(program.clone());
         vm.set_data(data.clone()).ok()?;
         let fast = FastProgram {
-            program,
+            image,
+            spare: Mutex::new(vec![(program, data.clone())]),
             data,
             namespaces: meta.namespaces,
         };
@@ -104,18 +114,29 @@ impl FastProgram {
     }
 
     /// A VM ready to evaluate documents.
-    pub fn vm(self: &Arc<Self>) -> FastVm {
+    pub fn vm(self: &Arc<Self>) -> Option<FastVm> {
+        let spare = self.spare.lock().ok().and_then(|mut s| s.pop());
+        let (program, data) = match spare {
+            Some(copy) => copy,
+            None => {
+                let program = deserialize(&self.image)?;
+                // Data documents come from JSON/YAML, so JSON copies them exactly.
+                let data = Value::from_json_str(&self.data.to_json_str().ok()?).ok()?;
+                (program, data)
+            }
+        };
         let mut vm = RegoVM::new();
-        vm.load_program(self.program.clone());
+        vm.load_program(program.clone());
         // The default cap (25,000 instructions) fails on large documents; the
         // interpreter has no cap either.
         vm.set_max_instructions(usize::MAX);
         // Checked in `build`.
-        let _ = vm.set_data(self.data.clone());
-        FastVm {
+        let _ = vm.set_data(data.clone());
+        Some(FastVm {
             vm,
+            copy: Some((program, data)),
             program: self.clone(),
-        }
+        })
     }
 }
 
@@ -181,30 +202,33 @@ fn cache_dir() -> Option<std::path::PathBuf> {
     Some(base.join("regorun").join("rvm"))
 }
 
-/// A cached program for `key`; anything unreadable or incomplete counts as a miss.
+/// A program from its serialized image; `None` if it is incomplete or stale.
+fn deserialize(image: &[u8]) -> Option<Arc<Program>> {
+    match Program::deserialize_binary(image).ok()? {
+        regorus::rvm::program::DeserializationResult::Complete(p) if !p.needs_recompilation => {
+            Some(Arc::new(p))
+        }
+        _ => None,
+    }
+}
+
+/// A cached program image for `key`; anything unreadable counts as a miss.
 /// Layout: magic, metadata length (u64 LE), metadata JSON, program.
-fn cache_load(key: &str) -> Option<(Arc<Program>, CacheMeta)> {
+fn cache_load(key: &str) -> Option<(Vec<u8>, CacheMeta)> {
     let bytes = std::fs::read(cache_dir()?.join(format!("{key}.rvm"))).ok()?;
     let rest = bytes.strip_prefix(CACHE_MAGIC)?;
     let (len, rest) = rest.split_first_chunk::<8>()?;
     let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
     let (meta, program) = rest.split_at_checked(len)?;
     let meta: CacheMeta = serde_json::from_slice(meta).ok()?;
-    match Program::deserialize_binary(program).ok()? {
-        regorus::rvm::program::DeserializationResult::Complete(p) if !p.needs_recompilation => {
-            Some((Arc::new(p), meta))
-        }
-        _ => None,
-    }
+    Some((program.to_vec(), meta))
 }
 
 /// Stores a program for later runs; failures are ignored (the cache is optional). The
 /// file is written under a temporary name and renamed, so readers never see half of it.
 fn cache_store(key: &str, fast: &FastProgram, catalog: &Catalog) {
     let Some(dir) = cache_dir() else { return };
-    let Ok(program) = fast.program.serialize_binary() else {
-        return;
-    };
+    let program = &fast.image;
     let meta = CacheMeta {
         catalog: catalog.clone(),
         namespaces: fast.namespaces.clone(),
@@ -215,7 +239,7 @@ fn cache_store(key: &str, fast: &FastProgram, catalog: &Catalog) {
     let mut bytes = CACHE_MAGIC.to_vec();
     bytes.extend_from_slice(&(meta.len() as u64).to_le_bytes());
     bytes.extend_from_slice(&meta);
-    bytes.extend_from_slice(&program);
+    bytes.extend_from_slice(program);
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
@@ -230,7 +254,17 @@ fn cache_store(key: &str, fast: &FastProgram, catalog: &Catalog) {
 /// One worker's VM.
 pub struct FastVm {
     vm: RegoVM,
+    /// This VM's copy of the program and data, handed back for reuse when it is dropped.
+    copy: Option<(Arc<Program>, Value)>,
     program: Arc<FastProgram>,
+}
+
+impl Drop for FastVm {
+    fn drop(&mut self) {
+        if let (Some(copy), Ok(mut spare)) = (self.copy.take(), self.program.spare.lock()) {
+            spare.push(copy);
+        }
+    }
 }
 
 impl FastVm {

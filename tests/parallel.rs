@@ -142,6 +142,8 @@ root_delegated if {
 violation_empty contains "empty" if count(statements) == 0
 
 exception contains ["admin"] if input.Id == "key-7"
+
+deny_blocked contains sprintf("%s is blocked", [input.Id]) if input.Id in data.blocked.ids
 "#,
     )
     .unwrap();
@@ -237,15 +239,50 @@ fn written_inputs_agree_too() {
     }
     let own = tmp.path().join("policy");
     write_policies(&own);
+    // Data documents reach every worker's copy of the program.
+    let data = tmp.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::write(
+        data.join("d.yaml"),
+        "blocked:\n  ids: [key-3, key-17, key-30]\nkms:\n  owner_account: \"100000023757\"\n",
+    )
+    .unwrap();
+    let data = data.to_string_lossy().into_owned();
     check_corpus(
         &own.to_string_lossy(),
         &dir.to_string_lossy(),
-        &["--all-namespaces"],
+        &["--all-namespaces", "--data", &data],
     );
+    let run = regorun(
+        &[
+            "test",
+            "--no-color",
+            "-p",
+            &own.to_string_lossy(),
+            "--data",
+            &data,
+            "--jobs",
+            "4",
+            &dir.to_string_lossy(),
+        ],
+        &[],
+    );
+    for id in ["key-3", "key-17", "key-30"] {
+        assert!(
+            run.stdout.contains(&format!("{id} is blocked")),
+            "{id}: {}",
+            run.stdout
+        );
+    }
     check_corpus(
         &root().join("policy/kms").to_string_lossy(),
         &dir.to_string_lossy(),
         &[],
+    );
+    check_corpus(
+        &root().join("policy/kms").to_string_lossy(),
+        &dir.to_string_lossy(),
+        &["--data", &data],
     );
 }
 
