@@ -13,6 +13,7 @@ pub mod doc;
 pub mod eval;
 pub mod fast;
 pub mod gojson;
+pub mod gostr;
 pub mod input;
 pub mod output;
 pub mod parse_cmd;

@@ -45,9 +45,9 @@ impl Formatter for GitHub {
             };
             out.push_str(&format!(
                 "::group::Testing {} against {} policies in namespace {}\n",
-                go_quote(&r.filename),
+                crate::gostr::quote(&r.filename),
                 r.tests(),
-                go_quote(&r.namespace)
+                crate::gostr::quote(&r.namespace)
             ));
             for m in &r.failures {
                 write_locs(
@@ -197,50 +197,6 @@ fn rel(base: &[&str], target: &[&str]) -> String {
     }
 }
 
-/// Go's `strconv.Quote` (`%q` of a string).
-pub(crate) fn go_quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            c if go_is_print(c) => out.push(c),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32));
-            }
-            c if (c as u32) < 0x10000 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push_str(&format!("\\U{:08x}", c as u32)),
-        }
-    }
-    out.push('"');
-    out
-}
-
-/// Approximates Go's `strconv.IsPrint`: letters, marks, numbers, punctuation, symbols
-/// and the ASCII space. Controls, non-ASCII spaces and common format characters are
-/// not printable. (Unassigned code points are treated as printable: Rust's standard
-/// library has no Unicode category table.)
-fn go_is_print(c: char) -> bool {
-    if c == ' ' {
-        return true;
-    }
-    if c.is_control() || c.is_whitespace() {
-        return false;
-    }
-    !matches!(c as u32,
-        0xAD | 0x600..=0x605 | 0x61C | 0x6DD | 0x70F | 0x180E | 0x200B..=0x200F
-        | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF
-        | 0xFFF9..=0xFFFB | 0xE000..=0xF8FF | 0xFFFE | 0xFFFF)
-}
-
 /// Go's `fmt.Sprintf(format, args...)` for string arguments, including its error
 /// notations (`%!s(MISSING)`, `%!(NOVERB)`, `%!(EXTRA string=…)`, `%!d(string=…)`,
 /// `%!v(BADINDEX)`, `%!(BADWIDTH)`, `%!(BADPREC)`). Supported verbs for strings:
@@ -344,7 +300,7 @@ pub(crate) fn go_sprintf(format: &str, args: &[&str]) -> String {
                     Some(p) => a.chars().take(p).collect::<String>(),
                     None => a.to_string(),
                 }),
-                'q' => Some(go_quote(a)),
+                'q' => Some(crate::gostr::quote(a)),
                 'x' => Some(a.bytes().map(|c| format!("{c:02x}")).collect()),
                 'X' => Some(a.bytes().map(|c| format!("{c:02X}")).collect()),
                 _ => None,
@@ -452,14 +408,6 @@ mod tests {
         assert_eq!(
             go_sprintf("%5s|%-3s|%.2s", &["ab", "c", "xyz"]),
             "   ab|c  |xy"
-        );
-    }
-
-    #[test]
-    fn quote_like_go() {
-        assert_eq!(
-            go_quote("a\"b\\c\n\t\u{1}é\u{2028}"),
-            "\"a\\\"b\\\\c\\n\\t\\x01é\\u2028\""
         );
     }
 

@@ -459,16 +459,12 @@ fn name_val(
         let Some((k, v)) = w.split_once('=') else {
             return Err(format!(
                 "Syntax error - can't find = in {}. Must be of the form: name=value",
-                go_quote(&w)
+                crate::gostr::quote(&w)
             ));
         };
         out.extend([k.to_string(), v.to_string(), "=".to_string()]);
     }
     Ok(Some(out))
-}
-
-fn go_quote(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
 }
 
 /// buildkit's `parseWords`: quotes and escapes are kept in the words.
@@ -637,6 +633,19 @@ fn instructions(bytes: &[u8]) -> Result<Vec<Value>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_without_equals_quotes_the_word_like_go() {
+        let err = instructions(b"FROM a\nENV A=1 b\x01c\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(
+                "Syntax error - can't find = in \"b\\x01c\". Must be of the form: name=value"
+            ),
+            "{err}"
+        );
+    }
 
     #[test]
     fn instructions_like_buildkit() {

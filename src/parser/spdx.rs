@@ -897,7 +897,12 @@ fn checksum(minor: u8, value: &[u8]) -> Result<Checksum, String> {
 
 /// Go's `strconv.Atoi` on a 64-bit platform, for its error text only.
 fn atoi(s: &[u8]) -> Result<i64, String> {
-    let err = |why: &str| format!("strconv.Atoi: parsing {}: {why}", go_quote(s));
+    let err = |why: &str| {
+        format!(
+            "strconv.Atoi: parsing {}: {why}",
+            crate::gostr::quote_bytes(s)
+        )
+    };
     let (neg, digits) = match s.first() {
         Some(b'-') => (true, &s[1..]),
         Some(b'+') => (false, &s[1..]),
@@ -928,51 +933,6 @@ fn atoi(s: &[u8]) -> Result<i64, String> {
     } else {
         i64::try_from(n).map_err(|_| err("value out of range"))
     }
-}
-
-/// Go's `strconv.Quote` of a byte string: bad UTF-8 bytes become `\xNN`. Printability is
-/// approximated (control and space characters other than ' ' are escaped).
-fn go_quote(b: &[u8]) -> String {
-    let mut out = String::from("\"");
-    let mut i = 0;
-    while i < b.len() {
-        let ch = (1..=(b.len() - i).min(4)).find_map(|w| {
-            std::str::from_utf8(&b[i..i + w])
-                .ok()
-                .and_then(|s| s.chars().next())
-        });
-        let Some(c) = ch else {
-            out.push_str(&format!("\\x{:02x}", b[i]));
-            i += 1;
-            continue;
-        };
-        i += c.len_utf8();
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\u{7}' => out.push_str("\\a"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{b}' => out.push_str("\\v"),
-            ' ' => out.push(' '),
-            c if (c as u32) < 0x20 || c == '\u{7f}' => {
-                out.push_str(&format!("\\x{:02x}", c as u32))
-            }
-            c if c.is_control() || c.is_whitespace() || c == '\u{feff}' => {
-                if (c as u32) < 0x10000 {
-                    out.push_str(&format!("\\u{:04x}", c as u32))
-                } else {
-                    out.push_str(&format!("\\U{:08x}", c as u32))
-                }
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn extract_subs(value: &[u8]) -> Result<(Vec<u8>, Vec<u8>), String> {
