@@ -351,6 +351,12 @@ impl TvParser {
         }
     }
 
+    /// Switches to the section `st` starts and lets it read the pair that opened it.
+    fn enter(&mut self, st: State, tag: &[u8], value: &[u8]) -> Result<(), String> {
+        self.st = st;
+        self.pair(tag, value)
+    }
+
     /// The checks `ParseTagValues` makes after the last pair.
     fn finish(&self) -> Result<(), String> {
         self.check_file_id()?;
@@ -465,10 +471,7 @@ impl TvParser {
             b"DocumentName" => d.name = value.to_vec(),
             b"DocumentNamespace" => d.namespace = value.to_vec(),
             b"ExternalDocumentRef" => d.ext_refs.push(extract_external_ref(value)?),
-            _ => {
-                self.st = State::CreationInfo;
-                return self.in_creation_info(tag, value);
-            }
+            _ => return self.enter(State::CreationInfo, tag, value),
         }
         Ok(())
     }
@@ -502,19 +505,10 @@ impl TvParser {
                 self.pkg = None;
                 return self.in_file(tag, value);
             }
-            b"LicenseID" => {
-                self.st = State::OtherLicense;
-                return self.in_other_license(tag, value);
-            }
-            b"Reviewer" => {
-                self.st = State::Review;
-                return self.in_review(tag, value);
-            }
+            b"LicenseID" => return self.enter(State::OtherLicense, tag, value),
+            b"Reviewer" => return self.enter(State::Review, tag, value),
             // The 2.1 reader has no way back to the header.
-            b"DocumentComment" if self.minor >= 2 => {
-                self.st = State::Start;
-                return self.in_start(tag, value);
-            }
+            b"DocumentComment" if self.minor >= 2 => return self.enter(State::Start, tag, value),
             _ => {
                 return self
                     .rel_or_ann(tag, value)
@@ -545,18 +539,9 @@ impl TvParser {
                 }
                 self.cur_pkg()?.name = value.to_vec();
             }
-            b"FileName" => {
-                self.st = State::File;
-                return self.in_file(tag, value);
-            }
-            b"LicenseID" => {
-                self.st = State::OtherLicense;
-                return self.in_other_license(tag, value);
-            }
-            b"Reviewer" => {
-                self.st = State::Review;
-                return self.in_review(tag, value);
-            }
+            b"FileName" => return self.enter(State::File, tag, value),
+            b"LicenseID" => return self.enter(State::OtherLicense, tag, value),
+            b"Reviewer" => return self.enter(State::Review, tag, value),
             b"SPDXID" => {
                 let id = extract_element_id(value)?;
                 self.cur_pkg()?.id = id;
@@ -650,18 +635,9 @@ impl TvParser {
                 self.file = None;
                 return self.in_package(tag, value);
             }
-            b"SnippetSPDXID" => {
-                self.st = State::Snippet;
-                return self.in_snippet(tag, value);
-            }
-            b"LicenseID" => {
-                self.st = State::OtherLicense;
-                return self.in_other_license(tag, value);
-            }
-            b"Reviewer" => {
-                self.st = State::Review;
-                return self.in_review(tag, value);
-            }
+            b"SnippetSPDXID" => return self.enter(State::Snippet, tag, value),
+            b"LicenseID" => return self.enter(State::OtherLicense, tag, value),
+            b"Reviewer" => return self.enter(State::Review, tag, value),
             b"SPDXID" => {
                 let id = extract_element_id(value)?;
                 self.cur_file()?.id = id;
@@ -730,23 +706,14 @@ impl TvParser {
                 self.check_file_id()?;
                 extract_element_id(value)?;
             }
-            b"FileName" => {
-                self.st = State::File;
-                return self.in_file(tag, value);
-            }
+            b"FileName" => return self.enter(State::File, tag, value),
             b"PackageName" => {
                 self.st = State::Package;
                 self.file = None;
                 return self.in_package(tag, value);
             }
-            b"LicenseID" => {
-                self.st = State::OtherLicense;
-                return self.in_other_license(tag, value);
-            }
-            b"Reviewer" => {
-                self.st = State::Review;
-                return self.in_review(tag, value);
-            }
+            b"LicenseID" => return self.enter(State::OtherLicense, tag, value),
+            b"Reviewer" => return self.enter(State::Review, tag, value),
             b"SnippetFromFileSPDXID" => drop(extract_doc_element_id(value)?),
             b"SnippetByteRange" | b"SnippetLineRange" => {
                 let (start, end) = extract_subs(value)?;
@@ -778,8 +745,7 @@ impl TvParser {
             return Ok(());
         }
         if tag == b"Reviewer" {
-            self.st = State::Review;
-            return self.in_review(tag, value);
+            return self.enter(State::Review, tag, value);
         }
         if let Some(r) = self.rel_or_ann(tag, value) {
             return r;
