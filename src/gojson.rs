@@ -4,6 +4,18 @@
 use serde_json::Value;
 use std::fmt::Write;
 
+/// `encoding/json`'s error for a float JSON cannot hold (NaN or an infinity).
+pub fn unsupported_float(f: f64) -> String {
+    let name = if f.is_nan() {
+        "NaN"
+    } else if f > 0.0 {
+        "+Inf"
+    } else {
+        "-Inf"
+    };
+    format!("json: unsupported value: {name}")
+}
+
 /// Appends `s` as a Go-escaped JSON string literal (`<`, `>`, `&`, U+2028/9 escaped).
 pub fn write_str(out: &mut String, s: &str) {
     out.push('"');

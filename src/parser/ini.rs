@@ -147,18 +147,9 @@ fn read_value(raw: &str, lines: &[&str], i: &mut usize) -> String {
 /// conftest's `convertKeyTypes` followed by a JSON round-trip.
 pub(crate) fn convert(v: &str) -> std::result::Result<Value, String> {
     if let Some(f) = go_parse_float(v) {
-        return Number::from_f64(f).map(Value::Number).ok_or_else(|| {
-            format!(
-                "json: unsupported value: {}",
-                if f.is_nan() {
-                    "NaN"
-                } else if f > 0.0 {
-                    "+Inf"
-                } else {
-                    "-Inf"
-                }
-            )
-        });
+        return Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| crate::gojson::unsupported_float(f));
     }
     if let Some(b) = go_parse_bool(v) {
         return Ok(Value::Bool(b));

@@ -28,7 +28,7 @@ fn convert(v: toml::Value) -> Result<Value> {
         toml::Value::Integer(i) => Value::Number(i.into()),
         toml::Value::Float(f) => Value::Number(
             Number::from_f64(f)
-                .ok_or_else(|| anyhow!("json: unsupported value: {}", go_special(f)))?,
+                .ok_or_else(|| anyhow!("{}", crate::gojson::unsupported_float(f)))?,
         ),
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(rfc3339(&d)),
@@ -41,16 +41,6 @@ fn convert(v: toml::Value) -> Result<Value> {
             Value::Object(m)
         }
     })
-}
-
-fn go_special(f: f64) -> &'static str {
-    if f.is_nan() {
-        "NaN"
-    } else if f > 0.0 {
-        "+Inf"
-    } else {
-        "-Inf"
-    }
 }
 
 /// Go's `time.Time` JSON form (RFC 3339 with nanoseconds, trailing zeros trimmed).
