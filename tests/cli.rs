@@ -518,7 +518,7 @@ fn unreadable_inputs_name_the_file() {
     let r = run_at(dir.path(), &["test", "latin1.yaml"]);
     assert_eq!(
         r.stderr,
-        "Error: running test: parse configurations: parser unmarshal: unmarshal yaml: invalid UTF-8 at byte offset 9, path: latin1.yaml\n"
+        "Error: running test: parse configurations: parser unmarshal: unmarshal yaml: error converting YAML to JSON: invalid UTF-8 at byte offset 9, path: latin1.yaml\n"
     );
 }
 

@@ -160,7 +160,7 @@ const BAD: &[(&str, &str, &str)] = &[
     ("jsonc/bad", "broken.jsonc", "unmarshal jsonc: invalid character ',' looking for beginning of value"),
     ("edn/bad", "broken.edn", "unmarshal EDN: edn: unexpected '}' (line 1, column 14)"),
     ("nginx/bad", "nginx.conf", "parse nginx: unexpected end of file, expecting '}'"),
-    ("yaml/bad", "broken.yaml", "unmarshal yaml: yaml: line 2: illegal placement of ':' indicator"),
+    ("yaml/bad", "broken.yaml", "unmarshal yaml: error converting YAML to JSON: yaml: line 2: illegal placement of ':' indicator"),
     ("json/bad", "bad.json", "unmarshal json: invalid character ',' looking for beginning of value"),
     ("unavailable", "deploy.cue", "the cue parser is not available in regorun: no Rust implementation of CUE exists"),
     ("unavailable", "Jenkinsfile", "the groovy parser is not available in regorun: no Rust implementation of the Groovy 2.4 concrete syntax tree conftest emits exists"),

@@ -29,9 +29,12 @@ use std::collections::HashMap;
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser as EventParser, Tag};
 use yaml_rust2::scanner::{Marker, TScalarStyle};
 
+/// How sigs.k8s.io/yaml (conftest's YAML front end) wraps every error of a document.
+const CONVERTING: &str = "error converting YAML to JSON";
+
 /// Parses a YAML file; several documents give an array of documents.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
-    let text = utf8(bytes).map_err(|e| anyhow!("unmarshal yaml: {e}"))?;
+    let text = utf8(bytes).map_err(|e| anyhow!("unmarshal yaml: {CONVERTING}: {e}"))?;
     let sep = if text.contains("\r\n") {
         "\r\n---\r\n"
     } else {
@@ -44,13 +47,16 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
         pieces[0] = format!("{}{}{}", pieces[0], sep, second);
     }
     if pieces.len() == 1 {
-        return parse_document(&pieces[0]).map_err(|e| anyhow!("unmarshal yaml: {e}"));
+        return parse_document(&pieces[0])
+            .map_err(|e| anyhow!("unmarshal yaml: {CONVERTING}: {e}"));
     }
     let docs = pieces
         .iter()
         .map(|p| parse_document(p))
         .collect::<Result<Vec<_>>>()
-        .map_err(|e| anyhow!("unmarshal multiple documents: unmarshal subdocument yaml: {e}"))?;
+        .map_err(|e| {
+            anyhow!("unmarshal multiple documents: unmarshal subdocument yaml: {CONVERTING}: {e}")
+        })?;
     Ok(Value::Array(docs))
 }
 
@@ -100,9 +106,18 @@ struct Builder {
 }
 
 impl Builder {
+    /// A go-yaml decoding error, which names the line.
     fn fail(&mut self, mark: Marker, msg: String) {
         if self.error.is_none() {
             self.error = Some(anyhow!("yaml: line {}: {}", mark.line(), msg));
+        }
+    }
+
+    /// An error of sigs.k8s.io/yaml's conversion of the decoded value to JSON (a map key
+    /// JSON cannot have, a float it cannot hold): it comes after decoding, with no line.
+    fn fail_conversion(&mut self, msg: String) {
+        if self.error.is_none() {
+            self.error = Some(anyhow!("{msg}"));
         }
     }
 
@@ -118,7 +133,7 @@ impl Builder {
                 None if is_merge_key => *key = Some(Key::Merge),
                 None => match key_string(&value) {
                     Ok(k) => *key = Some(Key::Plain(k)),
-                    Err(msg) => self.fail(mark, msg),
+                    Err(msg) => self.fail_conversion(msg),
                 },
                 Some(Key::Plain(k)) => {
                     map.insert(k, value);
@@ -151,7 +166,7 @@ impl MarkedEventReceiver for Builder {
                     && text == "<<";
                 let value = match resolve_scalar(&text, style, tag.as_ref()) {
                     Ok(v) => v,
-                    Err(msg) => return self.fail(mark, msg),
+                    Err(msg) => return self.fail_conversion(msg),
                 };
                 if anchor > 0 {
                     self.anchors.insert(anchor, value.clone());
@@ -292,7 +307,12 @@ fn resolve_plain(text: &str) -> std::result::Result<Value, String> {
         }
         ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
         | ".nan" | ".NaN" | ".NAN" => {
-            return Err(format!("json: unsupported value: {text}"));
+            let f = match text.trim_start_matches('+') {
+                t if t.starts_with('-') => f64::NEG_INFINITY,
+                ".nan" | ".NaN" | ".NAN" => f64::NAN,
+                _ => f64::INFINITY,
+            };
+            return Err(crate::gojson::unsupported_float(f));
         }
         _ => {}
     }
@@ -448,7 +468,20 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let err = parse(b"a: [1, 2\nb: 3\n").unwrap_err().to_string();
-        assert!(err.starts_with("unmarshal yaml: yaml: line "), "{err}");
-        assert!(parse(b"a: .nan\n").is_err());
+        assert!(
+            err.starts_with("unmarshal yaml: error converting YAML to JSON: yaml: line "),
+            "{err}"
+        );
+        let err = |t: &[u8]| parse(t).unwrap_err().to_string();
+        assert_eq!(
+            err(b"a: .nan\n"),
+            "unmarshal yaml: error converting YAML to JSON: json: unsupported value: NaN"
+        );
+        assert!(err(b"a: +.inf\n").ends_with("json: unsupported value: +Inf"));
+        assert!(err(b"a: [-.Inf]\n").ends_with("json: unsupported value: -Inf"));
+        assert_eq!(
+            err(b"a: 1\n---\nb: .inf\n"),
+            "unmarshal multiple documents: unmarshal subdocument yaml: error converting YAML to JSON: json: unsupported value: +Inf"
+        );
     }
 }
