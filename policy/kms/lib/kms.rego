@@ -173,9 +173,11 @@ is_cfn_intrinsic(obj) if {
 
 is_cfn_intrinsic(obj) if obj.Ref
 
-short(s) := clean(s) if count(s) <= 60
-
-short(s) := sprintf("%s...", [clean(substring(s, 0, 60))]) if count(s) > 60
+short(s) := clean(s) if {
+	count(s) <= 60
+} else := sprintf("%s...", [clean(substring(s, 0, 60))]) if {
+	count(s) > 60
+}
 
 # ---------------------------------------------------------------- terraform
 
@@ -352,16 +354,18 @@ iac_keys contains {
 	props := object.get(r, "Properties", {})
 }
 
-plan_rotation(r) := "${unknown}" if object.get(r.unknown, "enable_key_rotation", false) == true
-
-plan_rotation(r) := object.get(r.values, "enable_key_rotation", null) if object.get(r.unknown, "enable_key_rotation", false) != true
+plan_rotation(r) := "${unknown}" if {
+	object.get(r.unknown, "enable_key_rotation", false) == true
+} else := object.get(r.values, "enable_key_rotation", null) if {
+	object.get(r.unknown, "enable_key_rotation", false) != true
+}
 
 tf_key_store(v) := stores[0] if {
 	stores := tf_key_stores(v)
 	count(stores) > 0
+} else := null if {
+	count(tf_key_stores(v)) == 0
 }
-
-tf_key_store(v) := null if count(tf_key_stores(v)) == 0
 
 tf_key_stores(v) := [s |
 	some s in [object.get(v, "custom_key_store_id", null), object.get(v, "xks_key_id", null)]
@@ -402,15 +406,13 @@ grants contains g if {
 	is_object(g)
 }
 
-grant_owner(g) := configured_owner
-
-grant_owner(g) := a if {
+grant_owner(g) := configured_owner if {
+	configured_owner
+} else := a if {
 	not configured_owner
 	arn_account(object.get(g, "KeyId", ""))
 	a := arn_account(object.get(g, "KeyId", ""))
-}
-
-grant_owner(g) := a if {
+} else := a if {
 	not configured_owner
 	not arn_account(object.get(g, "KeyId", ""))
 	arn_account(object.get(g, "IssuingAccount", ""))
@@ -419,25 +421,25 @@ grant_owner(g) := a if {
 
 # --------------------------------------------------------- key policy docs
 
-statement_list(p) := p.Statement if is_array(p.Statement)
-
-statement_list(p) := [p.Statement] if is_object(p.Statement)
-
-statement_list(p) := [] if {
+statement_list(p) := p.Statement if {
+	is_array(p.Statement)
+} else := [p.Statement] if {
+	is_object(p.Statement)
+} else := [] if {
 	is_object(p)
 	not is_array(object.get(p, "Statement", null))
 	not is_object(object.get(p, "Statement", null))
+} else := [] if {
+	not is_object(p)
 }
-
-statement_list(p) := [] if not is_object(p)
 
 # The one account of a set, or "" when there are none or several.
 single_account(accounts) := o if {
 	count(accounts) == 1
 	some o in accounts
+} else := "" if {
+	count(accounts) != 1
 }
-
-single_account(accounts) := "" if count(accounts) != 1
 
 uses_owner_reference(text) if contains(text, "AWS::AccountId")
 
@@ -502,26 +504,26 @@ else := value_string_other(v) if {
 	value_string_other(v) # guard: the RVM mishandles `x := f()` when f is undefined
 }
 
-value_string_other(v) := format_int(v, 10) if is_number(v)
-
-value_string_other(v) := "true" if v == true
-
-value_string_other(v) := "false" if v == false
-
-value_string_other(v) := sprintf("${%s}", [v.Ref]) if is_string(v.Ref)
-
-value_string_other(v) := v["Fn::Sub"] if is_string(v["Fn::Sub"])
-
-value_string_other(v) := v["Fn::Sub"][0] if is_array(v["Fn::Sub"])
-
-value_string_other(v) := concat(".", v["Fn::GetAtt"]) if is_array(v["Fn::GetAtt"])
-
-value_string_other(v) := concat(v["Fn::Join"][0], [cfn_part(p) | some p in v["Fn::Join"][1]; cfn_part(p)]) if is_array(v["Fn::Join"])
-
-value_string_other(v) := concat(v[0], [cfn_part(p) | some p in v[1]; cfn_part(p)]) if is_join_form(v)
-
-# Other intrinsics (Fn::If, Fn::ImportValue, ...): a value this pack cannot know.
-value_string_other(v) := "${unknown}" if {
+value_string_other(v) := format_int(v, 10) if {
+	is_number(v)
+} else := "true" if {
+	v == true
+} else := "false" if {
+	v == false
+} else := sprintf("${%s}", [v.Ref]) if {
+	is_string(v.Ref)
+} else := v["Fn::Sub"] if {
+	is_string(v["Fn::Sub"])
+} else := v["Fn::Sub"][0] if {
+	is_array(v["Fn::Sub"])
+} else := concat(".", v["Fn::GetAtt"]) if {
+	is_array(v["Fn::GetAtt"])
+} else := concat(v["Fn::Join"][0], [cfn_part(p) | some p in v["Fn::Join"][1]; cfn_part(p)]) if {
+	is_array(v["Fn::Join"])
+} else := concat(v[0], [cfn_part(p) | some p in v[1]; cfn_part(p)]) if {
+	is_join_form(v)
+} else := "${unknown}" if {
+	# Other intrinsics (Fn::If, Fn::ImportValue, ...): a value this pack cannot know.
 	is_object(v)
 	count({k | some k in object.keys(v); k in known_intrinsics}) == 0
 }
@@ -529,24 +531,22 @@ value_string_other(v) := "${unknown}" if {
 known_intrinsics := {"Ref", "Fn::Sub", "Fn::GetAtt", "Fn::Join"}
 
 # YAML `!Ref AWS::AccountId` inside `!Join` arrives as the bare name.
-cfn_part(p) := sprintf("${%s}", [p]) if p in cfn_pseudo_parameters
-
-cfn_part(p) := p if {
+cfn_part(p) := sprintf("${%s}", [p]) if {
+	p in cfn_pseudo_parameters
+} else := p if {
 	is_string(p)
 	not p in cfn_pseudo_parameters
-}
-
-cfn_pseudo_parameters := {"AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::URLSuffix", "AWS::StackName", "AWS::StackId"}
-
-cfn_part(p) := sprintf("${%s}", [p.Ref]) if is_string(p.Ref)
-
-cfn_part(p) := p["Fn::Sub"] if is_string(p["Fn::Sub"])
-
-cfn_part(p) := "${unknown}" if {
+} else := sprintf("${%s}", [p.Ref]) if {
+	is_string(p.Ref)
+} else := p["Fn::Sub"] if {
+	is_string(p["Fn::Sub"])
+} else := "${unknown}" if {
 	not is_string(p)
 	not is_string(object.get(p, "Ref", null))
 	not is_string(object.get(p, "Fn::Sub", null))
 }
+
+cfn_pseudo_parameters := {"AWS::AccountId", "AWS::Partition", "AWS::Region", "AWS::URLSuffix", "AWS::StackName", "AWS::StackId"}
 
 # Comparison form: partition references become "aws", owner references the
 # owner token, so that ARNs can be split on ":".
@@ -709,9 +709,9 @@ allows_action(st, action) if {
 	count([a | some a in not_actions(st); glob.match(a, [], lower(action))]) == 0
 }
 
-actions_label(st) := concat(", ", [clean(a) | some a in as_list(st.Action); is_string(a)]) if present(object.get(st, "Action", null))
-
-actions_label(st) := sprintf("every action except %s", [concat(", ", [clean(a) | some a in as_list(st.NotAction); is_string(a)])]) if {
+actions_label(st) := concat(", ", [clean(a) | some a in as_list(st.Action); is_string(a)]) if {
+	present(object.get(st, "Action", null))
+} else := sprintf("every action except %s", [concat(", ", [clean(a) | some a in as_list(st.NotAction); is_string(a)])]) if {
 	not present(object.get(st, "Action", null))
 	present(object.get(st, "NotAction", null))
 }
@@ -818,33 +818,41 @@ owner_or_possibly(a, _) if is_unresolved_account(a)
 # Owner unknown and the policy names several accounts: one of them is it.
 owner_or_possibly(_, owner) if owner == ""
 
-owner_label(o) := "AWS::AccountId" if o == owner_token
+owner_label(o) := "AWS::AccountId" if {
+	o == owner_token
+} else := o if {
+	o != owner_token
+}
 
-owner_label(o) := o if o != owner_token
-
-owner_root_label(o) := "arn:${AWS::Partition}:iam::${AWS::AccountId}:root" if o == owner_token
-
-owner_root_label(o) := sprintf("arn:aws:iam::%s:root", [o]) if o != owner_token
+owner_root_label(o) := "arn:${AWS::Partition}:iam::${AWS::AccountId}:root" if {
+	o == owner_token
+} else := sprintf("arn:aws:iam::%s:root", [o]) if {
+	o != owner_token
+}
 
 # ------------------------------------------------------------- results
 
-sid(st) := st.Sid if is_string(st.Sid)
-
-sid(st) := "" if {
+sid(st) := st.Sid if {
+	is_string(st.Sid)
+} else := "" if {
 	is_object(st)
 	not is_string(object.get(st, "Sid", null))
+} else := "" if {
+	not is_object(st)
 }
 
-sid(st) := "" if not is_object(st)
-
-statement_label(i, st) := sprintf("statement %d (Sid \"%s\")", [i, clean(sid(st))]) if sid(st) != ""
-
-statement_label(i, st) := sprintf("statement %d (no Sid)", [i]) if sid(st) == ""
+statement_label(i, st) := sprintf("statement %d (Sid \"%s\")", [i, clean(sid(st))]) if {
+	sid(st) != ""
+} else := sprintf("statement %d (no Sid)", [i]) if {
+	sid(st) == ""
+}
 
 # "Key policy" or "Key policy of <address>".
-subject(resource) := "Key policy" if resource == ""
-
-subject(resource) := sprintf("Key policy of %s", [resource]) if resource != ""
+subject(resource) := "Key policy" if {
+	resource == ""
+} else := sprintf("Key policy of %s", [resource]) if {
+	resource != ""
+}
 
 statement_subject(d, i, st) := sprintf("%s, %s,", [subject(d.resource), statement_label(i, st)])
 
@@ -854,17 +862,23 @@ finding(id, severity, msg, resource, statement) := object.union(
 	statement_part(statement),
 )
 
-resource_part(r) := {"resource": r} if r != ""
+resource_part(r) := {"resource": r} if {
+	r != ""
+} else := {} if {
+	r == ""
+}
 
-resource_part(r) := {} if r == ""
+statement_part(s) := {"statement": s} if {
+	s != null
+} else := {} if {
+	s == null
+}
 
-statement_part(s) := {"statement": s} if s != null
-
-statement_part(s) := {} if s == null
-
-statement_ref(i, st) := {"index": i, "sid": clean(sid(st))} if is_object(st)
-
-statement_ref(i, st) := {"index": i, "sid": ""} if not is_object(st)
+statement_ref(i, st) := {"index": i, "sid": clean(sid(st))} if {
+	is_object(st)
+} else := {"index": i, "sid": ""} if {
+	not is_object(st)
+}
 
 # UTF-8 size of a text, via base64 (no byte-length builtin is portable).
 utf8_bytes(s) := n if {
@@ -953,20 +967,16 @@ else := null
 # Owner account, in order: --data kms.owner_account, the surrounding document
 # (plan caller identity), a symbolic reference in the policy, then the single
 # account named by the policy's own account-principal Allow statements.
-policy_owner_of(d, _) := configured_owner
-
-policy_owner_of(d, _) := d.hint if {
+policy_owner_of(d, allows) := configured_owner if {
+	configured_owner
+} else := d.hint if {
 	not configured_owner
 	d.hint != ""
-}
-
-policy_owner_of(d, _) := owner_token if {
+} else := owner_token if {
 	not configured_owner
 	d.hint == ""
 	uses_owner_reference(d.text)
-}
-
-policy_owner_of(d, allows) := single_account(root_accounts_of(allows)) if {
+} else := single_account(root_accounts_of(allows)) if {
 	not configured_owner
 	d.hint == ""
 	not uses_owner_reference(d.text)
