@@ -124,6 +124,9 @@ pub struct TestArgs {
     /// regorun: worker threads for evaluation (default: all cores)
     #[arg(long)]
     pub jobs: Option<usize>,
+    /// regorun: fail a document whose evaluation runs longer than this (Go duration: 500ms, 30s, 2m; default: no limit)
+    #[arg(long)]
+    pub timeout: Option<String>,
 }
 
 /// Flags of `regorun verify`.

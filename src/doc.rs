@@ -69,7 +69,7 @@ pub fn generate(dir: &str) -> Result<String> {
         .filter(|f| !f.path.ends_with("_test.rego"))
         .collect();
     // Compile check, as conftest does before reading annotations.
-    let mut engine = regorus::Engine::new();
+    let mut engine = crate::rego::limits::engine();
     let mut errors = Vec::new();
     for f in &files {
         if let Err(e) = engine.add_policy(f.path.clone(), f.source.clone()) {

@@ -17,6 +17,13 @@ const CONFTEST_FILE_MODULE: &str = "package conftest\n\nfile := __regorun_confte
 const CONFTEST_FILE_MODULE_PATH: &str = "<regorun:conftest.file>";
 const CONFTEST_FILE_EXTENSION: &str = "__regorun_conftest_file";
 
+/// Work units between clock reads under `--timeout`: often enough to stop within a few
+/// milliseconds, rare enough to cost nothing measurable.
+pub const TIMER_CHECK_INTERVAL: std::num::NonZeroU32 = match std::num::NonZeroU32::new(64) {
+    Some(n) => n,
+    None => std::num::NonZeroU32::MIN,
+};
+
 thread_local! {
     static CURRENT_FILE: RefCell<Value> = const { RefCell::new(Value::Undefined) };
 }
@@ -30,6 +37,18 @@ pub struct EngineOptions {
     pub strict_builtin_errors: bool,
     /// OPA strict mode: unused assignments and arguments are compile errors.
     pub strict: bool,
+    /// Never use the RVM fast path (`REGORUN_RVM=0`).
+    pub interpreter_only: bool,
+    /// `--timeout`: the longest one document's evaluation may run.
+    pub timeout: Option<std::time::Duration>,
+}
+
+impl EngineOptions {
+    /// Whether the RVM fast path may evaluate documents: not when asked for the
+    /// interpreter, nor with strict built-in errors (the RVM turns them into undefined).
+    pub fn fast_path(&self) -> bool {
+        !self.interpreter_only && !self.strict_builtin_errors
+    }
 }
 
 /// What an engine is built from, kept so that a run served from the program cache can
@@ -82,7 +101,7 @@ fn serves_conftest_file(files: &[PolicyFile]) -> bool {
 
 /// Compiles `files` and merges `data` into a fresh engine; errors use conftest's wording.
 fn build_engine(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) -> Result<Engine> {
-    let mut engine = Engine::new();
+    let mut engine = crate::rego::limits::engine();
     engine.set_rego_v0(opts.rego_v0);
     engine.set_gather_prints(true);
     engine.set_strict_builtin_errors(opts.strict_builtin_errors);
@@ -120,6 +139,20 @@ fn build_engine(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) ->
     Ok(engine)
 }
 
+/// OPA's compile-error report: `get compiler: 1 error occurred: <e>` or
+/// `get compiler: N errors occurred:` and one error a line.
+fn compile_errors(errors: &[String]) -> Result<()> {
+    match errors {
+        [] => Ok(()),
+        [one] => bail!("loading policies: get compiler: 1 error occurred: {one}"),
+        many => bail!(
+            "loading policies: get compiler: {} errors occurred:\n{}",
+            many.len(),
+            many.join("\n")
+        ),
+    }
+}
+
 fn add_data(engine: &mut Engine, data: &[DataDoc]) -> Result<()> {
     for doc in data {
         let v = to_rego(&data::mounted(doc))?;
@@ -143,9 +176,12 @@ fn prepare(engine: &mut Engine, catalog: &Catalog) {
         .map(|r| r.query.clone())
         .next();
     if let Some(q) = probe {
-        // Only the side effect matters; a rule failing on `{}` is not an error here.
-        let _ = engine.eval_rule(q);
-        let _ = engine.take_prints();
+        // Only the side effect matters; a rule failing (or panicking) on `{}` is not an
+        // error here: the documents' own evaluations report it.
+        let _ = crate::engine::guard::catch(|| {
+            let _ = engine.eval_rule(q);
+            let _ = engine.take_prints();
+        });
     }
 }
 
@@ -156,17 +192,23 @@ impl PolicyEngine {
     /// cache, nothing is parsed: the program and rule catalog come from the cache and the
     /// interpreter is only built if a document needs it.
     pub fn new(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) -> Result<Self> {
+        crate::engine::guard::catch(|| Self::new_unguarded(files, data, opts)).unwrap_or_else(
+            |panic| bail!("loading policies: internal error in the Rego engine: {panic}"),
+        )
+    }
+
+    fn new_unguarded(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) -> Result<Self> {
         let recipe = Arc::new(Recipe {
             files: files.to_vec(),
             data: data.to_vec(),
             opts: opts.clone(),
         });
         let serves_conftest_file = serves_conftest_file(files);
-        let key = (!opts.strict && FastProgram::enabled(opts.strict_builtin_errors))
+        let key = (!opts.strict && opts.fast_path())
             .then(|| crate::fast::source_key(files, data, opts.rego_v0));
         if let Some(key) = &key {
             if let Some((fast, catalog)) = FastProgram::from_cache(key, || {
-                let mut engine = Engine::new();
+                let mut engine = crate::rego::limits::engine();
                 add_data(&mut engine, data).ok()?;
                 Some(engine.get_data())
             }) {
@@ -196,30 +238,34 @@ impl PolicyEngine {
                 catalog.by_namespace.remove("conftest");
             }
         }
-        if opts.strict {
-            let errors = crate::strict::check(&mut engine);
-            if !errors.is_empty() {
-                let lines: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-                if lines.len() == 1 {
-                    bail!(
-                        "loading policies: get compiler: 1 error occurred: {}",
-                        lines[0]
-                    );
-                }
-                bail!(
-                    "loading policies: get compiler: {} errors occurred:\n{}",
-                    lines.len(),
-                    lines.join("\n")
-                );
-            }
+        // OPA's compiler rejects these; regorus would overflow its stack or pick a value.
+        let graph = crate::rego::deps::Graph::build(&policy::modules_by_path(&mut engine));
+        let mut errors = graph.recursion_errors();
+        errors.extend(graph.default_errors());
+        if !data.is_empty() {
+            errors.extend(graph.data_conflicts(&engine.get_data()));
         }
+        if opts.strict {
+            errors.extend(
+                crate::strict::check(&mut engine)
+                    .iter()
+                    .map(|e| e.to_string()),
+            );
+        }
+        compile_errors(&errors)?;
         if let Some((file, line)) = &catalog.problematic_if {
             bail!("loading policies: rule is using 'if' keyword without 'contains' keyword: rule in {file} at line {line}");
         }
-        let fast = if opts.strict_builtin_errors {
-            None
+        // The RVM does not raise conflicts between definitions: only the interpreter
+        // evaluates policies where one is possible.
+        let fast = if opts.fast_path() && !graph.may_conflict() {
+            // A compiler panic only costs the fast path.
+            crate::engine::guard::catch(|| FastProgram::build(&engine, &catalog, key.as_deref()))
+                .ok()
+                .flatten()
+                .map(Arc::new)
         } else {
-            FastProgram::build(&engine, &catalog, key.as_deref()).map(Arc::new)
+            None
         };
         // With the fast path the interpreter only serves rare fallbacks, and a worker's
         // engine prepares itself on first use; preparing here would cost every run ~2 ms.
@@ -242,10 +288,12 @@ impl PolicyEngine {
     /// so far.
     pub fn engine_mut(&mut self) -> Result<&mut Engine> {
         if self.engine.is_none() {
+            // A worker that panicked while holding the lock left no half-built prototype:
+            // it is only stored once complete.
             let mut shared = self
                 .prototype
                 .lock()
-                .map_err(|_| anyhow!("loading policies: a worker panicked"))?;
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             if shared.is_none() {
                 let r = &self.recipe;
                 let mut engine = build_engine(&r.files, &r.data, &r.opts)?;
@@ -293,7 +341,8 @@ impl PolicyEngine {
         Ok(())
     }
 
-    /// Evaluates one namespace against one document.
+    /// Evaluates one namespace against one document. A panic inside the engine is an
+    /// error for this document; the worker's engine and VM are rebuilt for the next one.
     pub fn check_document(
         &mut self,
         ns: &Namespace,
@@ -301,15 +350,45 @@ impl PolicyEngine {
         file_info: &Value,
         filename: &str,
     ) -> Result<CheckResult> {
+        match crate::engine::guard::catch(|| {
+            self.check_document_unguarded(ns, input, file_info, filename)
+        }) {
+            Ok(result) => result,
+            Err(panic) => {
+                self.engine = None;
+                self.vm = None;
+                bail!("evaluating {filename}: internal error in the Rego engine: {panic}")
+            }
+        }
+    }
+
+    fn check_document_unguarded(
+        &mut self,
+        ns: &Namespace,
+        input: Value,
+        file_info: &Value,
+        filename: &str,
+    ) -> Result<CheckResult> {
+        let limit = self.recipe.opts.timeout;
+        let deadline = limit.map(|l| std::time::Instant::now() + l);
+        let timed_out = || {
+            anyhow!(
+                "evaluating {filename}: evaluation ran past the --timeout of {:?}",
+                limit.unwrap_or_default()
+            )
+        };
         if let Some(fast) = &self.fast {
             if self.vm.is_none() {
                 self.vm = fast.vm();
             }
             // On any VM error or odd result the interpreter gives the authoritative answer.
-            let values = self
-                .vm
-                .as_mut()
-                .and_then(|vm| vm.eval_namespace(&ns.name, input.clone()));
+            let values = self.vm.as_mut().and_then(|vm| {
+                vm.set_time_limit(limit);
+                vm.eval_namespace(&ns.name, input.clone())
+            });
+            if values.is_none() && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                return Err(timed_out());
+            }
             if let Some(values) = values {
                 let lookup = |q: &str| match values.iter().find(|(k, _)| k == q) {
                     Some((_, v)) => Ok(v.clone()),
@@ -337,8 +416,25 @@ impl PolicyEngine {
             ns,
             filename,
             |q| {
-                engine.borrow_mut().eval_rule(q.to_string()).map_err(|e| {
-                    if q.ends_with(".exception") {
+                let mut engine = engine.borrow_mut();
+                if let Some(deadline) = deadline {
+                    // One budget for the whole document, across its queries.
+                    let left = deadline.saturating_duration_since(std::time::Instant::now());
+                    if left.is_zero() {
+                        return Err(timed_out());
+                    }
+                    engine.set_execution_timer_config(
+                        regorus::utils::limits::ExecutionTimerConfig {
+                            limit: left,
+                            check_interval: TIMER_CHECK_INTERVAL,
+                        },
+                    );
+                }
+                engine.eval_rule(q.to_string()).map_err(|e| {
+                    let raw = e.to_string();
+                    if deadline.is_some() && raw.contains("execution exceeded time limit") {
+                        timed_out()
+                    } else if q.ends_with(".exception") {
                         anyhow!("query exception: {}", format_eval_error(&e.to_string()))
                     } else {
                         anyhow!(
@@ -652,11 +748,31 @@ pub fn format_rego_error(path: &str, raw: &str) -> String {
     out
 }
 
-/// One-line form of an evaluation error: `file:line: message`.
+/// One-line form of an evaluation error: `file:line: message`, conflicts in OPA's words.
 pub fn format_eval_error(raw: &str) -> String {
     match parse_diagnostic(raw) {
-        Some(d) => format!("{}:{}: {}", d.file, d.line, d.message),
+        Some(d) => format!("{}:{}: {}", d.file, d.line, opa_wording(&d.message)),
         None => raw.trim().replace('\n', " "),
+    }
+}
+
+/// OPA's `eval_conflict_error` texts for regorus's conflict messages.
+fn opa_wording(message: &str) -> std::borrow::Cow<'_, str> {
+    const COMPLETE: &str = "eval_conflict_error: complete rules must not produce multiple outputs";
+    const FUNCTIONS: &str =
+        "eval_conflict_error: functions must not produce multiple outputs for same inputs";
+    if message.starts_with("rule conflicts with rule at ")
+        || message.starts_with("complete rules should not produce multiple outputs")
+        || message.starts_with("rules should not produce multiple outputs")
+        || message.starts_with("rules must not produce multiple outputs")
+    {
+        COMPLETE.into()
+    } else if message.starts_with("functions must not produce multiple outputs")
+        || message.starts_with("function produced multiple outputs")
+    {
+        FUNCTIONS.into()
+    } else {
+        message.into()
     }
 }
 

@@ -39,10 +39,9 @@ pub struct FastProgram {
 }
 
 impl FastProgram {
-    /// Whether the fast path may be used at all: not with strict built-in errors (the RVM
-    /// turns built-in errors into undefined) nor when `REGORUN_RVM=0`.
-    pub fn enabled(strict_builtin_errors: bool) -> bool {
-        !strict_builtin_errors && !std::env::var(DISABLE_ENV).is_ok_and(|v| v == "0")
+    /// Whether the environment forbids the fast path (`REGORUN_RVM=0`).
+    pub fn disabled_by_env() -> bool {
+        std::env::var(DISABLE_ENV).is_ok_and(|v| v == "0")
     }
 
     /// Compiles one entry point per namespace that evaluates its exception and every
@@ -144,40 +143,45 @@ impl FastProgram {
 pub const CACHE_ENV: &str = "REGORUN_RVM_CACHE";
 
 /// Identifies a compiled program by what it is compiled from, so that a cache hit needs
-/// no policy parsing: this executable (path, size, modification time: a rebuilt regorun
-/// never reads an older build's entry), the regorus version, the Rego version, every
-/// policy file's path and source in load order, and the data documents. Two independent
-/// 64-bit hashes keep accidental collisions out of reach.
+/// no policy parsing: the SHA-256 (hex) of this regorun's version, the regorus version,
+/// this executable (path, size, modification time: a rebuilt regorun never reads an
+/// older build's entry), the Rego version, every policy file's path and source in load
+/// order, and the data documents. Every field is length-prefixed, so no two different
+/// source sets hash the same bytes.
 pub fn source_key(files: &[PolicyFile], data: &[DataDoc], rego_v0: bool) -> String {
-    use std::hash::{Hash, Hasher};
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    let mut field = |bytes: &[u8]| {
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    field(CACHE_MAGIC);
+    field(env!("CARGO_PKG_VERSION").as_bytes());
+    field(b"regorus 0.14.1");
     let exe = std::env::current_exe().ok();
-    let exe_stamp = exe
+    field(format!("{exe:?}").as_bytes());
+    let stamp = exe
         .as_ref()
         .and_then(|p| std::fs::metadata(p).ok())
         .map(|m| (m.len(), m.modified().ok()));
-    let mut out = String::new();
-    for seed in [0x5eed_u64, 0xfeed] {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        seed.hash(&mut h);
-        env!("CARGO_PKG_VERSION").hash(&mut h);
-        "regorus 0.14.1".hash(&mut h);
-        exe.hash(&mut h);
-        exe_stamp.hash(&mut h);
-        rego_v0.hash(&mut h);
-        files.len().hash(&mut h);
-        for f in files {
-            f.path.hash(&mut h);
-            f.source.hash(&mut h);
-        }
-        data.len().hash(&mut h);
-        for d in data {
-            d.file.hash(&mut h);
-            d.mount.hash(&mut h);
-            d.value.to_string().hash(&mut h);
-        }
-        out.push_str(&format!("{:016x}", h.finish()));
+    field(format!("{stamp:?}").as_bytes());
+    field(&[u8::from(rego_v0)]);
+    field(&(files.len() as u64).to_le_bytes());
+    for f in files {
+        field(f.path.as_bytes());
+        field(f.source.as_bytes());
     }
-    out
+    field(&(data.len() as u64).to_le_bytes());
+    for d in data {
+        field(d.file.as_bytes());
+        field(format!("{:?}", d.mount).as_bytes());
+        field(d.value.to_string().as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// What is stored beside a compiled program.
@@ -188,18 +192,52 @@ struct CacheMeta {
 }
 
 /// Starts every cache file; a different format version is a miss.
-const CACHE_MAGIC: &[u8] = b"regorun-rvm-cache 2\n";
+const CACHE_MAGIC: &[u8] = b"regorun-rvm-cache 3\n";
 
-/// `$XDG_CACHE_HOME/regorun/rvm` or `~/.cache/regorun/rvm`; `None` when disabled.
-fn cache_dir() -> Option<std::path::PathBuf> {
+/// Entries beyond these bounds are evicted, oldest (by modification time) first; a
+/// program bigger than the whole budget is not stored.
+const CACHE_MAX_ENTRIES: usize = 64;
+const CACHE_MAX_BYTES: u64 = 64 << 20;
+
+/// `$XDG_CACHE_HOME/regorun/rvm` or `$HOME/.cache/regorun/rvm`, created with mode 0700.
+///
+/// The cache is only an optimisation, so every doubt means "no cache", silently: a
+/// relative `XDG_CACHE_HOME` (invalid per the XDG spec) falls back to `$HOME/.cache`, a
+/// relative or missing `HOME` disables the cache, and so does a `regorun` or `rvm`
+/// directory that is a symlink, not owned by the current user, or writable by group or
+/// others. `None` also when `REGORUN_RVM_CACHE=0`.
+#[cfg(unix)]
+fn cache_dir(create: bool) -> Option<std::path::PathBuf> {
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt};
+    use std::path::PathBuf;
     if std::env::var(CACHE_ENV).is_ok_and(|v| v == "0") {
         return None;
     }
-    let base = match std::env::var_os("XDG_CACHE_HOME") {
-        Some(d) if !d.is_empty() => std::path::PathBuf::from(d),
-        _ => std::path::PathBuf::from(std::env::var_os("HOME")?).join(".cache"),
-    };
-    Some(base.join("regorun").join("rvm"))
+    let absolute = |v: Option<std::ffi::OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+    let base = absolute(std::env::var_os("XDG_CACHE_HOME"))
+        .or_else(|| Some(absolute(std::env::var_os("HOME"))?.join(".cache")))?;
+    let dir = base.join("regorun").join("rvm");
+    if create {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&dir)
+            .ok()?;
+    }
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let uid = unsafe { libc::geteuid() };
+    for d in [dir.parent()?, &dir] {
+        let m = std::fs::symlink_metadata(d).ok()?;
+        if !m.file_type().is_dir() || m.uid() != uid || m.mode() & 0o022 != 0 {
+            return None;
+        }
+    }
+    Some(dir)
+}
+
+#[cfg(not(unix))]
+fn cache_dir(_create: bool) -> Option<std::path::PathBuf> {
+    None
 }
 
 /// A program from its serialized image; `None` if it is incomplete or stale.
@@ -212,23 +250,70 @@ fn deserialize(image: &[u8]) -> Option<Arc<Program>> {
     }
 }
 
-/// A cached program image for `key`; anything unreadable counts as a miss.
-/// Layout: magic, metadata length (u64 LE), metadata JSON, program.
+/// The SHA-256 that seals an entry: of its key and everything after the seal.
+fn seal(key: &[u8], body: &[u8]) -> [u8; 32] {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(key);
+    h.update(body);
+    h.finalize().into()
+}
+
+/// A cached program image for `key`; anything else (another key, a broken seal, a
+/// truncated or older-format file, a file that is not a regular file of this user)
+/// counts as a miss, and the next store replaces it.
+/// Layout: magic, key (64 hex digits), seal (32 bytes), metadata length (u64 LE),
+/// metadata JSON, program.
+#[cfg(unix)]
 fn cache_load(key: &str) -> Option<(Vec<u8>, CacheMeta)> {
-    let bytes = std::fs::read(cache_dir()?.join(format!("{key}.rvm"))).ok()?;
+    use std::io::Read;
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+    let path = cache_dir(false)?.join(format!("{key}.rvm"));
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path)
+        .ok()?;
+    let m = file.metadata().ok()?;
+    // SAFETY: as in `cache_dir`.
+    if !m.file_type().is_file()
+        || m.uid() != unsafe { libc::geteuid() }
+        || m.len() > CACHE_MAX_BYTES
+    {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(m.len() as usize);
+    file.read_to_end(&mut bytes).ok()?;
     let rest = bytes.strip_prefix(CACHE_MAGIC)?;
-    let (len, rest) = rest.split_first_chunk::<8>()?;
+    let rest = rest.strip_prefix(key.as_bytes())?;
+    let (sealed, body) = rest.split_first_chunk::<32>()?;
+    if *sealed != seal(key.as_bytes(), body) {
+        return None;
+    }
+    let (len, rest) = body.split_first_chunk::<8>()?;
     let len = usize::try_from(u64::from_le_bytes(*len)).ok()?;
     let (meta, program) = rest.split_at_checked(len)?;
     let meta: CacheMeta = serde_json::from_slice(meta).ok()?;
+    // Recently used entries are the last to be evicted.
+    let _ = file.set_modified(std::time::SystemTime::now());
     Some((program.to_vec(), meta))
 }
 
+#[cfg(not(unix))]
+fn cache_load(_key: &str) -> Option<(Vec<u8>, CacheMeta)> {
+    None
+}
+
 /// Stores a program for later runs; failures are ignored (the cache is optional). The
-/// file is written under a temporary name and renamed, so readers never see half of it.
+/// file is created exclusively (so a planted symlink is not followed) under a unique
+/// temporary name and renamed, so readers never see half of it; then the oldest entries
+/// beyond the size bounds are evicted.
+#[cfg(unix)]
 fn cache_store(key: &str, fast: &FastProgram, catalog: &Catalog) {
-    let Some(dir) = cache_dir() else { return };
-    let program = &fast.image;
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
     let meta = CacheMeta {
         catalog: catalog.clone(),
         namespaces: fast.namespaces.clone(),
@@ -236,18 +321,62 @@ fn cache_store(key: &str, fast: &FastProgram, catalog: &Catalog) {
     let Ok(meta) = serde_json::to_vec(&meta) else {
         return;
     };
+    let mut body = (meta.len() as u64).to_le_bytes().to_vec();
+    body.extend_from_slice(&meta);
+    body.extend_from_slice(&fast.image);
     let mut bytes = CACHE_MAGIC.to_vec();
-    bytes.extend_from_slice(&(meta.len() as u64).to_le_bytes());
-    bytes.extend_from_slice(&meta);
-    bytes.extend_from_slice(program);
-    if std::fs::create_dir_all(&dir).is_err() {
+    bytes.extend_from_slice(key.as_bytes());
+    bytes.extend_from_slice(&seal(key.as_bytes(), &body));
+    bytes.extend_from_slice(&body);
+    if bytes.len() as u64 > CACHE_MAX_BYTES {
         return;
     }
-    let tmp = dir.join(format!("{key}.{}.tmp", std::process::id()));
-    if std::fs::write(&tmp, bytes).is_ok()
-        && std::fs::rename(&tmp, dir.join(format!("{key}.rvm"))).is_err()
-    {
+    let Some(dir) = cache_dir(true) else { return };
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(
+        "{key}.{}.{}.{nanos}.tmp",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&tmp)
+        .and_then(|mut f| f.write_all(&bytes));
+    if written.is_err() || std::fs::rename(&tmp, dir.join(format!("{key}.rvm"))).is_err() {
         let _ = std::fs::remove_file(&tmp);
+        return;
+    }
+    evict(&dir);
+}
+
+#[cfg(not(unix))]
+fn cache_store(_key: &str, _fast: &FastProgram, _catalog: &Catalog) {}
+
+/// Removes the oldest entries until at most `CACHE_MAX_ENTRIES` of at most
+/// `CACHE_MAX_BYTES` in all remain.
+fn evict(dir: &std::path::Path) {
+    let Ok(list) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut entries: Vec<_> = list
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let m = e.metadata().ok()?;
+            let is_entry = e.file_name().to_str()?.ends_with(".rvm");
+            (is_entry && m.is_file()).then(|| (m.modified().ok(), m.len(), e.path()))
+        })
+        .collect();
+    entries.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut total = 0u64;
+    for (i, (_, len, path)) in entries.iter().enumerate() {
+        total = total.saturating_add(*len);
+        if i >= CACHE_MAX_ENTRIES || total > CACHE_MAX_BYTES {
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
 
@@ -268,6 +397,15 @@ impl Drop for FastVm {
 }
 
 impl FastVm {
+    /// Bounds the next evaluations' running time (`None`: no bound).
+    pub fn set_time_limit(&mut self, limit: Option<std::time::Duration>) {
+        let config = limit.map(|limit| regorus::utils::limits::ExecutionTimerConfig {
+            limit,
+            check_interval: crate::eval::TIMER_CHECK_INTERVAL,
+        });
+        self.vm.set_execution_timer_config(config);
+    }
+
     /// The value of every exception and rule query of `namespace` for `input`
     /// (`Undefined` when a rule is undefined), or `None` to ask the interpreter.
     pub fn eval_namespace(

@@ -4,7 +4,32 @@ use clap::Parser;
 use std::io::Write;
 use std::process::ExitCode;
 
+/// The main thread's stack: deeply nested inputs recurse in parsing, conversion and
+/// evaluation, as on the batch workers (it is virtual memory, committed only when used).
+const STACK_SIZE: usize = 256 * 1024 * 1024;
+
 fn main() -> ExitCode {
+    let worker = std::thread::Builder::new()
+        .name("main".into())
+        .stack_size(STACK_SIZE)
+        .spawn(run_main);
+    match worker.map(|w| w.join()) {
+        Ok(Ok(code)) => code,
+        // The panic message is already on stderr; never exit 101 or 0 for it.
+        Ok(Err(panic)) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .copied()
+                .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+                .unwrap_or("panic");
+            eprintln!("Error: internal error: {msg}");
+            ExitCode::from(1)
+        }
+        Err(_) => run_main(),
+    }
+}
+
+fn run_main() -> ExitCode {
     // regorus builds (and discards) anyhow errors on hot paths; with RUST_BACKTRACE set in
     // the environment each would capture a backtrace, tripling per-file cost. Panics keep
     // their backtraces; only library error capture is turned off.

@@ -67,6 +67,20 @@ pub struct TestSettings {
     pub trace: bool,
 }
 
+/// `--timeout`: empty or zero is no limit; otherwise pflag's wording for a bad duration.
+fn timeout(value: &str) -> Result<Option<std::time::Duration>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let d = crate::godur::parse(value).map_err(|e| {
+        anyhow!(
+            "invalid argument {} for \"--timeout\" flag: {e}",
+            crate::gostr::quote(value)
+        )
+    })?;
+    Ok((!d.is_zero()).then_some(d))
+}
+
 /// The built-in pack is used when no policy path is configured and `./policy` is absent.
 pub const DEFAULT_BUILTIN: &str = "builtin:kms";
 
@@ -135,6 +149,8 @@ impl TestSettings {
                     false,
                 )?,
                 strict: cfg.bool("strict", args.strict, false)?,
+                interpreter_only: crate::fast::FastProgram::disabled_by_env(),
+                timeout: timeout(&cfg.string("timeout", args.timeout, ""))?,
             },
             keep_going: cfg.bool("keep-going", args.keep_going, false)?,
             jobs: args.jobs.unwrap_or(0),

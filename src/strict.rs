@@ -5,7 +5,7 @@
 //! argument) that occurs only once in its rule is unused. Shadowing in nested scopes can hide
 //! a finding, never invent one.
 
-use regorus::unstable::{Expr, Lexer, Rule, RuleHead, Source, TokenKind};
+use regorus::unstable::{Expr, Rule, RuleHead, TokenKind};
 use regorus::Engine;
 
 /// One strict-mode finding, `file:line: rego_compile_error: message`.
@@ -44,10 +44,10 @@ pub fn check(engine: &mut Engine) -> Vec<StrictError> {
 
 fn check_rule(file: &str, rule: &Rule, errors: &mut Vec<StrictError>) {
     let span = rule.span();
-    let Ok(source) = Source::from_contents(file.to_string(), span.text().to_string()) else {
+    let Ok(source) = crate::rego::limits::source(file, span.text()) else {
         return;
     };
-    let mut lexer = Lexer::new(&source);
+    let mut lexer = crate::rego::limits::lexer(&source);
     let mut tokens: Vec<(TokenKind, String, u32)> = Vec::new();
     while let Ok(tok) = lexer.next_token() {
         if tok.0 == TokenKind::Eof {

@@ -13,7 +13,7 @@ use crate::runner::{render_format, select_namespaces, Outcome, OutputTarget};
 use crate::trace::{self, EvalLine, TraceBuilder};
 use anyhow::{anyhow, bail, Result};
 use regorus::unstable::{Expr, Rule, RuleHead};
-use regorus::{Engine, Value};
+use regorus::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
@@ -126,6 +126,8 @@ impl VerifySettings {
                     false,
                 )?,
                 strict: cfg.bool("strict", args.strict, false)?,
+                interpreter_only: crate::fast::FastProgram::disabled_by_env(),
+                timeout: None,
             },
             coverage: cfg.bool("coverage", args.coverage, false)? || threshold.is_some(),
             coverage_threshold: threshold,
@@ -176,7 +178,7 @@ fn package_of(refr: &Expr) -> String {
 /// Finds the test rules (`test_*`, `todo_test_*`) in file order then source order, and
 /// numbers duplicates within a package like OPA (`#01`, `#02`).
 fn find_tests(files: &[PolicyFile], rego_v0: bool) -> Option<Vec<TestDef>> {
-    let mut engine = Engine::new();
+    let mut engine = crate::rego::limits::engine();
     engine.set_rego_v0(rego_v0);
     for f in files {
         engine.add_policy(f.path.clone(), f.source.clone()).ok()?;
@@ -318,12 +320,20 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
         }
         let query = format!("data.{}.{}", def.package, def.rule);
         let started = Instant::now();
-        let value = engine.eval_rule(query).map_err(|e| {
-            anyhow!(
-                "running verification: run test: {}",
-                eval_error(&e.to_string())
-            )
-        })?;
+        let value = crate::engine::guard::catch(|| engine.eval_rule(query))
+            .map_err(|panic| {
+                anyhow!(
+                    "running verification: run test: {}: {}: internal error in the Rego engine: {panic}",
+                    def.file,
+                    def.name
+                )
+            })?
+            .map_err(|e| {
+                anyhow!(
+                    "running verification: run test: {}",
+                    eval_error(&e.to_string())
+                )
+            })?;
         let duration = started.elapsed();
         let prints = engine.take_prints().unwrap_or_default();
         let lines = if track_lines {

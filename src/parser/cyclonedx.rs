@@ -42,7 +42,25 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
             root.tag_name().name()
         );
     }
+    if component_nesting(root) >= super::MAX_DEPTH {
+        // Go's encoding/xml limit (maxUnmarshalDepth); the mapping below recurses.
+        bail!("decode CycloneDX BOM: exceeded max depth");
+    }
     Ok(bom(root))
+}
+
+/// The deepest nesting of `<component>` elements under `n`, counted without recursion:
+/// document order visits a parent before its children.
+fn component_nesting(n: Node) -> usize {
+    let mut level: std::collections::HashMap<roxmltree::NodeId, usize> = Default::default();
+    let mut max = 0;
+    for c in n.descendants().filter(|c| c.is_element()) {
+        let up = c.parent().and_then(|p| level.get(&p.id())).copied();
+        let here = up.unwrap_or(0) + usize::from(c.tag_name().name() == "component");
+        max = max.max(here);
+        level.insert(c.id(), here);
+    }
+    max
 }
 
 fn go_kind(v: &Value) -> &'static str {

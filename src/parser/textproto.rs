@@ -4,7 +4,7 @@
 //! names (64-bit integers as strings, enums as names, unset fields omitted).
 
 use super::NewParserError;
-use anyhow::{anyhow, Result};
+use anyhow::{anyhow, bail, Result};
 use prost_reflect::{DescriptorPool, DynamicMessage, SerializeOptions};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
@@ -26,6 +26,10 @@ pub fn parse(bytes: &[u8], dirs: &[String]) -> Result<Value> {
         .get_message_by_name(&ty)
         .filter(|m| m.parent_message().is_none())
         .ok_or_else(|| anyhow!("look up message type {ty:?}: proto: not found"))?;
+    // prost-reflect's parser, printer and drop recurse per message level.
+    if nesting(text) > MAX_BRACES {
+        bail!("unmarshal JSON: unmarshal json: invalid character '{{' exceeded max depth");
+    }
     let msg = DynamicMessage::parse_text_format(desc, text)
         .map_err(|e| anyhow!("unmarshal textproto: {e}"))?;
     let opts = SerializeOptions::new()
@@ -37,6 +41,45 @@ pub fn parse(bytes: &[u8], dirs: &[String]) -> Result<Value> {
     msg.serialize_with_options(&mut out, &opts)
         .map_err(|e| anyhow!("marshal JSON: {e}"))?;
     super::json::parse(&out.into_inner()).map_err(|e| anyhow!("unmarshal JSON: {e:#}"))
+}
+
+/// The deepest `{`/`<` nesting parsed. A message level is at least one JSON level in the
+/// protojson that conftest decodes with its 10,000-level limit, and even the wordiest
+/// well-known types (`Struct`, `Value`, `Any`) take at most 4 braces per JSON level, so
+/// anything deeper fails there anyway, with this error for plain nested messages.
+const MAX_BRACES: usize = 4 * super::MAX_DEPTH;
+
+/// The deepest message nesting in `text`: `{`/`<` outside strings and `#` comments.
+fn nesting(text: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    let mut comment = false;
+    for &b in text.as_bytes() {
+        if comment {
+            comment = b != b'\n';
+        } else if let Some(q) = quote {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'\n') => quote = None,
+                (false, b) if b == q => quote = None,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'#' => comment = true,
+                b'"' | b'\'' => quote = Some(b),
+                b'{' | b'<' => {
+                    depth += 1;
+                    max = max.max(depth);
+                }
+                b'}' | b'>' => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    max
 }
 
 /// The first `# proto-message: <name>` comment's name (conftest's line regex).
@@ -102,5 +145,12 @@ mod tests {
             Some("pkg.Msg")
         );
         assert_eq!(message_type("#proto-message: pkg.Msg\n"), None);
+    }
+
+    #[test]
+    fn counts_message_nesting_outside_strings_and_comments() {
+        assert_eq!(nesting("a { b < c {} > }"), 3);
+        assert_eq!(nesting("s: \"{{{\" t: '<<\\'{' # {{{{\nm {}"), 1);
+        assert_eq!(nesting("a: \"x\\\"{\"\n"), 0);
     }
 }

@@ -1,0 +1,551 @@
+//! The rule dependency graph, for the compile-time checks OPA makes and regorus does
+//! not: recursion (`rego_recursion_error`), several `default` rules for one name, and
+//! which rules could conflict at evaluation time.
+//!
+//! References are read from each rule's tokens: `data.<path>`, import aliases and bare
+//! names of rules of the same package. A name declared in the rule (`:=`, `some`,
+//! `every`, function arguments) is a local and refers to no rule; a `with` target is not
+//! evaluated. Like OPA, a reference to a prefix (`data.main`, `data.lib[x]`) depends on
+//! every rule below it.
+
+use regorus::unstable::{Expr, Module, Ref, Rule, RuleHead, TokenKind};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One rule name of one package, with every definition's place.
+#[derive(Debug, Clone)]
+struct Group {
+    /// `data.main.p`.
+    path: String,
+    /// Each definition: (file, line, kind).
+    defs: Vec<(String, u32, Kind)>,
+    /// Each complete or function definition's value when it is a scalar literal
+    /// (`true` for `p if ...`), `None` when computed.
+    values: Vec<Option<String>>,
+    /// Indices of the groups this one refers to.
+    edges: BTreeSet<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// `p := v`, `p = v`, `p if ...`.
+    Complete,
+    /// `p contains x`, `p[x]`, `p[k] := v`, ref heads with variables.
+    Partial,
+    /// `f(x) := v`.
+    Function,
+    /// `default p := v`.
+    Default,
+}
+
+/// The analysed policy.
+#[derive(Debug, Default)]
+pub struct Graph {
+    groups: Vec<Group>,
+}
+
+/// A token of a rule: kind, text, absolute line.
+type Tok = (TokenKind, String, u32);
+
+fn tokens(file: &str, text: &str, first_line: u32) -> Vec<Tok> {
+    let Ok(source) = crate::rego::limits::source(file, text) else {
+        return Vec::new();
+    };
+    let mut lexer = crate::rego::limits::lexer(&source);
+    let mut out = Vec::new();
+    while let Ok(tok) = lexer.next_token() {
+        if tok.0 == TokenKind::Eof {
+            break;
+        }
+        out.push((tok.0, tok.1.text().to_string(), tok.1.line + first_line - 1));
+    }
+    out
+}
+
+/// Static path of a reference expression (`data.a.b`, `a["b"]`), if it has one.
+fn static_path(expr: &Expr) -> Option<Vec<String>> {
+    match expr {
+        Expr::Var { span, .. } => Some(vec![span.text().to_string()]),
+        Expr::RefDot { refr, field, .. } => {
+            let mut p = static_path(refr)?;
+            p.push(field.0.text().to_string());
+            Some(p)
+        }
+        Expr::RefBrack { refr, index, .. } => {
+            let mut p = static_path(refr)?;
+            match index.as_ref() {
+                Expr::String { value, .. } => p.push(value.as_string().ok()?.to_string()),
+                _ => return None,
+            }
+            Some(p)
+        }
+        _ => None,
+    }
+}
+
+/// The head reference of a rule and its kind.
+fn head_of(rule: &Rule) -> (&Ref<Expr>, Kind) {
+    match rule {
+        Rule::Default { refr, .. } => (refr, Kind::Default),
+        Rule::Spec { head, .. } => match head {
+            RuleHead::Func { refr, .. } => (refr, Kind::Function),
+            RuleHead::Set { refr, .. } => (refr, Kind::Partial),
+            RuleHead::Compr { refr, .. } => {
+                let kind = match refr.as_ref() {
+                    Expr::Var { .. } => Kind::Complete,
+                    // `p.q := 1` is complete, `p[x] := 1` partial.
+                    other if static_path(other).is_some() => Kind::Complete,
+                    _ => Kind::Partial,
+                };
+                (refr, kind)
+            }
+        },
+    }
+}
+
+/// The value of a complete rule when it is a scalar literal, with each `else` branch's.
+fn literal_value(rule: &Rule) -> Option<String> {
+    let (assign, bodies) = match rule {
+        Rule::Spec {
+            head: RuleHead::Compr { assign, .. } | RuleHead::Func { assign, .. },
+            bodies,
+            ..
+        } => (assign, bodies),
+        Rule::Default { .. } => return None,
+        Rule::Spec { .. } => return None,
+    };
+    // `else` branches may give other values.
+    if bodies.len() > 1 {
+        return None;
+    }
+    match assign {
+        None => Some("true".to_string()),
+        Some(a) => match a.value.as_ref() {
+            Expr::Bool { .. } | Expr::Null { .. } | Expr::Number { .. } | Expr::String { .. } => {
+                Some(a.value.span().text().to_string())
+            }
+            _ => None,
+        },
+    }
+}
+
+/// The first component of a head: the rule name within its package.
+fn head_name(expr: &Expr) -> String {
+    match expr {
+        Expr::Var { span, .. } => span.text().to_string(),
+        Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => head_name(refr),
+        other => other.span().text().to_string(),
+    }
+}
+
+/// Names a rule declares for itself: `x :=` targets (also inside `[a, b] :=`), `some` and
+/// `every` variables, function arguments.
+fn locals(toks: &[Tok], args: &[Ref<Expr>]) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for a in args {
+        for (k, t, _) in tokens("", a.span().text(), 1) {
+            if k == TokenKind::Ident {
+                out.insert(t);
+            }
+        }
+    }
+    for (i, (kind, text, _)) in toks.iter().enumerate() {
+        if *kind == TokenKind::Symbol && text == ":=" && i > 0 {
+            // Walk back over a destructuring pattern `[a, {"k": b}] :=`.
+            let mut depth = 0i32;
+            let mut j = i;
+            while j > 0 {
+                j -= 1;
+                let (k, t, _) = &toks[j];
+                match t.as_str() {
+                    "]" | "}" | ")" => depth += 1,
+                    "[" | "{" | "(" => {
+                        depth -= 1;
+                        if depth < 0 {
+                            break;
+                        }
+                    }
+                    _ => {}
+                }
+                if *k == TokenKind::Ident {
+                    out.insert(t.clone());
+                }
+                if depth <= 0 {
+                    break;
+                }
+            }
+        }
+        if *kind == TokenKind::Ident && (text == "some" || text == "every") {
+            let line = toks[i].2;
+            for (k, t, l) in &toks[i + 1..] {
+                if *l != line || t == "in" || t == ";" || t == "{" || t == "}" {
+                    break;
+                }
+                if *k == TokenKind::Ident {
+                    out.insert(t.clone());
+                }
+            }
+        }
+    }
+    out
+}
+
+impl Graph {
+    /// Builds the graph of every loaded module.
+    pub fn build(modules: &[Ref<Module>]) -> Graph {
+        let mut index: BTreeMap<String, usize> = BTreeMap::new();
+        let mut graph = Graph::default();
+        // Pass 1: every rule group, so references can find rules of any module.
+        let mut packages: Vec<Vec<String>> = Vec::new();
+        for m in modules {
+            let package = static_path(&m.package.refr).unwrap_or_default();
+            let package: Vec<String> = match package.first().map(String::as_str) {
+                Some("data") => package[1..].to_vec(),
+                _ => package,
+            };
+            let file = m.package.span.source.get_path().clone();
+            for rule in &m.policy {
+                let (refr, kind) = head_of(rule);
+                let path = format!("data.{}.{}", package.join("."), head_name(refr));
+                let i = *index.entry(path.clone()).or_insert_with(|| {
+                    graph.groups.push(Group {
+                        path,
+                        defs: Vec::new(),
+                        values: Vec::new(),
+                        edges: BTreeSet::new(),
+                    });
+                    graph.groups.len() - 1
+                });
+                graph.groups[i]
+                    .defs
+                    .push((file.clone(), rule.span().line, kind));
+                if matches!(kind, Kind::Complete | Kind::Function) {
+                    graph.groups[i].values.push(literal_value(rule));
+                }
+            }
+            packages.push(package);
+        }
+        // Pass 2: references.
+        for (m, package) in modules.iter().zip(&packages) {
+            let file = m.package.span.source.get_path().clone();
+            let mut aliases: BTreeMap<String, Vec<String>> = BTreeMap::new();
+            for imp in &m.imports {
+                let Some(path) = static_path(&imp.refr) else {
+                    continue;
+                };
+                if path.first().map(String::as_str) != Some("data") || path.len() < 2 {
+                    continue;
+                }
+                let alias = imp
+                    .r#as
+                    .as_ref()
+                    .map(|s| s.text().to_string())
+                    .unwrap_or_else(|| path[path.len() - 1].clone());
+                aliases.insert(alias, path[1..].to_vec());
+            }
+            for rule in &m.policy {
+                let (refr, _) = head_of(rule);
+                let from = index[&format!("data.{}.{}", package.join("."), head_name(refr))];
+                let span = rule.span();
+                let toks = tokens(&file, span.text(), span.line);
+                let args: &[Ref<Expr>] = match rule.as_ref() {
+                    Rule::Spec {
+                        head: RuleHead::Func { args, .. },
+                        ..
+                    }
+                    | Rule::Default { args, .. } => args,
+                    _ => &[],
+                };
+                let locals = locals(&toks, args);
+                let name_len = tokens(&file, refr.span().text(), 1).len();
+                // The head's own name is not a reference; `default` comes before it.
+                let skip = name_len + usize::from(matches!(rule.as_ref(), Rule::Default { .. }));
+                let mut targets = Vec::new();
+                let mut i = skip;
+                while i < toks.len() {
+                    let (kind, text, _) = &toks[i];
+                    if *kind == TokenKind::Ident && text == "with" {
+                        // The target is replaced, not evaluated.
+                        while i < toks.len() && toks[i].1 != "as" {
+                            i += 1;
+                        }
+                        continue;
+                    }
+                    let after_dot = i > 0 && toks[i - 1].1 == ".";
+                    if *kind != TokenKind::Ident || after_dot || locals.contains(text) {
+                        i += 1;
+                        continue;
+                    }
+                    let (chain, next) = chain(&toks, i);
+                    let base: Option<Vec<String>> = if text == "data" {
+                        Some(chain[1..].to_vec())
+                    } else if let Some(p) = aliases.get(text) {
+                        Some(p.iter().chain(&chain[1..]).cloned().collect())
+                    } else {
+                        let own = format!("data.{}.{}", package.join("."), text);
+                        index.contains_key(&own).then(|| {
+                            package
+                                .iter()
+                                .chain(chain.iter())
+                                .cloned()
+                                .collect::<Vec<_>>()
+                        })
+                    };
+                    if let Some(path) = base {
+                        targets.push(path);
+                    }
+                    i = next;
+                }
+                let mut edges = BTreeSet::new();
+                for target in targets {
+                    for (j, g) in graph.groups.iter().enumerate() {
+                        let gp: Vec<&str> = g.path.split('.').skip(1).collect();
+                        let n = gp.len().min(target.len());
+                        if gp[..n].iter().zip(&target[..n]).all(|(a, b)| a == b) {
+                            edges.insert(j);
+                        }
+                    }
+                }
+                graph.groups[from].edges.extend(edges);
+            }
+        }
+        graph
+    }
+
+    /// OPA's `rego_recursion_error`s, one per recursive rule in definition order:
+    /// `file:line: rego_recursion_error: rule data.main.p is recursive: data.main.p -> data.main.q -> data.main.p`.
+    pub fn recursion_errors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (start, g) in self.groups.iter().enumerate() {
+            if let Some(cycle) = self.cycle_from(start) {
+                let chain: Vec<&str> = cycle
+                    .iter()
+                    .map(|&i| self.groups[i].path.as_str())
+                    .collect();
+                let (file, line, _) = &g.defs[0];
+                out.push(format!(
+                    "{file}:{line}: rego_recursion_error: rule {} is recursive: {}",
+                    g.path,
+                    chain.join(" -> ")
+                ));
+            }
+        }
+        out
+    }
+
+    /// The shortest path from `start` back to itself, both ends included.
+    fn cycle_from(&self, start: usize) -> Option<Vec<usize>> {
+        let mut prev: BTreeMap<usize, usize> = BTreeMap::new();
+        let mut queue = std::collections::VecDeque::new();
+        for &e in &self.groups[start].edges {
+            if e == start {
+                return Some(vec![start, start]);
+            }
+            if let std::collections::btree_map::Entry::Vacant(v) = prev.entry(e) {
+                v.insert(start);
+                queue.push_back(e);
+            }
+        }
+        while let Some(n) = queue.pop_front() {
+            for &e in &self.groups[n].edges {
+                if e == start {
+                    let mut path = vec![start];
+                    let mut at = n;
+                    while at != start {
+                        path.push(at);
+                        at = prev[&at];
+                    }
+                    path.push(start);
+                    let last = path.len() - 1;
+                    path[1..last].reverse();
+                    return Some(path);
+                }
+                if let std::collections::btree_map::Entry::Vacant(v) = prev.entry(e) {
+                    v.insert(n);
+                    queue.push_back(e);
+                }
+            }
+        }
+        None
+    }
+
+    /// OPA's error for a rule whose path also holds a data document (`--data` with
+    /// `{"main": {"deny": 1}}`): `file:line: rego_compile_error: conflicting rule for data
+    /// path main/deny found`.
+    pub fn data_conflicts(&self, data: &regorus::Value) -> Vec<String> {
+        let mut out = Vec::new();
+        for g in &self.groups {
+            let parts: Vec<&str> = g.path.split('.').skip(1).collect();
+            let mut at = data;
+            let mut found = true;
+            for p in &parts {
+                match at {
+                    regorus::Value::Object(o) => match o.get(&regorus::Value::from(*p)) {
+                        Some(v) => at = v,
+                        None => {
+                            found = false;
+                            break;
+                        }
+                    },
+                    _ => {
+                        found = false;
+                        break;
+                    }
+                }
+            }
+            let empty = matches!(at, regorus::Value::Object(o) if o.is_empty());
+            if found && !empty {
+                let (file, line, _) = &g.defs[0];
+                out.push(format!(
+                    "{file}:{line}: rego_compile_error: conflicting rule for data path {} found",
+                    parts.join("/")
+                ));
+            }
+        }
+        out
+    }
+
+    /// OPA's error for two `default` rules of one name:
+    /// `file:line: rego_type_error: multiple default rules data.main.p found`.
+    pub fn default_errors(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for g in &self.groups {
+            let defaults: Vec<_> = g.defs.iter().filter(|d| d.2 == Kind::Default).collect();
+            if let Some((file, line, _)) = defaults.get(1) {
+                out.push(format!(
+                    "{file}:{line}: rego_type_error: multiple default rules {} found",
+                    g.path
+                ));
+            }
+        }
+        out
+    }
+
+    /// Whether some complete rule or function has several definitions, so that two of
+    /// them could give different values for one document: OPA's conflict error, which
+    /// the bytecode VM does not raise.
+    ///
+    /// Definitions that all give the same literal (`allow if a`, `allow if b`) can never
+    /// conflict; nor can one definition with `else` branches.
+    pub fn may_conflict(&self) -> bool {
+        !self.conflict_candidates().is_empty()
+    }
+
+    /// The rules [`Graph::may_conflict`] is about, as `data.` paths.
+    pub fn conflict_candidates(&self) -> Vec<&str> {
+        self.groups
+            .iter()
+            .filter(|g| match g.values.as_slice() {
+                [] | [_] => false,
+                [Some(first), rest @ ..] => rest.iter().any(|v| v.as_ref() != Some(first)),
+                _ => true,
+            })
+            .map(|g| g.path.as_str())
+            .collect()
+    }
+}
+
+/// The static components of the reference starting at token `i` (`a.b["c"]`) and the
+/// index of the first token after them.
+fn chain(toks: &[Tok], i: usize) -> (Vec<String>, usize) {
+    let mut out = vec![toks[i].1.clone()];
+    let mut j = i + 1;
+    loop {
+        match toks.get(j).map(|t| t.1.as_str()) {
+            Some(".") if toks.get(j + 1).is_some_and(|t| t.0 == TokenKind::Ident) => {
+                out.push(toks[j + 1].1.clone());
+                j += 2;
+            }
+            Some("[")
+                if toks.get(j + 1).is_some_and(|t| t.0 == TokenKind::String)
+                    && toks.get(j + 2).is_some_and(|t| t.1 == "]") =>
+            {
+                out.push(toks[j + 1].1.trim_matches('"').to_string());
+                j += 3;
+            }
+            _ => break,
+        }
+    }
+    (out, j)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graph(sources: &[(&str, &str)]) -> Graph {
+        let mut engine = crate::rego::limits::engine();
+        for (path, src) in sources {
+            engine
+                .add_policy(path.to_string(), src.to_string())
+                .unwrap();
+        }
+        Graph::build(&crate::policy::modules_by_path(&mut engine))
+    }
+
+    #[test]
+    fn shipped_pack_has_no_possible_conflicts() {
+        let files = crate::policy::builtin_pack("kms").unwrap();
+        let mut engine = crate::rego::limits::engine();
+        for f in &files {
+            engine.add_policy(f.path.clone(), f.source.clone()).unwrap();
+        }
+        let g = Graph::build(&crate::policy::modules_by_path(&mut engine));
+        assert_eq!(g.conflict_candidates(), Vec::<&str>::new());
+        assert_eq!(g.recursion_errors(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn recursion_through_rules_functions_imports_and_prefixes() {
+        let g = graph(&[("a.rego", "package main\n\np := q\nq := p\n")]);
+        assert_eq!(
+            g.recursion_errors(),
+            [
+                "a.rego:3: rego_recursion_error: rule data.main.p is recursive: data.main.p -> data.main.q -> data.main.p",
+                "a.rego:4: rego_recursion_error: rule data.main.q is recursive: data.main.q -> data.main.p -> data.main.q",
+            ]
+        );
+        let g = graph(&[("f.rego", "package main\n\nf(x) := f(x)\n")]);
+        assert_eq!(
+            g.recursion_errors(),
+            ["f.rego:3: rego_recursion_error: rule data.main.f is recursive: data.main.f -> data.main.f"]
+        );
+        let g = graph(&[
+            ("a.rego", "package a\n\nimport data.b\n\nx := b.y\n"),
+            ("b.rego", "package b\n\ny := data.a\n"),
+        ]);
+        assert_eq!(g.recursion_errors().len(), 2, "{:?}", g.recursion_errors());
+    }
+
+    #[test]
+    fn locals_and_with_targets_are_not_references() {
+        let g = graph(&[(
+            "a.rego",
+            "package main\n\np := 1\n\nq if { p := 2; p == 2 }\n\nr if { some q in [1]; q == 1 }\n\nf(p) := p\n\ns if { q with p as 3 }\n\nt if { every r in [1] { r == 1 } }\n\nu := data.main.p\n",
+        )]);
+        assert_eq!(g.recursion_errors(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn only_differing_definitions_may_conflict() {
+        let g = graph(&[("a.rego", "package main\n\nallow if input.a\nallow if input.b\nf(x) := 1 if x\nf(x) := 1 if not x\n")]);
+        assert!(!g.may_conflict());
+        let g = graph(&[(
+            "a.rego",
+            "package main\n\np := 1 if input.a\np := 2 if input.b\n",
+        )]);
+        assert_eq!(g.conflict_candidates(), ["data.main.p"]);
+        let g = graph(&[("a.rego", "package main\n\nf(x) := x if x\nf(x) := 2 if x\n")]);
+        assert_eq!(g.conflict_candidates(), ["data.main.f"]);
+        let g = graph(&[("a.rego", "package main\n\nf(x) := 1 if x else := 2\n")]);
+        assert!(!g.may_conflict());
+    }
+
+    #[test]
+    fn two_defaults_are_an_error() {
+        let g = graph(&[("a.rego", "package main\n\ndefault p := 1\ndefault p := 2\n")]);
+        assert_eq!(
+            g.default_errors(),
+            ["a.rego:4: rego_type_error: multiple default rules data.main.p found"]
+        );
+    }
+}
