@@ -37,7 +37,7 @@ pub enum Command {
 
 /// Boolean flags take Go spellings: `--flag`, `--flag=true`, `--flag=false`, `--flag=1`.
 fn go_bool(s: &str) -> Result<bool, String> {
-    crate::config::parse_go_bool(s)
+    crate::base::gostr::parse_go_bool(s)
 }
 
 /// Flags of `regorun test`.

@@ -1,6 +1,7 @@
 //! Configuration sources, as conftest's viper set-up: an explicit flag beats a `CONFTEST_*`
 //! environment variable, which beats the config file, which beats the flag default.
 
+use crate::base::gostr::parse_go_bool;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -121,18 +122,9 @@ fn split_list(s: &str) -> Vec<String> {
     s.split(',').map(str::to_string).collect()
 }
 
-/// Go `strconv.ParseBool` spellings.
-pub fn parse_go_bool(s: &str) -> Result<bool, String> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
-        _ => Err(format!("strconv.ParseBool: parsing {s:?}: invalid syntax")),
-    }
-}
-
 fn read_config_file(path: &str) -> Result<HashMap<String, Value>> {
     let text = std::fs::read_to_string(path)
-        .map_err(|e| anyhow!("open {path}: {}", crate::input::io_reason(&e)))?;
+        .map_err(|e| anyhow!("open {path}: {}", crate::base::fs::io_reason(&e)))?;
     let ext = Path::new(path)
         .extension()
         .map(|e| e.to_string_lossy().to_lowercase())

@@ -1,32 +1,20 @@
 //! regorun: a fast, Rego-compatible drop-in replacement for conftest, with a built-in
 //! AWS KMS key-policy pack.
 //!
-//! The crate is split the way conftest is: [`input`] and [`parser`] find and read inputs,
-//! [`policy`] and [`data`] load Rego and data, [`eval`] queries rules, [`runner`] drives
-//! the `test` command, and [`output`] renders results in every format.
+//! Layers, bottom to top, each importing only the ones below it (as conftest separates
+//! parser / engine / runner / output): [`base`] (shared helpers and result records),
+//! [`parser`] (finding and reading inputs), [`rego`] (Rego sources and load-time checks),
+//! [`engine`] (evaluation), [`output`] (every output format), [`cli`] and [`config`]
+//! (flags and configuration), and [`commands`] (one file per subcommand).
 
-pub mod builtins;
+pub mod base;
 pub mod cli;
+pub mod commands;
 pub mod config;
-pub mod data;
-pub mod doc;
 pub mod engine;
-pub mod eval;
-pub mod fast;
-pub mod godur;
-pub mod gojson;
-pub mod gostr;
-pub mod input;
 pub mod output;
-pub mod parse_cmd;
 pub mod parser;
-pub mod policy;
 pub mod rego;
-pub mod result;
-pub mod runner;
-pub mod strict;
-pub mod trace;
-pub mod verify;
 
 use anyhow::Result;
 use cli::{Cli, Command};
@@ -40,9 +28,9 @@ pub fn version_text() -> String {
 }
 
 /// Runs a parsed command line and returns what to print and the exit code.
-pub fn run(cli: Cli) -> Result<runner::Outcome> {
+pub fn run(cli: Cli) -> Result<commands::Outcome> {
     if cli.version {
-        return Ok(runner::Outcome {
+        return Ok(commands::Outcome {
             stdout: version_text(),
             ..Default::default()
         });
@@ -53,22 +41,22 @@ pub fn run(cli: Cli) -> Result<runner::Outcome> {
             if args.paths.iter().all(|p| p.is_empty()) {
                 anyhow::bail!("missing required arguments");
             }
-            let settings = runner::TestSettings::resolve(args, &config)?;
-            runner::run_test(&settings)
+            let settings = commands::test::TestSettings::resolve(args, &config)?;
+            commands::test::run_test(&settings)
         }
         Some(Command::Verify(args)) => {
-            let settings = verify::VerifySettings::resolve(args, &config)?;
-            verify::run_verify(&settings)
+            let settings = commands::verify::VerifySettings::resolve(args, &config)?;
+            commands::verify::run_verify(&settings)
         }
-        Some(Command::Doc(args)) => doc::run_doc(&args),
+        Some(Command::Doc(args)) => commands::doc::run_doc(&args),
         Some(Command::Parse(args)) => {
             let parser =
                 Some(config.string("parser", args.parser.clone(), "")).filter(|p| !p.is_empty());
             let combine = config.bool("combine", args.combine, false)?;
             // conftest's parse has no flag for it, but reads the config file's value.
             let proto_file_dirs = config.list("proto-file-dirs", None, &[]);
-            parse_cmd::run(&args, parser.as_deref(), combine, &proto_file_dirs)
+            commands::parse::run(&args, parser.as_deref(), combine, &proto_file_dirs)
         }
-        None => Ok(runner::Outcome::default()),
+        None => Ok(commands::Outcome::default()),
     }
 }

@@ -3,7 +3,7 @@
 //! generated corpus (the shared generator when `../shared` is there, else inputs this
 //! test writes) and on every KMS fixture.
 
-use regorun::eval::{EngineOptions, PolicyEngine};
+use regorun::engine::eval::{EngineOptions, PolicyEngine};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -21,7 +21,7 @@ fn regorun(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regorun"));
     cmd.args(args).current_dir(root());
     for (k, _) in std::env::vars() {
-        if k.starts_with("CONFTEST_") || k == regorun::fast::DISABLE_ENV {
+        if k.starts_with("CONFTEST_") || k == regorun::engine::fast::DISABLE_ENV {
             cmd.env_remove(k);
         }
     }
@@ -186,7 +186,7 @@ fn check_corpus(policy: &str, corpus: &str, extra: &[&str]) {
         assert!(!one.stdout.is_empty());
         let many = regorun(&args("4"), &[]);
         assert_same(&one, &many, &format!("{policy} {format}: --jobs 1 vs 4"));
-        let interp = regorun(&args("4"), &[(regorun::fast::DISABLE_ENV, "0")]);
+        let interp = regorun(&args("4"), &[(regorun::engine::fast::DISABLE_ENV, "0")]);
         assert_same(
             &one,
             &interp,
@@ -197,7 +197,7 @@ fn check_corpus(policy: &str, corpus: &str, extra: &[&str]) {
 
 #[test]
 fn shipped_pack_uses_the_fast_path() {
-    let files = regorun::policy::load_files(&["policy/kms".to_string()]).unwrap();
+    let files = regorun::rego::policy::load_files(&["policy/kms".to_string()]).unwrap();
     let engine = PolicyEngine::new(&files, &[], &EngineOptions::default()).unwrap();
     assert!(
         engine.uses_fast_path(),
@@ -301,7 +301,7 @@ fn engines_agree_on_every_kms_fixture() {
         }
         args.push(cols[0]);
         let fast = regorun(&args, &[]);
-        let interp = regorun(&args, &[(regorun::fast::DISABLE_ENV, "0")]);
+        let interp = regorun(&args, &[(regorun::engine::fast::DISABLE_ENV, "0")]);
         assert_same(&fast, &interp, line);
         rows += 1;
     }
@@ -323,7 +323,7 @@ fn rvm_program_cache_does_not_change_output() {
         "policy/kms",
         "fixtures/kms",
     ];
-    let reference = regorun(&args, &[(regorun::fast::CACHE_ENV, "0")]);
+    let reference = regorun(&args, &[(regorun::engine::fast::CACHE_ENV, "0")]);
     let dir = cache.path().join("regorun").join("rvm");
     let cached = |label: &str| {
         let run = regorun(&args, &[("XDG_CACHE_HOME", cache_home)]);
@@ -369,7 +369,7 @@ fn cache_hits_still_build_the_interpreter_when_needed() {
     assert_eq!(warm.code, 1, "{}", warm.stderr);
     assert!(cache.path().join("regorun/rvm").exists());
     for args in runs {
-        let reference = regorun(args, &[(regorun::fast::CACHE_ENV, "0")]);
+        let reference = regorun(args, &[(regorun::engine::fast::CACHE_ENV, "0")]);
         let hit = regorun(args, &[("XDG_CACHE_HOME", cache_home)]);
         assert_eq!(hit.code, reference.code, "{args:?}: {}", hit.stderr);
         assert_eq!(hit.stdout, reference.stdout, "{args:?}");

@@ -1,7 +1,7 @@
 //! `-o azuredevops`: Azure Pipelines logging commands (conftest `output/azuredevops.go`).
 
 use super::{summary_line, Formatter, OutputOptions};
-use crate::result::{CheckResult, Totals};
+use crate::base::result::{CheckResult, Totals};
 
 /// `##[section]` / `##[group]` framing and `##vso[task.logissue …]` lines per record,
 /// then the plain summary line (never with a `, N skipped` suffix).

@@ -1,7 +1,7 @@
 //! `-o github`: GitHub Actions workflow commands (conftest `output/github.go`, HEAD).
 
 use super::{summary_line, Formatter, OutputOptions};
-use crate::result::{CheckResult, Location, Totals};
+use crate::base::result::{CheckResult, Location, Totals};
 
 /// One `::group::` per record with `::error`/`::warning`/`::notice` annotations, then
 /// the plain summary line (never with a `, N skipped` suffix).
@@ -45,9 +45,9 @@ impl Formatter for GitHub {
             };
             out.push_str(&format!(
                 "::group::Testing {} against {} policies in namespace {}\n",
-                crate::gostr::quote(&r.filename),
+                crate::base::gostr::quote(&r.filename),
                 r.tests(),
-                crate::gostr::quote(&r.namespace)
+                crate::base::gostr::quote(&r.namespace)
             ));
             for m in &r.failures {
                 write_locs(
@@ -300,7 +300,7 @@ pub(crate) fn go_sprintf(format: &str, args: &[&str]) -> String {
                     Some(p) => a.chars().take(p).collect::<String>(),
                     None => a.to_string(),
                 }),
-                'q' => Some(crate::gostr::quote(a)),
+                'q' => Some(crate::base::gostr::quote(a)),
                 'x' => Some(a.bytes().map(|c| format!("{c:02x}")).collect()),
                 'X' => Some(a.bytes().map(|c| format!("{c:02X}")).collect()),
                 _ => None,
@@ -389,7 +389,7 @@ fn arg_number(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::Message;
+    use crate::base::result::Message;
 
     #[test]
     fn sprintf_mangles_like_go() {

@@ -1,8 +1,8 @@
 //! `-o json`: conftest's records marshalled by Go and indented with one TAB per level.
 
 use super::{Formatter, OutputOptions};
-use crate::gojson::{newline, write_str, write_value, Indent};
-use crate::result::{CheckResult, Message};
+use crate::base::gojson::{newline, write_str, write_value, Indent};
+use crate::base::result::{CheckResult, Message};
 
 /// Go-compatible JSON records.
 pub struct Json;

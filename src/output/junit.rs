@@ -6,7 +6,7 @@
 //! style escapes), which general-purpose writers do not produce.
 
 use super::{Formatter, OutputOptions};
-use crate::result::CheckResult;
+use crate::base::result::CheckResult;
 
 /// One `<testsuite>` per namespace (in first-seen order; upstream iterates a Go map),
 /// warnings and failures as failed cases, skipped tests as skipped cases, one passing

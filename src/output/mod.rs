@@ -10,7 +10,7 @@ mod stdout;
 mod table;
 mod tap;
 
-use crate::result::{CheckResult, Location, Message, Totals};
+use crate::base::result::{CheckResult, Location, Message, Totals};
 
 pub use azuredevops::AzureDevOps;
 pub use github::GitHub;
@@ -34,24 +34,6 @@ pub struct OutputOptions {
     pub junit_hide_message: bool,
     /// GitHub: skip groups with only successes.
     pub github_hide_passed: bool,
-}
-
-impl OutputOptions {
-    /// The settings `test` and `verify` share, with conftest's flag > env > file precedence.
-    pub fn resolve(
-        cfg: &crate::config::Config,
-        no_color: Option<bool>,
-        junit_hide_message: Option<bool>,
-        github_hide_passed: Option<bool>,
-    ) -> anyhow::Result<OutputOptions> {
-        Ok(OutputOptions {
-            color: !cfg.bool("no-color", no_color, false)?,
-            suppress_exceptions: false,
-            show_skipped: false,
-            junit_hide_message: cfg.bool("junit-hide-message", junit_hide_message, false)?,
-            github_hide_passed: cfg.bool("github-hide-passed", github_hide_passed, false)?,
-        })
-    }
 }
 
 /// Renders result records as one output format.
@@ -113,6 +95,23 @@ pub(crate) fn location(m: &Message) -> Option<&Location> {
         .filter(|l| !(l.file.is_empty() && l.line == 0))
 }
 
+/// Renders one format; unknown names fall back to coloured stdout, as conftest does.
+pub fn render_format(
+    format: &str,
+    results: &[CheckResult],
+    opts: &OutputOptions,
+) -> anyhow::Result<String> {
+    if let Some(f) = formatter(format) {
+        return Ok(f.format(results, opts));
+    }
+    let fallback = OutputOptions {
+        color: true,
+        suppress_exceptions: false,
+        ..opts.clone()
+    };
+    Ok(Formatter::format(&Stdout, results, &fallback))
+}
+
 /// Verify-style records for the formatters' unit tests: a failed, a skipped (named
 /// `skipped_name`) and a passed test, namespace "".
 #[cfg(test)]
@@ -120,11 +119,11 @@ pub(crate) fn verify_sample(skipped_name: &str) -> [CheckResult; 3] {
     let mut failed = CheckResult::new("policy/a_test.rego", "");
     failed
         .failures
-        .push(crate::result::Message::plain("data.main.test_deny"));
+        .push(crate::base::result::Message::plain("data.main.test_deny"));
     let mut skipped = CheckResult::new("policy/a_test.rego", "");
     skipped
         .skipped
-        .push(crate::result::Message::plain(skipped_name));
+        .push(crate::base::result::Message::plain(skipped_name));
     let mut passed = CheckResult::new("policy/a_test.rego", "");
     passed.successes = 1;
     [failed, skipped, passed]

@@ -3,8 +3,8 @@
 //! newline.
 
 use super::{Formatter, OutputOptions};
-use crate::gojson::{to_string, write_str, Indent};
-use crate::result::{CheckResult, Message};
+use crate::base::gojson::{to_string, write_str, Indent};
+use crate::base::result::{CheckResult, Message};
 use serde_json::{Map, Value};
 
 /// The SARIF log of a run.

@@ -1,7 +1,7 @@
 //! The default human format (conftest `output/standard.go`).
 
 use super::{summary_line, Formatter, OutputOptions};
-use crate::result::{CheckResult, Totals};
+use crate::base::result::{CheckResult, Totals};
 
 /// `FAIL - file - ns - msg` lines and a coloured summary.
 pub struct Stdout;

@@ -6,7 +6,7 @@
 //! lines dropped, tab expansion by a detected tab width).
 
 use super::{Formatter, OutputOptions};
-use crate::result::CheckResult;
+use crate::base::result::CheckResult;
 use regex::Regex;
 use std::sync::OnceLock;
 use unicode_width::UnicodeWidthStr;
@@ -181,7 +181,7 @@ fn tab_width() -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::Message;
+    use crate::base::result::Message;
 
     #[test]
     fn conftest_unit_example() {

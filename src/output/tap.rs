@@ -1,7 +1,7 @@
 //! `-o tap`: Test Anything Protocol, one plan per record (conftest `output/tap.go`).
 
 use super::{Formatter, OutputOptions};
-use crate::result::CheckResult;
+use crate::base::result::CheckResult;
 
 /// TAP output. Quirk kept from conftest: the first record with 0 tests ends the whole
 /// output (later records are not printed), so a run whose first record is empty prints
@@ -67,7 +67,7 @@ impl Formatter for Tap {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::result::Message;
+    use crate::base::result::Message;
 
     fn verify_record(file: &str, passed: bool, skipped: bool) -> CheckResult {
         let mut r = CheckResult::new(file, "");

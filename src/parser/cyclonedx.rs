@@ -298,7 +298,7 @@ fn text(n: Node) -> String {
 }
 
 fn go_bool(s: &str) -> Option<bool> {
-    super::go_parse_bool(s.trim())
+    crate::base::gostr::parse_go_bool(s.trim()).ok()
 }
 
 /// Sets `key` from a child element's text; empty text is omitted (`omitempty`).

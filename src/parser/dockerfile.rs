@@ -459,7 +459,7 @@ fn name_val(
         let Some((k, v)) = w.split_once('=') else {
             return Err(format!(
                 "Syntax error - can't find = in {}. Must be of the form: name=value",
-                crate::gostr::quote(&w)
+                crate::base::gostr::quote(&w)
             ));
         };
         out.extend([k.to_string(), v.to_string(), "=".to_string()]);

@@ -2,7 +2,7 @@
 //! `DEFAULT` section is dropped), each value converted number → bool → string with Go's
 //! `strconv.ParseFloat` / `ParseBool`.
 
-use super::{go_parse_bool, go_parse_float};
+use super::go_parse_float;
 use anyhow::{anyhow, bail, Result};
 use serde_json::{Map, Number, Value};
 
@@ -149,9 +149,9 @@ pub(crate) fn convert(v: &str) -> std::result::Result<Value, String> {
     if let Some(f) = go_parse_float(v) {
         return Number::from_f64(f)
             .map(Value::Number)
-            .ok_or_else(|| crate::gojson::unsupported_float(f));
+            .ok_or_else(|| crate::base::gojson::unsupported_float(f));
     }
-    if let Some(b) = go_parse_bool(v) {
+    if let Ok(b) = crate::base::gostr::parse_go_bool(v) {
         return Ok(Value::Bool(b));
     }
     Ok(Value::String(v.to_string()))

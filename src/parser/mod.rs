@@ -1,7 +1,9 @@
 //! Input parsers: choosing one from a path or a name (conftest's `parser.New*`) and turning
-//! bytes into the JSON document a policy sees as `input`.
+//! bytes into the JSON document a policy sees as `input`; [`discover`] finds the input
+//! files. Imports `base` only.
 
 mod cyclonedx;
+pub mod discover;
 mod dockerfile;
 mod dotenv;
 mod edn;
@@ -254,7 +256,7 @@ impl Parser {
     pub fn parse_rego(self, bytes: &[u8]) -> Result<regorus::Value> {
         match self {
             Parser::Json => json::parse_rego(bytes),
-            other => crate::eval::to_rego(&other.parse(bytes)?),
+            other => crate::base::value::to_rego(&other.parse(bytes)?),
         }
     }
 }
@@ -305,15 +307,6 @@ pub(crate) fn go_fmt_g(f: f64) -> String {
         return format!("{mant}e{sign}{:02}", exp.abs());
     }
     format!("{}", f)
-}
-
-/// Go `strconv.ParseBool`.
-pub(crate) fn go_parse_bool(s: &str) -> Option<bool> {
-    match s {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => None,
-    }
 }
 
 /// Go `strconv.ParseFloat(s, 64)`: decimal and hex-float syntax, `inf`/`infinity`/`nan`
@@ -390,6 +383,20 @@ fn parse_hex_float(h: &str) -> Option<f64> {
 
 /// The deepest nesting any parser accepts, as Go's JSON scanner (`exceeded max depth`).
 pub const MAX_DEPTH: usize = 10_000;
+
+/// Appends a file's parsed value to a combined document (one entry per array item).
+pub fn push_combined(out: &mut Vec<Value>, path: &str, value: Value) {
+    let entry = |contents: Value| {
+        let mut m = serde_json::Map::new();
+        m.insert("path".into(), Value::String(path.to_string()));
+        m.insert("contents".into(), contents);
+        Value::Object(m)
+    };
+    match value {
+        Value::Array(items) => out.extend(items.into_iter().map(entry)),
+        other => out.push(entry(other)),
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -866,7 +866,7 @@ fn atoi(s: &[u8]) -> Result<i64, String> {
     let err = |why: &str| {
         format!(
             "strconv.Atoi: parsing {}: {why}",
-            crate::gostr::quote_bytes(s)
+            crate::base::gostr::quote_bytes(s)
         )
     };
     let (neg, digits) = match s.first() {

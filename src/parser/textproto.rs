@@ -96,7 +96,7 @@ fn load(dirs: &[String]) -> Result<DescriptorPool> {
         if let Err(e) = std::fs::symlink_metadata(dir) {
             return Err(NewParserError(format!(
                 "find proto files: walk dir {dir:?}: lstat {dir}: {}",
-                crate::input::io_reason(&e)
+                crate::base::fs::io_reason(&e)
             ))
             .into());
         }

@@ -28,7 +28,7 @@ fn convert(v: toml::Value) -> Result<Value> {
         toml::Value::Integer(i) => Value::Number(i.into()),
         toml::Value::Float(f) => Value::Number(
             Number::from_f64(f)
-                .ok_or_else(|| anyhow!("{}", crate::gojson::unsupported_float(f)))?,
+                .ok_or_else(|| anyhow!("{}", crate::base::gojson::unsupported_float(f)))?,
         ),
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(rfc3339(&d)),

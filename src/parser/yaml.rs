@@ -312,7 +312,7 @@ fn resolve_plain(text: &str) -> std::result::Result<Value, String> {
                 ".nan" | ".NaN" | ".NAN" => f64::NAN,
                 _ => f64::INFINITY,
             };
-            return Err(crate::gojson::unsupported_float(f));
+            return Err(crate::base::gojson::unsupported_float(f));
         }
         _ => {}
     }

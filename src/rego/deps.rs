@@ -479,17 +479,17 @@ mod tests {
                 .add_policy(path.to_string(), src.to_string())
                 .unwrap();
         }
-        Graph::build(&crate::policy::modules_by_path(&mut engine))
+        Graph::build(&crate::rego::policy::modules_by_path(&mut engine))
     }
 
     #[test]
     fn shipped_pack_has_no_possible_conflicts() {
-        let files = crate::policy::builtin_pack("kms").unwrap();
+        let files = crate::rego::policy::builtin_pack("kms").unwrap();
         let mut engine = crate::rego::limits::engine();
         for f in &files {
             engine.add_policy(f.path.clone(), f.source.clone()).unwrap();
         }
-        let g = Graph::build(&crate::policy::modules_by_path(&mut engine));
+        let g = Graph::build(&crate::rego::policy::modules_by_path(&mut engine));
         assert_eq!(g.conflict_candidates(), Vec::<&str>::new());
         assert_eq!(g.recursion_errors(), Vec::<String>::new());
     }

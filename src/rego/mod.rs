@@ -1,5 +1,9 @@
-//! Rego source analysis done before evaluation: checks OPA's compiler makes and regorus
-//! does not.
+//! Rego sources: loading policy files and the built-in pack, diagnostics in OPA's words,
+//! and the checks OPA's compiler makes that regorus does not (strict mode, recursion,
+//! conflicts, length limits). Source rewrites belong here. Imports `base` only.
 
 pub mod deps;
+pub mod diagnostic;
 pub mod limits;
+pub mod policy;
+pub mod strict;

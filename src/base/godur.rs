@@ -7,7 +7,7 @@ use std::time::Duration;
 /// `time: invalid duration "x"` / `time: unknown unit "x" in duration "y"` /
 /// `time: missing unit in duration "y"`.
 pub fn parse(s: &str) -> Result<Duration, String> {
-    let quoted = crate::gostr::quote(s);
+    let quoted = crate::base::gostr::quote(s);
     let invalid = || format!("time: invalid duration {quoted}");
     let mut rest = s;
     let negative = rest.starts_with('-');
@@ -44,7 +44,7 @@ pub fn parse(s: &str) -> Result<Duration, String> {
             other => {
                 return Err(format!(
                     "time: unknown unit {} in duration {quoted}",
-                    crate::gostr::quote(other)
+                    crate::base::gostr::quote(other)
                 ))
             }
         };

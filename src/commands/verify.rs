@@ -2,15 +2,17 @@
 //! like conftest's `verify` (OPA's tester) — spec section 11 — plus line coverage
 //! (`--coverage`, `--coverage-threshold`, conftest issue #518) and `--trace`.
 
+use crate::base::result::{CheckResult, Message};
 use crate::cli::VerifyArgs;
+use crate::commands::{Outcome, OutputTarget};
 use crate::config::Config;
-use crate::data;
-use crate::eval::{EngineOptions, PolicyEngine};
+use crate::engine::data;
+use crate::engine::eval::{EngineOptions, PolicyEngine};
+use crate::engine::trace::{self, EvalLine, TraceBuilder};
+use crate::output::render_format;
 use crate::output::OutputOptions;
-use crate::policy::{self, PolicyFile};
-use crate::result::{CheckResult, Message};
-use crate::runner::{render_format, select_namespaces, Outcome, OutputTarget};
-use crate::trace::{self, EvalLine, TraceBuilder};
+use crate::rego::policy::select_namespaces;
+use crate::rego::policy::{self, PolicyFile};
 use anyhow::{anyhow, bail, Result};
 use regorus::unstable::{Expr, Rule, RuleHead};
 use regorus::Value;
@@ -71,9 +73,12 @@ impl VerifySettings {
         if let Some((flag, _)) = unsupported.iter().find(|(_, set)| *set) {
             bail!("the --{flag} flag is not supported by this build of regorun");
         }
-        let outputs = crate::runner::output_targets(cfg.list("output", args.output, &["stdout"]));
-        let rego_v0 = crate::runner::rego_v0(&cfg.string("rego-version", args.rego_version, "v1"))
-            .map_err(|e| anyhow::anyhow!("running verification: load: loading policies: {e}"))?;
+        let outputs = crate::commands::output_targets(cfg.list("output", args.output, &["stdout"]));
+        let rego_v0 =
+            crate::commands::rego_v0(&cfg.string("rego-version", args.rego_version, "v1"))
+                .map_err(|e| {
+                    anyhow::anyhow!("running verification: load: loading policies: {e}")
+                })?;
         let var_values = cfg.bool("var-values", args.var_values, false)?;
         let mut report = cfg.string("report", args.report, "");
         if report.is_empty() && var_values {
@@ -126,7 +131,7 @@ impl VerifySettings {
                     false,
                 )?,
                 strict: cfg.bool("strict", args.strict, false)?,
-                interpreter_only: crate::fast::FastProgram::disabled_by_env(),
+                interpreter_only: crate::engine::fast::FastProgram::disabled_by_env(),
                 timeout: None,
             },
             coverage: cfg.bool("coverage", args.coverage, false)? || threshold.is_some(),
@@ -183,7 +188,7 @@ fn find_tests(files: &[PolicyFile], rego_v0: bool) -> Option<Vec<TestDef>> {
     for f in files {
         engine.add_policy(f.path.clone(), f.source.clone()).ok()?;
     }
-    let modules = crate::policy::modules_by_path(&mut engine);
+    let modules = crate::rego::policy::modules_by_path(&mut engine);
     let mut tests: Vec<TestDef> = Vec::new();
     let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
     for m in &modules {
@@ -442,7 +447,7 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
 
 /// `<file>:<line>: eval_error: <msg>` from a regorus runtime error, like OPA's errors.
 fn eval_error(raw: &str) -> String {
-    match crate::eval::parse_diagnostic(raw) {
+    match crate::rego::diagnostic::parse_diagnostic(raw) {
         Some(d) => format!("{}:{}: eval_error: {}", d.file, d.line, d.message),
         None => raw.trim().to_string(),
     }

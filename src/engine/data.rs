@@ -1,7 +1,7 @@
 //! `--data` documents: `.json`/`.yaml`/`.yml` files merged into `data`, placed under the
 //! subdirectory path they were found in (spec section 6).
 
-use crate::input::io_reason;
+use crate::base::fs::io_reason;
 use crate::parser::Parser;
 use anyhow::{anyhow, bail, Result};
 use serde_json::{Map, Value};
@@ -48,7 +48,7 @@ fn is_data_file(p: &str) -> bool {
 }
 
 fn walk(dir: &Path, mount: &[String], docs: &mut Vec<DataDoc>) -> Result<()> {
-    let entries = crate::input::sorted_entries(dir).map_err(|e| {
+    let entries = crate::base::fs::sorted_entries(dir).map_err(|e| {
         anyhow!(
             "1 error occurred during loading: {}: {}",
             dir.display(),

@@ -31,7 +31,7 @@ impl std::fmt::Display for StrictError {
 
 /// Runs the checks over every loaded module, in file order.
 pub fn check(engine: &mut Engine) -> Vec<StrictError> {
-    let modules = crate::policy::modules_by_path(engine);
+    let modules = crate::rego::policy::modules_by_path(engine);
     let mut errors = Vec::new();
     for m in &modules {
         let file = m.package.span.source.get_path().clone();

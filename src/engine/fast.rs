@@ -8,8 +8,8 @@
 //! while evaluating a document (such as the instruction cap) sends that document back to
 //! the interpreter.
 
-use crate::data::DataDoc;
-use crate::policy::{Catalog, PolicyFile};
+use crate::engine::data::DataDoc;
+use crate::rego::policy::{Catalog, PolicyFile};
 use regorus::languages::rego::compiler::Compiler;
 use regorus::rvm::program::Program;
 use regorus::rvm::RegoVM;
@@ -23,6 +23,13 @@ pub const DISABLE_ENV: &str = "REGORUN_RVM";
 
 /// The package of the synthetic rules that gather a namespace's results.
 const FAST_PACKAGE: &str = "__regorun_fast";
+
+/// Work units between clock reads under `--timeout`: often enough to stop within a few
+/// milliseconds, rare enough to cost nothing measurable.
+pub const TIMER_CHECK_INTERVAL: std::num::NonZeroU32 = match std::num::NonZeroU32::new(64) {
+    Some(n) => n,
+    None => std::num::NonZeroU32::MIN,
+};
 
 /// A compiled program for every worker.
 pub struct FastProgram {
@@ -401,7 +408,7 @@ impl FastVm {
     pub fn set_time_limit(&mut self, limit: Option<std::time::Duration>) {
         let config = limit.map(|limit| regorus::utils::limits::ExecutionTimerConfig {
             limit,
-            check_interval: crate::eval::TIMER_CHECK_INTERVAL,
+            check_interval: TIMER_CHECK_INTERVAL,
         });
         self.vm.set_execution_timer_config(config);
     }

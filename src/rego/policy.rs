@@ -1,7 +1,7 @@
 //! Policy loading: finding `.rego` files (on disk or in the embedded pack), compiling them
 //! into one regorus engine, and discovering the namespaces and rules conftest would query.
 
-use crate::input::io_reason;
+use crate::base::fs::io_reason;
 use anyhow::{anyhow, bail, Result};
 use regorus::unstable::{Expr, Rule, RuleHead};
 use regorus::Engine;
@@ -83,7 +83,7 @@ fn read(path: &Path) -> Result<PolicyFile> {
 }
 
 fn walk(dir: &Path, files: &mut Vec<PolicyFile>) -> Result<()> {
-    let entries = crate::input::sorted_entries(dir).map_err(|e| {
+    let entries = crate::base::fs::sorted_entries(dir).map_err(|e| {
         anyhow!(
             "load: 1 error occurred during loading: {}: {}",
             dir.display(),
@@ -324,6 +324,41 @@ fn exception_name(rule: &str) -> String {
         }
     }
     s.to_string()
+}
+
+/// Go `path.Match` (used for `--namespace` globs): `*`, `?`, `[...]`; `.` is ordinary.
+fn glob_match(pattern: &str, name: &str) -> Result<bool> {
+    let opts = glob::MatchOptions {
+        case_sensitive: true,
+        require_literal_separator: true,
+        require_literal_leading_dot: false,
+    };
+    let p = glob::Pattern::new(pattern).map_err(|_| {
+        anyhow!("filter namespaces: match pattern {pattern:?}: syntax error in pattern")
+    })?;
+    Ok(p.matches_with(name, opts))
+}
+
+/// The namespaces to evaluate, in order (spec 2.5).
+pub fn select_namespaces(loaded: &[String], wanted: &[String], all: bool) -> Result<Vec<String>> {
+    if all {
+        let mut all = loaded.to_vec();
+        all.sort();
+        return Ok(all);
+    }
+    let is_glob = wanted.iter().any(|w| w.contains(['*', '?', '[']));
+    if !is_glob {
+        return Ok(wanted.to_vec());
+    }
+    let mut out = Vec::new();
+    for ns in loaded {
+        for w in wanted {
+            if glob_match(w, ns)? && !out.contains(ns) {
+                out.push(ns.clone());
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

@@ -1,10 +1,13 @@
 //! Evaluation: one prepared regorus engine built from the policies and data, cloned per
 //! worker, queried the way conftest queries rules (spec section 7).
 
-use crate::data::{self, DataDoc};
-use crate::fast::{FastProgram, FastVm};
-use crate::policy::{self, Catalog, Namespace, PolicyFile, RuleKind};
-use crate::result::{CheckResult, Location, Message};
+use crate::base::result::{CheckResult, Location, Message};
+use crate::base::value::{to_json, to_rego};
+use crate::engine::data::{self, DataDoc};
+use crate::engine::fast::{FastProgram, FastVm, TIMER_CHECK_INTERVAL};
+use crate::engine::trace::Step;
+use crate::rego::diagnostic::{format_eval_error, format_rego_error};
+use crate::rego::policy::{self, Catalog, Namespace, PolicyFile, RuleKind};
 use anyhow::{anyhow, bail, Result};
 use regorus::{Engine, Value};
 use serde_json::Map;
@@ -16,13 +19,6 @@ use std::sync::{Arc, Mutex};
 const CONFTEST_FILE_MODULE: &str = "package conftest\n\nfile := __regorun_conftest_file(0)\n";
 const CONFTEST_FILE_MODULE_PATH: &str = "<regorun:conftest.file>";
 const CONFTEST_FILE_EXTENSION: &str = "__regorun_conftest_file";
-
-/// Work units between clock reads under `--timeout`: often enough to stop within a few
-/// milliseconds, rare enough to cost nothing measurable.
-pub const TIMER_CHECK_INTERVAL: std::num::NonZeroU32 = match std::num::NonZeroU32::new(64) {
-    Some(n) => n,
-    None => std::num::NonZeroU32::MIN,
-};
 
 thread_local! {
     static CURRENT_FILE: RefCell<Value> = const { RefCell::new(Value::Undefined) };
@@ -74,7 +70,7 @@ pub struct PolicyEngine {
     fast: Option<Arc<FastProgram>>,
     /// This worker's VM, made on first use.
     vm: Option<FastVm>,
-    /// `--trace`: record a [`crate::trace::QueryTrace`] per query into the results.
+    /// `--trace`: record a [`crate::base::result::QueryTrace`] per query into the results.
     trace: bool,
 }
 
@@ -134,7 +130,7 @@ fn build_engine(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) ->
             )
             .map_err(|e| anyhow!("loading policies: {e}"))?;
     }
-    crate::builtins::register(&mut engine, files)?;
+    crate::engine::builtins::register(&mut engine, files)?;
     add_data(&mut engine, data)?;
     Ok(engine)
 }
@@ -205,7 +201,7 @@ impl PolicyEngine {
         });
         let serves_conftest_file = serves_conftest_file(files);
         let key = (!opts.strict && opts.fast_path())
-            .then(|| crate::fast::source_key(files, data, opts.rego_v0));
+            .then(|| crate::engine::fast::source_key(files, data, opts.rego_v0));
         if let Some(key) = &key {
             if let Some((fast, catalog)) = FastProgram::from_cache(key, || {
                 let mut engine = crate::rego::limits::engine();
@@ -247,7 +243,7 @@ impl PolicyEngine {
         }
         if opts.strict {
             errors.extend(
-                crate::strict::check(&mut engine)
+                crate::rego::strict::check(&mut engine)
                     .iter()
                     .map(|e| e.to_string()),
             );
@@ -404,7 +400,7 @@ impl PolicyEngine {
         }
         let mut tracer = self
             .trace
-            .then(|| crate::trace::DocumentTracer::new(&input));
+            .then(|| crate::engine::trace::DocumentTracer::new(&input));
         let trace = self.trace;
         let engine = self.engine_mut()?;
         if trace {
@@ -457,33 +453,6 @@ impl PolicyEngine {
             },
         )
     }
-}
-
-/// What [`check_with`] just did, for print capture and `--trace`.
-pub enum Step<'a> {
-    /// The namespace's `exception` rule was evaluated.
-    ExceptionEvaluated {
-        /// `data.<ns>.exception`.
-        query: &'a str,
-        /// Its value.
-        value: &'a Value,
-    },
-    /// A rule's exception query was answered from that value.
-    ExceptionChecked {
-        /// `data.<ns>.exception[_][_] == "<name>"`.
-        query: String,
-        /// How many exception entries matched.
-        hits: usize,
-    },
-    /// A rule was evaluated.
-    RuleEvaluated {
-        /// The rule.
-        rule: &'a crate::policy::QueryRule,
-        /// Its value.
-        value: &'a Value,
-        /// Its messages (`None` when undefined).
-        messages: &'a Option<Vec<Message>>,
-    },
 }
 
 /// conftest's per-document evaluation (spec 7): the exception rule once, then every rule
@@ -664,116 +633,6 @@ fn location(v: &Value) -> Option<Location> {
         file: file.unwrap_or_default(),
         line: line.unwrap_or(0),
     })
-}
-
-/// A regorus value as JSON (sets become arrays; undefined becomes null).
-pub fn to_json(v: &Value) -> serde_json::Value {
-    match v {
-        Value::Undefined => serde_json::Value::Null,
-        other => serde_json::to_value(other).unwrap_or(serde_json::Value::Null),
-    }
-}
-
-/// A JSON document as a regorus value.
-pub fn to_rego(v: &serde_json::Value) -> Result<Value> {
-    use serde::Deserialize;
-    Value::deserialize(v).map_err(|e| anyhow!("converting input: {e}"))
-}
-
-/// The parts of a regorus diagnostic: `--> file:line:col`, a source excerpt, `error: msg`.
-#[derive(Debug, PartialEq)]
-pub struct RegoDiagnostic {
-    /// File as loaded.
-    pub file: String,
-    /// 1-based line.
-    pub line: u32,
-    /// 1-based column.
-    pub col: u32,
-    /// The message after `error: `.
-    pub message: String,
-    /// The offending source line, if shown.
-    pub source_line: Option<String>,
-}
-
-/// Picks a regorus diagnostic apart; `None` when it has no location.
-pub fn parse_diagnostic(raw: &str) -> Option<RegoDiagnostic> {
-    let lines: Vec<&str> = raw.lines().collect();
-    let loc_idx = lines
-        .iter()
-        .position(|l| l.trim_start().starts_with("--> "))?;
-    let loc = lines[loc_idx].trim_start().trim_start_matches("--> ");
-    let mut parts = loc.rsplitn(3, ':');
-    let col = parts.next()?.trim().parse().ok()?;
-    let line = parts.next()?.trim().parse().ok()?;
-    let file = parts.next()?.to_string();
-    let message = lines
-        .iter()
-        .rev()
-        .find_map(|l| l.trim_start().strip_prefix("error: "))
-        .unwrap_or("")
-        .to_string();
-    let prefix = format!("{line} |");
-    let source_line = lines
-        .iter()
-        .find_map(|l| l.trim_start().strip_prefix(&prefix))
-        .map(|s| s.strip_prefix(' ').unwrap_or(s).to_string());
-    Some(RegoDiagnostic {
-        file,
-        line,
-        col,
-        message,
-        source_line,
-    })
-}
-
-/// Turns a regorus parse error into conftest's `<file>:<row>: rego_parse_error: <msg>`
-/// followed by the offending line and a caret, as OPA prints parse errors.
-pub fn format_rego_error(path: &str, raw: &str) -> String {
-    let Some(d) = parse_diagnostic(raw) else {
-        let msg = raw
-            .trim()
-            .lines()
-            .last()
-            .unwrap_or("")
-            .trim_start_matches("error: ");
-        return format!("{path}: rego_parse_error: {msg}");
-    };
-    let mut out = format!("{}:{}: rego_parse_error: {}", d.file, d.line, d.message);
-    if let Some(src) = d.source_line {
-        let stripped = src.trim_start_matches('\t');
-        let removed = src.chars().count() - stripped.chars().count();
-        let caret_pad = (d.col as usize).saturating_sub(1 + removed);
-        out.push_str(&format!("\n\t{stripped}\n\t{}^", " ".repeat(caret_pad)));
-    }
-    out
-}
-
-/// One-line form of an evaluation error: `file:line: message`, conflicts in OPA's words.
-pub fn format_eval_error(raw: &str) -> String {
-    match parse_diagnostic(raw) {
-        Some(d) => format!("{}:{}: {}", d.file, d.line, opa_wording(&d.message)),
-        None => raw.trim().replace('\n', " "),
-    }
-}
-
-/// OPA's `eval_conflict_error` texts for regorus's conflict messages.
-fn opa_wording(message: &str) -> std::borrow::Cow<'_, str> {
-    const COMPLETE: &str = "eval_conflict_error: complete rules must not produce multiple outputs";
-    const FUNCTIONS: &str =
-        "eval_conflict_error: functions must not produce multiple outputs for same inputs";
-    if message.starts_with("rule conflicts with rule at ")
-        || message.starts_with("complete rules should not produce multiple outputs")
-        || message.starts_with("rules should not produce multiple outputs")
-        || message.starts_with("rules must not produce multiple outputs")
-    {
-        COMPLETE.into()
-    } else if message.starts_with("functions must not produce multiple outputs")
-        || message.starts_with("function produced multiple outputs")
-    {
-        FUNCTIONS.into()
-    } else {
-        message.into()
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Input discovery: turning the positional paths of `test` into the list of files to
 //! evaluate, as conftest's runner does (spec section 3).
 
+use crate::base::fs::{io_reason, sorted_entries};
 use crate::parser::Parser;
 use anyhow::{anyhow, bail, Result};
 use std::collections::HashSet;
@@ -126,13 +127,6 @@ fn walk(
     Ok(())
 }
 
-/// A directory's entries in lexical order (how conftest and OPA's loader walk).
-pub fn sorted_entries(dir: &Path) -> std::io::Result<Vec<std::fs::DirEntry>> {
-    let mut entries: Vec<_> = std::fs::read_dir(dir)?.filter_map(|e| e.ok()).collect();
-    entries.sort_by_key(|e| e.file_name());
-    Ok(entries)
-}
-
 /// Go `filepath.Clean` for the simple relative forms users type (`./dir/` → `dir`).
 fn clean(p: &str) -> String {
     let absolute = p.starts_with('/');
@@ -162,23 +156,6 @@ fn join(dir: &str, name: &str) -> String {
         format!("{dir}{name}")
     } else {
         format!("{dir}/{name}")
-    }
-}
-
-/// The reason of an I/O error in the words Go's `os` package uses.
-pub fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::NotFound => "no such file or directory".into(),
-        std::io::ErrorKind::PermissionDenied => "permission denied".into(),
-        std::io::ErrorKind::IsADirectory => "is a directory".into(),
-        _ => {
-            let s = e.to_string();
-            // Rust appends " (os error N)"; Go does not.
-            match s.find(" (os error") {
-                Some(i) => s[..i].to_lowercase(),
-                None => s,
-            }
-        }
     }
 }
 

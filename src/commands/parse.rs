@@ -1,9 +1,9 @@
 //! `regorun parse <file>...`: prints the documents conftest's parsers produce (spec 12).
 
+use crate::base::gojson::{self, Indent};
 use crate::cli::ParseArgs;
-use crate::gojson::{self, Indent};
+use crate::commands::Outcome;
 use crate::parser::Parser;
-use crate::runner::Outcome;
 use anyhow::{anyhow, bail, Result};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -32,7 +32,7 @@ pub fn run(
     let stdout = if combine {
         let mut combined = Vec::new();
         for (path, value) in parsed {
-            crate::runner::push_combined(&mut combined, &path, value);
+            crate::parser::push_combined(&mut combined, &path, value);
         }
         format!(
             "{}\n\n",
@@ -99,7 +99,7 @@ fn read_file(path: &str) -> std::result::Result<Vec<u8>, String> {
     if abs.is_dir() {
         return Err(format!("read {shown}: is a directory"));
     }
-    std::fs::read(&abs).map_err(|e| format!("open {shown}: {}", crate::input::io_reason(&e)))
+    std::fs::read(&abs).map_err(|e| format!("open {shown}: {}", crate::base::fs::io_reason(&e)))
 }
 
 /// An absolute path cleaned like Go's `filepath.Abs` (`.` and `..` resolved lexically).

@@ -1,28 +1,24 @@
 //! The `test` command: settings resolution, the parse → load → evaluate pipeline, and the
 //! exit code (conftest `runner/test.go`).
 
+use crate::base::fs::io_reason;
+use crate::base::result::{CheckResult, Message, Totals};
+use crate::base::value::to_rego;
 use crate::cli::TestArgs;
+use crate::commands::{output_targets, rego_v0, Outcome, OutputTarget};
 use crate::config::Config;
-use crate::data;
-use crate::eval::{to_rego, EngineOptions, PolicyEngine};
-use crate::input::{self, io_reason, InputFile};
-use crate::output::{self, OutputOptions};
+use crate::engine::data;
+use crate::engine::eval::{EngineOptions, PolicyEngine};
+use crate::output::{render_format, OutputOptions};
+use crate::parser::discover::{self, InputFile};
+use crate::parser::push_combined;
 use crate::parser::Parser;
-use crate::policy::{self, Namespace};
-use crate::result::{CheckResult, Message, Totals};
+use crate::rego::policy::select_namespaces;
+use crate::rego::policy::{self, Namespace};
 use anyhow::{anyhow, bail, Result};
 use rayon::prelude::*;
 use serde_json::{Map, Value};
 use std::io::Read;
-
-/// Where one output format goes.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutputTarget {
-    /// Format name as given.
-    pub format: String,
-    /// A file to write, or `None` for stdout.
-    pub path: Option<String>,
-}
 
 /// Fully resolved settings of `regorun test`.
 #[derive(Debug, Clone)]
@@ -72,10 +68,10 @@ fn timeout(value: &str) -> Result<Option<std::time::Duration>> {
     if value.is_empty() {
         return Ok(None);
     }
-    let d = crate::godur::parse(value).map_err(|e| {
+    let d = crate::base::godur::parse(value).map_err(|e| {
         anyhow!(
             "invalid argument {} for \"--timeout\" flag: {e}",
-            crate::gostr::quote(value)
+            crate::base::gostr::quote(value)
         )
     })?;
     Ok((!d.is_zero()).then_some(d))
@@ -149,7 +145,7 @@ impl TestSettings {
                     false,
                 )?,
                 strict: cfg.bool("strict", args.strict, false)?,
-                interpreter_only: crate::fast::FastProgram::disabled_by_env(),
+                interpreter_only: crate::engine::fast::FastProgram::disabled_by_env(),
                 timeout: timeout(&cfg.string("timeout", args.timeout, ""))?,
             },
             keep_going: cfg.bool("keep-going", args.keep_going, false)?,
@@ -159,45 +155,6 @@ impl TestSettings {
             trace: cfg.bool("trace", args.trace, false)?,
         })
     }
-}
-
-/// `-o` values: `FORMAT` goes to stdout, `FORMAT=PATH` to a file.
-pub fn output_targets(values: Vec<String>) -> Vec<OutputTarget> {
-    values
-        .into_iter()
-        .map(|o| match o.split_once('=') {
-            Some((f, p)) => OutputTarget {
-                format: f.to_string(),
-                path: Some(p.to_string()),
-            },
-            None => OutputTarget {
-                format: o,
-                path: None,
-            },
-        })
-        .collect()
-}
-
-/// `--rego-version`: `Ok(true)` for v0; the error is conftest's text without its prefix.
-pub fn rego_v0(version: &str) -> Result<bool> {
-    match version {
-        "v0" | "V0" => Ok(true),
-        "v1" | "V1" => Ok(false),
-        other => bail!("invalid Rego version: {other}"),
-    }
-}
-
-/// What a command produced: text for stdout, files to write, and the exit code.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    /// Text for standard output.
-    pub stdout: String,
-    /// Text for standard error, printed before stdout (e.g. `--trace`).
-    pub stderr: String,
-    /// Extra outputs for `-o FORMAT=PATH`.
-    pub files: Vec<(String, String)>,
-    /// Process exit code.
-    pub exit_code: i32,
 }
 
 /// A parsed input, or why it could not be parsed.
@@ -299,55 +256,6 @@ fn file_info(name: &str, cwd: &std::path::Path) -> regorus::Value {
     to_rego(&Value::Object(m)).unwrap_or(regorus::Value::Undefined)
 }
 
-/// Go `path.Match` (used for `--namespace` globs): `*`, `?`, `[...]`; `.` is ordinary.
-fn glob_match(pattern: &str, name: &str) -> Result<bool> {
-    let opts = glob::MatchOptions {
-        case_sensitive: true,
-        require_literal_separator: true,
-        require_literal_leading_dot: false,
-    };
-    let p = glob::Pattern::new(pattern).map_err(|_| {
-        anyhow!("filter namespaces: match pattern {pattern:?}: syntax error in pattern")
-    })?;
-    Ok(p.matches_with(name, opts))
-}
-
-/// The namespaces to evaluate, in order (spec 2.5).
-pub fn select_namespaces(loaded: &[String], wanted: &[String], all: bool) -> Result<Vec<String>> {
-    if all {
-        let mut all = loaded.to_vec();
-        all.sort();
-        return Ok(all);
-    }
-    let is_glob = wanted.iter().any(|w| w.contains(['*', '?', '[']));
-    if !is_glob {
-        return Ok(wanted.to_vec());
-    }
-    let mut out = Vec::new();
-    for ns in loaded {
-        for w in wanted {
-            if glob_match(w, ns)? && !out.contains(ns) {
-                out.push(ns.clone());
-            }
-        }
-    }
-    Ok(out)
-}
-
-/// Appends a file's parsed value to a combined document (one entry per array item).
-pub fn push_combined(out: &mut Vec<Value>, path: &str, value: Value) {
-    let entry = |contents: Value| {
-        let mut m = Map::new();
-        m.insert("path".into(), Value::String(path.to_string()));
-        m.insert("contents".into(), contents);
-        Value::Object(m)
-    };
-    match value {
-        Value::Array(items) => out.extend(items.into_iter().map(entry)),
-        other => out.push(entry(other)),
-    }
-}
-
 /// A broken input reported as a failure under `--keep-going`.
 fn error_record(filename: &str, namespace: &str, id: &str, msg: String) -> CheckResult {
     let mut r = CheckResult::new(filename, namespace);
@@ -391,7 +299,7 @@ fn check_file(
 
 /// Runs `regorun test` and renders its output.
 pub fn run_test(s: &TestSettings) -> Result<Outcome> {
-    let files = input::discover(&s.paths, s.ignore.as_deref())
+    let files = discover::discover(&s.paths, s.ignore.as_deref())
         .map_err(|e| anyhow!("running test: parse files: {e:#}"))?;
     if let Some(p) = &s.parser {
         if Parser::from_name(p).is_none() {
@@ -579,7 +487,7 @@ fn render(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
     }
     let trace = s
         .trace
-        .then(|| crate::trace::render(results, s.output_options.color));
+        .then(|| crate::engine::trace::render(results, s.output_options.color));
     if let Some(t) = &trace {
         outcome.stderr.push_str(t);
     }
@@ -594,27 +502,6 @@ fn render(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
         }
     }
     Ok(outcome)
-}
-
-/// Renders one format; unknown names fall back to coloured stdout, as conftest does.
-pub fn render_format(
-    format: &str,
-    results: &[CheckResult],
-    opts: &OutputOptions,
-) -> Result<String> {
-    if let Some(f) = output::formatter(format) {
-        return Ok(f.format(results, opts));
-    }
-    let fallback = OutputOptions {
-        color: true,
-        suppress_exceptions: false,
-        ..opts.clone()
-    };
-    Ok(output::Formatter::format(
-        &output::Stdout,
-        results,
-        &fallback,
-    ))
 }
 
 #[cfg(test)]

@@ -53,8 +53,8 @@ pub struct CheckResult {
     pub skipped: Vec<Message>,
     /// `print()` output captured while evaluating this record, as `file:line: text`.
     pub prints: Vec<String>,
-    /// Per-query traces, filled only with `--trace` (see [`crate::trace`]).
-    pub traces: Vec<crate::trace::QueryTrace>,
+    /// Per-query traces, filled only with `--trace` (see [`crate::engine::trace`]).
+    pub traces: Vec<crate::base::result::QueryTrace>,
 }
 
 impl CheckResult {
@@ -119,4 +119,15 @@ impl Totals {
         }
         t
     }
+}
+
+/// The trace of one query.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryTrace {
+    /// The query as conftest names it in the header.
+    pub query: String,
+    /// Whether the query passed (header colour).
+    pub passed: bool,
+    /// Trace lines, without the `TRAC ` label.
+    pub lines: Vec<String>,
 }

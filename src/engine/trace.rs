@@ -14,25 +14,41 @@
 //! Rendering follows conftest: a `file: <file> | query: <query>` header (green when the
 //! query passed, red otherwise), then each line as `TRAC ` + two spaces + line.
 
-use crate::result::CheckResult;
+use crate::base::result::{CheckResult, Message, QueryTrace};
 use regorus::{Engine, Value};
 use std::collections::BTreeSet;
 
-/// The trace of one query.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct QueryTrace {
-    /// The query as conftest names it in the header.
-    pub query: String,
-    /// Whether the query passed (header colour).
-    pub passed: bool,
-    /// Trace lines, without the `TRAC ` label.
-    pub lines: Vec<String>,
+/// What [`check_with`] just did, for print capture and `--trace`.
+pub enum Step<'a> {
+    /// The namespace's `exception` rule was evaluated.
+    ExceptionEvaluated {
+        /// `data.<ns>.exception`.
+        query: &'a str,
+        /// Its value.
+        value: &'a Value,
+    },
+    /// A rule's exception query was answered from that value.
+    ExceptionChecked {
+        /// `data.<ns>.exception[_][_] == "<name>"`.
+        query: String,
+        /// How many exception entries matched.
+        hits: usize,
+    },
+    /// A rule was evaluated.
+    RuleEvaluated {
+        /// The rule.
+        rule: &'a crate::rego::policy::QueryRule,
+        /// Its value.
+        value: &'a Value,
+        /// Its messages (`None` when undefined).
+        messages: &'a Option<Vec<Message>>,
+    },
 }
 
 /// One evaluated policy line: file, line number, source text (trimmed).
 pub type EvalLine = (String, u32, String);
 
-/// Builds the traces of one document's queries as [`crate::eval`] reports its steps.
+/// Builds the traces of one document's queries as [`crate::engine::eval`] reports its steps.
 pub struct DocumentTracer {
     input: String,
     /// The exception query's trace material, replayed under each rule's exception header.
@@ -54,10 +70,10 @@ impl DocumentTracer {
         engine: &mut Engine,
         result: &mut CheckResult,
         prints_from: usize,
-        step: &crate::eval::Step,
+        step: &crate::engine::trace::Step,
     ) {
-        use crate::eval::Step;
-        use crate::policy::RuleKind;
+        use crate::engine::trace::Step;
+        use crate::rego::policy::RuleKind;
         match step {
             Step::ExceptionEvaluated { query, value } => {
                 let lines = take_evaluated_lines(engine);
@@ -188,7 +204,7 @@ fn plural(n: usize) -> &'static str {
 pub fn json_text(v: &Value) -> String {
     match v {
         Value::Undefined => "undefined".to_string(),
-        other => serde_json::to_string(&crate::eval::to_json(other))
+        other => serde_json::to_string(&crate::base::value::to_json(other))
             .unwrap_or_else(|_| "<unprintable>".to_string()),
     }
 }

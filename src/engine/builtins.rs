@@ -2,7 +2,7 @@
 //! `parse_config_file` and `parse_combined_config_files`.
 
 use crate::parser::Parser;
-use crate::policy::PolicyFile;
+use crate::rego::policy::PolicyFile;
 use anyhow::{anyhow, Result};
 use regorus::{Engine, Value};
 use std::path::{Path, PathBuf};
@@ -15,7 +15,7 @@ pub fn register(engine: &mut Engine, files: &[PolicyFile]) -> Result<()> {
     for f in files {
         if let Some(parent) = Path::new(&f.path).parent() {
             let d = parent.to_path_buf();
-            if !f.path.starts_with(crate::policy::BUILTIN_PREFIX) && !dirs.contains(&d) {
+            if !f.path.starts_with(crate::rego::policy::BUILTIN_PREFIX) && !dirs.contains(&d) {
                 dirs.push(d);
             }
         }
@@ -29,7 +29,7 @@ pub fn register(engine: &mut Engine, files: &[PolicyFile]) -> Result<()> {
                 let text = args[1].as_string()?.to_string();
                 let parser =
                     Parser::from_name(&name).ok_or_else(|| anyhow!("unknown parser: {name}"))?;
-                crate::eval::to_rego(&parser.parse(text.as_bytes())?)
+                crate::base::value::to_rego(&parser.parse(text.as_bytes())?)
             }),
         )
         .map_err(|e| anyhow!("registering parse_config: {e}"))?;
@@ -40,7 +40,7 @@ pub fn register(engine: &mut Engine, files: &[PolicyFile]) -> Result<()> {
             1,
             Box::new(move |args: Vec<Value>| {
                 let path = args[0].as_string()?.to_string();
-                crate::eval::to_rego(&parse_file(&path, &file_dirs)?)
+                crate::base::value::to_rego(&parse_file(&path, &file_dirs)?)
             }),
         )
         .map_err(|e| anyhow!("registering parse_config_file: {e}"))?;
@@ -68,9 +68,9 @@ pub fn register(engine: &mut Engine, files: &[PolicyFile]) -> Result<()> {
                 };
                 for p in paths {
                     let v = parse_file(&p, &combined_dirs)?;
-                    crate::runner::push_combined(&mut out, &p, v);
+                    crate::parser::push_combined(&mut out, &p, v);
                 }
-                crate::eval::to_rego(&serde_json::Value::Array(out))
+                crate::base::value::to_rego(&serde_json::Value::Array(out))
             }),
         )
         .map_err(|e| anyhow!("registering parse_combined_config_files: {e}"))?;
@@ -89,6 +89,6 @@ fn parse_file(path: &str, dirs: &[PathBuf]) -> Result<serde_json::Value> {
     };
     let parser = Parser::for_path(path).map_err(|ext| anyhow!("unknown parser: {ext}"))?;
     let bytes = std::fs::read(&resolved)
-        .map_err(|e| anyhow!("open {path}: {}", crate::input::io_reason(&e)))?;
+        .map_err(|e| anyhow!("open {path}: {}", crate::base::fs::io_reason(&e)))?;
     parser.parse(&bytes)
 }

@@ -5,10 +5,10 @@
 //! its YAML, and the block belongs to the next `package` line (package annotation) or rule.
 
 use crate::cli::DocArgs;
-use crate::eval::format_rego_error;
+use crate::commands::Outcome;
 use crate::parser::Parser;
-use crate::policy::{self, PolicyFile};
-use crate::runner::Outcome;
+use crate::rego::diagnostic::format_rego_error;
+use crate::rego::policy::{self, PolicyFile};
 use anyhow::{anyhow, bail, Result};
 use serde_json::Value;
 
@@ -35,7 +35,7 @@ pub fn run_doc(args: &DocArgs) -> Result<Outcome> {
     }
     for path in &args.paths {
         let meta = std::fs::metadata(path)
-            .map_err(|e| anyhow!("stat {path}: {}", crate::input::io_reason(&e)))?;
+            .map_err(|e| anyhow!("stat {path}: {}", crate::base::fs::io_reason(&e)))?;
         if !meta.is_dir() {
             bail!("{path} is not a directory");
         }
@@ -50,7 +50,7 @@ pub fn run_doc(args: &DocArgs) -> Result<Outcome> {
             anyhow!(
                 "opening {} for writing output: {}",
                 out_path.display(),
-                crate::input::io_reason(&e)
+                crate::base::fs::io_reason(&e)
             )
         })?;
     }

@@ -1,0 +1,10 @@
+//! The foundation every other layer shares: Go-compatible strings, JSON, durations and
+//! I/O error wording, JSON/regorus value conversion and the result records.
+//! It imports nothing else of this crate.
+
+pub mod fs;
+pub mod godur;
+pub mod gojson;
+pub mod gostr;
+pub mod result;
+pub mod value;

@@ -1,0 +1,97 @@
+//! regorus diagnostics in conftest's and OPA's words.
+
+/// The parts of a regorus diagnostic: `--> file:line:col`, a source excerpt, `error: msg`.
+#[derive(Debug, PartialEq)]
+pub struct RegoDiagnostic {
+    /// File as loaded.
+    pub file: String,
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column.
+    pub col: u32,
+    /// The message after `error: `.
+    pub message: String,
+    /// The offending source line, if shown.
+    pub source_line: Option<String>,
+}
+
+/// Picks a regorus diagnostic apart; `None` when it has no location.
+pub fn parse_diagnostic(raw: &str) -> Option<RegoDiagnostic> {
+    let lines: Vec<&str> = raw.lines().collect();
+    let loc_idx = lines
+        .iter()
+        .position(|l| l.trim_start().starts_with("--> "))?;
+    let loc = lines[loc_idx].trim_start().trim_start_matches("--> ");
+    let mut parts = loc.rsplitn(3, ':');
+    let col = parts.next()?.trim().parse().ok()?;
+    let line = parts.next()?.trim().parse().ok()?;
+    let file = parts.next()?.to_string();
+    let message = lines
+        .iter()
+        .rev()
+        .find_map(|l| l.trim_start().strip_prefix("error: "))
+        .unwrap_or("")
+        .to_string();
+    let prefix = format!("{line} |");
+    let source_line = lines
+        .iter()
+        .find_map(|l| l.trim_start().strip_prefix(&prefix))
+        .map(|s| s.strip_prefix(' ').unwrap_or(s).to_string());
+    Some(RegoDiagnostic {
+        file,
+        line,
+        col,
+        message,
+        source_line,
+    })
+}
+
+/// Turns a regorus parse error into conftest's `<file>:<row>: rego_parse_error: <msg>`
+/// followed by the offending line and a caret, as OPA prints parse errors.
+pub fn format_rego_error(path: &str, raw: &str) -> String {
+    let Some(d) = parse_diagnostic(raw) else {
+        let msg = raw
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or("")
+            .trim_start_matches("error: ");
+        return format!("{path}: rego_parse_error: {msg}");
+    };
+    let mut out = format!("{}:{}: rego_parse_error: {}", d.file, d.line, d.message);
+    if let Some(src) = d.source_line {
+        let stripped = src.trim_start_matches('\t');
+        let removed = src.chars().count() - stripped.chars().count();
+        let caret_pad = (d.col as usize).saturating_sub(1 + removed);
+        out.push_str(&format!("\n\t{stripped}\n\t{}^", " ".repeat(caret_pad)));
+    }
+    out
+}
+
+/// One-line form of an evaluation error: `file:line: message`, conflicts in OPA's words.
+pub fn format_eval_error(raw: &str) -> String {
+    match parse_diagnostic(raw) {
+        Some(d) => format!("{}:{}: {}", d.file, d.line, opa_wording(&d.message)),
+        None => raw.trim().replace('\n', " "),
+    }
+}
+
+/// OPA's `eval_conflict_error` texts for regorus's conflict messages.
+fn opa_wording(message: &str) -> std::borrow::Cow<'_, str> {
+    const COMPLETE: &str = "eval_conflict_error: complete rules must not produce multiple outputs";
+    const FUNCTIONS: &str =
+        "eval_conflict_error: functions must not produce multiple outputs for same inputs";
+    if message.starts_with("rule conflicts with rule at ")
+        || message.starts_with("complete rules should not produce multiple outputs")
+        || message.starts_with("rules should not produce multiple outputs")
+        || message.starts_with("rules must not produce multiple outputs")
+    {
+        COMPLETE.into()
+    } else if message.starts_with("functions must not produce multiple outputs")
+        || message.starts_with("function produced multiple outputs")
+    {
+        FUNCTIONS.into()
+    } else {
+        message.into()
+    }
+}
