@@ -130,7 +130,7 @@ fn build_engine(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) ->
             )
             .map_err(|e| anyhow!("loading policies: {e}"))?;
     }
-    crate::engine::builtins::register(&mut engine, files)?;
+    crate::engine::builtins::register(&mut engine, files, opts.strict_builtin_errors)?;
     add_data(&mut engine, data)?;
     Ok(engine)
 }
@@ -252,9 +252,12 @@ impl PolicyEngine {
         if let Some((file, line)) = &catalog.problematic_if {
             bail!("loading policies: rule is using 'if' keyword without 'contains' keyword: rule in {file} at line {line}");
         }
-        // The RVM does not raise conflicts between definitions: only the interpreter
-        // evaluates policies where one is possible.
-        let fast = if opts.fast_path() && !graph.may_conflict() {
+        // The RVM does not raise conflicts between definitions, nor see the built-ins
+        // regorun replaces: only the interpreter evaluates policies that need either.
+        let fast = if opts.fast_path()
+            && !graph.may_conflict()
+            && !crate::engine::builtins::calls_replaced(files)
+        {
             // A compiler panic only costs the fast path.
             crate::engine::guard::catch(|| FastProgram::build(&engine, &catalog, key.as_deref()))
                 .ok()
@@ -377,10 +380,19 @@ impl PolicyEngine {
             if self.vm.is_none() {
                 self.vm = fast.vm();
             }
-            // On any VM error or odd result the interpreter gives the authoritative answer.
-            let values = self.vm.as_mut().and_then(|vm| {
-                vm.set_time_limit(limit);
-                vm.eval_namespace(&ns.name, input.clone())
+            // On any VM error, panic or odd result the interpreter gives the authoritative
+            // answer: it has the replacements of the built-ins that panic in regorus.
+            let vm = &mut self.vm;
+            let values = crate::engine::guard::catch(|| {
+                vm.as_mut().and_then(|vm| {
+                    vm.set_time_limit(limit);
+                    vm.eval_namespace(&ns.name, input.clone())
+                })
+            })
+            .unwrap_or_else(|_| {
+                // A VM that panicked may be half-updated.
+                *vm = None;
+                None
             });
             if values.is_none() && deadline.is_some_and(|d| std::time::Instant::now() >= d) {
                 return Err(timed_out());

@@ -33,19 +33,36 @@ fn install_hook() {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "unknown panic".to_string());
-            let msg = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+            let msg = one_line(&msg);
             let at = info
                 .location()
                 .map(|l| {
                     // A registry path tells the user nothing; keep the crate-relative part.
                     let file = l.file();
-                    let short = file.find("regorus-").map(|i| &file[i..]).unwrap_or(file);
+                    let short = ["regorus-", "library/"]
+                        .iter()
+                        .find_map(|p| file.find(p).map(|i| &file[i..]))
+                        .unwrap_or(file);
                     format!(" (at {short}:{})", l.line())
                 })
                 .unwrap_or_default();
             LAST.with(|c| *c.borrow_mut() = Some(format!("{msg}{at}")));
         }));
     });
+}
+
+/// The longest panic message kept: some quote a whole input (a regular expression built
+/// from a 200 KB pattern).
+const MAX_MESSAGE: usize = 300;
+
+/// A panic message on one line, cut to [`MAX_MESSAGE`] characters.
+fn one_line(msg: &str) -> String {
+    let joined = msg.split_whitespace().collect::<Vec<_>>().join(" ");
+    if joined.chars().count() <= MAX_MESSAGE {
+        return joined;
+    }
+    let cut: String = joined.chars().take(MAX_MESSAGE).collect();
+    format!("{cut}...")
 }
 
 /// Runs `f`; a panic inside it comes back as `Err` with the panic's message.
@@ -78,6 +95,16 @@ mod tests {
         let msg = r.unwrap_err();
         assert!(msg.starts_with("boom 7 (at "), "{msg}");
         assert_eq!(catch(|| 41 + 1), Ok(42));
+    }
+
+    #[test]
+    fn long_messages_are_cut() {
+        let msg = catch(|| -> () { panic!("{}", "x ".repeat(1000)) }).unwrap_err();
+        assert!(
+            msg.starts_with(&format!("{}...", "x ".repeat(150))),
+            "{msg}"
+        );
+        assert!(msg.len() < 400, "{msg}");
     }
 
     #[test]

@@ -1,0 +1,235 @@
+//! Built-ins registered as regorus extensions: conftest's own (`parse_config*`), and
+//! replacements for regorus 0.14 built-ins that panic on input values or differ from OPA.
+//! One file per OPA namespace.
+//!
+//! A replacement follows OPA's non-strict rule: a built-in error makes the call undefined,
+//! unless `--show-builtin-errors` asks for the error. The bytecode VM cannot see
+//! extensions, so a policy that calls a replaced built-in is evaluated by the interpreter
+//! ([`calls_replaced`]) when regorus's version gives wrong values; when it only panics,
+//! a panic on the VM sends the document to the interpreter.
+
+mod conftest;
+mod glob;
+mod numbers;
+mod objects;
+mod strings;
+mod time;
+
+use crate::rego::policy::PolicyFile;
+use anyhow::{anyhow, Result};
+use regorus::{Engine, Value};
+
+/// Why a replacement gives no value.
+#[derive(Debug, PartialEq)]
+pub enum Fault {
+    /// OPA's built-in error, with OPA's text: undefined unless `--show-builtin-errors`.
+    Opa(String),
+    /// A limit of regorun's where OPA would run out of memory or time: always an error.
+    Limit(String),
+}
+
+impl From<String> for Fault {
+    fn from(e: String) -> Self {
+        Fault::Opa(e)
+    }
+}
+
+/// A replacement's body: arguments in, OPA's value or a fault out.
+type Body = fn(&[Value]) -> Result<Value, Fault>;
+
+/// Which calls of a replaced built-in the bytecode VM may still make with regorus's own
+/// version: a panic there sends the document to the interpreter, but a wrong value or an
+/// allocation that aborts the process would not be caught.
+#[derive(Clone, Copy)]
+enum Vm {
+    /// Every call: regorus's version only panics.
+    Any,
+    /// Calls whose argument texts pass the check; any other call needs the interpreter.
+    Only(fn(&[&str]) -> bool),
+}
+
+/// The replaced built-ins: name, arity, body, which calls the VM may keep.
+const REPLACED: &[(&str, u8, Body, Vm)] = &[
+    ("glob.match", 3, glob::matches, Vm::Any),
+    // regorus allocates the whole range first: a huge one aborts the process.
+    (
+        "numbers.range",
+        2,
+        numbers::range,
+        Vm::Only(numbers::small_literal),
+    ),
+    (
+        "numbers.range_step",
+        3,
+        numbers::range_step,
+        Vm::Only(numbers::small_literal),
+    ),
+    ("object.subset", 2, objects::subset, Vm::Any),
+    // regorus counts overlapping matches, which only a one-character literal cannot have.
+    (
+        "strings.count",
+        2,
+        strings::count,
+        Vm::Only(strings::one_char_literal),
+    ),
+    (
+        "time.parse_duration_ns",
+        1,
+        time::parse_duration_ns,
+        Vm::Any,
+    ),
+    ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+];
+
+/// Registers conftest's built-ins and the replacements. `strict` is
+/// `--show-builtin-errors`.
+pub fn register(engine: &mut Engine, files: &[PolicyFile], strict: bool) -> Result<()> {
+    conftest::register(engine, files)?;
+    for &(name, arity, body, _) in REPLACED {
+        engine
+            .add_extension(
+                name.to_string(),
+                arity,
+                Box::new(move |args: Vec<Value>| match body(&args) {
+                    Ok(v) => Ok(v),
+                    // regorus names the call site; the text is OPA's.
+                    Err(Fault::Opa(e)) if strict => Err(anyhow!("{name}: {e}")),
+                    Err(Fault::Opa(_)) => Ok(Value::Undefined),
+                    Err(Fault::Limit(e)) => Err(anyhow!("{name}: {e}")),
+                }),
+            )
+            .map_err(|e| anyhow!("registering {name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Whether any of `files` may make a call of a replaced built-in that the bytecode VM must
+/// not make with regorus's version ([`Vm`]), so that only the interpreter may evaluate them.
+/// A textual scan: a match inside a comment or string only costs the fast path.
+pub fn calls_replaced(files: &[PolicyFile]) -> bool {
+    files.iter().any(|f| {
+        REPLACED.iter().any(|&(name, _, _, vm)| {
+            let Vm::Only(safe) = vm else {
+                return false;
+            };
+            f.source.match_indices(name).any(|(i, _)| {
+                let before = f.source[..i].chars().next_back();
+                let rest = f.source[i + name.len()..].trim_start();
+                let is_call = !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                    && rest.starts_with('(');
+                is_call && !simple_args(&rest[1..]).is_some_and(|args| safe(&args))
+            })
+        })
+    })
+}
+
+/// The comma-separated argument texts up to the closing parenthesis, when no argument
+/// contains brackets or parentheses (anything else is not a literal).
+fn simple_args(text: &str) -> Option<Vec<&str>> {
+    let end = text.find(')')?;
+    let inner = &text[..end];
+    if inner.contains(['(', '[', '{']) {
+        return None;
+    }
+    Some(inner.split(',').map(str::trim).collect())
+}
+
+/// regorus's own implementation of `name`, for inputs it handles correctly, evaluated in
+/// a fresh engine under the panic guard: a panic becomes an error, never a crash.
+fn native(name: &str, args: &[Value]) -> Result<Value, String> {
+    let params: Vec<String> = (0..args.len()).map(|i| format!("input[{i}]")).collect();
+    let query = format!("__regorun_x := {name}({})", params.join(", "));
+    crate::engine::guard::catch(|| {
+        let mut engine = Engine::new();
+        engine.set_strict_builtin_errors(true);
+        engine.set_input(Value::from(args.to_vec()));
+        let results = engine
+            .eval_query(query, false)
+            .map_err(|e| first_line(&e.to_string()))?;
+        Ok(results
+            .result
+            .first()
+            .and_then(|r| {
+                r.bindings
+                    .as_object()
+                    .ok()?
+                    .get(&Value::from("__regorun_x"))
+                    .cloned()
+            })
+            .unwrap_or(Value::Undefined))
+    })
+    .unwrap_or_else(Err)
+}
+
+/// The message of a regorus error without its source excerpt.
+fn first_line(raw: &str) -> String {
+    raw.lines()
+        .rev()
+        .find_map(|l| l.trim_start().strip_prefix("error: "))
+        .unwrap_or_else(|| raw.trim())
+        .to_string()
+}
+
+/// OPA's operand type error.
+fn operand(pos: usize, want: &str, got: &Value) -> String {
+    format!("operand {pos} must be {want} but got {}", type_name(got))
+}
+
+/// OPA's name of a value's type.
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Set(_) => "set",
+        Value::Object(_) => "object",
+        Value::Undefined => "undefined",
+    }
+}
+
+/// A string operand.
+fn string_arg(args: &[Value], pos: usize) -> Result<&str, String> {
+    match &args[pos - 1] {
+        Value::String(s) => Ok(s),
+        other => Err(operand(pos, "string", other)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(source: &str) -> PolicyFile {
+        PolicyFile {
+            path: "p.rego".into(),
+            source: source.into(),
+        }
+    }
+
+    #[test]
+    fn finds_calls_of_replaced_builtins() {
+        assert!(calls_replaced(&[file("x := strings.count(a, b)")]));
+        assert!(calls_replaced(&[file("x := strings.count (a, \"ab\")")]));
+        assert!(calls_replaced(&[file("x := numbers.range(1, n)")]));
+        assert!(calls_replaced(&[file(
+            "x := numbers.range_step(0, 1e9, 1)"
+        )]));
+        // Calls regorus's version gets right.
+        assert!(!calls_replaced(&[file("x := strings.count(b, \"=\")")]));
+        assert!(!calls_replaced(&[file("x := numbers.range(1, 800)")]));
+        assert!(!calls_replaced(&[file("x := glob.match(p, [], s)")]));
+        assert!(!calls_replaced(&[file("x := mystrings.count(a, b)")]));
+        assert!(!calls_replaced(&[file("x := strings.counter(a)")]));
+        assert!(!calls_replaced(&[file("x := strings.count")]));
+    }
+
+    #[test]
+    fn native_calls_survive_panics() {
+        let r = native("strings.count", &[Value::from("abc"), Value::from("")]);
+        assert!(r.is_err(), "{r:?}");
+        let ok = native("upper", &[Value::from("abc")]);
+        assert_eq!(ok, Ok(Value::from("ABC")));
+    }
+}

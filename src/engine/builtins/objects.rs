@@ -1,0 +1,66 @@
+//! `object.*` replacements.
+
+use super::Fault;
+use regorus::Value;
+
+/// `object.subset(super, sub)`, as OPA: objects recursively, sets by inclusion, arrays as
+/// a contiguous run (the empty array is in every array), a set within an array. regorus
+/// 0.14 panics on an empty sub-array.
+pub fn subset(args: &[Value]) -> Result<Value, Fault> {
+    match (&args[0], &args[1]) {
+        (Value::Object(_), Value::Object(_))
+        | (Value::Set(_), Value::Set(_))
+        | (Value::Array(_), Value::Array(_))
+        | (Value::Array(_), Value::Set(_)) => Ok(Value::Bool(is_subset(&args[0], &args[1]))),
+        _ => Err(Fault::Opa(
+            "both arguments object.subset must be of the same type or array and set".to_string(),
+        )),
+    }
+}
+
+fn is_subset(sup: &Value, sub: &Value) -> bool {
+    match (sup, sub) {
+        (Value::Object(sup), Value::Object(sub)) => sub
+            .iter()
+            .all(|(k, v)| sup.get(k).is_some_and(|s| is_subset(s, v))),
+        (Value::Set(sup), Value::Set(sub)) => sub.is_subset(sup),
+        (Value::Array(sup), Value::Array(sub)) => {
+            sub.is_empty()
+                || sup
+                    .as_slice()
+                    .windows(sub.len())
+                    .any(|w| w == sub.as_slice())
+        }
+        (Value::Array(sup), Value::Set(sub)) => sub.iter().all(|v| sup.contains(v)),
+        (sup, sub) => sup == sub,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Fault, *};
+
+    fn v(json: &str) -> Value {
+        Value::from_json_str(json).unwrap()
+    }
+
+    fn sub(a: &str, b: &str) -> Result<Value, Fault> {
+        subset(&[v(a), v(b)])
+    }
+
+    #[test]
+    fn subsets_like_opa() {
+        assert_eq!(sub("[1]", "[]"), Ok(Value::Bool(true)));
+        assert_eq!(sub("[1, 2, 3]", "[2, 3]"), Ok(Value::Bool(true)));
+        assert_eq!(sub("[1, 2, 3]", "[1, 3]"), Ok(Value::Bool(false)));
+        assert_eq!(
+            sub(r#"{"a": {"b": 1, "c": 2}, "d": 3}"#, r#"{"a": {"b": 1}}"#),
+            Ok(Value::Bool(true))
+        );
+        assert_eq!(
+            sub(r#"{"a": [1, 2]}"#, r#"{"a": []}"#),
+            Ok(Value::Bool(true))
+        );
+        assert!(sub(r#"{"a": 1}"#, "[1]").is_err());
+    }
+}

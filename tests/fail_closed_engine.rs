@@ -1,0 +1,346 @@
+//! Engine faults never pass silently (issue "never a silent pass, part 1"): built-ins that
+//! panic inside regorus give OPA's answer, recursion and conflicts are OPA's errors, long
+//! policy lines load, and `--timeout` stops a runaway document without losing the others.
+
+mod common;
+
+use common::Run;
+
+const DENY_PRIVILEGED: &str = "deny contains \"privileged\" if input.privileged == true\n";
+
+/// Runs `regorun test -p p ARGS` in a scratch directory holding `policy` as `p/p.rego`,
+/// `good.json` (not privileged) and `bad.json` (privileged).
+fn run(policy: &str, args: &[&str]) -> Run {
+    run_env(policy, args, &[])
+}
+
+fn run_env(policy: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let dir = common::scratch(&[
+        ("p/p.rego", policy),
+        (
+            "good.json",
+            "{\"privileged\": false, \"d\": \"1h2\u{e9}\", \"s\": \"abc\", \"n\": 100000000000}\n",
+        ),
+        ("bad.json", "{\"privileged\": true}\n"),
+    ]);
+    let mut all = vec!["test", "-p", "p", "--no-color"];
+    all.extend_from_slice(args);
+    let mut env = env.to_vec();
+    env.push(("REGORUN_RVM_CACHE", "0"));
+    common::run_with(dir.path().to_str().expect("utf-8"), &all, &env, None)
+}
+
+/// A policy whose `deny` reports the value of `expr`, plus the privileged check.
+fn reporting(expr: &str) -> String {
+    format!(
+        "package main\n\ndeny contains msg if {{\n\tx := {expr}\n\tmsg := sprintf(\"%v\", [x])\n}}\n\n{DENY_PRIVILEGED}"
+    )
+}
+
+fn assert_run(r: &Run, code: i32, stdout: &str, stderr: &str, what: &str) {
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (code, stdout, stderr),
+        "{what}"
+    );
+}
+
+#[test]
+fn panicking_builtins_give_opas_values() {
+    for (expr, value) in [
+        ("strings.count(input.s, \"\")", "4"),
+        ("strings.count(\"11111\", \"11\")", "2"),
+        ("object.subset([1], [])", "true"),
+        ("numbers.range(3, -1)", "[3, 2, 1, 0, -1]"),
+        ("numbers.range_step(10, 0, 3)", "[10, 7, 4, 1]"),
+        ("time.parse_duration_ns(\"1h2m\")", "3720000000000"),
+    ] {
+        let stdout = format!(
+            "FAIL - good.json - main - {value}\n\n2 tests, 1 passed, 0 warnings, 1 failure, 0 exceptions\n"
+        );
+        // The bytecode path and the interpreter.
+        for env in [&[][..], &[("REGORUN_RVM", "0")][..]] {
+            let r = run_env(&reporting(expr), &["good.json"], env);
+            assert_run(&r, 1, &stdout, "", expr);
+        }
+    }
+}
+
+#[test]
+fn panicking_builtins_give_opas_errors() {
+    // OPA's built-in errors: undefined by default (the file passes, as under conftest),
+    // the error itself with --show-builtin-errors.
+    for (expr, error) in [
+        (
+            "time.parse_duration_ns(input.d)",
+            "time: unknown unit \"\\xc3\\xa9\" in duration \"1h2\\xc3\\xa9\"",
+        ),
+        (
+            "time.parse_ns(\"\u{e9}\", \"x\")",
+            "parsing time \"x\" as \"\\xc3\\xa9\": cannot parse \"x\" as \"\\xc3\\xa9\"",
+        ),
+        (
+            "numbers.range_step(0, 10, 0)",
+            "numbers.range_step: step must be a positive integer",
+        ),
+    ] {
+        let policy = reporting(expr);
+        for env in [&[][..], &[("REGORUN_RVM", "0")][..]] {
+            let r = run_env(&policy, &["good.json", "bad.json"], env);
+            assert_run(
+                &r,
+                1,
+                "FAIL - bad.json - main - privileged\n\n4 tests, 3 passed, 0 warnings, 1 failure, 0 exceptions\n",
+                "",
+                expr,
+            );
+        }
+        let r = run(&policy, &["good.json", "--show-builtin-errors"]);
+        let name = expr.split('(').next().unwrap_or_default();
+        assert_eq!(r.code, 1, "{expr}");
+        assert!(
+            r.stderr
+                .starts_with("Error: running test: query rule: check: query rule: p/p.rego:4: ")
+                && r.stderr.ends_with(&format!("{name}: {error}\n")),
+            "{expr}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn ranges_beyond_memory_are_errors_and_the_batch_goes_on() {
+    let policy = reporting("numbers.range(input.n, -1)");
+    let r = run(&policy, &["good.json"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with("Error: running test: query rule: check: query rule: p/p.rego:4: numbers.range: a range of 100000000002 numbers is over regorun's limit of 10000000"),
+        "{}",
+        r.stderr
+    );
+    let r = run(
+        &policy,
+        &["good.json", "bad.json", "--keep-going", "-o", "json"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    assert_eq!(v.as_array().map(Vec::len), Some(2), "{}", r.stdout);
+    assert_eq!(
+        v[0]["failures"][0]["metadata"]["id"], "eval-error",
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("over regorun's limit"), "{}", r.stdout);
+    assert!(r.stdout.contains("\"msg\": \"privileged\""), "{}", r.stdout);
+}
+
+#[test]
+fn huge_glob_patterns_match_as_in_opa() {
+    let stars = "*".repeat(200_000);
+    let policy =
+        "package main\n\ndeny contains \"matched\" if glob.match(input.p, [], \"x\")\n".to_string();
+    let dir = common::scratch(&[
+        ("p/p.rego", &policy),
+        ("in.json", &format!("{{\"p\": \"{stars}\"}}\n")),
+    ]);
+    let r = common::run_with(
+        dir.path().to_str().expect("utf-8"),
+        &["test", "-p", "p", "--no-color", "in.json"],
+        &[("REGORUN_RVM_CACHE", "0")],
+        None,
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - in.json - main - matched\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+        "200,000 stars",
+    );
+}
+
+#[test]
+fn recursion_is_opas_compile_error() {
+    let r = run(
+        &format!("package main\n\np := q\n\nq := p\n\n{DENY_PRIVILEGED}"),
+        &["good.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: load: loading policies: get compiler: 2 errors occurred:\n\
+         p/p.rego:3: rego_recursion_error: rule data.main.p is recursive: data.main.p -> data.main.q -> data.main.p\n\
+         p/p.rego:5: rego_recursion_error: rule data.main.q is recursive: data.main.q -> data.main.p -> data.main.q\n",
+        "p := q, q := p",
+    );
+}
+
+#[test]
+fn conflicts_are_opas_errors_on_every_path() {
+    let cases = [
+        (
+            "package main\n\np := 1 if true\n\np := 2 if true\n\ndeny contains \"one\" if p == 1\n\ndeny contains \"two\" if p == 2\n",
+            "Error: running test: query rule: check: query rule: p/p.rego:5: eval_conflict_error: complete rules must not produce multiple outputs\n",
+        ),
+        (
+            "package main\n\nf(x) := 1 if x\n\nf(x) := 2 if x\n\ndeny contains \"one\" if f(true) == 1\n",
+            "Error: running test: query rule: check: query rule: p/p.rego:7: eval_conflict_error: functions must not produce multiple outputs for same inputs\n",
+        ),
+        (
+            "package main\n\ndefault p := 1\n\ndefault p := 2\n\ndeny contains \"one\" if p == 1\n",
+            "Error: running test: load: loading policies: get compiler: 1 error occurred: p/p.rego:5: rego_type_error: multiple default rules data.main.p found\n",
+        ),
+    ];
+    for (policy, stderr) in cases {
+        for env in [&[][..], &[("REGORUN_RVM", "0")][..]] {
+            let r = run_env(policy, &["good.json"], env);
+            assert_run(&r, 1, "", stderr, policy);
+        }
+    }
+}
+
+#[test]
+fn data_overlapping_a_rule_is_an_error() {
+    let dir = common::scratch(&[
+        ("p/p.rego", &format!("package main\n\n{DENY_PRIVILEGED}")),
+        ("d/d.json", "{\"main\": {\"deny\": 1}}\n"),
+        ("bad.json", "{\"privileged\": true}\n"),
+    ]);
+    let r = common::run_with(
+        dir.path().to_str().expect("utf-8"),
+        &["test", "-p", "p", "--data", "d", "--no-color", "bad.json"],
+        &[("REGORUN_RVM_CACHE", "0")],
+        None,
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: load: loading policies: get compiler: 1 error occurred: p/p.rego:3: rego_compile_error: conflicting rule for data path main/deny found\n",
+        "--data overlapping deny",
+    );
+}
+
+#[test]
+fn long_policy_lines_load() {
+    // An allow-list of 2,000 images on one line (about 87,000 columns).
+    let images: Vec<String> = (0..2000)
+        .map(|i| format!("\"registry.example.com/team/image-{i}:1.0\""))
+        .collect();
+    let policy = format!(
+        "package main\n\nallowed := {{{}}}\n\ndeny contains \"not allowed\" if not input.image in allowed\n",
+        images.join(", ")
+    );
+    let dir = common::scratch(&[
+        ("p/p.rego", &policy),
+        (
+            "ok.json",
+            "{\"image\": \"registry.example.com/team/image-1999:1.0\"}\n",
+        ),
+        ("no.json", "{\"image\": \"evil/image:1.0\"}\n"),
+    ]);
+    let r = common::run_with(
+        dir.path().to_str().expect("utf-8"),
+        &["test", "-p", "p", "--no-color", "ok.json", "no.json"],
+        &[("REGORUN_RVM_CACHE", "0")],
+        None,
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - no.json - main - not allowed\n\n2 tests, 1 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+        "long line",
+    );
+}
+
+#[test]
+fn engine_panics_at_load_are_one_error_line() {
+    // regorus 0.14's lexer panics formatting a message past column 65,535.
+    let policy = format!(
+        "package main\n\ndeny contains \"x\" if glob.match(\"{}\", [], \"x\")\n",
+        "a".repeat(70_000)
+    );
+    let r = run(&policy, &["good.json"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.starts_with("Error: running test: load: loading policies: internal error in the Rego engine: Formatting argument out of range")
+            && r.stderr.lines().count() == 1,
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn timeout_stops_one_document_and_the_batch_goes_on() {
+    let policy = format!(
+        "package main\n\ndeny contains msg if {{\n\tinput.slow\n\tn := count([1 | some i in numbers.range(1, 3000); some j in numbers.range(1, 3000)])\n\tmsg := sprintf(\"%v\", [n])\n}}\n\n{DENY_PRIVILEGED}"
+    );
+    let dir = common::scratch(&[
+        ("p/p.rego", &policy),
+        ("slow.json", "{\"slow\": true}\n"),
+        ("bad.json", "{\"privileged\": true}\n"),
+    ]);
+    let at = dir.path().to_str().expect("utf-8");
+    let env = [("REGORUN_RVM_CACHE", "0")];
+    let r = common::run_with(
+        at,
+        &[
+            "test",
+            "-p",
+            "p",
+            "--no-color",
+            "--timeout",
+            "100ms",
+            "slow.json",
+            "bad.json",
+        ],
+        &env,
+        None,
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: evaluating slow.json: evaluation ran past the --timeout of 100ms\n",
+        "timeout",
+    );
+    let r = common::run_with(
+        at,
+        &[
+            "test",
+            "-p",
+            "p",
+            "--no-color",
+            "--timeout",
+            "100ms",
+            "--keep-going",
+            "slow.json",
+            "bad.json",
+        ],
+        &env,
+        None,
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - slow.json - main - evaluating slow.json: evaluation ran past the --timeout of 100ms\n\
+         FAIL - bad.json - main - privileged\n\n3 tests, 1 passed, 0 warnings, 2 failures, 0 exceptions\n",
+        "",
+        "timeout with --keep-going",
+    );
+    let r = common::run_with(
+        at,
+        &["test", "-p", "p", "--timeout", "1x", "bad.json"],
+        &env,
+        None,
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: invalid argument \"1x\" for \"--timeout\" flag: time: unknown unit \"x\" in duration \"1x\"\n",
+        "bad --timeout",
+    );
+}
