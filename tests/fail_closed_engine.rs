@@ -344,3 +344,51 @@ fn timeout_stops_one_document_and_the_batch_goes_on() {
         "bad --timeout",
     );
 }
+
+#[test]
+fn iterating_a_non_collection_is_undefined_on_every_path() {
+    // OPA: `some c in "aqb"` is undefined; regorus's interpreter used to stop with an error
+    // (with --trace, a print() in the policy, or REGORUN_RVM=0).
+    let policy = "package main\n\ndeny contains \"q\" if {\n\tsome c in input.name\n\tc == \"q\"\n}\n\ndeny contains \"empty\" if {\n\tcount([c | some c in input.name]) == 0\n}\n";
+    let dir = common::scratch(&[("p/p.rego", policy), ("in.json", "{\"name\": \"aqb\"}\n")]);
+    let at = dir.path().to_str().expect("utf-8");
+    let expected =
+        "FAIL - in.json - main - empty\n\n2 tests, 1 passed, 0 warnings, 1 failure, 0 exceptions\n";
+    for (args, env) in [
+        (&["--no-color"][..], &[][..]),
+        (&["--no-color"][..], &[("REGORUN_RVM", "0")][..]),
+        (
+            &["--no-color", "--rego-version", "v1"][..],
+            &[("REGORUN_RVM", "0")][..],
+        ),
+    ] {
+        let mut all = vec!["test", "-p", "p", "in.json"];
+        all.extend_from_slice(args);
+        let mut env = env.to_vec();
+        env.push(("REGORUN_RVM_CACHE", "0"));
+        let r = common::run_with(at, &all, &env, None);
+        assert_run(&r, 1, expected, "", &format!("{args:?} {env:?}"));
+    }
+    let r = common::run_with(
+        at,
+        &["test", "-p", "p", "in.json", "--no-color", "--trace"],
+        &[("REGORUN_RVM_CACHE", "0")],
+        None,
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(!r.stderr.contains("Error"), "{}", r.stderr);
+    // The trace shows the user's source, not the rewrite.
+    assert!(
+        r.stdout
+            .contains("TRAC   | Eval p/p.rego:4: some c in input.name\n"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.ends_with(
+            "TRAC   | Exit data.main.deny = [\"empty\"]\nTRAC   | Result FAIL (1 failure)\n"
+        ),
+        "{}",
+        r.stdout
+    );
+}

@@ -427,3 +427,46 @@ fn cache_follows_policy_and_data_edits() {
     assert_eq!(none.code, 0, "{}", none.stdout);
     assert!(!none.stdout.contains("\"second\""), "{}", none.stdout);
 }
+
+/// Every fixture policy gives the same output on the bytecode path and the interpreter,
+/// over every input of its fixture directory.
+#[test]
+fn engines_agree_on_every_fixture_policy() {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/conftest"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs.push(root().join("fixtures/example"));
+    dirs.push(root().join("fixtures/parsers"));
+    let mut compared = 0;
+    for dir in dirs {
+        let policy = if dir.join("policy").is_dir() {
+            dir.join("policy")
+        } else {
+            dir.clone()
+        };
+        let (dir, policy) = (dir.to_str().unwrap(), policy.to_str().unwrap());
+        for v0 in [false, true] {
+            let mut args = vec![
+                "test",
+                "--no-color",
+                "-o",
+                "json",
+                "--all-namespaces",
+                "--keep-going",
+                "-p",
+                policy,
+                dir,
+            ];
+            if v0 {
+                args.extend(["--rego-version", "v0"]);
+            }
+            let fast = regorun(&args, &[]);
+            let interp = regorun(&args, &[(regorun::engine::fast::DISABLE_ENV, "0")]);
+            assert_same(&fast, &interp, &format!("{dir} v0={v0}"));
+            compared += usize::from(!fast.stdout.is_empty());
+        }
+    }
+    assert!(compared >= 10, "only {compared} runs gave results");
+}

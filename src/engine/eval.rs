@@ -96,13 +96,32 @@ fn serves_conftest_file(files: &[PolicyFile]) -> bool {
 }
 
 /// Compiles `files` and merges `data` into a fresh engine; errors use conftest's wording.
-fn build_engine(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) -> Result<Engine> {
+/// With `rewrite`, sources get the rewrites that make the interpreter give OPA's answers
+/// (the bytecode VM gives them without).
+fn build_engine(
+    files: &[PolicyFile],
+    data: &[DataDoc],
+    opts: &EngineOptions,
+    rewrite: bool,
+) -> Result<Engine> {
     let mut engine = crate::rego::limits::engine();
     engine.set_rego_v0(opts.rego_v0);
     engine.set_gather_prints(true);
     engine.set_strict_builtin_errors(opts.strict_builtin_errors);
     let mut errors = Vec::new();
+    let mut rewritten = false;
     for f in files {
+        // The rewritten source when there is one; a rewrite that does not load is dropped,
+        // so that errors always quote the user's source.
+        if let Some(source) = rewrite
+            .then(|| crate::rego::rewrite::some_in(&f.path, &f.source))
+            .flatten()
+        {
+            if engine.add_policy(f.path.clone(), source).is_ok() {
+                rewritten = true;
+                continue;
+            }
+        }
         if let Err(e) = engine.add_policy(f.path.clone(), f.source.clone()) {
             errors.push(format_rego_error(&f.path, &e.to_string()));
         }
@@ -114,6 +133,14 @@ fn build_engine(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) ->
             if errors.len() == 1 { "" } else { "s" },
             errors.join("\n")
         );
+    }
+    if rewritten {
+        engine
+            .add_policy(
+                crate::rego::rewrite::HELPER_PATH.to_string(),
+                crate::rego::rewrite::HELPER_MODULE.to_string(),
+            )
+            .map_err(|e| anyhow!("loading policies: {e}"))?;
     }
     if serves_conftest_file(files) {
         engine
@@ -220,7 +247,7 @@ impl PolicyEngine {
                 });
             }
         }
-        let mut engine = build_engine(files, data, opts)?;
+        let mut engine = build_engine(files, data, opts, false)?;
         let mut catalog = policy::catalog(&mut engine);
         if serves_conftest_file {
             let own = catalog.namespaces.iter().position(|n| n == "conftest");
@@ -266,13 +293,24 @@ impl PolicyEngine {
         } else {
             None
         };
-        // With the fast path the interpreter only serves rare fallbacks, and a worker's
-        // engine prepares itself on first use; preparing here would cost every run ~2 ms.
-        if fast.is_none() {
-            prepare(&mut engine, &catalog);
+        // The interpreter needs the rewritten sources; with the fast path it only serves
+        // rare fallbacks and is built when first needed.
+        let needs_rewrite = files
+            .iter()
+            .any(|f| crate::rego::rewrite::some_in(&f.path, &f.source).is_some());
+        let engine = match (needs_rewrite, fast.is_some()) {
+            (true, true) => None,
+            (true, false) => Some(build_engine(files, data, opts, true)?),
+            (false, _) => Some(engine),
+        };
+        let mut engine = engine;
+        // A worker's engine prepares itself on first use with the fast path; preparing
+        // here would cost every run ~2 ms.
+        if let (Some(engine), None) = (engine.as_mut(), &fast) {
+            prepare(engine, &catalog);
         }
         Ok(PolicyEngine {
-            engine: Some(engine),
+            engine,
             prototype: Arc::default(),
             recipe,
             catalog,
@@ -295,7 +333,7 @@ impl PolicyEngine {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if shared.is_none() {
                 let r = &self.recipe;
-                let mut engine = build_engine(&r.files, &r.data, &r.opts)?;
+                let mut engine = build_engine(&r.files, &r.data, &r.opts, true)?;
                 prepare(&mut engine, &self.catalog);
                 *shared = Some(engine);
             }

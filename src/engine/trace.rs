@@ -147,7 +147,7 @@ pub fn take_evaluated_lines(engine: &mut Engine) -> Vec<EvalLine> {
             for l in f.covered {
                 let text = lines
                     .get((l as usize).saturating_sub(1))
-                    .map(|t| t.trim().to_string())
+                    .map(|t| crate::rego::rewrite::restore(t.trim()))
                     .unwrap_or_default();
                 out.push((f.path.clone(), l, text));
             }

@@ -1,9 +1,10 @@
 //! Rego sources: loading policy files and the built-in pack, diagnostics in OPA's words,
 //! and the checks OPA's compiler makes that regorus does not (strict mode, recursion,
-//! conflicts, length limits). Source rewrites belong here. Imports `base` only.
+//! conflicts, length limits), and the source rewrites that fix regorus differences. Imports `base` only.
 
 pub mod deps;
 pub mod diagnostic;
 pub mod limits;
 pub mod policy;
+pub mod rewrite;
 pub mod strict;

@@ -224,7 +224,12 @@ fn head_name(expr: &Expr) -> (String, bool) {
 pub fn modules_by_path(
     engine: &mut Engine,
 ) -> Vec<regorus::unstable::Ref<regorus::unstable::Module>> {
-    let mut modules: Vec<_> = engine.get_modules().to_vec();
+    let mut modules: Vec<_> = engine
+        .get_modules()
+        .iter()
+        .filter(|m| m.package.span.source.get_path() != crate::rego::rewrite::HELPER_PATH)
+        .cloned()
+        .collect();
     modules.sort_by(|a, b| {
         a.package
             .span
@@ -240,6 +245,9 @@ pub fn catalog(engine: &mut Engine) -> Catalog {
     let mut cat = Catalog::default();
     let loaded: Vec<_> = engine.get_modules().to_vec();
     for m in &loaded {
+        if m.package.span.source.get_path() == crate::rego::rewrite::HELPER_PATH {
+            continue;
+        }
         let Some(mut comps) = package_path(&m.package.refr) else {
             continue;
         };
