@@ -233,8 +233,7 @@ pub fn report_clap_error(e: clap::Error) -> std::process::ExitCode {
         ErrorKind::UnknownArgument => {
             if let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) {
                 let flag = arg.split('=').next().unwrap_or(arg);
-                eprintln!("Error: unknown flag: {flag}");
-                return std::process::ExitCode::from(1);
+                return exit_with(&format!("unknown flag: {flag}"));
             }
         }
         ErrorKind::InvalidSubcommand => {
@@ -248,10 +247,9 @@ pub fn report_clap_error(e: clap::Error) -> std::process::ExitCode {
                             .map(|n| n.to_string_lossy().into_owned())
                     })
                     .unwrap_or_else(|| "regorun".to_string());
-                eprintln!(
-                    "Error: unknown command {cmd:?} for {me:?}\nRun '{me} --help' for usage."
-                );
-                return std::process::ExitCode::from(1);
+                return exit_with(&format!(
+                    "unknown command {cmd:?} for {me:?}\nRun '{me} --help' for usage."
+                ));
             }
         }
         _ => {}
@@ -262,6 +260,12 @@ pub fn report_clap_error(e: clap::Error) -> std::process::ExitCode {
         .next()
         .unwrap_or("")
         .trim_start_matches("error: ");
-    eprintln!("Error: {first}");
+    exit_with(first)
+}
+
+/// An `Error:` line on stderr (a closed stderr cannot make this panic) and exit code 1.
+fn exit_with(msg: &str) -> std::process::ExitCode {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "Error: {msg}");
     std::process::ExitCode::from(1)
 }

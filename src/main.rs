@@ -1,7 +1,6 @@
 //! The `regorun` binary: parse arguments, run the library, map the outcome to an exit code.
 
 use clap::Parser;
-use std::io::Write;
 use std::process::ExitCode;
 
 /// The main thread's stack: deeply nested inputs recurse in parsing, conversion and
@@ -22,8 +21,10 @@ fn main() -> ExitCode {
                 .copied()
                 .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
                 .unwrap_or("panic");
-            eprintln!("Error: internal error: {msg}");
-            ExitCode::from(1)
+            ExitCode::from(regorun::commands::emit::error(
+                &mut std::io::stderr(),
+                &format!("internal error: {msg}"),
+            ))
         }
         Err(_) => run_main(),
     }
@@ -44,27 +45,10 @@ fn run_main() -> ExitCode {
         let _ = regorun::cli::print_help();
         return ExitCode::SUCCESS;
     }
-    match regorun::run(cli) {
-        Ok(outcome) => {
-            for (path, text) in &outcome.files {
-                if let Err(e) = std::fs::write(path, text) {
-                    eprintln!("Error: write output {path}: {e}");
-                    return ExitCode::from(1);
-                }
-            }
-            if !outcome.stderr.is_empty() {
-                let mut stderr = std::io::stderr().lock();
-                let _ = stderr.write_all(outcome.stderr.as_bytes());
-                let _ = stderr.flush();
-            }
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(outcome.stdout.as_bytes());
-            let _ = stdout.flush();
-            ExitCode::from(outcome.exit_code as u8)
-        }
-        Err(e) => {
-            eprintln!("Error: {e:#}");
-            ExitCode::from(1)
-        }
-    }
+    let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
+    let code = match regorun::run(cli) {
+        Ok(outcome) => regorun::commands::emit::emit(&outcome, &mut stdout, &mut stderr),
+        Err(e) => regorun::commands::emit::error(&mut stderr, &format!("{e:#}")),
+    };
+    ExitCode::from(code)
 }

@@ -3,6 +3,7 @@
 //! Nothing below imports from here.
 
 pub mod doc;
+pub mod emit;
 pub mod parse;
 pub mod test;
 pub mod verify;
@@ -20,10 +21,10 @@ pub struct OutputTarget {
 }
 
 /// `-o` values: `FORMAT` goes to stdout, `FORMAT=PATH` to a file.
-pub fn output_targets(values: Vec<String>) -> Vec<OutputTarget> {
-    values
-        .into_iter()
-        .map(|o| match o.split_once('=') {
+pub fn output_targets(values: Vec<String>) -> Result<Vec<OutputTarget>> {
+    let mut out: Vec<OutputTarget> = Vec::with_capacity(values.len());
+    for o in values {
+        let target = match o.split_once('=') {
             Some((f, p)) => OutputTarget {
                 format: f.to_string(),
                 path: Some(p.to_string()),
@@ -32,8 +33,29 @@ pub fn output_targets(values: Vec<String>) -> Vec<OutputTarget> {
                 format: o,
                 path: None,
             },
-        })
-        .collect()
+        };
+        if let Some(path) = &target.path {
+            // Two formats written to one file would leave only the last.
+            let same = |p: &str| same_path(p, path);
+            if out.iter().any(|t| t.path.as_deref().is_some_and(same)) {
+                bail!("the output file {path} is named by more than one --output flag");
+            }
+        }
+        out.push(target);
+    }
+    Ok(out)
+}
+
+/// Whether two paths name the same file as written (`./a` and `a`).
+fn same_path(a: &str, b: &str) -> bool {
+    use std::path::{Component, Path};
+    fn parts(p: &str) -> Vec<Component<'_>> {
+        Path::new(p)
+            .components()
+            .filter(|c| *c != Component::CurDir)
+            .collect()
+    }
+    parts(a) == parts(b)
 }
 
 /// `--rego-version`: `Ok(true)` for v0; the error is conftest's text without its prefix.

@@ -101,7 +101,7 @@ impl TestSettings {
         if !policy_configured && !std::path::Path::new("policy").exists() {
             policy = vec![DEFAULT_BUILTIN.to_string()];
         }
-        let outputs = output_targets(cfg.list("output", args.output, &["stdout"]));
+        let outputs = output_targets(cfg.list("output", args.output, &["stdout"]))?;
         let rego_v0 = rego_v0(&cfg.string("rego-version", args.rego_version, "v1"))
             .map_err(|e| anyhow!("running test: load: loading policies: {e}"))?;
         let parser = Some(cfg.string("parser", args.parser, "")).filter(|p| !p.is_empty());

@@ -73,7 +73,8 @@ impl VerifySettings {
         if let Some((flag, _)) = unsupported.iter().find(|(_, set)| *set) {
             bail!("the --{flag} flag is not supported by this build of regorun");
         }
-        let outputs = crate::commands::output_targets(cfg.list("output", args.output, &["stdout"]));
+        let outputs =
+            crate::commands::output_targets(cfg.list("output", args.output, &["stdout"]))?;
         let rego_v0 =
             crate::commands::rego_v0(&cfg.string("rego-version", args.rego_version, "v1"))
                 .map_err(|e| {
