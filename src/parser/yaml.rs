@@ -35,6 +35,11 @@ const CONVERTING: &str = "error converting YAML to JSON";
 /// Parses a YAML file; several documents give an array of documents.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
     let text = utf8(bytes).map_err(|e| anyhow!("unmarshal yaml: {CONVERTING}: {e}"))?;
+    // go-yaml's reader refuses control characters anywhere in the stream (yaml-rust2 would
+    // end the document at a NUL and pass what came before).
+    if text.chars().any(|c| !allowed_char(c)) {
+        bail!("unmarshal yaml: {CONVERTING}: yaml: control characters are not allowed");
+    }
     let sep = if text.contains("\r\n") {
         "\r\n---\r\n"
     } else {
@@ -60,8 +65,18 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     Ok(Value::Array(docs))
 }
 
-/// Decodes the first YAML document of `text` (go-yaml ignores any later ones).
+/// The characters go-yaml's reader accepts: tab, line breaks, printable ASCII, NEL and
+/// the BMP and supplementary planes without surrogates and non-characters U+FFFE/U+FFFF.
+fn allowed_char(c: char) -> bool {
+    matches!(c,
+        '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}'
+        | '\u{e000}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
+}
+
+/// Decodes the first YAML document of `text` (go-yaml ignores any later ones). A leading
+/// byte-order mark is dropped, as go-yaml's reader does.
 fn parse_document(text: &str) -> Result<Value> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut builder = Builder::default();
     let mut parser = EventParser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, false) {
@@ -82,12 +97,22 @@ enum Frame {
     Seq {
         anchor: usize,
         items: Vec<Value>,
+        nodes: u64,
     },
     Map {
         anchor: usize,
         map: Map<String, Value>,
         key: Option<Key>,
+        nodes: u64,
     },
+}
+
+impl Frame {
+    fn nodes(&mut self) -> &mut u64 {
+        match self {
+            Frame::Seq { nodes, .. } | Frame::Map { nodes, .. } => nodes,
+        }
+    }
 }
 
 /// A mapping key before stringification; `Merge` is the `<<` key.
@@ -99,7 +124,12 @@ enum Key {
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
-    anchors: HashMap<usize, Value>,
+    /// Each anchor's value and how many nodes it has.
+    anchors: HashMap<usize, (Value, u64)>,
+    /// Nodes decoded so far, and how many of them came from alias expansion (go-yaml's
+    /// `decodeCount` and `aliasCount`).
+    decoded: u64,
+    aliased: u64,
     root: Option<Value>,
     error: Option<anyhow::Error>,
     done: bool,
@@ -121,12 +151,13 @@ impl Builder {
         }
     }
 
-    /// Places a finished node into its parent (or as the document root).
-    fn push_value(&mut self, value: Value, is_merge_key: bool, mark: Marker) {
+    /// Places a finished node of `nodes` nodes into its parent (or as the document root).
+    fn push_value(&mut self, value: Value, nodes: u64, is_merge_key: bool, mark: Marker) {
         let Some(top) = self.stack.last_mut() else {
             self.root = Some(value);
             return;
         };
+        *top.nodes() = top.nodes().saturating_add(nodes);
         match top {
             Frame::Seq { items, .. } => items.push(value),
             Frame::Map { map, key, .. } => match key.take() {
@@ -168,48 +199,91 @@ impl MarkedEventReceiver for Builder {
                     Ok(v) => v,
                     Err(msg) => return self.fail_conversion(msg),
                 };
+                self.decoded += 1;
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(anchor, (value.clone(), 1));
                 }
-                self.push_value(value, is_merge, mark);
+                self.push_value(value, 1, is_merge, mark);
             }
-            Event::Alias(id) => match self.anchors.get(&id).cloned() {
-                Some(v) => self.push_value(v, false, mark),
-                None => self.fail(mark, "unknown anchor referenced".into()),
-            },
+            Event::Alias(id) => {
+                let Some(nodes) = self.anchors.get(&id).map(|a| a.1) else {
+                    return self.fail(mark, "unknown anchor referenced".into());
+                };
+                // Checked before the copy is made: a few hundred bytes of nested aliases
+                // ("billion laughs") would expand past any memory.
+                self.decoded = self.decoded.saturating_add(nodes.saturating_add(1));
+                self.aliased = self.aliased.saturating_add(nodes);
+                if excessive_aliasing(self.decoded, self.aliased) {
+                    return self
+                        .fail_conversion("yaml: document contains excessive aliasing".into());
+                }
+                if let Some((v, _)) = self.anchors.get(&id).cloned() {
+                    self.push_value(v, nodes, false, mark);
+                }
+            }
             Event::SequenceStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
                     return self.fail(mark, "exceeded max depth".into());
                 }
+                self.decoded += 1;
                 self.stack.push(Frame::Seq {
                     anchor,
                     items: Vec::new(),
+                    nodes: 1,
                 })
             }
             Event::MappingStart(anchor, _) => {
                 if self.stack.len() >= MAX_DEPTH {
                     return self.fail(mark, "exceeded max depth".into());
                 }
+                self.decoded += 1;
                 self.stack.push(Frame::Map {
                     anchor,
                     map: Map::new(),
                     key: None,
+                    nodes: 1,
                 })
             }
             Event::SequenceEnd | Event::MappingEnd => {
-                let (anchor, value) = match self.stack.pop() {
-                    Some(Frame::Seq { anchor, items }) => (anchor, Value::Array(items)),
-                    Some(Frame::Map { anchor, map, .. }) => (anchor, Value::Object(map)),
+                let (anchor, value, nodes) = match self.stack.pop() {
+                    Some(Frame::Seq {
+                        anchor,
+                        items,
+                        nodes,
+                    }) => (anchor, Value::Array(items), nodes),
+                    Some(Frame::Map {
+                        anchor, map, nodes, ..
+                    }) => (anchor, Value::Object(map), nodes),
                     None => return,
                 };
                 if anchor > 0 {
-                    self.anchors.insert(anchor, value.clone());
+                    self.anchors.insert(anchor, (value.clone(), nodes));
                 }
-                self.push_value(value, false, mark);
+                self.push_value(value, nodes, false, mark);
             }
             _ => {}
         }
     }
+}
+
+/// go-yaml v2's limit on alias expansion: past 1,000 nodes with more than 100 from
+/// aliases, at most 99% of the nodes may come from aliases, scaling down to 10% between
+/// 400,000 and 4,000,000 nodes.
+fn excessive_aliasing(decoded: u64, aliased: u64) -> bool {
+    const LOW: f64 = 400_000.0;
+    const HIGH: f64 = 4_000_000.0;
+    if aliased <= 100 || decoded <= 1000 {
+        return false;
+    }
+    let d = decoded as f64;
+    let allowed = if d <= LOW {
+        0.99
+    } else if d >= HIGH {
+        0.10
+    } else {
+        0.99 - 0.89 * ((d - LOW) / (HIGH - LOW))
+    };
+    aliased as f64 / d > allowed
 }
 
 /// go-yaml v2 merge: a mapping, or a list of mappings where earlier ones win.
