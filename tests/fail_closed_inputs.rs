@@ -113,3 +113,66 @@ fn alias_bombs_are_refused() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stdout.starts_with("FAIL - ok.yaml - main - privileged\n"));
 }
+
+#[cfg(unix)]
+#[test]
+fn walks_lose_no_file() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let at = dir.path();
+    std::fs::create_dir_all(at.join("p")).expect("mkdir");
+    std::fs::create_dir_all(at.join("d")).expect("mkdir");
+    std::fs::write(at.join("p/p.rego"), POLICY).expect("write");
+    std::fs::write(at.join("d/a.json"), "{\"privileged\": true}").expect("write");
+    // A name that is not UTF-8 is read, not reported missing.
+    let odd = std::ffi::OsStr::from_bytes(b"n\xffame.json");
+    std::fs::write(at.join("d").join(odd), "{\"privileged\": true}").expect("write");
+    let walk = |args: &[&str]| {
+        let mut all = vec!["test", "-p", "p", "--no-color", "d"];
+        all.extend_from_slice(args);
+        common::run_with(
+            at.to_str().expect("utf-8"),
+            &all,
+            &[("REGORUN_RVM_CACHE", "0")],
+            None,
+        )
+    };
+    let r = walk(&[]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (
+            1,
+            "FAIL - d/a.json - main - privileged\nFAIL - d/n\u{fffd}ame.json - main - privileged\n\n2 tests, 0 passed, 0 warnings, 2 failures, 0 exceptions\n",
+            ""
+        )
+    );
+    std::os::unix::fs::symlink("missing.json", at.join("d/broken.json")).expect("symlink");
+    let r = walk(&[]);
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (
+            1,
+            "",
+            "Error: running test: parse files: get files from directory: lstat d/missing.json: no such file or directory\n"
+        )
+    );
+    std::os::unix::fs::symlink("loop2.json", at.join("d/loop1.json")).expect("symlink");
+    std::os::unix::fs::symlink("loop1.json", at.join("d/loop2.json")).expect("symlink");
+    let r = walk(&["--keep-going"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(
+        r.stdout,
+        "FAIL - d/a.json - main - privileged\n\
+         FAIL - d/broken.json - main - parse files: get files from directory: lstat d/missing.json: no such file or directory\n\
+         FAIL - d/loop1.json - main - parse files: get files from directory: EvalSymlinks: too many links\n\
+         FAIL - d/loop2.json - main - parse files: get files from directory: EvalSymlinks: too many links\n\
+         FAIL - d/n\u{fffd}ame.json - main - privileged\n\n\
+         5 tests, 0 passed, 0 warnings, 5 failures, 0 exceptions\n"
+    );
+    std::fs::remove_file(at.join("d/broken.json")).expect("rm");
+    let r = walk(&[]);
+    assert_eq!(
+        r.stderr,
+        "Error: running test: parse files: get files from directory: EvalSymlinks: too many links\n"
+    );
+}

@@ -167,6 +167,9 @@ pub fn parse_input(
     stdin: Option<&[u8]>,
     proto_file_dirs: &[String],
 ) -> Parsed {
+    if let Some(problem) = &file.problem {
+        return Err(problem.clone());
+    }
     let parser = match forced {
         Some(name) => Parser::from_name(name)
             .ok_or_else(|| format!("new parser: unknown parser: {name}, path: {}", file.name))?,
@@ -181,13 +184,13 @@ pub fn parse_input(
     let bytes: &[u8] = match stdin {
         Some(b) if file.is_stdin() => b,
         _ => {
-            owned = std::fs::read(&file.name)
+            owned = std::fs::read(&file.path)
                 .map_err(|e| format!("read file: open {}: {}", file.name, io_reason(&e)))?;
             &owned
         }
     };
     let ctx = crate::parser::Context {
-        path: (!file.is_stdin()).then(|| std::path::Path::new(&file.name)),
+        path: (!file.is_stdin()).then_some(file.path.as_path()),
         proto_file_dirs,
     };
     parser
@@ -211,7 +214,7 @@ fn parse_input_rego(
     if parser == Some(Parser::Json) {
         let bytes = match stdin {
             Some(b) if file.is_stdin() => Some(std::borrow::Cow::Borrowed(b)),
-            _ => std::fs::read(&file.name).ok().map(std::borrow::Cow::Owned),
+            _ => std::fs::read(&file.path).ok().map(std::borrow::Cow::Owned),
         };
         if let Some(Ok(v)) = bytes.map(|b| Parser::Json.parse_rego(&b)) {
             return Ok(v);
@@ -299,7 +302,7 @@ fn check_file(
 
 /// Runs `regorun test` and renders its output.
 pub fn run_test(s: &TestSettings) -> Result<Outcome> {
-    let files = discover::discover(&s.paths, s.ignore.as_deref())
+    let files = discover::discover(&s.paths, s.ignore.as_deref(), s.keep_going)
         .map_err(|e| anyhow!("running test: parse files: {e:#}"))?;
     if let Some(p) = &s.parser {
         if Parser::from_name(p).is_none() {

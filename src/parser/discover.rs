@@ -10,8 +10,13 @@ use std::path::{Path, PathBuf};
 /// One input to evaluate: a path as conftest names it, or stdin (`-`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InputFile {
-    /// The name printed in results.
+    /// The name printed in results (a name that is not UTF-8 is shown lossily).
     pub name: String,
+    /// The path to read, exactly as found.
+    pub path: PathBuf,
+    /// Why the walk could not use this entry (a broken or looping symlink): with
+    /// `--keep-going` it becomes the entry's record instead of stopping the run.
+    pub problem: Option<String>,
 }
 
 impl InputFile {
@@ -22,8 +27,10 @@ impl InputFile {
 }
 
 /// Expands positional arguments into files: explicit files as given, directories walked
-/// recursively in lexical order keeping only files a parser is known for.
-pub fn discover(args: &[String], ignore: Option<&str>) -> Result<Vec<InputFile>> {
+/// recursively in lexical order keeping only files a parser is known for. A symlink the
+/// walk cannot resolve stops it with conftest's error, or with `keep_going` becomes an
+/// entry carrying its problem.
+pub fn discover(args: &[String], ignore: Option<&str>, keep_going: bool) -> Result<Vec<InputFile>> {
     let mut files = Vec::new();
     let mut seen = HashSet::new();
     let mut ignore_re: Option<regex::Regex> = None;
@@ -32,13 +39,13 @@ pub fn discover(args: &[String], ignore: Option<&str>) -> Result<Vec<InputFile>>
             continue;
         }
         if arg == "-" {
-            push(&mut files, &mut seen, arg.clone());
+            push(&mut files, &mut seen, arg.clone(), PathBuf::from(arg));
             continue;
         }
         let meta = std::fs::metadata(arg)
             .map_err(|e| anyhow!("get file info: stat {arg}: {}", io_reason(&e)))?;
         if !meta.is_dir() {
-            push(&mut files, &mut seen, arg.clone());
+            push(&mut files, &mut seen, arg.clone(), PathBuf::from(arg));
             continue;
         }
         // The ignore regex only matters (and is only validated) when walking.
@@ -57,14 +64,15 @@ pub fn discover(args: &[String], ignore: Option<&str>) -> Result<Vec<InputFile>>
             (true, Ok(real)) => real.to_string_lossy().into_owned(),
             _ => clean(arg),
         };
-        walk(
-            Path::new(arg),
-            &shown,
-            ignore_re.as_ref(),
-            &mut visited,
-            &mut files,
-            &mut seen,
-        )?;
+        let mut walk = Walk {
+            ignore: ignore_re.as_ref(),
+            keep_going,
+            visited: &mut visited,
+            files: &mut files,
+            seen: &mut seen,
+        };
+        walk.dir(Path::new(arg), &shown)
+            .map_err(|e| anyhow!("get files from directory: {e}"))?;
     }
     if files.is_empty() {
         bail!("no files found");
@@ -72,59 +80,131 @@ pub fn discover(args: &[String], ignore: Option<&str>) -> Result<Vec<InputFile>>
     Ok(files)
 }
 
-fn push(files: &mut Vec<InputFile>, seen: &mut HashSet<String>, name: String) {
+fn push(files: &mut Vec<InputFile>, seen: &mut HashSet<String>, name: String, path: PathBuf) {
     if seen.insert(name.clone()) {
-        files.push(InputFile { name });
+        files.push(InputFile {
+            name,
+            path,
+            problem: None,
+        });
     }
 }
 
-fn walk(
-    dir: &Path,
-    shown: &str,
-    ignore: Option<&regex::Regex>,
-    visited: &mut HashSet<PathBuf>,
-    files: &mut Vec<InputFile>,
-    seen: &mut HashSet<String>,
-) -> Result<()> {
-    // Loop guard for symlinked directories.
-    if let Ok(real) = std::fs::canonicalize(dir) {
-        if !visited.insert(real) {
-            return Ok(());
-        }
-    }
-    let entries = sorted_entries(dir).map_err(|e| anyhow!("walk {shown}: {}", io_reason(&e)))?;
-    for entry in entries {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = join(shown, &name);
-        let file_type = match entry.file_type() {
-            Ok(t) => t,
-            Err(_) => continue,
-        };
-        if file_type.is_dir() {
-            walk(&entry.path(), &path, ignore, visited, files, seen)?;
-            continue;
-        }
-        if ignore.is_some_and(|re| re.is_match(&path)) {
-            continue;
-        }
-        if file_type.is_symlink() {
-            // Symlinks are reported under their resolved real path, as conftest does.
-            let Ok(real) = std::fs::canonicalize(entry.path()) else {
-                continue;
-            };
-            let real_name = real.to_string_lossy().into_owned();
-            if real.is_dir() {
-                walk(&real, &real_name, ignore, visited, files, seen)?;
-            } else if Parser::for_path(&real_name).is_ok() {
-                push(files, seen, real_name);
+/// One directory walk's state.
+struct Walk<'a> {
+    ignore: Option<&'a regex::Regex>,
+    keep_going: bool,
+    visited: &'a mut HashSet<PathBuf>,
+    files: &'a mut Vec<InputFile>,
+    seen: &'a mut HashSet<String>,
+}
+
+impl Walk<'_> {
+    fn dir(&mut self, dir: &Path, shown: &str) -> Result<()> {
+        // Loop guard for symlinked directories.
+        if let Ok(real) = std::fs::canonicalize(dir) {
+            if !self.visited.insert(real) {
+                return Ok(());
             }
-            continue;
         }
-        if Parser::for_path(&path).is_ok() {
-            push(files, seen, path);
+        let entries =
+            sorted_entries(dir).map_err(|e| anyhow!("walk {shown}: {}", io_reason(&e)))?;
+        for entry in entries {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let shown_path = join(shown, &name);
+            let file_type = match entry.file_type() {
+                Ok(t) => t,
+                Err(e) => {
+                    self.problem(
+                        shown_path,
+                        entry.path(),
+                        format!("lstat: {}", io_reason(&e)),
+                    )?;
+                    continue;
+                }
+            };
+            if file_type.is_dir() {
+                self.dir(&entry.path(), &shown_path)?;
+                continue;
+            }
+            if self.ignore.is_some_and(|re| re.is_match(&shown_path)) {
+                continue;
+            }
+            if file_type.is_symlink() {
+                // Symlinks are reported under their resolved real path, as conftest does.
+                let real = match std::fs::canonicalize(entry.path()) {
+                    Ok(real) => real,
+                    Err(e) => {
+                        let why = symlink_error(&entry.path(), shown, &e);
+                        self.problem(shown_path, entry.path(), why)?;
+                        continue;
+                    }
+                };
+                let real_name = real.to_string_lossy().into_owned();
+                if real.is_dir() {
+                    self.dir(&real, &real_name)?;
+                } else if Parser::for_path(&real_name).is_ok() {
+                    push(self.files, self.seen, real_name, real);
+                }
+                continue;
+            }
+            if Parser::for_path(&shown_path).is_ok() {
+                push(self.files, self.seen, shown_path, entry.path());
+            }
+        }
+        Ok(())
+    }
+
+    /// An entry the walk cannot use: the walk's error, or with `--keep-going` an entry
+    /// that reports it.
+    fn problem(&mut self, name: String, path: PathBuf, why: String) -> Result<()> {
+        if !self.keep_going {
+            bail!("{why}");
+        }
+        if self.seen.insert(name.clone()) {
+            self.files.push(InputFile {
+                name,
+                path,
+                problem: Some(format!("parse files: get files from directory: {why}")),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Go's `filepath.EvalSymlinks` error for a link that does not resolve: the missing path
+/// at the end of the chain (`lstat dir/missing.yaml: no such file or directory`), or
+/// `EvalSymlinks: too many links` for a loop.
+fn symlink_error(link: &Path, shown_dir: &str, e: &std::io::Error) -> String {
+    // ELOOP: the kernel's name for a symlink loop.
+    if e.raw_os_error() == Some(40) {
+        return "EvalSymlinks: too many links".to_string();
+    }
+    let mut at = link.to_path_buf();
+    let mut shown = shown_dir.to_string();
+    for _ in 0..255 {
+        let Ok(target) = std::fs::read_link(&at) else {
+            break;
+        };
+        let target_text = target.to_string_lossy().into_owned();
+        shown = if target.is_absolute() {
+            clean(&target_text)
+        } else {
+            clean(&join(&shown, &target_text))
+        };
+        at = at.parent().map(|p| p.join(&target)).unwrap_or(target);
+        match std::fs::symlink_metadata(&at) {
+            Ok(m) if m.file_type().is_symlink() => {
+                shown = shown
+                    .rsplit_once('/')
+                    .map(|(d, _)| d.to_string())
+                    .unwrap_or_else(|| ".".to_string());
+            }
+            Ok(_) => break,
+            Err(e) => return format!("lstat {shown}: {}", io_reason(&e)),
         }
     }
-    Ok(())
+    format!("stat {shown}: {}", io_reason(e))
 }
 
 /// Go `filepath.Clean` for the simple relative forms users type (`./dir/` → `dir`).
