@@ -176,3 +176,38 @@ fn walks_lose_no_file() {
         "Error: running test: parse files: get files from directory: EvalSymlinks: too many links\n"
     );
 }
+
+#[test]
+fn parser_errors_are_one_line() {
+    let cases: [(&str, &[u8], &str); 4] = [
+        (
+            "deep.jsonnet",
+            b"local f(x) = f(x+1);\nf(1)\n",
+            "evaluate anonymous snippet: stack overflow, try to reduce recursion, or set --max-stack to bigger value (deep.jsonnet:1:15-19: function <f> call), path: deep.jsonnet",
+        ),
+        (
+            "b.ini",
+            b"[sec]\nk=1\n\x00\x01garbage\n",
+            "read ini file: key-value delimiter not found: \\x00\\x01garbage, path: b.ini",
+        ),
+        (
+            "b.env",
+            b"A=1\n\x00\x01 bad line\n",
+            "read .env file: line `\\x00\\x01 bad line` doesn't match format, path: b.env",
+        ),
+        (
+            "b.spdx",
+            b"SPDXVersion: SPDX-2.3\nGarbage line without colon\n",
+            "error while parsing [83 80 68 88 86 101 114 115 105 111 110 58 32 83 80 68 ...]: no colon found in 'Garbage line without colon', path: b.spdx",
+        ),
+    ];
+    for (name, bytes, error) in cases {
+        let r = run(&[(name, bytes)], &[name], None);
+        assert_eq!(r.code, 1, "{name}");
+        assert_eq!(
+            r.stderr,
+            format!("Error: running test: parse configurations: parser unmarshal: {error}\n"),
+            "{name}"
+        );
+    }
+}

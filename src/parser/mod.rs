@@ -246,8 +246,35 @@ impl std::error::Error for NewParserError {}
 pub fn error_text(e: &anyhow::Error, path: &str) -> String {
     match e.downcast_ref::<NewParserError>() {
         Some(n) => format!("new parser: {n}, path: {path}"),
-        None => format!("parser unmarshal: {e:#}, path: {path}"),
+        None => format!(
+            "parser unmarshal: {}, path: {path}",
+            one_line(&format!("{e:#}"))
+        ),
     }
+}
+
+/// A parser's error on one line: the first line, with the first line of detail after it
+/// (jsonnet's stack trace has up to 200), and control characters from the input escaped
+/// (an ini or .env error quotes the offending line as it is).
+pub fn one_line(msg: &str) -> String {
+    let mut lines = msg.trim_end().lines();
+    let mut out = lines.next().unwrap_or_default().trim_end().to_string();
+    if let Some(detail) = lines.map(str::trim).find(|l| !l.is_empty()) {
+        if out.ends_with(':') {
+            out.push_str(&format!(" {detail}"));
+        } else {
+            out.push_str(&format!(" ({detail})"));
+        }
+    }
+    out.chars()
+        .map(|c| {
+            if c.is_control() {
+                format!("\\x{:02x}", u32::from(c))
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 impl Parser {

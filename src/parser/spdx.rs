@@ -43,9 +43,13 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
 }
 
 /// Go's `%v` of a `[]byte`: `[83 80 68 ...]`.
+/// Go's `%v` of a byte slice, as tools-golang prints the whole input in its errors; cut
+/// after 16 bytes so that an error stays one short line.
 fn go_bytes(b: &[u8]) -> String {
-    let parts: Vec<String> = b.iter().map(u8::to_string).collect();
-    format!("[{}]", parts.join(" "))
+    const SHOWN: usize = 16;
+    let parts: Vec<String> = b.iter().take(SHOWN).map(u8::to_string).collect();
+    let more = if b.len() > SHOWN { " ..." } else { "" };
+    format!("[{}{more}]", parts.join(" "))
 }
 
 type Pair = (Vec<u8>, Vec<u8>);
