@@ -11,8 +11,9 @@ pub fn to_json(v: &Value) -> serde_json::Value {
     }
 }
 
-/// A JSON document as a regorus value.
-pub fn to_rego(v: &serde_json::Value) -> Result<Value> {
+/// A JSON document as a regorus value. The document is consumed as it is converted, so
+/// that both copies are never whole in memory at once.
+pub fn to_rego(v: serde_json::Value) -> Result<Value> {
     use serde::Deserialize;
     Value::deserialize(v).map_err(|e| anyhow!("converting input: {e}"))
 }

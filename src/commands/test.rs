@@ -222,7 +222,7 @@ fn parse_input_rego(
     }
     // Everything else, and JSON that failed: the two-step route words errors as conftest.
     let value = parse_input(file, forced, stdin, proto_file_dirs).map_err(|e| (true, e))?;
-    to_rego(&value).map_err(|e| (false, format!("{e:#}")))
+    to_rego(value).map_err(|e| (false, format!("{e:#}")))
 }
 
 fn read_stdin(files: &[InputFile]) -> Result<Option<Vec<u8>>> {
@@ -256,7 +256,7 @@ fn file_info(name: &str, cwd: &std::path::Path) -> regorus::Value {
     let mut m = Map::new();
     m.insert("name".into(), Value::String(base));
     m.insert("dir".into(), Value::String(dir));
-    to_rego(&Value::Object(m)).unwrap_or(regorus::Value::Undefined)
+    to_rego(Value::Object(m)).unwrap_or(regorus::Value::Undefined)
 }
 
 /// A broken input reported as a failure under `--keep-going`.
@@ -368,7 +368,7 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         let mut engine = engine;
         let mut out = pool
             .install(|| {
-                let value = to_rego(&Value::Array(vec![Value::Array(combined)]))?;
+                let value = to_rego(Value::Array(vec![Value::Array(combined)]))?;
                 check_file(&mut engine, &selected, "Combined", value, &cwd)
             })
             .map_err(|e| anyhow!("running test: check combined: check: {e:#}"))?;

@@ -178,7 +178,7 @@ fn compile_errors(errors: &[String]) -> Result<()> {
 
 fn add_data(engine: &mut Engine, data: &[DataDoc]) -> Result<()> {
     for doc in data {
-        let v = to_rego(&data::mounted(doc))?;
+        let v = to_rego(data::mounted(doc))?;
         engine.add_data(v).map_err(|_| {
             anyhow!(
                 "load documents: 1 error occurred during loading: {}: merge error",

@@ -45,11 +45,12 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     } else {
         "\n---\n"
     };
-    let mut pieces: Vec<String> = text.split(sep).map(str::to_string).collect();
+    // Borrowed pieces: a copy of a large file would double its footprint.
+    let mut pieces: Vec<std::borrow::Cow<str>> = text.split(sep).map(Into::into).collect();
     // A leading directive (`%YAML 1.1`) belongs to the first document.
     if text.starts_with('%') && pieces.len() > 1 {
         let second = pieces.remove(1);
-        pieces[0] = format!("{}{}{}", pieces[0], sep, second);
+        pieces[0] = format!("{}{}{}", pieces[0], sep, second).into();
     }
     if pieces.len() == 1 {
         return parse_document(&pieces[0])

@@ -29,7 +29,7 @@ pub fn register(engine: &mut Engine, files: &[PolicyFile]) -> Result<()> {
                 let text = args[1].as_string()?.to_string();
                 let parser =
                     Parser::from_name(&name).ok_or_else(|| anyhow!("unknown parser: {name}"))?;
-                crate::base::value::to_rego(&parser.parse(text.as_bytes())?)
+                crate::base::value::to_rego(parser.parse(text.as_bytes())?)
             }),
         )
         .map_err(|e| anyhow!("registering parse_config: {e}"))?;
@@ -40,7 +40,7 @@ pub fn register(engine: &mut Engine, files: &[PolicyFile]) -> Result<()> {
             1,
             Box::new(move |args: Vec<Value>| {
                 let path = args[0].as_string()?.to_string();
-                crate::base::value::to_rego(&parse_file(&path, &file_dirs)?)
+                crate::base::value::to_rego(parse_file(&path, &file_dirs)?)
             }),
         )
         .map_err(|e| anyhow!("registering parse_config_file: {e}"))?;
@@ -70,7 +70,7 @@ pub fn register(engine: &mut Engine, files: &[PolicyFile]) -> Result<()> {
                     let v = parse_file(&p, &combined_dirs)?;
                     crate::parser::push_combined(&mut out, &p, v);
                 }
-                crate::base::value::to_rego(&serde_json::Value::Array(out))
+                crate::base::value::to_rego(serde_json::Value::Array(out))
             }),
         )
         .map_err(|e| anyhow!("registering parse_combined_config_files: {e}"))?;
