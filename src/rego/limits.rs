@@ -43,3 +43,17 @@ pub fn lexer(source: &Source) -> Lexer<'_> {
     lexer.set_max_col(lifted().max_col);
     lexer
 }
+
+/// The longest line regorus 0.14 can always load: its parser formats some messages (even
+/// for policies that load) with the column as a width, which panics past `u16::MAX`.
+pub const MAX_LINE_CHARS: usize = u16::MAX as usize;
+
+/// The first line of `files` longer than [`MAX_LINE_CHARS`]: file, 1-based line, length.
+pub fn overlong_line(files: &[crate::rego::policy::PolicyFile]) -> Option<(String, usize, usize)> {
+    files.iter().find_map(|f| {
+        f.source.lines().enumerate().find_map(|(i, l)| {
+            let chars = l.chars().count();
+            (chars > MAX_LINE_CHARS).then(|| (f.path.clone(), i + 1, chars))
+        })
+    })
+}
