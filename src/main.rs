@@ -45,8 +45,10 @@ fn run_main() -> ExitCode {
         let _ = regorun::cli::print_help();
         return ExitCode::SUCCESS;
     }
+    let result = regorun::run(cli);
+    // Locked only now: workers (and regorus's own warnings) write to stderr during the run.
     let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
-    let code = match regorun::run(cli) {
+    let code = match result {
         Ok(outcome) => regorun::commands::emit::emit(&outcome, &mut stdout, &mut stderr),
         Err(e) => regorun::commands::emit::error(&mut stderr, &format!("{e:#}")),
     };

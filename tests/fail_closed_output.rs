@@ -120,3 +120,37 @@ fn a_closed_pipe_ends_quietly_with_a_failure_code() {
         );
     }
 }
+
+/// Workers write to stderr during a run (regorus prints parse warnings when a worker builds
+/// the interpreter): the binary must not hold the stderr lock while they run. This run
+/// used to hang about one time in three.
+#[test]
+fn stderr_written_during_the_run_does_not_hang() {
+    let root = common::root();
+    for _ in 0..12 {
+        let out = assert_cmd::Command::cargo_bin("regorun")
+            .expect("binary")
+            .current_dir(&root)
+            .env("REGORUN_RVM_CACHE", "0")
+            .args([
+                "test",
+                "--no-color",
+                "-o",
+                "json",
+                "--all-namespaces",
+                "--keep-going",
+                "-p",
+                "fixtures/conftest/metadata/policy",
+                "fixtures/conftest/metadata",
+            ])
+            .timeout(std::time::Duration::from_secs(60))
+            .output()
+            .expect("run");
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
