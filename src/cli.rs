@@ -127,6 +127,9 @@ pub struct TestArgs {
     /// regorun: fail a document whose evaluation runs longer than this (Go duration: 500ms, 30s, 2m; default: no limit)
     #[arg(long)]
     pub timeout: Option<String>,
+    /// regorun: exit 1 when no rule was evaluated for some input (a namespace mismatch tests nothing)
+    #[arg(long = "fail-on-empty", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub fail_on_empty: Option<bool>,
 }
 
 /// Flags of `regorun verify`.

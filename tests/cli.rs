@@ -192,7 +192,7 @@ fn error_catalogue() {
         (EX, &["test", "a.yaml", "--bogus"], "Error: unknown flag: --bogus\n"),
         (EX, &["test", "a.yaml", "--update", "https://example.invalid/p.rego"], "Error: the --update flag is not supported by this build of regorun\n"),
         ("fixtures/conftest/metadata", &["test", "broken.json"], "Error: running test: query rule: check: query rule: new result: \"msg\" field must be present and a string\n"),
-        ("fixtures/conftest/v0", &["test", "input.json"], "Error: running test: load: loading policies: load: 1 error occurred during loading: policy/legacy.rego:3: rego_parse_error: `if` keyword is required before rule body\n\tdeny[msg] {\n\t          ^\n"),
+        ("fixtures/conftest/v0", &["test", "input.json"], "Error: running test: load: loading policies: load: 1 error occurred during loading: policy/legacy.rego:3: rego_parse_error: `if` keyword is required before rule body\n\tdeny[msg] {\n\t          ^\nhint: policy/legacy.rego looks like Rego v0: run with --rego-version v0, or convert it to Rego v1 (`if` before every rule body, `contains` in partial set rules)\n"),
     ];
     for (dir, args, want) in cases {
         let r = run_in(dir, args);

@@ -75,12 +75,17 @@ fn hand_written(name: &str) -> bool {
 
 /// Runs `base` once per format (`-o <format>`) and compares each with its golden.
 fn golden_case(case: &str, dir: &str, base: &[&str], expected_code: i32) {
+    golden_case_warned(case, dir, base, expected_code, "");
+}
+
+/// [`golden_case`] for a run that also warns on stderr.
+fn golden_case_warned(case: &str, dir: &str, base: &[&str], expected_code: i32, stderr: &str) {
     for (format, ext) in FORMATS {
         let mut args: Vec<&str> = base.to_vec();
         args.extend(["-o", format]);
         let r = run(dir, &args);
         assert_eq!(r.code, expected_code, "{case} -o {format}: {}", r.stderr);
-        assert!(r.stderr.is_empty(), "{case} -o {format}: {}", r.stderr);
+        assert_eq!(r.stderr, stderr, "{case} -o {format}");
         check_golden(&format!("{case}.{ext}"), &r.stdout);
     }
 }
@@ -133,12 +138,14 @@ fn suppress_exceptions_only_affects_stdout() {
 
 #[test]
 fn no_results() {
-    // TAP prints nothing at all, the table nothing, JUnit an empty <testsuites>.
-    golden_case(
+    // TAP prints nothing at all, the table nothing, JUnit an empty <testsuites>; stderr
+    // says why (stdout and the exit code stay conftest's).
+    golden_case_warned(
         "empty",
         "example",
         &["test", "a.yaml", "b.yaml", "-p", "policy", "-n", "nothere"],
         0,
+        "WARN: nothing is tested: no loaded policy has package nothere; deny, violation or warn rules are in package main: use --namespace main, or --all-namespaces\n",
     );
 }
 

@@ -61,6 +61,8 @@ pub struct TestSettings {
     pub stdin_filename: Option<String>,
     /// `--trace`: trace text on stderr (and instead of the stdout format's output).
     pub trace: bool,
+    /// `--fail-on-empty`: an input for which no rule was evaluated fails the run.
+    pub fail_on_empty: bool,
 }
 
 /// `--timeout`: empty or zero is no limit; otherwise pflag's wording for a bad duration.
@@ -153,6 +155,7 @@ impl TestSettings {
             stdin_filename: Some(cfg.string("stdin-filename", args.stdin_filename, ""))
                 .filter(|s| !s.is_empty()),
             trace: cfg.bool("trace", args.trace, false)?,
+            fail_on_empty: cfg.bool("fail-on-empty", args.fail_on_empty, false)?,
         })
     }
 }
@@ -344,6 +347,11 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         .iter()
         .map(|n| (n.clone(), engine.catalog.by_namespace.get(n).cloned()))
         .collect();
+    let warning = crate::rego::policy::untested_namespaces_warning(
+        &engine.catalog,
+        &namespaces,
+        s.all_namespaces,
+    );
     let cwd = std::env::current_dir().unwrap_or_default();
 
     let pool = rayon::ThreadPoolBuilder::new()
@@ -433,7 +441,19 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         by_ns.into_iter().flatten().collect()
     };
 
-    render(s, &results)
+    let mut outcome = render(s, &results)?;
+    if let Some(w) = warning {
+        outcome.stderr.insert_str(0, &format!("{w}\n"));
+    }
+    if s.fail_on_empty {
+        if let Some(name) = first_untested(&results) {
+            outcome.stderr.push_str(&format!(
+                "Error: no rule was evaluated for {name} (--fail-on-empty)\n"
+            ));
+            outcome.exit_code = 1;
+        }
+    }
+    Ok(outcome)
 }
 
 /// Files above which an interactive run shows progress.
@@ -476,6 +496,24 @@ pub fn exit_code(totals: &Totals, fail_on_warn: bool, no_fail: bool) -> i32 {
         (false, true, _) => 1,
         _ => 0,
     }
+}
+
+/// The first input for which no rule was evaluated in any namespace.
+fn first_untested(results: &[CheckResult]) -> Option<&str> {
+    let mut tested: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+    let mut order = Vec::new();
+    for r in results {
+        let any = r.successes > 0
+            || !r.failures.is_empty()
+            || !r.warnings.is_empty()
+            || !r.exceptions.is_empty();
+        let e = tested.entry(r.filename.as_str()).or_insert_with(|| {
+            order.push(r.filename.as_str());
+            false
+        });
+        *e |= any;
+    }
+    order.into_iter().find(|f| !tested[f])
 }
 
 fn render(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {

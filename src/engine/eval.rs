@@ -127,8 +127,13 @@ fn build_engine(
         }
     }
     if !errors.is_empty() {
+        let hint = (!opts.rego_v0)
+            .then(|| crate::rego::diagnostic::v0_hint(&errors))
+            .flatten()
+            .map(|h| format!("\n{h}"))
+            .unwrap_or_default();
         bail!(
-            "loading policies: load: {} error{} occurred during loading: {}",
+            "loading policies: load: {} error{} occurred during loading: {}{hint}",
             errors.len(),
             if errors.len() == 1 { "" } else { "s" },
             errors.join("\n")

@@ -95,3 +95,20 @@ fn opa_wording(message: &str) -> std::borrow::Cow<'_, str> {
         message.into()
     }
 }
+
+/// The `hint:` line after load errors that Rego v0 syntax gives under v1 (a rule body
+/// without `if`, a partial set rule without `contains`): conftest's errors alone do not
+/// say why or what to do.
+pub fn v0_hint(errors: &[String]) -> Option<String> {
+    const V0_SIGNS: [&str; 2] = [
+        "rego_parse_error: `if` keyword is required before rule body",
+        "rego_parse_error: `contains` keyword is required for partial set rules",
+    ];
+    let first = errors
+        .iter()
+        .find(|e| V0_SIGNS.iter().any(|sign| e.contains(sign)))?;
+    let file = first.split(':').next().unwrap_or_default();
+    Some(format!(
+        "hint: {file} looks like Rego v0: run with --rego-version v0, or convert it to Rego v1 (`if` before every rule body, `contains` in partial set rules)"
+    ))
+}

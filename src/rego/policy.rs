@@ -240,6 +240,61 @@ pub fn modules_by_path(
     modules
 }
 
+/// The warning for a run that would test nothing: the selected namespaces have no `deny`,
+/// `violation` or `warn` rule (or do not exist) while other loaded packages have some.
+/// Names those packages and the flags that select them.
+pub fn untested_namespaces_warning(
+    catalog: &Catalog,
+    selected: &[String],
+    all: bool,
+) -> Option<String> {
+    let has_rules = |ns: &str| {
+        catalog
+            .by_namespace
+            .get(ns)
+            .is_some_and(|n| !n.rules.is_empty())
+    };
+    if all || selected.iter().any(|ns| has_rules(ns)) {
+        return None;
+    }
+    let others: Vec<&str> = catalog
+        .namespaces
+        .iter()
+        .map(String::as_str)
+        .filter(|ns| has_rules(ns))
+        .collect();
+    if others.is_empty() {
+        return None;
+    }
+    let missing: Vec<&str> = selected
+        .iter()
+        .map(String::as_str)
+        .filter(|ns| !catalog.by_namespace.contains_key(*ns))
+        .collect();
+    let what = if missing.len() == selected.len() {
+        format!("no loaded policy has package {}", missing.join(", "))
+    } else {
+        format!(
+            "namespace {} has no deny, violation or warn rules",
+            selected.join(", ")
+        )
+    };
+    let flags: Vec<String> = others
+        .iter()
+        .map(|ns| format!("--namespace {ns}"))
+        .collect();
+    let noun = if others.len() == 1 {
+        "package"
+    } else {
+        "packages"
+    };
+    Some(format!(
+        "WARN: nothing is tested: {what}; deny, violation or warn rules are in {noun} {}: use {}, or --all-namespaces",
+        others.join(", "),
+        flags.join(" ")
+    ))
+}
+
 /// Builds the catalog from an engine's parsed modules, files in path order.
 pub fn catalog(engine: &mut Engine) -> Catalog {
     let mut cat = Catalog::default();
