@@ -131,3 +131,45 @@ fn fail_on_empty_turns_an_empty_run_into_a_failure() {
     ]);
     assert_eq!((r.code, r.stderr.as_str()), (1, ""));
 }
+
+#[test]
+fn verify_says_when_the_namespace_selects_no_test() {
+    let dir = common::scratch(&[
+        (
+            "policy/kms.rego",
+            "package kms\n\ndeny contains \"any principal\" if input.Principal == \"*\"\n",
+        ),
+        (
+            "policy/kms_test.rego",
+            "package kms\n\ntest_wildcard if {\n\tdeny[\"any principal\"] with input as {\"Principal\": \"*\"}\n}\n",
+        ),
+    ]);
+    let at = dir.path().to_str().expect("utf-8");
+    let r = common::run_with(
+        at,
+        &["verify", "--no-color", "--namespace", "main"],
+        &[],
+        None,
+    );
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (
+            0,
+            "\n0 tests, 0 passed, 0 warnings, 0 failures, 0 exceptions, 0 skipped\n",
+            "WARN: nothing is tested: namespace main has no test rules; they are in package kms: use --namespace kms, or leave --namespace out\n"
+        )
+    );
+    let r = common::run_with(
+        at,
+        &["verify", "--no-color", "--namespace", "kms"],
+        &[],
+        None,
+    );
+    assert_eq!((r.code, r.stderr.as_str()), (0, ""));
+    assert!(
+        r.stdout
+            .ends_with("1 test, 1 passed, 0 warnings, 0 failures, 0 exceptions, 0 skipped\n"),
+        "{}",
+        r.stdout
+    );
+}

@@ -282,6 +282,8 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
     let mut pe = PolicyEngine::new(&files, &data, &s.engine)
         .map_err(|e| anyhow!("running verification: load: {e:#}"))?;
 
+    // The warning for a --namespace that selects none of the test rules.
+    let mut untested: Option<String> = None;
     if !s.namespaces.is_empty() {
         let mut packages: Vec<String> = Vec::new();
         for t in &tests {
@@ -292,6 +294,23 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
         let selected = select_namespaces(&packages, &s.namespaces, false)
             .map_err(|e| anyhow!("running verification: {e:#}"))?;
         tests.retain(|t| selected.contains(&t.package));
+        if tests.is_empty() && !packages.is_empty() {
+            let flags: Vec<String> = packages
+                .iter()
+                .map(|p| format!("--namespace {p}"))
+                .collect();
+            let noun = if packages.len() == 1 {
+                "package"
+            } else {
+                "packages"
+            };
+            untested = Some(format!(
+                "WARN: nothing is tested: namespace {} has no test rules; they are in {noun} {}: use {}, or leave --namespace out\n",
+                s.namespaces.join(", "),
+                packages.join(", "),
+                flags.join(" ")
+            ));
+        }
     }
 
     let track_lines = s.trace || s.coverage || s.report.is_some();
@@ -366,6 +385,7 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
     let failed = runs.iter().any(|r| r.status == Status::Fail);
     let mut outcome = Outcome {
         exit_code: i32::from(failed),
+        stderr: untested.unwrap_or_default(),
         ..Default::default()
     };
     if files
