@@ -1,7 +1,8 @@
-//! The foundation every other layer shares: Go-compatible strings, JSON, durations and
-//! I/O error wording, JSON/regorus value conversion and the result records.
+//! The foundation every other layer shares: terminal colours, Go-compatible strings, JSON,
+//! durations and I/O error wording, JSON/regorus value conversion and the result records.
 //! It imports nothing else of this crate.
 
+pub mod color;
 pub mod fs;
 pub mod godur;
 pub mod gojson;

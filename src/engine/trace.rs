@@ -14,6 +14,7 @@
 //! Rendering follows conftest: a `file: <file> | query: <query>` header (green when the
 //! query passed, red otherwise), then each line as `TRAC ` + two spaces + line.
 
+use crate::base::color::{paint, Color};
 use crate::base::result::{CheckResult, Message, QueryTrace};
 use regorus::{Engine, Value};
 use std::collections::BTreeSet;
@@ -279,24 +280,20 @@ impl TraceBuilder {
     }
 }
 
-fn paint(text: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
-}
-
 /// Renders the traces of every record: header per query, then `TRAC ` lines.
 pub fn render(results: &[CheckResult], color: bool) -> String {
     let mut out = String::new();
     for r in results {
         for q in &r.traces {
             let header = format!("file: {} | query: {}", r.filename, q.query);
-            out.push_str(&paint(&header, if q.passed { "32" } else { "31" }, color));
+            out.push_str(&paint(
+                &header,
+                if q.passed { Color::Green } else { Color::Red },
+                color,
+            ));
             out.push('\n');
             for l in &q.lines {
-                out.push_str(&paint("TRAC ", "34", color));
+                out.push_str(&paint("TRAC ", Color::Blue, color));
                 out.push_str("  ");
                 out.push_str(l);
                 out.push('\n');

@@ -6,19 +6,13 @@ use crate::base::result::{CheckResult, Totals};
 /// `FAIL - file - ns - msg` lines and a coloured summary.
 pub struct Stdout;
 
-const RED: &str = "31";
-const GREEN: &str = "32";
-const YELLOW: &str = "33";
-const BLUE: &str = "34";
-const CYAN: &str = "36";
+use crate::base::color::{paint, Color};
 
-fn paint(text: &str, code: &str, color: bool) -> String {
-    if color {
-        format!("\x1b[{code}m{text}\x1b[0m")
-    } else {
-        text.to_string()
-    }
-}
+const RED: Color = Color::Red;
+const GREEN: Color = Color::Green;
+const YELLOW: Color = Color::Yellow;
+const BLUE: Color = Color::Blue;
+const CYAN: Color = Color::Cyan;
 
 impl Formatter for Stdout {
     fn format(&self, results: &[CheckResult], opts: &OutputOptions) -> String {
@@ -38,7 +32,7 @@ impl Formatter for Stdout {
                 format!("- {}", r.filename)
             };
             let ns = format!("- {} -", r.namespace);
-            let mut line = |label: &str, code: &str, msg: &str| {
+            let mut line = |label: &str, code: Color, msg: &str| {
                 out.push_str(&format!(
                     "{} {} {} {}\n",
                     paint(label, code, opts.color),
