@@ -221,7 +221,9 @@ impl PolicyEngine {
     /// interpreter is only built if a document needs it.
     pub fn new(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) -> Result<Self> {
         crate::engine::guard::catch(|| Self::new_unguarded(files, data, opts)).unwrap_or_else(
-            |panic| match crate::rego::limits::overlong_line(files) {
+            |panic| match crate::rego::limits::overlong_line(
+                files.iter().map(|f| (f.path.as_str(), f.source.as_str())),
+            ) {
                 // regorus 0.14 panics formatting a parse message past column 65,535.
                 Some((file, line, chars)) if panic.starts_with("Formatting argument out of range") => bail!(
                     "loading policies: {file}:{line}: line is {chars} characters long, and regorus fails on it past column {} (OPA loads it): split the line, or move long values into a --data document",

@@ -48,12 +48,15 @@ pub fn lexer(source: &Source) -> Lexer<'_> {
 /// for policies that load) with the column as a width, which panics past `u16::MAX`.
 pub const MAX_LINE_CHARS: usize = u16::MAX as usize;
 
-/// The first line of `files` longer than [`MAX_LINE_CHARS`]: file, 1-based line, length.
-pub fn overlong_line(files: &[crate::rego::policy::PolicyFile]) -> Option<(String, usize, usize)> {
-    files.iter().find_map(|f| {
-        f.source.lines().enumerate().find_map(|(i, l)| {
+/// The first line longer than [`MAX_LINE_CHARS`] among `(path, source)` pairs: file,
+/// 1-based line, length.
+pub fn overlong_line<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<(String, usize, usize)> {
+    files.into_iter().find_map(|(path, source)| {
+        source.lines().enumerate().find_map(|(i, l)| {
             let chars = l.chars().count();
-            (chars > MAX_LINE_CHARS).then(|| (f.path.clone(), i + 1, chars))
+            (chars > MAX_LINE_CHARS).then(|| (path.to_string(), i + 1, chars))
         })
     })
 }
