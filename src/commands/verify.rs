@@ -295,20 +295,10 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
             .map_err(|e| anyhow!("running verification: {e:#}"))?;
         tests.retain(|t| selected.contains(&t.package));
         if tests.is_empty() && !packages.is_empty() {
-            let flags: Vec<String> = packages
-                .iter()
-                .map(|p| format!("--namespace {p}"))
-                .collect();
-            let noun = if packages.len() == 1 {
-                "package"
-            } else {
-                "packages"
-            };
             untested = Some(format!(
-                "WARN: nothing is tested: namespace {} has no test rules; they are in {noun} {}: use {}, or leave --namespace out\n",
+                "WARN: nothing is tested: namespace {} has no test rules; they are in {}, or leave --namespace out\n",
                 s.namespaces.join(", "),
-                packages.join(", "),
-                flags.join(" ")
+                policy::where_they_are(&packages)
             ));
         }
     }

@@ -279,20 +279,23 @@ pub fn untested_namespaces_warning(
             selected.join(", ")
         )
     };
-    let flags: Vec<String> = others
-        .iter()
-        .map(|ns| format!("--namespace {ns}"))
-        .collect();
-    let noun = if others.len() == 1 {
+    Some(format!(
+        "WARN: nothing is tested: {what}; deny, violation or warn rules are in {}, or --all-namespaces",
+        where_they_are(&others)
+    ))
+}
+
+/// `package kms: use --namespace kms`, or for several packages each `--namespace` flag:
+/// the tail of a nothing-is-tested warning.
+pub fn where_they_are<S: AsRef<str>>(packages: &[S]) -> String {
+    let names: Vec<&str> = packages.iter().map(AsRef::as_ref).collect();
+    let flags: Vec<String> = names.iter().map(|p| format!("--namespace {p}")).collect();
+    let noun = if names.len() == 1 {
         "package"
     } else {
         "packages"
     };
-    Some(format!(
-        "WARN: nothing is tested: {what}; deny, violation or warn rules are in {noun} {}: use {}, or --all-namespaces",
-        others.join(", "),
-        flags.join(" ")
-    ))
+    format!("{noun} {}: use {}", names.join(", "), flags.join(" "))
 }
 
 /// Builds the catalog from an engine's parsed modules, files in path order.
