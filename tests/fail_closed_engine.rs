@@ -25,9 +25,7 @@ fn run_env(policy: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
     ]);
     let mut all = vec!["test", "-p", "p", "--no-color"];
     all.extend_from_slice(args);
-    let mut env = env.to_vec();
-    env.push(("REGORUN_RVM_CACHE", "0"));
-    common::run_with(dir.path().to_str().expect("utf-8"), &all, &env, None)
+    common::run_with(dir.path().to_str().expect("utf-8"), &all, env, None)
 }
 
 /// A policy whose `deny` reports the value of `expr`, plus the privileged check.
@@ -146,7 +144,7 @@ fn huge_glob_patterns_match_as_in_opa() {
     let r = common::run_with(
         dir.path().to_str().expect("utf-8"),
         &["test", "-p", "p", "--no-color", "in.json"],
-        &[("REGORUN_RVM_CACHE", "0")],
+        &[],
         None,
     );
     assert_run(
@@ -209,7 +207,7 @@ fn data_overlapping_a_rule_is_an_error() {
     let r = common::run_with(
         dir.path().to_str().expect("utf-8"),
         &["test", "-p", "p", "--data", "d", "--no-color", "bad.json"],
-        &[("REGORUN_RVM_CACHE", "0")],
+        &[],
         None,
     );
     assert_run(
@@ -242,7 +240,7 @@ fn long_policy_lines_load() {
     let r = common::run_with(
         dir.path().to_str().expect("utf-8"),
         &["test", "-p", "p", "--no-color", "ok.json", "no.json"],
-        &[("REGORUN_RVM_CACHE", "0")],
+        &[],
         None,
     );
     assert_run(
@@ -282,7 +280,6 @@ fn timeout_stops_one_document_and_the_batch_goes_on() {
         ("bad.json", "{\"privileged\": true}\n"),
     ]);
     let at = dir.path().to_str().expect("utf-8");
-    let env = [("REGORUN_RVM_CACHE", "0")];
     let r = common::run_with(
         at,
         &[
@@ -295,7 +292,7 @@ fn timeout_stops_one_document_and_the_batch_goes_on() {
             "slow.json",
             "bad.json",
         ],
-        &env,
+        &[],
         None,
     );
     assert_run(
@@ -318,7 +315,7 @@ fn timeout_stops_one_document_and_the_batch_goes_on() {
             "slow.json",
             "bad.json",
         ],
-        &env,
+        &[],
         None,
     );
     assert_run(
@@ -332,7 +329,7 @@ fn timeout_stops_one_document_and_the_batch_goes_on() {
     let r = common::run_with(
         at,
         &["test", "-p", "p", "--timeout", "1x", "bad.json"],
-        &env,
+        &[],
         None,
     );
     assert_run(
@@ -363,15 +360,13 @@ fn iterating_a_non_collection_is_undefined_on_every_path() {
     ] {
         let mut all = vec!["test", "-p", "p", "in.json"];
         all.extend_from_slice(args);
-        let mut env = env.to_vec();
-        env.push(("REGORUN_RVM_CACHE", "0"));
-        let r = common::run_with(at, &all, &env, None);
+        let r = common::run_with(at, &all, env, None);
         assert_run(&r, 1, expected, "", &format!("{args:?} {env:?}"));
     }
     let r = common::run_with(
         at,
         &["test", "-p", "p", "in.json", "--no-color", "--trace"],
-        &[("REGORUN_RVM_CACHE", "0")],
+        &[],
         None,
     );
     assert_eq!(r.code, 1, "{}", r.stderr);

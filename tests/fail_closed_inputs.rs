@@ -16,12 +16,7 @@ fn run(files: &[(&str, &[u8])], args: &[&str], stdin: Option<&str>) -> common::R
     }
     let mut all = vec!["test", "-p", "p", "--no-color"];
     all.extend_from_slice(args);
-    common::run_with(
-        dir.path().to_str().expect("utf-8"),
-        &all,
-        &[("REGORUN_RVM_CACHE", "0")],
-        stdin,
-    )
+    common::run_with(dir.path().to_str().expect("utf-8"), &all, &[], stdin)
 }
 
 const CONTROL: &str =
@@ -130,12 +125,7 @@ fn walks_lose_no_file() {
     let walk = |args: &[&str]| {
         let mut all = vec!["test", "-p", "p", "--no-color", "d"];
         all.extend_from_slice(args);
-        common::run_with(
-            at.to_str().expect("utf-8"),
-            &all,
-            &[("REGORUN_RVM_CACHE", "0")],
-            None,
-        )
+        common::run_with(at.to_str().expect("utf-8"), &all, &[], None)
     };
     let r = walk(&[]);
     assert_eq!(

@@ -36,7 +36,7 @@ fn run(args: &[&str]) -> common::Run {
     common::run_with(
         dir.path().to_str().expect("utf-8"),
         &all,
-        &[("REGORUN_RVM_CACHE", "0")],
+        &[],
         Some(KEY_POLICY),
     )
 }
@@ -117,7 +117,7 @@ fn fail_on_empty_turns_an_empty_run_into_a_failure() {
     let r = common::run_with(
         dir.path().to_str().expect("utf-8"),
         &["test", "-", "--no-color"],
-        &[("REGORUN_RVM_CACHE", "0")],
+        &[],
         Some(KEY_POLICY),
     );
     assert_eq!((r.code, r.stdout.as_str()), (1, EMPTY), "{}", r.stderr);

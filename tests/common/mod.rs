@@ -22,10 +22,14 @@ pub fn run_in(dir: &str, args: &[&str]) -> Run {
     run_with(dir, args, &[], None)
 }
 
-/// Runs with extra environment variables and optional stdin.
+/// Runs with extra environment variables and optional stdin. Runs are hermetic: no
+/// inherited `CONFTEST_*` or `REGORUN_RVM`, and no program cache unless `env` asks for it.
 pub fn run_with(dir: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_regorun"));
-    cmd.args(args).current_dir(root().join(dir));
+    cmd.args(args)
+        .current_dir(root().join(dir))
+        .env_remove("REGORUN_RVM")
+        .env("REGORUN_RVM_CACHE", "0");
     for (k, _) in std::env::vars() {
         if k.starts_with("CONFTEST_") {
             cmd.env_remove(k);
