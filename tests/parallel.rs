@@ -470,3 +470,95 @@ fn engines_agree_on_every_fixture_policy() {
     }
     assert!(compared >= 10, "only {compared} runs gave results");
 }
+
+/// The rule heads regorus's bytecode VM gets wrong give OPA's values (checked with OPA
+/// 1.20), because such policies stay on the interpreter.
+#[test]
+fn vm_unsafe_heads_give_opas_values() {
+    let args = [
+        "test",
+        "--no-color",
+        "-p",
+        "fixtures/conftest/refheads/policy",
+        "fixtures/conftest/refheads",
+    ];
+    let want = "\
+FAIL - fixtures/conftest/refheads/names.json - main - by_name: {\"ids\": {\"api\": 1, \"web\": 1}}
+FAIL - fixtures/conftest/refheads/names.json - main - label: unlabelled
+FAIL - fixtures/conftest/refheads/names.json - main - nested: {\"api\": {\"seen\": true}, \"web\": {\"seen\": true}}
+FAIL - fixtures/conftest/refheads/names.json - main - owners: {\"api\": {\"team\"}, \"web\": {\"team\"}}
+FAIL - fixtures/conftest/refheads/one.json - main - by_name: {\"ids\": {\"db\": 1}}
+FAIL - fixtures/conftest/refheads/one.json - main - label: one
+FAIL - fixtures/conftest/refheads/one.json - main - nested: {\"db\": {\"seen\": true}}
+FAIL - fixtures/conftest/refheads/one.json - main - owners: {\"db\": {\"team\"}}
+
+8 tests, 0 passed, 0 warnings, 8 failures, 0 exceptions
+";
+    for env in [&[][..], &[(regorun::engine::fast::DISABLE_ENV, "0")][..]] {
+        let run = regorun(&args, env);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert_eq!(run.stdout, want);
+    }
+}
+
+/// Every input the pack's own Rego unit tests give the pack (`with input as ...`) is
+/// evaluated on the bytecode path and on the interpreter, with the same output.
+#[test]
+fn engines_agree_on_every_pack_unit_test_input() {
+    use std::sync::{Arc, Mutex};
+    let files = regorun::rego::policy::load_files(&["policy/kms".to_string()]).unwrap();
+    // Each `with input as X` records X through an extension.
+    let recorded: Arc<Mutex<Vec<regorus::Value>>> = Arc::default();
+    let sink = recorded.clone();
+    let mut engine = regorus::Engine::new();
+    engine
+        .add_extension(
+            "regorun_record".to_string(),
+            1,
+            Box::new(move |args: Vec<regorus::Value>| {
+                sink.lock().unwrap().push(args[0].clone());
+                Ok(args[0].clone())
+            }),
+        )
+        .unwrap();
+    for f in &files {
+        let source = f
+            .source
+            .replace("with input as inp", "with input as regorun_record(inp)");
+        engine.add_policy(f.path.clone(), source).unwrap();
+    }
+    let results = engine
+        .eval_query("data.kms_test".to_string(), false)
+        .unwrap();
+    let tests = results.result[0].expressions[0].value.as_object().unwrap();
+    let passed = tests
+        .iter()
+        .filter(|(k, v)| k.as_string().unwrap().starts_with("test_") && **v == true.into())
+        .count();
+    assert!(passed >= 40, "only {passed} pack unit tests passed");
+    let inputs = recorded.lock().unwrap().clone();
+    assert!(inputs.len() >= 40, "only {} inputs recorded", inputs.len());
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, input) in inputs.iter().enumerate() {
+        std::fs::write(
+            tmp.path().join(format!("input-{i:03}.json")),
+            input.to_json_str().unwrap(),
+        )
+        .unwrap();
+    }
+    let dir = tmp.path().to_str().unwrap();
+    let args = [
+        "test",
+        "--no-color",
+        "-o",
+        "json",
+        "--keep-going",
+        "-p",
+        "policy/kms",
+        dir,
+    ];
+    let fast = regorun(&args, &[]);
+    let interp = regorun(&args, &[(regorun::engine::fast::DISABLE_ENV, "0")]);
+    assert_same(&fast, &interp, "pack unit-test inputs");
+    assert!(fast.stdout.contains("\"failures\""), "{}", fast.stdout);
+}

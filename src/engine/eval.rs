@@ -294,9 +294,11 @@ impl PolicyEngine {
             bail!("loading policies: rule is using 'if' keyword without 'contains' keyword: rule in {file} at line {line}");
         }
         // The RVM does not raise conflicts between definitions, nor see the built-ins
-        // regorun replaces: only the interpreter evaluates policies that need either.
+        // regorun replaces, and gets some rule heads wrong: only the interpreter
+        // evaluates policies that need any of these.
         let fast = if opts.fast_path()
             && !graph.may_conflict()
+            && graph.vm_unsafe().is_none()
             && !crate::engine::builtins::calls_replaced(files)
         {
             // A compiler panic only costs the fast path.

@@ -41,6 +41,8 @@ enum Kind {
 #[derive(Debug, Default)]
 pub struct Graph {
     groups: Vec<Group>,
+    /// Rule heads the bytecode VM evaluates wrongly, as `file:line`.
+    vm_unsafe: Vec<String>,
 }
 
 /// A token of a rule: kind, text, absolute line.
@@ -98,6 +100,24 @@ fn head_of(rule: &Rule) -> (&Ref<Expr>, Kind) {
                 };
                 (refr, kind)
             }
+        },
+    }
+}
+
+/// Whether regorus 0.14's bytecode VM gives the interpreter's value for this head. It
+/// does not for `default` functions (it never applies the default) nor for reference
+/// heads of more than one component (`r.a[x] := 1`, `r[x].y := 1`, `r.s[x] contains 1`,
+/// `r[x] contains 1`): it drops the outer levels.
+fn vm_safe_head(rule: &Rule) -> bool {
+    let single = |e: &Expr| matches!(e, Expr::Var { .. });
+    match rule {
+        Rule::Default { refr, args, .. } => args.is_empty() && single(refr),
+        Rule::Spec { head, .. } => match head {
+            RuleHead::Func { refr, .. } | RuleHead::Set { refr, .. } => single(refr),
+            RuleHead::Compr { refr, .. } => match refr.as_ref() {
+                Expr::RefBrack { refr, .. } => single(refr),
+                other => single(other),
+            },
         },
     }
 }
@@ -218,6 +238,9 @@ impl Graph {
                 graph.groups[i]
                     .defs
                     .push((file.clone(), rule.span().line, kind));
+                if !vm_safe_head(rule) {
+                    graph.vm_unsafe.push(format!("{file}:{}", rule.span().line));
+                }
                 if matches!(kind, Kind::Complete | Kind::Function) {
                     graph.groups[i].values.push(literal_value(rule));
                 }
@@ -430,6 +453,13 @@ impl Graph {
         !self.conflict_candidates().is_empty()
     }
 
+    /// Where the policy has a rule head the bytecode VM evaluates wrongly
+    /// ([`vm_safe_head`]), as `file:line`: such a policy is only evaluated by the
+    /// interpreter.
+    pub fn vm_unsafe(&self) -> Option<&str> {
+        self.vm_unsafe.first().map(String::as_str)
+    }
+
     /// The rules [`Graph::may_conflict`] is about, as `data.` paths.
     pub fn conflict_candidates(&self) -> Vec<&str> {
         self.groups
@@ -492,6 +522,7 @@ mod tests {
         let g = Graph::build(&crate::rego::policy::modules_by_path(&mut engine));
         assert_eq!(g.conflict_candidates(), Vec::<&str>::new());
         assert_eq!(g.recursion_errors(), Vec::<String>::new());
+        assert_eq!(g.vm_unsafe(), None);
     }
 
     #[test]
@@ -538,6 +569,30 @@ mod tests {
         assert_eq!(g.conflict_candidates(), ["data.main.f"]);
         let g = graph(&[("a.rego", "package main\n\nf(x) := 1 if x else := 2\n")]);
         assert!(!g.may_conflict());
+    }
+
+    #[test]
+    fn heads_the_vm_gets_wrong() {
+        for bad in [
+            "default f(_) := 0\nf(x) := 1 if x\n",
+            "r.a[x] := 1 if some x in input.xs\n",
+            "r[x].y := 1 if some x in input.xs\n",
+            "r[x] contains 1 if some x in input.xs\n",
+            "r.s[x] contains 1 if some x in input.xs\n",
+            "a.b := 1\n",
+        ] {
+            let g = graph(&[("a.rego", &format!("package main\n\n{bad}"))]);
+            assert_eq!(g.vm_unsafe(), Some("a.rego:3"), "{bad}");
+        }
+        for good in [
+            "default p := 0\np := 1 if input.a\n",
+            "r[x] := 1 if some x in input.xs\n",
+            "r contains x if some x in input.xs\n",
+            "f(x) := 1 if x\n",
+        ] {
+            let g = graph(&[("a.rego", &format!("package main\n\n{good}"))]);
+            assert_eq!(g.vm_unsafe(), None, "{good}");
+        }
     }
 
     #[test]

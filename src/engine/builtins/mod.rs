@@ -14,6 +14,7 @@ mod numbers;
 mod objects;
 mod strings;
 mod time;
+mod units;
 
 use crate::rego::policy::PolicyFile;
 use anyhow::{anyhow, Result};
@@ -79,6 +80,20 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    // regorus's version does not panic but can run for minutes: only literals it
+    // handles quickly stay on the VM.
+    (
+        "units.parse",
+        1,
+        units::parse,
+        Vm::Only(units::short_literal),
+    ),
+    (
+        "units.parse_bytes",
+        1,
+        units::parse_bytes,
+        Vm::Only(units::short_literal),
+    ),
 ];
 
 /// Registers conftest's built-ins and the replacements. `strict` is

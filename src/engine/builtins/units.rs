@@ -1,0 +1,111 @@
+//! `units.*` replacements: regorus 0.14 writes a decimal exponent out digit by digit, so
+//! `units.parse("1e1000000000")` runs for minutes inside one built-in call, where no
+//! `--timeout` can stop it. OPA refuses exponents of more than six digits first.
+
+use super::{native, Fault};
+use regorus::Value;
+
+/// OPA's limit on the digits of a scientific-notation exponent.
+const MAX_EXPONENT_DIGITS: usize = 6;
+
+/// `units.parse`: OPA's exponent check, then regorus's version.
+pub fn parse(args: &[Value]) -> Result<Value, Fault> {
+    guarded("units.parse", args)
+}
+
+/// `units.parse_bytes`: OPA's exponent check, then regorus's version.
+pub fn parse_bytes(args: &[Value]) -> Result<Value, Fault> {
+    guarded("units.parse_bytes", args)
+}
+
+fn guarded(name: &str, args: &[Value]) -> Result<Value, Fault> {
+    if let Value::String(s) = &args[0] {
+        // OPA drops every quote and refuses spaces before it looks at the exponent.
+        let s = s.replace('"', "");
+        if !s.contains(' ') && exponent_too_large(&s) {
+            return Err(Fault::Opa(format!("{name}: exponent too large")));
+        }
+    }
+    native(name, args).map_err(Fault::Opa)
+}
+
+/// Whether the number at the start of `s` has an exponent of more than
+/// [`MAX_EXPONENT_DIGITS`] digits, scanned as OPA scans it: the number runs over digits,
+/// `.`, signs and an `e` followed by a digit or sign.
+fn exponent_too_large(s: &str) -> bool {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if !(c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
+            return false;
+        }
+        if matches!(c, b'e' | b'E') {
+            match b.get(i + 1) {
+                Some(n) if n.is_ascii_digit() => {}
+                Some(b'+' | b'-') => i += 1,
+                _ => return false,
+            }
+            let digits = b[i + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
+            if digits > MAX_EXPONENT_DIGITS {
+                return true;
+            }
+        }
+        i += 1;
+    }
+    false
+}
+
+/// Whether the argument text is a string literal without an over-long exponent, which
+/// regorus's version (on the bytecode VM) handles quickly.
+pub fn short_literal(args: &[&str]) -> bool {
+    match args {
+        [lit] => lit
+            .strip_prefix('"')
+            .and_then(|l| l.strip_suffix('"'))
+            .is_some_and(|l| !l.contains('\\') && !exponent_too_large(l)),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exponents_as_opa_counts_them() {
+        assert!(!exponent_too_large("1e999999"));
+        assert!(exponent_too_large("1e1000000"));
+        assert!(exponent_too_large("2.5E-1000000Ki"));
+        assert!(exponent_too_large("1e+0000000"));
+        assert!(!exponent_too_large("10Ki"));
+        assert!(!exponent_too_large("1e"));
+        assert!(!exponent_too_large("1ei"));
+        assert!(!exponent_too_large("G1e10000000"));
+    }
+
+    #[test]
+    fn values_and_errors() {
+        let v = parse(&[Value::from("10Ki")]).unwrap();
+        assert_eq!(v, Value::from(10240));
+        assert_eq!(
+            parse(&[Value::from("1e1000000000")]),
+            Err(Fault::Opa("units.parse: exponent too large".into()))
+        );
+        assert_eq!(
+            parse_bytes(&[Value::from("\"1e10000000KB\"")]),
+            Err(Fault::Opa("units.parse_bytes: exponent too large".into()))
+        );
+        assert_eq!(
+            parse_bytes(&[Value::from("2KiB")]).unwrap(),
+            Value::from(2048)
+        );
+    }
+
+    #[test]
+    fn literals_the_vm_may_keep() {
+        assert!(short_literal(&["\"10Ki\""]));
+        assert!(!short_literal(&["\"1e10000000\""]));
+        assert!(!short_literal(&["input.size"]));
+    }
+}
