@@ -392,3 +392,42 @@ fn iterating_a_non_collection_is_undefined_on_every_path() {
         r.stdout
     );
 }
+
+/// `--timeout` also stops a document stuck inside one built-in call, which the engine's
+/// own timer (checked between evaluation steps) cannot interrupt.
+#[test]
+fn timeout_stops_a_single_slow_builtin_call() {
+    // One sprintf call writing a 200 MB string: about half a second here.
+    let policy = format!(
+        "package main\n\ndeny contains msg if {{\n\tinput.slow\n\tx := sprintf(\"%199999999d\", [1])\n\tmsg := sprintf(\"%v\", [count(x)])\n}}\n\n{DENY_PRIVILEGED}"
+    );
+    let dir = common::scratch(&[
+        ("p/p.rego", &policy),
+        ("slow.json", "{\"slow\": true}\n"),
+        ("bad.json", "{\"privileged\": true}\n"),
+    ]);
+    let r = common::run_with(
+        dir.path().to_str().expect("utf-8"),
+        &[
+            "test",
+            "-p",
+            "p",
+            "--no-color",
+            "--timeout",
+            "100ms",
+            "--keep-going",
+            "slow.json",
+            "bad.json",
+        ],
+        &[],
+        None,
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - slow.json - main - evaluating slow.json: evaluation ran past the --timeout of 100ms\n\
+         FAIL - bad.json - main - privileged\n\n3 tests, 1 passed, 0 warnings, 2 failures, 0 exceptions\n",
+        "",
+        "a slow built-in call under --timeout",
+    );
+}

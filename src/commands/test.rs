@@ -303,6 +303,61 @@ fn check_file(
     Ok(out)
 }
 
+/// [`check_file`] under `--timeout` on a thread of its own, watched from outside: the
+/// engine's timer cannot stop a single built-in call that runs for minutes. A file still
+/// running a little after its documents' time is up gets the timeout error; its thread is
+/// abandoned (it ends with the process) and the worker takes a fresh engine.
+fn check_file_watched(
+    slot: &mut Option<PolicyEngine>,
+    prototype: &PolicyEngine,
+    namespaces: &[(String, Option<Namespace>)],
+    name: &str,
+    value: regorus::Value,
+    cwd: &std::path::Path,
+    limit: std::time::Duration,
+) -> Result<Vec<CheckResult>> {
+    // Time for the engine's own timer, which stops cleanly, to fire first.
+    let grace = limit / 4 + std::time::Duration::from_millis(20);
+    let docs = match &value {
+        regorus::Value::Array(items) => items.len().max(1),
+        _ => 1,
+    };
+    let budget = limit
+        .saturating_mul(u32::try_from(docs * namespaces.len().max(1)).unwrap_or(u32::MAX))
+        .saturating_add(grace);
+    let mut engine = slot.take().unwrap_or_else(|| prototype.clone());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let (namespaces_owned, name_owned, cwd_owned) =
+        (namespaces.to_vec(), name.to_string(), cwd.to_path_buf());
+    std::thread::Builder::new()
+        .stack_size(256 * 1024 * 1024)
+        .spawn(move || {
+            let out = check_file(
+                &mut engine,
+                &namespaces_owned,
+                &name_owned,
+                value,
+                &cwd_owned,
+            );
+            // The watcher may have given up on this file.
+            let _ = tx.send((out, engine));
+        })
+        .map_err(|e| anyhow!("evaluating {name}: starting a thread: {e}"))?;
+    match rx.recv_timeout(budget) {
+        Ok((out, engine)) => {
+            *slot = Some(engine);
+            out
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => bail!(
+            "evaluating {name}: evaluation ran past the --timeout of {:?}",
+            limit
+        ),
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            bail!("evaluating {name}: internal error: the evaluation thread stopped")
+        }
+    }
+}
+
 /// Runs `regorun test` and renders its output.
 pub fn run_test(s: &TestSettings) -> Result<Outcome> {
     let files = discover::discover(&s.paths, s.ignore.as_deref(), s.keep_going)
@@ -393,8 +448,8 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
                 files
                     .par_iter()
                     .map_init(
-                        || engine.clone(),
-                        |eng, f| {
+                        || None,
+                        |eng: &mut Option<PolicyEngine>, f| {
                             let name = display(f);
                             let value = parse_input_rego(
                                 f,
@@ -402,8 +457,19 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
                                 stdin.as_deref(),
                                 &s.proto_file_dirs,
                             )?;
-                            let out = check_file(eng, &selected, &name, value, &cwd)
-                                .map_err(|e| (false, format!("{e:#}")));
+                            let out = match s.engine.timeout {
+                                None => check_file(
+                                    eng.get_or_insert_with(|| engine.clone()),
+                                    &selected,
+                                    &name,
+                                    value,
+                                    &cwd,
+                                ),
+                                Some(limit) => check_file_watched(
+                                    eng, &engine, &selected, &name, value, &cwd, limit,
+                                ),
+                            }
+                            .map_err(|e| (false, format!("{e:#}")));
                             if let Some(p) = &progress {
                                 p.inc(1);
                             }
