@@ -213,13 +213,13 @@ fn parse_input_rego(
         Some(name) => Parser::from_name(name),
         None => Parser::for_path(&file.name).ok(),
     };
-    // JSON, the batch case, goes straight to a regorus value.
-    if parser == Some(Parser::Json) {
+    // JSON and YAML, the batch cases, go straight to a regorus value.
+    if let (Some(p @ (Parser::Json | Parser::Yaml)), None) = (parser, &file.problem) {
         let bytes = match stdin {
             Some(b) if file.is_stdin() => Some(std::borrow::Cow::Borrowed(b)),
             _ => std::fs::read(&file.path).ok().map(std::borrow::Cow::Owned),
         };
-        if let Some(Ok(v)) = bytes.map(|b| Parser::Json.parse_rego(&b)) {
+        if let Some(Ok(v)) = bytes.map(|b| p.parse_rego(&b)) {
             return Ok(v);
         }
     }

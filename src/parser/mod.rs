@@ -283,6 +283,7 @@ impl Parser {
     pub fn parse_rego(self, bytes: &[u8]) -> Result<regorus::Value> {
         match self {
             Parser::Json => json::parse_rego(bytes),
+            Parser::Yaml => yaml::parse_rego(bytes),
             other => crate::base::value::to_rego(other.parse(bytes)?),
         }
     }

@@ -34,6 +34,16 @@ const CONVERTING: &str = "error converting YAML to JSON";
 
 /// Parses a YAML file; several documents give an array of documents.
 pub fn parse(bytes: &[u8]) -> Result<Value> {
+    parse_into::<Value>(bytes)
+}
+
+/// [`parse`] building the regorus value directly: a file's JSON tree and its regorus
+/// tree are never in memory together (a YAML batch's peak memory halves).
+pub fn parse_rego(bytes: &[u8]) -> Result<regorus::Value> {
+    parse_into::<regorus::Value>(bytes)
+}
+
+fn parse_into<T: Tree>(bytes: &[u8]) -> Result<T> {
     let text = utf8(bytes).map_err(|e| anyhow!("unmarshal yaml: {CONVERTING}: {e}"))?;
     // go-yaml's reader refuses control characters anywhere in the stream (yaml-rust2 would
     // end the document at a NUL and pass what came before).
@@ -59,11 +69,121 @@ pub fn parse(bytes: &[u8]) -> Result<Value> {
     let docs = pieces
         .iter()
         .map(|p| parse_document(p))
-        .collect::<Result<Vec<_>>>()
+        .collect::<Result<Vec<T>>>()
         .map_err(|e| {
             anyhow!("unmarshal multiple documents: unmarshal subdocument yaml: {CONVERTING}: {e}")
         })?;
-    Ok(Value::Array(docs))
+    Ok(T::array(docs))
+}
+
+/// The value tree a document is decoded into: serde_json's (for `parse`, `--combine` and
+/// the other front ends) or regorus's (for evaluation).
+pub trait Tree: Sized + Clone {
+    /// A mapping under construction.
+    type Map: Default;
+    /// A resolved scalar (never an array or object).
+    fn scalar(v: Value) -> Self;
+    /// A sequence.
+    fn array(items: Vec<Self>) -> Self;
+    /// A finished mapping.
+    fn object(map: Self::Map) -> Self;
+    /// Sets `key` (last one wins, as sigs.k8s.io/yaml).
+    fn insert(map: &mut Self::Map, key: String, value: Self);
+    /// go-yaml v2 merge (`<<`): a mapping, or a list of mappings where earlier ones win.
+    fn merge(map: &mut Self::Map, value: Self) -> std::result::Result<(), String>;
+    /// The string a mapping key becomes.
+    fn key(&self) -> std::result::Result<String, String>;
+}
+
+const MERGE_ERROR: &str = "map merge requires map or sequence of maps as the value";
+
+impl Tree for Value {
+    type Map = Map<String, Value>;
+    fn scalar(v: Value) -> Self {
+        v
+    }
+    fn array(items: Vec<Self>) -> Self {
+        Value::Array(items)
+    }
+    fn object(map: Self::Map) -> Self {
+        Value::Object(map)
+    }
+    fn insert(map: &mut Self::Map, key: String, value: Self) {
+        map.insert(key, value);
+    }
+    fn merge(map: &mut Self::Map, value: Self) -> std::result::Result<(), String> {
+        match value {
+            Value::Object(m) => {
+                map.extend(m);
+                Ok(())
+            }
+            Value::Array(items) => {
+                for item in items.into_iter().rev() {
+                    match item {
+                        Value::Object(m) => map.extend(m),
+                        _ => return Err(MERGE_ERROR.into()),
+                    }
+                }
+                Ok(())
+            }
+            _ => Err(MERGE_ERROR.into()),
+        }
+    }
+    fn key(&self) -> std::result::Result<String, String> {
+        key_string(self)
+    }
+}
+
+impl Tree for regorus::Value {
+    type Map = std::collections::BTreeMap<regorus::Value, regorus::Value>;
+    fn scalar(v: Value) -> Self {
+        match v {
+            Value::Null => regorus::Value::Null,
+            Value::Bool(b) => regorus::Value::from(b),
+            Value::String(s) => regorus::Value::from(s),
+            // The resolver only makes finite f64 numbers.
+            Value::Number(n) => regorus::Value::from(n.as_f64().unwrap_or_default()),
+            other => crate::base::value::to_rego(other).unwrap_or(regorus::Value::Null),
+        }
+    }
+    fn array(items: Vec<Self>) -> Self {
+        regorus::Value::from(items)
+    }
+    fn object(map: Self::Map) -> Self {
+        regorus::Value::from(map)
+    }
+    fn insert(map: &mut Self::Map, key: String, value: Self) {
+        map.insert(regorus::Value::from(key), value);
+    }
+    fn merge(map: &mut Self::Map, value: Self) -> std::result::Result<(), String> {
+        let one = |map: &mut Self::Map, v: &regorus::Value| match v {
+            regorus::Value::Object(m) => {
+                map.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Ok(())
+            }
+            _ => Err(MERGE_ERROR.to_string()),
+        };
+        match &value {
+            regorus::Value::Array(items) => items.iter().rev().try_for_each(|i| one(map, i)),
+            other => one(map, other),
+        }
+    }
+    fn key(&self) -> std::result::Result<String, String> {
+        match self {
+            regorus::Value::String(s) => Ok(s.to_string()),
+            regorus::Value::Bool(b) => Ok(b.to_string()),
+            regorus::Value::Null => key_string(&Value::Null),
+            regorus::Value::Array(_) => key_string(&Value::Array(Vec::new())),
+            regorus::Value::Object(_) | regorus::Value::Set(_) => {
+                key_string(&Value::Object(Map::new()))
+            }
+            // Numbers (only from an aliased key) go through the JSON form.
+            other => {
+                let v = serde_json::to_value(other).map_err(|e| e.to_string())?;
+                key_string(&v)
+            }
+        }
+    }
 }
 
 /// The characters go-yaml's reader accepts: tab, line breaks, printable ASCII, NEL and
@@ -76,9 +196,9 @@ fn allowed_char(c: char) -> bool {
 
 /// Decodes the first YAML document of `text` (go-yaml ignores any later ones). A leading
 /// byte-order mark is dropped, as go-yaml's reader does.
-fn parse_document(text: &str) -> Result<Value> {
+fn parse_document<T: Tree>(text: &str) -> Result<T> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut builder = Builder::default();
+    let mut builder = Builder::<T>::new();
     let mut parser = EventParser::new_from_str(text);
     if let Err(e) = parser.load(&mut builder, false) {
         bail!(
@@ -90,25 +210,25 @@ fn parse_document(text: &str) -> Result<Value> {
     if let Some(err) = builder.error {
         return Err(err);
     }
-    Ok(builder.root.unwrap_or(Value::Null))
+    Ok(builder.root.unwrap_or_else(|| T::scalar(Value::Null)))
 }
 
 /// A node being built: a sequence, or a mapping with a pending key.
-enum Frame {
+enum Frame<T: Tree> {
     Seq {
         anchor: usize,
-        items: Vec<Value>,
+        items: Vec<T>,
         nodes: u64,
     },
     Map {
         anchor: usize,
-        map: Map<String, Value>,
+        map: T::Map,
         key: Option<Key>,
         nodes: u64,
     },
 }
 
-impl Frame {
+impl<T: Tree> Frame<T> {
     fn nodes(&mut self) -> &mut u64 {
         match self {
             Frame::Seq { nodes, .. } | Frame::Map { nodes, .. } => nodes,
@@ -122,21 +242,32 @@ enum Key {
     Merge,
 }
 
-#[derive(Default)]
-struct Builder {
-    stack: Vec<Frame>,
+struct Builder<T: Tree> {
+    stack: Vec<Frame<T>>,
     /// Each anchor's value and how many nodes it has.
-    anchors: HashMap<usize, (Value, u64)>,
+    anchors: HashMap<usize, (T, u64)>,
     /// Nodes decoded so far, and how many of them came from alias expansion (go-yaml's
     /// `decodeCount` and `aliasCount`).
     decoded: u64,
     aliased: u64,
-    root: Option<Value>,
+    root: Option<T>,
     error: Option<anyhow::Error>,
     done: bool,
 }
 
-impl Builder {
+impl<T: Tree> Builder<T> {
+    fn new() -> Self {
+        Builder {
+            stack: Vec::new(),
+            anchors: HashMap::new(),
+            decoded: 0,
+            aliased: 0,
+            root: None,
+            error: None,
+            done: false,
+        }
+    }
+
     /// A go-yaml decoding error, which names the line.
     fn fail(&mut self, mark: Marker, msg: String) {
         if self.error.is_none() {
@@ -153,7 +284,7 @@ impl Builder {
     }
 
     /// Places a finished node of `nodes` nodes into its parent (or as the document root).
-    fn push_value(&mut self, value: Value, nodes: u64, is_merge_key: bool, mark: Marker) {
+    fn push_value(&mut self, value: T, nodes: u64, is_merge_key: bool, mark: Marker) {
         let Some(top) = self.stack.last_mut() else {
             self.root = Some(value);
             return;
@@ -163,15 +294,13 @@ impl Builder {
             Frame::Seq { items, .. } => items.push(value),
             Frame::Map { map, key, .. } => match key.take() {
                 None if is_merge_key => *key = Some(Key::Merge),
-                None => match key_string(&value) {
+                None => match value.key() {
                     Ok(k) => *key = Some(Key::Plain(k)),
                     Err(msg) => self.fail_conversion(msg),
                 },
-                Some(Key::Plain(k)) => {
-                    map.insert(k, value);
-                }
+                Some(Key::Plain(k)) => T::insert(map, k, value),
                 Some(Key::Merge) => {
-                    if let Err(msg) = merge_into(map, value) {
+                    if let Err(msg) = T::merge(map, value) {
                         self.fail(mark, msg);
                     }
                 }
@@ -184,7 +313,7 @@ impl Builder {
     }
 }
 
-impl MarkedEventReceiver for Builder {
+impl<T: Tree> MarkedEventReceiver for Builder<T> {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         if self.done || self.error.is_some() {
             return;
@@ -197,7 +326,7 @@ impl MarkedEventReceiver for Builder {
                     && tag.is_none()
                     && text == "<<";
                 let value = match resolve_scalar(&text, style, tag.as_ref()) {
-                    Ok(v) => v,
+                    Ok(v) => T::scalar(v),
                     Err(msg) => return self.fail_conversion(msg),
                 };
                 self.decoded += 1;
@@ -240,7 +369,7 @@ impl MarkedEventReceiver for Builder {
                 self.decoded += 1;
                 self.stack.push(Frame::Map {
                     anchor,
-                    map: Map::new(),
+                    map: T::Map::default(),
                     key: None,
                     nodes: 1,
                 })
@@ -251,10 +380,10 @@ impl MarkedEventReceiver for Builder {
                         anchor,
                         items,
                         nodes,
-                    }) => (anchor, Value::Array(items), nodes),
+                    }) => (anchor, T::array(items), nodes),
                     Some(Frame::Map {
                         anchor, map, nodes, ..
-                    }) => (anchor, Value::Object(map), nodes),
+                    }) => (anchor, T::object(map), nodes),
                     None => return,
                 };
                 if anchor > 0 {
@@ -285,28 +414,6 @@ fn excessive_aliasing(decoded: u64, aliased: u64) -> bool {
         0.99 - 0.89 * ((d - LOW) / (HIGH - LOW))
     };
     aliased as f64 / d > allowed
-}
-
-/// go-yaml v2 merge: a mapping, or a list of mappings where earlier ones win.
-fn merge_into(map: &mut Map<String, Value>, value: Value) -> std::result::Result<(), String> {
-    match value {
-        Value::Object(m) => {
-            map.extend(m);
-            Ok(())
-        }
-        Value::Array(items) => {
-            for item in items.into_iter().rev() {
-                match item {
-                    Value::Object(m) => map.extend(m),
-                    _ => {
-                        return Err("map merge requires map or sequence of maps as the value".into())
-                    }
-                }
-            }
-            Ok(())
-        }
-        _ => Err("map merge requires map or sequence of maps as the value".into()),
-    }
 }
 
 /// Mapping keys become strings the way sigs.k8s.io/yaml converts them.
@@ -463,6 +570,28 @@ mod tests {
 
     fn p(s: &str) -> Value {
         parse(s.as_bytes()).unwrap()
+    }
+
+    #[test]
+    fn regorus_tree_equals_the_converted_json_tree() {
+        for doc in [
+            "a: yes\nb: 0755\nc: 1.5\nd: ~\ne: [1, {f: g}]\n",
+            "base: &b {x: 1, z: 2}\nd:\n  <<: *b\n  z: 3\nl: &l [1, 2]\nm: *l\n",
+            "a: &a {x: 1}\nb: &b {x: 2, w: 2}\nc:\n  <<: [*a, *b]\n  z: 3\n---\nq: !Ref 8080\n---\n",
+            "k: &k 7\n*k : seven\non: a\n1.5: f\n",
+            "",
+        ] {
+            let direct = parse_rego(doc.as_bytes()).unwrap();
+            let converted = crate::base::value::to_rego(p(doc)).unwrap();
+            assert_eq!(direct, converted, "{doc}");
+        }
+        for bad in ["a: [1, 2\n", "<<: 5\n", "? [a]\n: 1\n", "a: .nan\n"] {
+            assert_eq!(
+                parse_rego(bad.as_bytes()).unwrap_err().to_string(),
+                parse(bad.as_bytes()).unwrap_err().to_string(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]
