@@ -162,7 +162,12 @@ fn build_engine(
             )
             .map_err(|e| anyhow!("loading policies: {e}"))?;
     }
-    crate::engine::builtins::register(&mut engine, files, opts.strict_builtin_errors)?;
+    crate::engine::builtins::register(
+        &mut engine,
+        files,
+        opts.strict_builtin_errors,
+        opts.rego_v0,
+    )?;
     add_data(&mut engine, data)?;
     Ok(engine)
 }

@@ -2,6 +2,7 @@
 //! and the checks OPA's compiler makes that regorus does not (strict mode, recursion,
 //! conflicts, length limits), and the source rewrites that fix regorus differences. Imports `base` only.
 
+pub mod compat;
 pub mod deps;
 pub mod diagnostic;
 pub mod limits;

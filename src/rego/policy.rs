@@ -23,6 +23,20 @@ pub struct PolicyFile {
     pub source: String,
 }
 
+/// `files` with the constructs OPA loads and regorus does not rewritten, lines kept
+/// ([`crate::rego::compat`]). The built-in pack needs none.
+pub fn with_compat(mut files: Vec<PolicyFile>, rego_v0: bool) -> Vec<PolicyFile> {
+    for f in files.iter_mut() {
+        if f.path.starts_with(BUILTIN_PREFIX) {
+            continue;
+        }
+        if let Some(source) = crate::rego::compat::rewrite(&f.path, &f.source, rego_v0) {
+            f.source = source;
+        }
+    }
+    files
+}
+
 /// Embedded packs by name (`kms` is `policy/kms/`).
 pub fn builtin_pack(name: &str) -> Option<Vec<PolicyFile>> {
     let prefix = format!("{name}/");

@@ -1,5 +1,5 @@
-//! Built-ins registered as regorus extensions: conftest's own (`parse_config*`), and
-//! replacements for regorus 0.14 built-ins that panic on input values or differ from OPA.
+//! Built-ins registered as regorus extensions: conftest's own (`parse_config*`), OPA's
+//! that regorus lacks, and replacements for regorus 0.14 built-ins that panic on input values or differ from OPA.
 //! One file per OPA namespace.
 //!
 //! A replacement follows OPA's non-strict rule: a built-in error makes the call undefined,
@@ -8,6 +8,7 @@
 //! ([`calls_replaced`]) when regorus's version gives wrong values; when it only panics,
 //! a panic on the VM sends the document to the interpreter.
 
+mod added;
 mod conftest;
 mod glob;
 mod numbers;
@@ -98,8 +99,27 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
 
 /// Registers conftest's built-ins and the replacements. `strict` is
 /// `--show-builtin-errors`.
-pub fn register(engine: &mut Engine, files: &[PolicyFile], strict: bool) -> Result<()> {
+pub fn register(
+    engine: &mut Engine,
+    files: &[PolicyFile],
+    strict: bool,
+    rego_v0: bool,
+) -> Result<()> {
     conftest::register(engine, files)?;
+    for (name, arity, body) in added::all(rego_v0) {
+        engine
+            .add_extension(
+                name.to_string(),
+                arity,
+                Box::new(move |args: Vec<Value>| match body(&args) {
+                    Ok(v) => Ok(v),
+                    Err(Fault::Opa(e)) if strict => Err(anyhow!("{e}")),
+                    Err(Fault::Opa(_)) => Ok(Value::Undefined),
+                    Err(Fault::Limit(e)) => Err(anyhow!("{e}")),
+                }),
+            )
+            .map_err(|e| anyhow!("registering {name}: {e}"))?;
+    }
     for &(name, arity, body, _) in REPLACED {
         engine
             .add_extension(
@@ -153,7 +173,12 @@ fn simple_args(text: &str) -> Option<Vec<&str>> {
 /// a fresh engine under the panic guard: a panic becomes an error, never a crash.
 fn native(name: &str, args: &[Value]) -> Result<Value, String> {
     let params: Vec<String> = (0..args.len()).map(|i| format!("input[{i}]")).collect();
-    let query = format!("__regorun_x := {name}({})", params.join(", "));
+    eval_expr(&format!("{name}({})", params.join(", ")), args)
+}
+
+/// The value of the Rego expression `expr` over `input` = `args`, as [`native`].
+fn eval_expr(expr: &str, args: &[Value]) -> Result<Value, String> {
+    let query = format!("__regorun_x := {expr}");
     crate::engine::guard::catch(|| {
         let mut engine = Engine::new();
         engine.set_strict_builtin_errors(true);

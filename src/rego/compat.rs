@@ -1,0 +1,351 @@
+//! Load-time source rewrites for Rego that OPA loads and regorus 0.14 rejects or reads
+//! differently. Each keeps every line where it was (text moves or is inserted only
+//! within lines), so errors, `print()` output and coverage still name the user's lines.
+//!
+//! - `import` after rules (OPA accepts imports anywhere at the top level): hoisted onto
+//!   the `package` line, which regorus accepts, leaving its own line blank.
+//! - v0 rules with several bodies (`deny[m] { a } { b }`): regorus reads the extra
+//!   bodies as `else` branches; OPA makes each body its own rule, so the head is
+//!   repeated before each extra body.
+//! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
+//!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
+//!   `;` ends the previous line.
+
+use regorus::unstable::TokenKind;
+
+/// A token: kind, text, line and byte range in the source.
+pub(crate) struct Tok {
+    pub kind: TokenKind,
+    pub text: String,
+    pub line: u32,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// The tokens of `source`, or `None` when it does not lex (loading reports that).
+pub(crate) fn lex(file: &str, source: &str) -> Option<Vec<Tok>> {
+    let src = crate::rego::limits::source(file, source).ok()?;
+    let mut lexer = crate::rego::limits::lexer(&src);
+    let mut toks = Vec::new();
+    loop {
+        let regorus::unstable::Token(kind, span) = lexer.next_token().ok()?;
+        if kind == TokenKind::Eof {
+            break;
+        }
+        // A string's span leaves out its quotes; the byte range here covers them.
+        let (start, end) = match kind {
+            TokenKind::String | TokenKind::RawString => {
+                (span.start as usize - 1, span.end as usize + 1)
+            }
+            _ => (span.start as usize, span.end as usize),
+        };
+        toks.push(Tok {
+            kind,
+            text: span.text().to_string(),
+            line: span.line,
+            start,
+            end,
+        });
+    }
+    Some(toks)
+}
+
+/// An edit: replace `start..end` of the source with `text`.
+struct Edit {
+    start: usize,
+    end: usize,
+    text: String,
+}
+
+fn apply(source: &str, mut edits: Vec<Edit>) -> String {
+    // From the end, so that earlier offsets stay valid.
+    edits.sort_by_key(|e| std::cmp::Reverse((e.start, e.end)));
+    let mut out = source.to_string();
+    for e in edits {
+        out.replace_range(e.start..e.end, &e.text);
+    }
+    out
+}
+
+/// `source` with every rewrite applied, or `None` when none applies (or it does not lex).
+pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
+    let toks = lex(file, source)?;
+    let mut edits = late_imports(source, &toks);
+    if v0 {
+        edits.extend(extra_bodies(source, &toks));
+    }
+    edits.extend(paren_lines(&toks));
+    (!edits.is_empty()).then(|| apply(source, edits))
+}
+
+/// Whether token `i` is the first on its line.
+fn line_start(toks: &[Tok], i: usize) -> bool {
+    i == 0 || toks[i - 1].line != toks[i].line
+}
+
+/// The index of the last token on token `i`'s line.
+fn line_end(toks: &[Tok], i: usize) -> usize {
+    let mut j = i;
+    while j + 1 < toks.len() && toks[j + 1].line == toks[i].line {
+        j += 1;
+    }
+    j
+}
+
+/// `import` statements after the first rule, moved to the end of the `package` line.
+fn late_imports(source: &str, toks: &[Tok]) -> Vec<Edit> {
+    let Some(package) = toks
+        .iter()
+        .position(|t| t.kind == TokenKind::Ident && t.text == "package")
+    else {
+        return Vec::new();
+    };
+    let package_end = line_end(toks, package);
+    let mut in_header = true;
+    let mut moved = String::new();
+    let mut edits = Vec::new();
+    let mut depth = 0usize;
+    let mut i = package_end + 1;
+    while i < toks.len() {
+        let t = &toks[i];
+        if depth == 0 && line_start(toks, i) && t.kind == TokenKind::Ident {
+            if t.text == "import" {
+                let last = line_end(toks, i);
+                if !in_header {
+                    moved.push(' ');
+                    moved.push_str(&source[t.start..toks[last].end]);
+                    edits.push(Edit {
+                        start: t.start,
+                        end: toks[last].end,
+                        text: String::new(),
+                    });
+                }
+                i = last + 1;
+                continue;
+            }
+            in_header = false;
+        }
+        match t.text.as_str() {
+            "(" | "[" | "{" if t.kind == TokenKind::Symbol => depth += 1,
+            ")" | "]" | "}" if t.kind == TokenKind::Symbol => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    if !moved.is_empty() {
+        let at = toks[package_end].end;
+        edits.push(Edit {
+            start: at,
+            end: at,
+            text: moved,
+        });
+    }
+    edits
+}
+
+/// Tokens after which `{` opens a value (object, set, comprehension), not a rule body.
+fn opens_value(prev: &Tok) -> bool {
+    match prev.kind {
+        TokenKind::Symbol => !matches!(prev.text.as_str(), ")" | "]" | "}"),
+        TokenKind::Ident => matches!(prev.text.as_str(), "in" | "contains" | "with" | "as"),
+        _ => false,
+    }
+}
+
+/// v0 rules with several bodies: the head, repeated before each extra body.
+fn extra_bodies(source: &str, toks: &[Tok]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut depth = 0usize;
+    // Where the current top-level statement starts, and where its head ends (the token
+    // before its first body).
+    let mut stmt: Option<usize> = None;
+    let mut head_end: Option<usize> = None;
+    // Whether the last `}` that brought the depth back to 0 closed a rule body.
+    let mut body_open = false;
+    let mut last_closed_body = false;
+    for (i, t) in toks.iter().enumerate() {
+        if depth == 0 && line_start(toks, i) && !(t.kind == TokenKind::Symbol && t.text == "{") {
+            if t.kind == TokenKind::Ident && !matches!(t.text.as_str(), "else") {
+                stmt = Some(i);
+                head_end = None;
+            }
+            last_closed_body = false;
+        }
+        if t.kind == TokenKind::Symbol {
+            match t.text.as_str() {
+                "{" if depth == 0 => {
+                    let is_body = i > 0 && !opens_value(&toks[i - 1]);
+                    if is_body {
+                        if let (true, Some(s), Some(h)) = (last_closed_body, stmt, head_end) {
+                            let head =
+                                source[toks[s].start..toks[h].end].replace(['\n', '\r'], " ");
+                            edits.push(Edit {
+                                start: t.start,
+                                end: t.start,
+                                text: format!("{head} "),
+                            });
+                        } else if head_end.is_none() && stmt.is_some() {
+                            head_end = Some(i - 1);
+                        }
+                    }
+                    body_open = is_body;
+                    last_closed_body = false;
+                    depth += 1;
+                }
+                "(" | "[" | "{" => {
+                    depth += 1;
+                    last_closed_body = false;
+                }
+                ")" | "]" | "}" => {
+                    depth = depth.saturating_sub(1);
+                    last_closed_body = depth == 0 && t.text == "}" && body_open;
+                    if depth == 0 {
+                        body_open = false;
+                    }
+                }
+                _ => last_closed_body = false,
+            }
+        } else {
+            if t.kind == TokenKind::Ident && t.text == "else" && depth == 0 {
+                // `else` bodies belong to the same rule; a body after them is not extra.
+                head_end = head_end.or(Some(i.saturating_sub(1)));
+            }
+            last_closed_body = false;
+        }
+    }
+    edits
+}
+
+/// Whether a token can end an expression (and so be called by a following `(`).
+fn ends_term(t: &Tok) -> bool {
+    match t.kind {
+        TokenKind::Number | TokenKind::String | TokenKind::RawString => true,
+        TokenKind::Symbol => matches!(t.text.as_str(), ")" | "]" | "}"),
+        TokenKind::Ident => !matches!(
+            t.text.as_str(),
+            "if" | "else"
+                | "not"
+                | "some"
+                | "every"
+                | "in"
+                | "with"
+                | "as"
+                | "contains"
+                | "default"
+                | "import"
+                | "package"
+        ),
+        _ => false,
+    }
+}
+
+/// `;` at the end of a line inside braces when the next line starts with `(`.
+fn paren_lines(toks: &[Tok]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut open: Vec<&str> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if i > 0
+            && t.kind == TokenKind::Symbol
+            && t.text == "("
+            && line_start(toks, i)
+            && open.last() == Some(&"{")
+            && ends_term(&toks[i - 1])
+        {
+            edits.push(Edit {
+                start: toks[i - 1].end,
+                end: toks[i - 1].end,
+                text: ";".to_string(),
+            });
+        }
+        if t.kind == TokenKind::Symbol {
+            match t.text.as_str() {
+                "(" => open.push("("),
+                "[" => open.push("["),
+                "{" => open.push("{"),
+                ")" | "]" | "}" => {
+                    open.pop();
+                }
+                _ => {}
+            }
+        }
+    }
+    edits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rw(s: &str, v0: bool) -> String {
+        rewrite("p.rego", s, v0).unwrap_or_else(|| s.to_string())
+    }
+
+    #[test]
+    fn late_imports_join_the_package_line() {
+        assert_eq!(
+            rw(
+                "package main # c\n\nimport rego.v1\n\np := x\n\nimport data.lib.x\n",
+                false
+            ),
+            "package main import data.lib.x # c\n\nimport rego.v1\n\np := x\n\n\n"
+        );
+        assert_eq!(
+            rw(
+                "package a.b\np := 1\nimport data.x as y # why\nq := y\n",
+                false
+            ),
+            "package a.b import data.x as y\np := 1\n # why\nq := y\n"
+        );
+        // Imports in the header stay; an `import` inside a rule is not a statement.
+        let s = "package main\n\nimport data.a\nimport data.b\n\np := 1\n";
+        assert_eq!(rewrite("p.rego", s, false), None);
+    }
+
+    #[test]
+    fn a_parenthesised_line_is_a_new_expression() {
+        assert_eq!(
+            rw(
+                "package main\n\np if {\n\tinput.x\n\t(input.a - 1) >= 1\n}\n",
+                false
+            ),
+            "package main\n\np if {\n\tinput.x;\n\t(input.a - 1) >= 1\n}\n"
+        );
+        // Arguments and array items continued on the next line are left alone.
+        for s in [
+            "package main\n\np if {\n\tf(\n\t(1), 2)\n}\n",
+            "package main\n\nx := [\n\t1,\n\t(2)\n]\n",
+            "package main\n\np if {\n\tx := 1 +\n\t(2)\n}\n",
+        ] {
+            assert_eq!(rewrite("p.rego", s, false), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn extra_bodies_get_the_head() {
+        assert_eq!(
+            rw(
+                "package main\n\ndeny[m] { input.a; m := \"a\" } { input.b; m := \"b\" }\n",
+                true
+            ),
+            "package main\n\ndeny[m] { input.a; m := \"a\" } deny[m] { input.b; m := \"b\" }\n"
+        );
+        assert_eq!(
+            rw(
+                "package main\n\nq = 1 {\n\tinput.a\n}\n{\n\tinput.b\n}\n",
+                true
+            ),
+            "package main\n\nq = 1 {\n\tinput.a\n}\nq = 1 {\n\tinput.b\n}\n"
+        );
+        // Values with braces in the head, `else` chains and v1 are left alone.
+        for s in [
+            "package main\n\np = {1} { true }\n",
+            "package main\n\np = {\"a\": 1} { true }\n",
+            "package main\n\np = 1 { input.a } else = 2 { input.b }\n",
+            "package main\n\np { x := {y | y := 1} }\n",
+        ] {
+            assert_eq!(rewrite("p.rego", s, true), None, "{s}");
+        }
+        let v1 = "package main\n\np if { input.a }\n";
+        assert_eq!(rewrite("p.rego", v1, false), None);
+    }
+}

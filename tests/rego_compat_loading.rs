@@ -1,0 +1,148 @@
+//! Rego that OPA loads, regorun loads and runs with OPA's answers (issue "Rego
+//! compatibility, part 1"). Each expected output below is what OPA 1.20 gives for the same
+//! policy and input (through conftest's counting); line numbers in errors, `print()` output
+//! and traces stay the user's after the load-time rewrites.
+
+mod common;
+
+use common::Run;
+
+/// Runs `regorun ARGS` in a scratch directory holding `files`, on both evaluation paths
+/// (they must agree), and returns the run.
+fn run(files: &[(&str, &str)], args: &[&str]) -> Run {
+    let dir = common::scratch(files);
+    let at = dir.path().to_str().expect("utf-8");
+    let mut all = vec!["--no-color"];
+    all.splice(0..0, args.iter().copied());
+    let fast = common::run_with(at, &all, &[], None);
+    let interp = common::run_with(at, &all, &[("REGORUN_RVM", "0")], None);
+    assert_eq!(
+        (fast.code, &fast.stdout, &fast.stderr),
+        (interp.code, &interp.stdout, &interp.stderr),
+        "bytecode path and interpreter differ"
+    );
+    fast
+}
+
+fn assert_run(r: &Run, code: i32, stdout: &str, stderr: &str) {
+    assert_eq!(
+        (r.code, r.stdout.as_str(), r.stderr.as_str()),
+        (code, stdout, stderr)
+    );
+}
+
+const LIB: &str = "package lib\n\ny := 41\n";
+
+/// R4: an `import` after the rules that use it.
+#[test]
+fn imports_after_rules_load() {
+    let policy = "package main\n\ndeny contains msg if {\n\tprint(\"checking\", y)\n\tmsg := sprintf(\"y is %v\", [y])\n}\n\nimport data.lib.y\n";
+    let r = run(
+        &[
+            ("p/p.rego", policy),
+            ("p/lib.rego", LIB),
+            ("a.json", "{}\n"),
+        ],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "PRNT   p/p.rego:4: checking 41\n\nFAIL - a.json - main - y is 41\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+    // A parse error after the moved import still names its own line.
+    let broken =
+        "package main\n\ndeny contains \"x\" if input.x\n\nimport data.lib.y\n\nbroken := [1,\n";
+    let r = run(
+        &[("p/p.rego", broken), ("a.json", "{}\n")],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.starts_with(
+            "Error: running test: load: loading policies: load: 1 error occurred during loading: p/p.rego:8: rego_parse_error: "
+        ),
+        "{}",
+        r.stderr
+    );
+}
+
+/// R1: a v0 rule with several bodies is one rule per body (and counts as such).
+#[test]
+fn v0_rules_with_several_bodies() {
+    let policy = "package main\n\ndeny[m] { input.a; m := \"a\" } { input.b; m := \"b\" }\n\nq = 1 {\n\tinput.a\n}\n{\n\tinput.b\n}\n\nwarn[m] { q == 1; m := sprintf(\"q is %v\", [q]) }\n";
+    let r = run(
+        &[("p/p.rego", policy), ("b.json", "{\"b\": true}\n")],
+        &["test", "--rego-version", "v0", "-p", "p", "b.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "WARN - b.json - main - q is 1\nFAIL - b.json - main - b\n\n3 tests, 1 passed, 1 warning, 1 failure, 0 exceptions\n",
+        "",
+    );
+}
+
+/// R2: a line starting with `(` is a new expression, not a call of the line before.
+#[test]
+fn a_parenthesised_line_is_a_new_expression() {
+    let policy = "package main\n\ndeny contains \"spread too small\" if {\n\tinput.min\n\t(input.max - input.min) < 2\n\tprint(\"line 6\")\n}\n";
+    let r = run(
+        &[
+            ("p/p.rego", policy),
+            ("a.json", "{\"min\": 1, \"max\": 2}\n"),
+        ],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "PRNT   p/p.rego:6: line 6\n\nFAIL - a.json - main - spread too small\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+}
+
+/// R9: the operators called by name.
+#[test]
+fn operators_called_by_name() {
+    let policy = "package main\n\ndeny contains msg if {\n\tlt(input.n, 10)\n\tequal(input.s, \"a\")\n\tmsg := sprintf(\"%v %v %v %v\", [plus(input.n, 1), mul(input.n, 3), rem(input.n, 4), or({1}, {2})])\n}\n";
+    let r = run(
+        &[
+            ("p/p.rego", policy),
+            ("a.json", "{\"n\": 7, \"s\": \"a\"}\n"),
+        ],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - 8 21 3 {1, 2}\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+}
+
+/// The deprecated built-ins of v0 policies (`any`, `all`, `re_match`, `set_diff`,
+/// `cast_*`), as OPA's v0 compatibility mode has them.
+#[test]
+fn deprecated_v0_builtins() {
+    let policy = "package main\n\nviolation[m] {\n\tany([false, input.b])\n\tnot all([false, input.b])\n\tre_match(\"^a\", \"abc\")\n\tcount(set_diff({1, 2}, {2})) == 1\n\tcast_set([1, 1]) == {1}\n\tm := \"v0 built-ins\"\n}\n";
+    let r = run(
+        &[("p/p.rego", policy), ("b.json", "{\"b\": true}\n")],
+        &["test", "--rego-version", "v0", "-p", "p", "b.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - b.json - main - v0 built-ins\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+    // They are not v1 built-ins: OPA rejects them there too.
+    let v1 = "package main\n\ndeny contains \"x\" if any([true])\n";
+    let r = run(
+        &[("p/p.rego", v1), ("b.json", "{}\n")],
+        &["test", "-p", "p", "b.json"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("any"), "{}", r.stderr);
+}
