@@ -146,3 +146,56 @@ fn deprecated_v0_builtins() {
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(r.stderr.contains("any"), "{}", r.stderr);
 }
+
+/// R3, R6: rules without a body that regorus read differently or rejected.
+#[test]
+fn rules_without_a_body() {
+    // v0 `wl["p"]` is a set element, also with a `default` rule after it.
+    let v0 = "package main\n\nwl[\"p\"]\nwl[\"q\"]\ndefault x = 1\n\ndeny[m] { m := sprintf(\"%v\", [wl]) }\n";
+    let r = run(
+        &[("p/p.rego", v0), ("a.json", "{}\n")],
+        &["test", "--rego-version", "v0", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - {\"p\", \"q\"}\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+    // A function head alone is `true` for its arguments.
+    let v1 = "package main\n\nallowed(\"x\", _)\n\ndeny contains \"x is allowed\" if allowed(\"x\", 2)\n\ndeny contains \"y is allowed\" if allowed(\"y\", 2)\n";
+    let r = run(
+        &[("p/p.rego", v1), ("a.json", "{}\n")],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - x is allowed\n\n2 tests, 1 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+}
+
+/// S9: a rule head iterating something that is not a collection is undefined, as in a
+/// body; it used to stop the whole run.
+#[test]
+fn head_iterating_a_non_collection_is_undefined() {
+    let policy = "package main\n\ndefault pod := false\n\npod := input.pod if input.pod\n\nvolumes contains pod.spec.volumes[_]\n\nfirst := pod.spec.volumes[_]\n\ndeny contains sprintf(\"%d volumes\", [count(volumes)])\n\ndeny contains sprintf(\"first %v\", [first])\n";
+    let r = run(
+        &[
+            ("p/p.rego", policy),
+            ("none.json", "{}\n"),
+            (
+                "one.json",
+                "{\"pod\": {\"spec\": {\"volumes\": [\"v\"]}}}\n",
+            ),
+        ],
+        &["test", "-p", "p", "none.json", "one.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - none.json - main - 0 volumes\nFAIL - one.json - main - 1 volumes\nFAIL - one.json - main - first v\n\n4 tests, 1 passed, 0 warnings, 3 failures, 0 exceptions\n",
+        "",
+    );
+}

@@ -7,6 +7,12 @@
 //! - v0 rules with several bodies (`deny[m] { a } { b }`): regorus reads the extra
 //!   bodies as `else` branches; OPA makes each body its own rule, so the head is
 //!   repeated before each extra body.
+//! - Rules without a body that regorus reads differently or rejects get an always-true
+//!   body (` if true`, or ` { true }` under v0): v0 `wl["p"]` (a set element in OPA, a
+//!   `true` map entry in regorus), a function head alone (`f("x", _)`, `true` in OPA, a
+//!   parse error in regorus); a head value with an index (`volumes contains
+//!   pod.spec.volumes[_]`: undefined in OPA when `pod` is not a collection, an error that
+//!   stops the run in regorus) is computed in a body instead.
 //! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
 //!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
 //!   `;` ends the previous line.
@@ -75,6 +81,7 @@ pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
         edits.extend(extra_bodies(source, &toks));
     }
     edits.extend(paren_lines(&toks));
+    edits.extend(bodiless(&toks, v0));
     (!edits.is_empty()).then(|| apply(source, edits))
 }
 
@@ -272,6 +279,125 @@ fn paren_lines(toks: &[Tok]) -> Vec<Edit> {
     edits
 }
 
+/// The top-level statements: (first, last) token indices of each rule.
+fn statements(toks: &[Tok]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut depth = 0usize;
+    let mut start: Option<usize> = None;
+    for (i, t) in toks.iter().enumerate() {
+        if depth == 0 && line_start(toks, i) && !(t.kind == TokenKind::Symbol && t.text == "{") {
+            let continues = t.kind == TokenKind::Ident && t.text == "else"
+                || i > 0
+                    && toks[i - 1].kind == TokenKind::Symbol
+                    && !matches!(toks[i - 1].text.as_str(), ")" | "]" | "}");
+            if !continues {
+                if let Some(s) = start.take() {
+                    out.push((s, i - 1));
+                }
+                start = Some(i);
+            }
+        }
+        if t.kind == TokenKind::Symbol {
+            match t.text.as_str() {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, toks.len() - 1));
+    }
+    out
+}
+
+/// The variable a bodiless rule's indexed value is computed into.
+const VALUE_VAR: &str = "__regorun_v";
+
+/// An always-true body after rules without one that regorus gets wrong.
+fn bodiless(toks: &[Tok], v0: bool) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for (s, e) in statements(toks) {
+        let first = &toks[s];
+        if first.kind != TokenKind::Ident
+            || matches!(first.text.as_str(), "package" | "import" | "default")
+        {
+            continue;
+        }
+        let stmt = &toks[s..=e];
+        // Depth-0 tokens: a body (`if`, `{` after a term) means there is nothing to do.
+        let mut depth = 0usize;
+        let mut has_body = false;
+        let mut assign = None;
+        for (j, t) in stmt.iter().enumerate() {
+            match (&t.kind, t.text.as_str()) {
+                (TokenKind::Ident, "if" | "else") if depth == 0 => has_body = true,
+                (TokenKind::Symbol, "{") if depth == 0 && j > 0 && !opens_value(&stmt[j - 1]) => {
+                    has_body = true
+                }
+                (TokenKind::Symbol, ":=" | "=") if depth == 0 && assign.is_none() => {
+                    assign = Some(j)
+                }
+                (TokenKind::Ident, "contains") if depth == 0 && assign.is_none() => {
+                    assign = Some(j)
+                }
+                _ => {}
+            }
+            if t.kind == TokenKind::Symbol {
+                match t.text.as_str() {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+        }
+        if has_body {
+            continue;
+        }
+        let needs = match assign {
+            // A value with an index (`[` right after a term) is computed in a body:
+            // `x := v if { v := <value> }` (regorus's interpreter errors even under
+            // `if true` when the head indexes a non-collection).
+            Some(a) if a < e - s => {
+                let indexed = stmt[a + 1..].windows(2).any(|w| {
+                    w[1].kind == TokenKind::Symbol && w[1].text == "[" && ends_term(&w[0])
+                });
+                if indexed {
+                    let open = if v0 { "{" } else { "if {" };
+                    edits.push(Edit {
+                        start: stmt[a + 1].start,
+                        end: stmt[a + 1].start,
+                        text: format!("{VALUE_VAR} {open} {VALUE_VAR} := "),
+                    });
+                    edits.push(Edit {
+                        start: toks[e].end,
+                        end: toks[e].end,
+                        text: " }".to_string(),
+                    });
+                }
+                false
+            }
+            Some(_) => false,
+            // `f(args)` alone, or v0 `p[x]` alone.
+            None => {
+                let last = &stmt[stmt.len() - 1];
+                last.kind == TokenKind::Symbol
+                    && (last.text == ")" || (v0 && last.text == "]"))
+                    && stmt.len() > 2
+            }
+        };
+        if needs {
+            let at = toks[e].end;
+            edits.push(Edit {
+                start: at,
+                end: at,
+                text: if v0 { " { true }" } else { " if true" }.to_string(),
+            });
+        }
+    }
+    edits
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -315,6 +441,35 @@ mod tests {
             "package main\n\np if {\n\tf(\n\t(1), 2)\n}\n",
             "package main\n\nx := [\n\t1,\n\t(2)\n]\n",
             "package main\n\np if {\n\tx := 1 +\n\t(2)\n}\n",
+        ] {
+            assert_eq!(rewrite("p.rego", s, false), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn rules_without_a_body() {
+        assert_eq!(
+            rw("package main\n\nvolumes contains pod.spec.volumes[_] # c\n", false),
+            "package main\n\nvolumes contains __regorun_v if { __regorun_v := pod.spec.volumes[_] } # c\n"
+        );
+        assert_eq!(
+            rw("package main\n\nx := pod.spec.volumes[_]\nf(\"x\", _)\n", false),
+            "package main\n\nx := __regorun_v if { __regorun_v := pod.spec.volumes[_] }\nf(\"x\", _) if true\n"
+        );
+        assert_eq!(
+            rw("package main\n\nx = pod.spec[0]\n", true),
+            "package main\n\nx = __regorun_v { __regorun_v := pod.spec[0] }\n"
+        );
+        assert_eq!(
+            rw("package main\n\nwl[\"p\"]\ndefault x = 1\n", true),
+            "package main\n\nwl[\"p\"] { true }\ndefault x = 1\n"
+        );
+        for s in [
+            "package main\n\nx := [1, 2]\ny := {\"a\": [1]}\nz := input.a\n",
+            "package main\n\nwl[\"p\"]\n",
+            "package main\n\nx := input.a[0] if input.b\n",
+            "package main\n\nf(x) := y if {\n\ty := x[0]\n}\n",
+            "package main\n\nx := [\n\tinput.a[0],\n] if true\n",
         ] {
             assert_eq!(rewrite("p.rego", s, false), None, "{s}");
         }
