@@ -199,3 +199,19 @@ fn head_iterating_a_non_collection_is_undefined() {
         "",
     );
 }
+
+/// A local declared with `some` shadows a rule of the same name, as in OPA.
+#[test]
+fn some_locals_shadow_rules() {
+    let policy = "package main\n\nresource_type := \"MULTIPLE\"\n\ntypes := {\"a\", \"b\"}\n\ndeny contains x if {\n\tsome resource_type\n\ttypes[resource_type]\n\tx := resource_type\n}\n\ndeny contains sprintf(\"in %v\", [t]) if {\n\tsome resource_type in types\n\tt := resource_type\n}\n";
+    let r = run(
+        &[("p/p.rego", policy), ("a.json", "{}\n")],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - a\nFAIL - a.json - main - b\nFAIL - a.json - main - in a\nFAIL - a.json - main - in b\n\n4 tests, 0 passed, 0 warnings, 4 failures, 0 exceptions\n",
+        "",
+    );
+}

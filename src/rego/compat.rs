@@ -13,6 +13,9 @@
 //!   parse error in regorus); a head value with an index (`volumes contains
 //!   pod.spec.volumes[_]`: undefined in OPA when `pod` is not a collection, an error that
 //!   stops the run in regorus) is computed in a body instead.
+//! - A local declared with `some` that has the name of a rule of the package: OPA's
+//!   local shadows the rule, regorus reads the rule (`some resource_type` beside a
+//!   `resource_type` rule matches nothing). The local is renamed within its rule.
 //! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
 //!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
 //!   `;` ends the previous line.
@@ -82,6 +85,7 @@ pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
     }
     edits.extend(paren_lines(&toks));
     edits.extend(bodiless(&toks, v0));
+    edits.extend(shadowing_locals(&toks));
     (!edits.is_empty()).then(|| apply(source, edits))
 }
 
@@ -311,6 +315,65 @@ fn statements(toks: &[Tok]) -> Vec<(usize, usize)> {
     out
 }
 
+/// What a local that shadows a rule is renamed to: this prefix and its name.
+const LOCAL_PREFIX: &str = "__regorun_local_";
+
+/// Locals declared with `some` (`some x`, `some k, v in xs`) that have the name of a
+/// rule of the package, renamed throughout the rule that declares them.
+fn shadowing_locals(toks: &[Tok]) -> Vec<Edit> {
+    let stmts = statements(toks);
+    let rule_name = |(s, _): (usize, usize)| {
+        let first = &toks[s];
+        match first.text.as_str() {
+            "package" | "import" => None,
+            "default" => toks.get(s + 1).map(|t| t.text.as_str()),
+            _ => Some(first.text.as_str()),
+        }
+    };
+    let rules: std::collections::BTreeSet<&str> =
+        stmts.iter().filter_map(|&st| rule_name(st)).collect();
+    let mut edits = Vec::new();
+    for &(s, e) in &stmts {
+        if rule_name((s, e)).is_none() {
+            continue;
+        }
+        let mut shadowing = std::collections::BTreeSet::new();
+        for i in s..=e {
+            if toks[i].kind != TokenKind::Ident || toks[i].text != "some" {
+                continue;
+            }
+            let mut j = i + 1;
+            while j <= e && toks[j].kind == TokenKind::Ident && toks[j].line == toks[i].line {
+                if toks[j].text == "in" {
+                    break;
+                }
+                if rules.contains(toks[j].text.as_str()) {
+                    shadowing.insert(toks[j].text.as_str());
+                }
+                if toks.get(j + 1).is_some_and(|t| t.text == ",") {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+        }
+        for i in s + 1..=e {
+            let t = &toks[i];
+            if t.kind == TokenKind::Ident
+                && shadowing.contains(t.text.as_str())
+                && toks[i - 1].text != "."
+            {
+                edits.push(Edit {
+                    start: t.start,
+                    end: t.start,
+                    text: LOCAL_PREFIX.to_string(),
+                });
+            }
+        }
+    }
+    edits
+}
+
 /// The variable a bodiless rule's indexed value is computed into.
 const VALUE_VAR: &str = "__regorun_v";
 
@@ -473,6 +536,20 @@ mod tests {
         ] {
             assert_eq!(rewrite("p.rego", s, false), None, "{s}");
         }
+    }
+
+    #[test]
+    fn locals_shadowing_rules_are_renamed() {
+        assert_eq!(
+            rw("package main\n\nresource_type = \"M\"\n\nr[x] {\n\tsome resource_type\n\ttypes[resource_type]\n\tx := {resource_type: input.resource_type}\n}\n", true),
+            "package main\n\nresource_type = \"M\"\n\nr[x] {\n\tsome __regorun_local_resource_type\n\ttypes[__regorun_local_resource_type]\n\tx := {__regorun_local_resource_type: input.resource_type}\n}\n"
+        );
+        assert_eq!(
+            rw("package main\n\nt := 1\n\nr contains t if some t in input.ts\n", false),
+            "package main\n\nt := 1\n\nr contains __regorun_local_t if some __regorun_local_t in input.ts\n"
+        );
+        let s = "package main\n\nt := 1\n\nr contains x if some x in input.ts\n";
+        assert_eq!(rewrite("p.rego", s, false), None);
     }
 
     #[test]
