@@ -68,6 +68,8 @@ pub fn generate(dir: &str) -> Result<String> {
         .into_iter()
         .filter(|f| !f.path.ends_with("_test.rego"))
         .collect();
+    // conftest's doc reads v1 Rego.
+    let files = policy::with_compat(files, false);
     // Compile check, as conftest does before reading annotations.
     let mut engine = crate::rego::limits::engine();
     let mut errors = Vec::new();

@@ -546,7 +546,6 @@ fn progress_bar(s: &TestSettings, files: usize) -> Option<indicatif::ProgressBar
 fn load_engine(s: &TestSettings) -> Result<PolicyEngine> {
     let files = policy::load_files(&s.policy)
         .map_err(|e| anyhow!("running test: load: loading policies: {e:#}"))?;
-    let files = policy::with_compat(files, s.engine.rego_v0);
     let data =
         data::load(&s.data).map_err(|e| anyhow!("running test: load: load documents: {e:#}"))?;
     PolicyEngine::new(&files, &data, &s.engine).map_err(|e| anyhow!("running test: load: {e:#}"))

@@ -104,6 +104,8 @@ fn build_engine(
     opts: &EngineOptions,
     rewrite: bool,
 ) -> Result<Engine> {
+    // Rewritten here, not at load: a cached program needs no rewrite at all.
+    let files = &crate::rego::policy::with_compat(files.to_vec(), opts.rego_v0);
     let mut engine = crate::rego::limits::engine();
     engine.set_rego_v0(opts.rego_v0);
     engine.set_gather_prints(true);

@@ -422,9 +422,26 @@ fn bodiless(toks: &[Tok], v0: bool) -> Vec<Edit> {
             // `x := v if { v := <value> }` (regorus's interpreter errors even under
             // `if true` when the head indexes a non-collection).
             Some(a) if a < e - s => {
-                let indexed = stmt[a + 1..].windows(2).any(|w| {
-                    w[1].kind == TokenKind::Symbol && w[1].text == "[" && ends_term(&w[0])
-                });
+                // Only at the value's own level: inside a comprehension or call
+                // regorus iterates as OPA does.
+                let mut depth = 0usize;
+                let mut indexed = false;
+                for w in stmt[a + 1..].windows(2) {
+                    if w[0].kind == TokenKind::Symbol {
+                        match w[0].text.as_str() {
+                            "(" | "[" | "{" => depth += 1,
+                            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                            _ => {}
+                        }
+                    }
+                    if depth == 0
+                        && w[1].kind == TokenKind::Symbol
+                        && w[1].text == "["
+                        && ends_term(&w[0])
+                    {
+                        indexed = true;
+                    }
+                }
                 if indexed {
                     let open = if v0 { "{" } else { "if {" };
                     edits.push(Edit {
@@ -467,6 +484,14 @@ mod tests {
 
     fn rw(s: &str, v0: bool) -> String {
         rewrite("p.rego", s, v0).unwrap_or_else(|| s.to_string())
+    }
+
+    #[test]
+    fn shipped_pack_needs_no_rewrite() {
+        for f in crate::rego::policy::builtin_pack("kms").unwrap() {
+            let out = rewrite(&f.path, &f.source, false);
+            assert_eq!(out.as_deref(), None, "{}", f.path);
+        }
     }
 
     #[test]
@@ -533,6 +558,7 @@ mod tests {
             "package main\n\nx := input.a[0] if input.b\n",
             "package main\n\nf(x) := y if {\n\ty := x[0]\n}\n",
             "package main\n\nx := [\n\tinput.a[0],\n] if true\n",
+            "package main\n\nf(c) := {v | some v in c} | {a |\n\ta := split(c, \":\")[4]\n}\n",
         ] {
             assert_eq!(rewrite("p.rego", s, false), None, "{s}");
         }
