@@ -562,3 +562,36 @@ fn engines_agree_on_every_pack_unit_test_input() {
     assert_same(&fast, &interp, "pack unit-test inputs");
     assert!(fast.stdout.contains("\"failures\""), "{}", fast.stdout);
 }
+
+/// An assignment whose variable is never used still fails its body when the value is
+/// undefined (OPA: no deny); regorus's bytecode VM dropped it, so such policies stay on
+/// the interpreter.
+#[test]
+fn unused_assignment_of_an_undefined_value_fails_the_body() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("p")).unwrap();
+    std::fs::write(
+        dir.path().join("p/p.rego"),
+        "package main\n\nimport rego.v1\n\nhas_k if { k := input.k }\n\ndeny contains \"k is set\" if has_k\n\ndeny contains \"k is not set\" if not has_k\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("a.json"), "{}\n").unwrap();
+    let p = dir.path().join("p");
+    let a = dir.path().join("a.json");
+    let args = [
+        "test",
+        "--no-color",
+        "-p",
+        p.to_str().unwrap(),
+        a.to_str().unwrap(),
+    ];
+    for env in [&[][..], &[(regorun::engine::fast::DISABLE_ENV, "0")][..]] {
+        let run = regorun(&args, env);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stdout.contains(" - main - k is not set\n") && !run.stdout.contains("k is set"),
+            "{}",
+            run.stdout
+        );
+    }
+}

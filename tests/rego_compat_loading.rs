@@ -215,3 +215,24 @@ fn some_locals_shadow_rules() {
         "",
     );
 }
+
+/// S6: an `else` rule whose value indexes with a variable of its body is no false
+/// conflict; an undefined body falls to `else`.
+#[test]
+fn else_rule_value_from_the_body() {
+    let policy = "package main\n\nm := {\"a\": 1, \"b\": 2}\n\nv := m[k] if { k := input.k } else := 0\n\ndeny contains sprintf(\"v is %v\", [v])\n";
+    let r = run(
+        &[
+            ("p/p.rego", policy),
+            ("a.json", "{\"k\": \"a\"}\n"),
+            ("b.json", "{}\n"),
+        ],
+        &["test", "-p", "p", "a.json", "b.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - v is 1\nFAIL - b.json - main - v is 0\n\n2 tests, 0 passed, 0 warnings, 2 failures, 0 exceptions\n",
+        "",
+    );
+}

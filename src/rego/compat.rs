@@ -16,6 +16,10 @@
 //! - A local declared with `some` that has the name of a rule of the package: OPA's
 //!   local shadows the rule, regorus reads the rule (`some resource_type` beside a
 //!   `resource_type` rule matches nothing). The local is renamed within its rule.
+//! - A rule with `else` whose first value indexes with a variable its body assigns
+//!   (`v := m[k] if { k := "b" } else := 0`): regorus iterates the index and reports a
+//!   false conflict; the value is computed at the end of the body instead (only for a
+//!   value on one line, so no line moves).
 //! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
 //!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
 //!   `;` ends the previous line.
@@ -86,6 +90,7 @@ pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
     edits.extend(paren_lines(&toks));
     edits.extend(bodiless(&toks, v0));
     edits.extend(shadowing_locals(&toks));
+    edits.extend(else_values(source, &toks));
     (!edits.is_empty()).then(|| apply(source, edits))
 }
 
@@ -374,6 +379,83 @@ fn shadowing_locals(toks: &[Tok]) -> Vec<Edit> {
     edits
 }
 
+/// The variable a moved head value is computed into.
+const ELSE_VAR: &str = "__regorun_else_v";
+
+/// Rules with `else` whose first value uses names: the value moves to the end of the
+/// first body.
+fn else_values(source: &str, toks: &[Tok]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for (s, e) in statements(toks) {
+        let stmt = &toks[s..=e];
+        let at_depth0 = |pred: &dyn Fn(&Tok) -> bool| {
+            let mut depth = 0usize;
+            for (j, t) in stmt.iter().enumerate() {
+                if depth == 0 && pred(t) {
+                    return Some(j);
+                }
+                if t.kind == TokenKind::Symbol {
+                    match t.text.as_str() {
+                        "(" | "[" | "{" => depth += 1,
+                        ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+            }
+            None
+        };
+        let is =
+            |kind: TokenKind, text: &'static str| move |t: &Tok| t.kind == kind && t.text == text;
+        let Some(else_at) = at_depth0(&is(TokenKind::Ident, "else")) else {
+            continue;
+        };
+        let Some(assign) = at_depth0(&|t: &Tok| {
+            t.kind == TokenKind::Symbol && matches!(t.text.as_str(), ":=" | "=")
+        }) else {
+            continue;
+        };
+        let Some(if_at) = at_depth0(&is(TokenKind::Ident, "if")) else {
+            continue;
+        };
+        if !(assign < if_at && if_at < else_at) || if_at == assign + 1 {
+            continue;
+        }
+        let value = &stmt[assign + 1..if_at];
+        // The case regorus gets wrong: the value indexes with a variable the first body
+        // assigns (`m[k]` after `k := ...`); it then iterates the index itself.
+        let body = &stmt[if_at..else_at];
+        let assigned = |name: &str| {
+            body.windows(2)
+                .any(|w| w[0].kind == TokenKind::Ident && w[0].text == name && w[1].text == ":=")
+        };
+        let uses_names = value.windows(3).any(|w| {
+            w[0].text == "["
+                && w[1].kind == TokenKind::Ident
+                && w[2].text == "]"
+                && assigned(&w[1].text)
+        });
+        let one_line = value.iter().all(|t| t.line == value[0].line);
+        // `if {` … `}` before the `else`.
+        let braced = stmt[if_at + 1].kind == TokenKind::Symbol && stmt[if_at + 1].text == "{";
+        let close = else_at - 1;
+        if !uses_names || !one_line || !braced || stmt[close].text != "}" {
+            continue;
+        }
+        let text = &source[value[0].start..value[value.len() - 1].end];
+        edits.push(Edit {
+            start: value[0].start,
+            end: value[value.len() - 1].end,
+            text: ELSE_VAR.to_string(),
+        });
+        edits.push(Edit {
+            start: stmt[close].start,
+            end: stmt[close].start,
+            text: format!("; {ELSE_VAR} := {text} "),
+        });
+    }
+    edits
+}
+
 /// The variable a bodiless rule's indexed value is computed into.
 const VALUE_VAR: &str = "__regorun_v";
 
@@ -576,6 +658,26 @@ mod tests {
         );
         let s = "package main\n\nt := 1\n\nr contains x if some x in input.ts\n";
         assert_eq!(rewrite("p.rego", s, false), None);
+    }
+
+    #[test]
+    fn else_rule_values_move_into_the_body() {
+        assert_eq!(
+            rw("package main\n\nv := m[k] if { k := \"b\" } else := 0\n", false),
+            "package main\n\nv := __regorun_else_v if { k := \"b\" ; __regorun_else_v := m[k] } else := 0\n"
+        );
+        assert_eq!(
+            rw("package main\n\nv := m[k] if {\n\tk := input.k\n} else := 0\n", false),
+            "package main\n\nv := __regorun_else_v if {\n\tk := input.k\n; __regorun_else_v := m[k] } else := 0\n"
+        );
+        for s in [
+            "package main\n\nv := 1 if { input.a } else := 0\n",
+            "package main\n\nv := s[0] if { s := input.a } else := 0\n",
+            "package main\n\nf(x) := x if { x > 1 } else := 0\n",
+            "package main\n\nv := m[k] if { k := \"b\" }\n",
+        ] {
+            assert_eq!(rewrite("p.rego", s, false), None, "{s}");
+        }
     }
 
     #[test]

@@ -122,6 +122,69 @@ fn vm_safe_head(rule: &Rule) -> bool {
     }
 }
 
+/// The line of a `x := value` in a body whose `x` is not used after it in its block.
+/// regorus 0.14's bytecode VM drops such an assignment, so an undefined value does not
+/// fail the body (`p if { k := input.missing }` is true there, undefined in OPA).
+fn unused_assignment(toks: &[Tok], from: usize) -> Option<u32> {
+    let assigns = |i: usize| toks.get(i + 1).is_some_and(|t| t.1 == ":=");
+    let has_else = toks
+        .iter()
+        .any(|t| t.0 == TokenKind::Ident && t.1 == "else");
+    for i in from..toks.len() {
+        let (kind, name, line) = &toks[i];
+        if *kind != TokenKind::Ident || name == "_" || name == "else" || !assigns(i) {
+            continue;
+        }
+        if i > 0 && matches!(toks[i - 1].1.as_str(), "." | ",") {
+            continue;
+        }
+        let use_at = |j: usize, t: &Tok| {
+            j != i && t.0 == TokenKind::Ident && t.1 == *name && !(j > 0 && toks[j - 1].1 == ".")
+        };
+        // Used anywhere else in the rule (the head included: `contains result if`); in
+        // a rule with `else`, used later in the body (the VM does not fall through to
+        // `else` when the body leaves a head variable undefined).
+        let later_else = toks[i..]
+            .iter()
+            .any(|t| t.0 == TokenKind::Ident && t.1 == "else");
+        let used = if has_else && later_else {
+            toks.iter()
+                .enumerate()
+                .skip(i + 1)
+                .any(|(j, t)| use_at(j, t))
+                || guarded(toks, i)
+        } else {
+            toks.iter().enumerate().any(|(j, t)| use_at(j, t))
+        };
+        if !used {
+            return Some(*line);
+        }
+    }
+    None
+}
+
+/// Whether the value assigned at `i` (`x := f(y)`, to the end of its line) was checked
+/// on an earlier line of the rule (`f(y)` alone), so it cannot be undefined.
+fn guarded(toks: &[Tok], i: usize) -> bool {
+    let line = toks[i].2;
+    let rhs: Vec<&str> = toks[i + 2..]
+        .iter()
+        .take_while(|t| t.2 == line)
+        .map(|t| t.1.as_str())
+        .collect();
+    let mut start = 0;
+    while start < i {
+        let l = toks[start].2;
+        let end = toks[start..i].iter().take_while(|t| t.2 == l).count() + start;
+        let texts: Vec<&str> = toks[start..end].iter().map(|t| t.1.as_str()).collect();
+        if texts == rhs {
+            return true;
+        }
+        start = end;
+    }
+    false
+}
+
 /// The value of a complete rule when it is a scalar literal, with each `else` branch's.
 fn literal_value(rule: &Rule) -> Option<String> {
     let (assign, bodies) = match rule {
@@ -282,6 +345,9 @@ impl Graph {
                 let name_len = tokens(&file, refr.span().text(), 1).len();
                 // The head's own name is not a reference; `default` comes before it.
                 let skip = name_len + usize::from(matches!(rule.as_ref(), Rule::Default { .. }));
+                if let Some(line) = unused_assignment(&toks, skip) {
+                    graph.vm_unsafe.push(format!("{file}:{line}"));
+                }
                 let mut targets = Vec::new();
                 let mut i = skip;
                 while i < toks.len() {
@@ -580,6 +646,9 @@ mod tests {
             "r[x] contains 1 if some x in input.xs\n",
             "r.s[x] contains 1 if some x in input.xs\n",
             "a.b := 1\n",
+            "p if { k := input.k }\n",
+            "v := 1 if { k := input.k } else := 0\n",
+            "v := x if { x := input.k } else := 0\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{bad}"))]);
             assert_eq!(g.vm_unsafe(), Some("a.rego:3"), "{bad}");
@@ -589,6 +658,9 @@ mod tests {
             "r[x] := 1 if some x in input.xs\n",
             "r contains x if some x in input.xs\n",
             "f(x) := 1 if x\n",
+            "p if { k := input.k; k }\n",
+            "f(x) := y if { y := x.a }\n",
+            "p := x if { [a, b] := input.k; x := a + b }\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{good}"))]);
             assert_eq!(g.vm_unsafe(), None, "{good}");
