@@ -595,3 +595,36 @@ fn unused_assignment_of_an_undefined_value_fails_the_body() {
         );
     }
 }
+
+/// A branch followed by `else` whose value or head variable is undefined falls through
+/// to `else` (OPA: `v is 0, w is 0`); regorus's bytecode VM gave no value, so such
+/// policies stay on the interpreter.
+#[test]
+fn undefined_branch_values_fall_through_to_else() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("p")).unwrap();
+    std::fs::write(
+        dir.path().join("p/p.rego"),
+        "package main\n\nimport rego.v1\n\nv := input.k if { true } else := 0\n\nw := x if { x := input.k } else := 0\n\ndeny contains sprintf(\"v is %v, w is %v\", [v, w])\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("b.json"), "{}\n").unwrap();
+    let p = dir.path().join("p");
+    let b = dir.path().join("b.json");
+    let args = [
+        "test",
+        "--no-color",
+        "-p",
+        p.to_str().unwrap(),
+        b.to_str().unwrap(),
+    ];
+    for env in [&[][..], &[(regorun::engine::fast::DISABLE_ENV, "0")][..]] {
+        let run = regorun(&args, env);
+        assert_eq!(run.code, 1, "{}", run.stderr);
+        assert!(
+            run.stdout.ends_with(" - main - v is 0, w is 0\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n"),
+            "{}",
+            run.stdout
+        );
+    }
+}

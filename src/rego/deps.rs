@@ -163,6 +163,72 @@ fn unused_assignment(toks: &[Tok], from: usize) -> Option<u32> {
     None
 }
 
+/// The line of a branch followed by `else` whose value reads a reference (`input.k`,
+/// `st.Sid`) its body does not read: regorus 0.14's bytecode VM gives no value there
+/// instead of falling through to `else` when the reference is undefined.
+fn unchecked_else_value(toks: &[Tok]) -> Option<u32> {
+    let text = |r: std::ops::Range<usize>| {
+        toks[r]
+            .iter()
+            .map(|t| t.1.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let mut i = 0;
+    while i < toks.len() {
+        // A value: after `:=` at the rule's top level, up to `if`.
+        if toks[i].1 != ":=" {
+            i += 1;
+            continue;
+        }
+        let Some(if_at) =
+            (i + 1..toks.len()).find(|&j| toks[j].0 == TokenKind::Ident && toks[j].1 == "if")
+        else {
+            break;
+        };
+        // Its body: up to the next `else` (none: the last branch, nothing to fall to).
+        let Some(else_at) =
+            (if_at..toks.len()).find(|&j| toks[j].0 == TokenKind::Ident && toks[j].1 == "else")
+        else {
+            break;
+        };
+        let body = text(if_at + 1..else_at);
+        let mut j = i + 1;
+        let mut depth = 0usize;
+        while j < if_at {
+            // Only the value's own level: a reference inside a comprehension or call
+            // argument is read there.
+            match toks[j].1.as_str() {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+            if depth == 0
+                && toks[j].0 == TokenKind::Ident
+                && toks[j + 1].1 == "."
+                && !(j > 0 && toks[j - 1].1 == ".")
+            {
+                // The whole reference `a.b.c`.
+                let mut end = j + 1;
+                while end + 1 < if_at && toks[end].1 == "." && toks[end + 1].0 == TokenKind::Ident {
+                    end += 2;
+                }
+                let r = text(j..end);
+                // `strings.replace_n(...)` is a call, not a reference.
+                let call = toks.get(end).is_some_and(|t| t.1 == "(");
+                if !call && !body.contains(&r) {
+                    return Some(toks[i].2);
+                }
+                j = end;
+            } else {
+                j += 1;
+            }
+        }
+        i = else_at + 1;
+    }
+    None
+}
+
 /// Whether the value assigned at `i` (`x := f(y)`, to the end of its line) was checked
 /// on an earlier line of the rule (`f(y)` alone), so it cannot be undefined.
 fn guarded(toks: &[Tok], i: usize) -> bool {
@@ -345,7 +411,9 @@ impl Graph {
                 let name_len = tokens(&file, refr.span().text(), 1).len();
                 // The head's own name is not a reference; `default` comes before it.
                 let skip = name_len + usize::from(matches!(rule.as_ref(), Rule::Default { .. }));
-                if let Some(line) = unused_assignment(&toks, skip) {
+                if let Some(line) =
+                    unused_assignment(&toks, skip).or_else(|| unchecked_else_value(&toks))
+                {
                     graph.vm_unsafe.push(format!("{file}:{line}"));
                 }
                 let mut targets = Vec::new();
@@ -649,6 +717,7 @@ mod tests {
             "p if { k := input.k }\n",
             "v := 1 if { k := input.k } else := 0\n",
             "v := x if { x := input.k } else := 0\n",
+            "v := input.k if { true } else := 0\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{bad}"))]);
             assert_eq!(g.vm_unsafe(), Some("a.rego:3"), "{bad}");
@@ -659,6 +728,7 @@ mod tests {
             "r contains x if some x in input.xs\n",
             "f(x) := 1 if x\n",
             "p if { k := input.k; k }\n",
+            "sid(st) := st.Sid if { is_string(st.Sid) } else := \"\"\n",
             "f(x) := y if { y := x.a }\n",
             "p := x if { [a, b] := input.k; x := a + b }\n",
         ] {
