@@ -236,3 +236,35 @@ fn else_rule_value_from_the_body() {
         "",
     );
 }
+
+/// S11: a built-in called with an output argument no longer makes the whole module
+/// unusable; a missing built-in only stops the rules that call it.
+#[test]
+fn output_arguments_and_missing_builtins() {
+    let policy = "package main\n\nmerged contains c if {\n\tnet.cidr_merge(input.cidrs, out)\n\tsome c in out\n}\n\njoined if {\n\tconcat(\"-\", input.parts, s)\n\ts == \"a-b\"\n}\n\ndeny contains \"privileged\" if input.privileged\n\ndeny contains \"joined\" if joined\n\nwarn contains sprintf(\"%v\", [count(merged)]) if input.merge\n";
+    let files = [
+        ("p/p.rego", policy),
+        (
+            "c.json",
+            "{\"privileged\": true, \"parts\": [\"a\", \"b\"]}\n",
+        ),
+        (
+            "d.json",
+            "{\"merge\": true, \"cidrs\": [\"10.0.0.0/24\"]}\n",
+        ),
+    ];
+    let r = run(&files, &["test", "-p", "p", "c.json"]);
+    assert_run(
+        &r,
+        1,
+        "FAIL - c.json - main - joined\nFAIL - c.json - main - privileged\n\n3 tests, 1 passed, 0 warnings, 2 failures, 0 exceptions\n",
+        "",
+    );
+    let r = run(&files, &["test", "-p", "p", "d.json"]);
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: query rule: check: query rule: p/p.rego:4: could not find function net.cidr_merge\n",
+    );
+}

@@ -20,6 +20,9 @@
 //!   (`v := m[k] if { k := "b" } else := 0`): regorus iterates the index and reports a
 //!   false conflict; the value is computed at the end of the body instead (only for a
 //!   value on one line, so no line moves).
+//! - A built-in called with an output argument (`net.cidr_merge(xs, out)`, a statement
+//!   of its own): regorus rejects the whole module ("var out is unsafe"); it becomes
+//!   `out = net.cidr_merge(xs)`, so a missing built-in only affects the rules calling it.
 //! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
 //!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
 //!   `;` ends the previous line.
@@ -91,6 +94,7 @@ pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
     edits.extend(bodiless(&toks, v0));
     edits.extend(shadowing_locals(&toks));
     edits.extend(else_values(source, &toks));
+    edits.extend(out_params(source, &toks));
     (!edits.is_empty()).then(|| apply(source, edits))
 }
 
@@ -375,6 +379,109 @@ fn shadowing_locals(toks: &[Tok]) -> Vec<Edit> {
                 });
             }
         }
+    }
+    edits
+}
+
+/// OPA's arity of built-ins regorus 0.14 lacks, for their output-argument form.
+const MISSING_ARITY: &[(&str, usize)] = &[
+    ("net.cidr_merge", 1),
+    ("net.cidr_intersects", 2),
+    ("net.cidr_contains_matches", 2),
+    ("net.lookup_ip_addr", 1),
+    ("regex.globs_match", 2),
+    ("strings.render_template", 2),
+    ("io.jwt.decode", 1),
+    ("io.jwt.decode_verify", 2),
+    ("crypto.x509.parse_certificates", 1),
+    ("crypto.sha256", 1),
+    ("crypto.md5", 1),
+    ("crypto.sha1", 1),
+    ("rego.parse_module", 2),
+];
+
+/// The arity of a built-in, as OPA has it.
+fn builtin_arity(name: &str) -> Option<usize> {
+    regorus::unstable::BUILTINS
+        .get(name)
+        .map(|b| usize::from(b.1))
+        .or_else(|| {
+            MISSING_ARITY
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, a)| *a)
+        })
+}
+
+/// Built-in calls with one argument more than their arity, alone in their statement:
+/// `f(a, out)` becomes `out = f(a)`.
+fn out_params(source: &str, toks: &[Tok]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        // A statement start inside a body: after `{`, `;` or a line break.
+        let starts = i > 0
+            && toks[i].kind == TokenKind::Ident
+            && (matches!(toks[i - 1].text.as_str(), "{" | ";") || line_start(toks, i));
+        if !starts {
+            i += 1;
+            continue;
+        }
+        // The dotted name and its `(`.
+        let mut j = i;
+        while j + 2 < toks.len() && toks[j + 1].text == "." && toks[j + 2].kind == TokenKind::Ident
+        {
+            j += 2;
+        }
+        let name = toks[i..=j]
+            .iter()
+            .map(|t| t.text.as_str())
+            .collect::<String>();
+        let Some(arity) = (toks.get(j + 1).is_some_and(|t| t.text == "("))
+            .then(|| builtin_arity(&name))
+            .flatten()
+        else {
+            i += 1;
+            continue;
+        };
+        // Top-level commas and the closing `)`.
+        let mut depth = 0usize;
+        let mut commas = Vec::new();
+        let mut close = None;
+        for (k, t) in toks.iter().enumerate().skip(j + 2) {
+            if t.kind != TokenKind::Symbol {
+                continue;
+            }
+            match t.text.as_str() {
+                "(" | "[" | "{" => depth += 1,
+                ")" if depth == 0 => {
+                    close = Some(k);
+                    break;
+                }
+                ")" | "]" | "}" => depth -= 1,
+                "," if depth == 0 => commas.push(k),
+                _ => {}
+            }
+        }
+        let Some(close) = close else { break };
+        let ends = toks
+            .get(close + 1)
+            .is_none_or(|t| matches!(t.text.as_str(), ";" | "}") || t.line != toks[close].line);
+        if commas.len() == arity && ends && toks[i].line == toks[close].line {
+            let last = *commas.last().unwrap_or(&close);
+            let out = &source[toks[last + 1].start..toks[close - 1].end];
+            edits.push(Edit {
+                start: toks[i].start,
+                end: toks[i].start,
+                text: format!("{out} = "),
+            });
+            edits.push(Edit {
+                start: toks[last].start,
+                end: toks[close - 1].end,
+                text: String::new(),
+            });
+        }
+        i = close + 1;
     }
     edits
 }
@@ -675,6 +782,31 @@ mod tests {
             "package main\n\nv := s[0] if { s := input.a } else := 0\n",
             "package main\n\nf(x) := x if { x > 1 } else := 0\n",
             "package main\n\nv := m[k] if { k := \"b\" }\n",
+        ] {
+            assert_eq!(rewrite("p.rego", s, false), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn output_arguments_become_assignments() {
+        assert_eq!(
+            rw(
+                "package main\n\np if {\n\tnet.cidr_merge(input.xs, out)\n\tcount(out) > 1\n}\n",
+                false
+            ),
+            "package main\n\np if {\n\tout = net.cidr_merge(input.xs)\n\tcount(out) > 1\n}\n"
+        );
+        assert_eq!(
+            rw(
+                "package main\n\np if { concat(\",\", [\"a\"], s); s == \"a\" }\n",
+                false
+            ),
+            "package main\n\np if { s = concat(\",\", [\"a\"]); s == \"a\" }\n"
+        );
+        for s in [
+            "package main\n\np if { x := concat(\",\", xs) }\n",
+            "package main\n\np if { net.cidr_merge(xs) }\n",
+            "package main\n\np if { myfn(a, b, c) }\n",
         ] {
             assert_eq!(rewrite("p.rego", s, false), None, "{s}");
         }

@@ -198,9 +198,9 @@ fn unchecked_else_value(toks: &[Tok]) -> Option<u32> {
         while j < if_at {
             // Only the value's own level: a reference inside a comprehension or call
             // argument is read there.
-            match toks[j].1.as_str() {
-                "(" | "[" | "{" => depth += 1,
-                ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            match (toks[j].0 == TokenKind::Symbol, toks[j].1.as_str()) {
+                (true, "(" | "[" | "{") => depth += 1,
+                (true, ")" | "]" | "}") => depth = depth.saturating_sub(1),
                 _ => {}
             }
             if depth == 0
