@@ -268,3 +268,22 @@ fn output_arguments_and_missing_builtins() {
         "Error: running test: query rule: check: query rule: p/p.rego:4: could not find function net.cidr_merge\n",
     );
 }
+
+/// S1: a reference argument of a negated call is evaluated before the negation, as OPA
+/// does: `not is_string(input.sid)` is false when `input.sid` is missing.
+#[test]
+fn negated_calls_with_undefined_arguments() {
+    let policy = "package main\n\nimport rego.v1\n\nlabel(x) := x if is_string(x)\n\ndeny contains \"sid is not a string\" if {\n\tnot is_string(input.sid)\n}\n\ndeny contains \"no label\" if {\n\tnot label(input.meta.name)\n}\n";
+    let files = [
+        ("p/p.rego", policy),
+        ("missing.json", "{}\n"),
+        ("number.json", "{\"sid\": 5, \"meta\": {\"name\": 1}}\n"),
+    ];
+    let r = run(&files, &["test", "-p", "p", "missing.json", "number.json"]);
+    assert_run(
+        &r,
+        1,
+        "FAIL - number.json - main - no label\nFAIL - number.json - main - sid is not a string\n\n4 tests, 2 passed, 0 warnings, 2 failures, 0 exceptions\n",
+        "",
+    );
+}

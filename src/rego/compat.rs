@@ -23,6 +23,9 @@
 //! - A built-in called with an output argument (`net.cidr_merge(xs, out)`, a statement
 //!   of its own): regorus rejects the whole module ("var out is unsafe"); it becomes
 //!   `out = net.cidr_merge(xs)`, so a missing built-in only affects the rules calling it.
+//! - `not f(x.y)`: OPA evaluates a reference argument before the negation, so an
+//!   undefined `x.y` fails the expression; regorus negates the undefined call (true).
+//!   Each such argument is checked first: `_ = x.y; not f(x.y)`.
 //! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
 //!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
 //!   `;` ends the previous line.
@@ -95,6 +98,7 @@ pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
     edits.extend(shadowing_locals(&toks));
     edits.extend(else_values(source, &toks));
     edits.extend(out_params(source, &toks));
+    edits.extend(negated_call_refs(source, &toks));
     (!edits.is_empty()).then(|| apply(source, edits))
 }
 
@@ -486,6 +490,111 @@ fn out_params(source: &str, toks: &[Tok]) -> Vec<Edit> {
     edits
 }
 
+/// What a reference argument of a negated call is checked with before the negation.
+const DEFINED: &str = "_ =";
+
+/// `not f(a.b, c)` alone in its statement: every argument that is a plain reference
+/// (`a.b`, `a["k"]`, no variables inside brackets, no calls) must be defined first.
+fn negated_call_refs(source: &str, toks: &[Tok]) -> Vec<Edit> {
+    let sym = |t: &Tok, s: &str| t.kind == TokenKind::Symbol && t.text == s;
+    let mut edits = Vec::new();
+    for i in 1..toks.len() {
+        let t = &toks[i];
+        let starts = matches!(toks[i - 1].text.as_str(), "{" | ";") || line_start(toks, i);
+        if !(t.kind == TokenKind::Ident && t.text == "not" && starts) {
+            continue;
+        }
+        // The called name: identifiers joined by dots, then `(`.
+        let mut j = i + 1;
+        if toks.get(j).is_none_or(|t| t.kind != TokenKind::Ident) {
+            continue;
+        }
+        while j + 2 < toks.len() && sym(&toks[j + 1], ".") && toks[j + 2].kind == TokenKind::Ident {
+            j += 2;
+        }
+        if toks.get(j + 1).is_none_or(|t| !sym(t, "(")) {
+            continue;
+        }
+        // Top-level arguments up to the closing `)`.
+        let mut depth = 0usize;
+        let mut args: Vec<(usize, usize)> = Vec::new();
+        let mut arg_start = j + 2;
+        let mut close = None;
+        for (k, t) in toks.iter().enumerate().skip(j + 2) {
+            if t.kind != TokenKind::Symbol {
+                continue;
+            }
+            match t.text.as_str() {
+                "(" | "[" | "{" => depth += 1,
+                ")" if depth == 0 => {
+                    if k > arg_start {
+                        args.push((arg_start, k - 1));
+                    }
+                    close = Some(k);
+                    break;
+                }
+                ")" | "]" | "}" => depth -= 1,
+                "," if depth == 0 => {
+                    args.push((arg_start, k - 1));
+                    arg_start = k + 1;
+                }
+                _ => {}
+            }
+        }
+        let Some(close) = close else { continue };
+        // The call must end the expression (no `with`, no comparison after it).
+        let ends = toks.get(close + 1).is_none_or(|t| {
+            sym(t, ";") || sym(t, "}") || sym(t, "]") || t.line != toks[close].line
+        });
+        if !ends || toks[i].line != toks[close].line {
+            continue;
+        }
+        let mut hoisted = String::new();
+        for &(a, b) in &args {
+            if !plain_reference(&toks[a..=b]) {
+                continue;
+            }
+            // `_ = ref` fails when the reference is undefined, on both evaluation paths
+            // (an assignment to a variable does not, on the bytecode VM).
+            hoisted.push_str(&format!(
+                "{DEFINED} {}; ",
+                &source[toks[a].start..toks[b].end]
+            ));
+        }
+        if !hoisted.is_empty() {
+            edits.push(Edit {
+                start: t.start,
+                end: t.start,
+                text: hoisted,
+            });
+        }
+    }
+    edits
+}
+
+/// `a.b.c` or `a["k"][0]`: an identifier, then at least one `.name` or `[literal]`.
+fn plain_reference(toks: &[Tok]) -> bool {
+    if toks.len() < 3 || toks[0].kind != TokenKind::Ident {
+        return false;
+    }
+    let mut k = 1;
+    while k < toks.len() {
+        match (toks[k].kind == TokenKind::Symbol, toks[k].text.as_str()) {
+            (true, ".") if toks.get(k + 1).is_some_and(|t| t.kind == TokenKind::Ident) => k += 2,
+            (true, "[")
+                if toks
+                    .get(k + 1)
+                    .is_some_and(|t| matches!(t.kind, TokenKind::String | TokenKind::Number))
+                    && toks.get(k + 2).is_some_and(|t| t.text == "]") =>
+            {
+                k += 3
+            }
+            _ => return false,
+        }
+    }
+    true
+}
+
 /// The variable a moved head value is computed into.
 const ELSE_VAR: &str = "__regorun_else_v";
 
@@ -676,10 +785,19 @@ mod tests {
     }
 
     #[test]
-    fn shipped_pack_needs_no_rewrite() {
+    fn shipped_pack_keeps_its_lines() {
+        // Only negated calls are rewritten in the pack (its arguments are checked before),
+        // and every line stays where it was.
         for f in crate::rego::policy::builtin_pack("kms").unwrap() {
-            let out = rewrite(&f.path, &f.source, false);
-            assert_eq!(out.as_deref(), None, "{}", f.path);
+            if let Some(out) = rewrite(&f.path, &f.source, false) {
+                assert_eq!(out.lines().count(), f.source.lines().count(), "{}", f.path);
+                let changed = out.lines().zip(f.source.lines()).filter(|(a, b)| a != b);
+                assert!(
+                    changed.into_iter().all(|(a, _)| a.contains("_ = ")),
+                    "{}",
+                    f.path
+                );
+            }
         }
     }
 
@@ -807,6 +925,23 @@ mod tests {
             "package main\n\np if { x := concat(\",\", xs) }\n",
             "package main\n\np if { net.cidr_merge(xs) }\n",
             "package main\n\np if { myfn(a, b, c) }\n",
+        ] {
+            assert_eq!(rewrite("p.rego", s, false), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn reference_arguments_leave_negations() {
+        assert_eq!(
+            rw("package main\n\np if {\n\tnot is_string(s.Sid)\n\tnot f(a, input.x[\"k\"], 1)\n}\n", false),
+            "package main\n\np if {\n\t_ = s.Sid; not is_string(s.Sid)\n\t_ = input.x[\"k\"]; not f(a, input.x[\"k\"], 1)\n}\n"
+        );
+        for s in [
+            "package main\n\np if { not f(a, b) }\n",
+            "package main\n\np if { not f(input.x[i]) }\n",
+            "package main\n\np if { not f(input.x) with input as {} }\n",
+            "package main\n\np if { not f(input.x) == 1 }\n",
+            "package main\n\np if { not input.x }\n",
         ] {
             assert_eq!(rewrite("p.rego", s, false), None, "{s}");
         }
