@@ -275,60 +275,48 @@ fn engine_panics_at_load_are_one_error_line() {
     );
 }
 
-#[test]
-fn timeout_stops_one_document_and_the_batch_goes_on() {
+/// A scratch directory with `slow.json`, `bad.json` and a policy whose `deny` runs
+/// `body` (which binds `msg`) for slow documents, plus the privileged check.
+fn slow_batch(body: &str) -> tempfile::TempDir {
     let policy = format!(
-        "package main\n\ndeny contains msg if {{\n\tinput.slow\n\tn := count([1 | some i in numbers.range(1, 3000); some j in numbers.range(1, 3000)])\n\tmsg := sprintf(\"%v\", [n])\n}}\n\n{DENY_PRIVILEGED}"
+        "package main\n\ndeny contains msg if {{\n\tinput.slow\n{body}\n}}\n\n{DENY_PRIVILEGED}"
     );
-    let dir = common::scratch(&[
+    common::scratch(&[
         ("p/p.rego", &policy),
         ("slow.json", "{\"slow\": true}\n"),
         ("bad.json", "{\"privileged\": true}\n"),
-    ]);
-    let at = dir.path().to_str().expect("utf-8");
-    let r = common::run_with(
-        at,
-        &[
-            "test",
-            "-p",
-            "p",
-            "--no-color",
-            "--timeout",
-            "100ms",
-            "slow.json",
-            "bad.json",
-        ],
-        &[],
-        None,
+    ])
+}
+
+/// `regorun test --timeout 100ms ARGS slow.json bad.json` in `at`.
+fn run_timed(at: &str, args: &[&str]) -> Run {
+    let mut all = vec!["test", "-p", "p", "--no-color", "--timeout", "100ms"];
+    all.extend_from_slice(args);
+    all.extend(["slow.json", "bad.json"]);
+    common::run_with(at, &all, &[], None)
+}
+
+/// The slow document's record and the batch's other result under `--keep-going`.
+const TIMED_OUT_KEEP_GOING: &str = "FAIL - slow.json - main - evaluating slow.json: evaluation ran past the --timeout of 100ms\n\
+     FAIL - bad.json - main - privileged\n\n3 tests, 1 passed, 0 warnings, 2 failures, 0 exceptions\n";
+
+#[test]
+fn timeout_stops_one_document_and_the_batch_goes_on() {
+    let dir = slow_batch(
+        "\tn := count([1 | some i in numbers.range(1, 3000); some j in numbers.range(1, 3000)])\n\tmsg := sprintf(\"%v\", [n])",
     );
+    let at = dir.path().to_str().expect("utf-8");
     assert_run(
-        &r,
+        &run_timed(at, &[]),
         1,
         "",
         "Error: running test: evaluating slow.json: evaluation ran past the --timeout of 100ms\n",
         "timeout",
     );
-    let r = common::run_with(
-        at,
-        &[
-            "test",
-            "-p",
-            "p",
-            "--no-color",
-            "--timeout",
-            "100ms",
-            "--keep-going",
-            "slow.json",
-            "bad.json",
-        ],
-        &[],
-        None,
-    );
     assert_run(
-        &r,
+        &run_timed(at, &["--keep-going"]),
         1,
-        "FAIL - slow.json - main - evaluating slow.json: evaluation ran past the --timeout of 100ms\n\
-         FAIL - bad.json - main - privileged\n\n3 tests, 1 passed, 0 warnings, 2 failures, 0 exceptions\n",
+        TIMED_OUT_KEEP_GOING,
         "",
         "timeout with --keep-going",
     );
@@ -398,35 +386,12 @@ fn iterating_a_non_collection_is_undefined_on_every_path() {
 #[test]
 fn timeout_stops_a_single_slow_builtin_call() {
     // One sprintf call writing a 200 MB string: about half a second here.
-    let policy = format!(
-        "package main\n\ndeny contains msg if {{\n\tinput.slow\n\tx := sprintf(\"%199999999d\", [1])\n\tmsg := sprintf(\"%v\", [count(x)])\n}}\n\n{DENY_PRIVILEGED}"
-    );
-    let dir = common::scratch(&[
-        ("p/p.rego", &policy),
-        ("slow.json", "{\"slow\": true}\n"),
-        ("bad.json", "{\"privileged\": true}\n"),
-    ]);
-    let r = common::run_with(
-        dir.path().to_str().expect("utf-8"),
-        &[
-            "test",
-            "-p",
-            "p",
-            "--no-color",
-            "--timeout",
-            "100ms",
-            "--keep-going",
-            "slow.json",
-            "bad.json",
-        ],
-        &[],
-        None,
-    );
+    let dir =
+        slow_batch("\tx := sprintf(\"%199999999d\", [1])\n\tmsg := sprintf(\"%v\", [count(x)])");
     assert_run(
-        &r,
+        &run_timed(dir.path().to_str().expect("utf-8"), &["--keep-going"]),
         1,
-        "FAIL - slow.json - main - evaluating slow.json: evaluation ran past the --timeout of 100ms\n\
-         FAIL - bad.json - main - privileged\n\n3 tests, 1 passed, 0 warnings, 2 failures, 0 exceptions\n",
+        TIMED_OUT_KEEP_GOING,
         "",
         "a slow built-in call under --timeout",
     );

@@ -563,19 +563,13 @@ fn engines_agree_on_every_pack_unit_test_input() {
     assert!(fast.stdout.contains("\"failures\""), "{}", fast.stdout);
 }
 
-/// An assignment whose variable is never used still fails its body when the value is
-/// undefined (OPA: no deny); regorus's bytecode VM dropped it, so such policies stay on
+/// `regorun test -p p a.json` over `policy` and `input`, on the bytecode path and on
 /// the interpreter.
-#[test]
-fn unused_assignment_of_an_undefined_value_fails_the_body() {
+fn both_paths(policy: &str, input: &str) -> Vec<Run> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("p")).unwrap();
-    std::fs::write(
-        dir.path().join("p/p.rego"),
-        "package main\n\nimport rego.v1\n\nhas_k if { k := input.k }\n\ndeny contains \"k is set\" if has_k\n\ndeny contains \"k is not set\" if not has_k\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("a.json"), "{}\n").unwrap();
+    std::fs::write(dir.path().join("p/p.rego"), policy).unwrap();
+    std::fs::write(dir.path().join("a.json"), input).unwrap();
     let p = dir.path().join("p");
     let a = dir.path().join("a.json");
     let args = [
@@ -585,8 +579,19 @@ fn unused_assignment_of_an_undefined_value_fails_the_body() {
         p.to_str().unwrap(),
         a.to_str().unwrap(),
     ];
-    for env in [&[][..], &[(regorun::engine::fast::DISABLE_ENV, "0")][..]] {
-        let run = regorun(&args, env);
+    [&[][..], &[(regorun::engine::fast::DISABLE_ENV, "0")][..]]
+        .into_iter()
+        .map(|env| regorun(&args, env))
+        .collect()
+}
+
+/// An assignment whose variable is never used still fails its body when the value is
+/// undefined (OPA: no deny); regorus's bytecode VM dropped it, so such policies stay on
+/// the interpreter.
+#[test]
+fn unused_assignment_of_an_undefined_value_fails_the_body() {
+    let policy = "package main\n\nimport rego.v1\n\nhas_k if { k := input.k }\n\ndeny contains \"k is set\" if has_k\n\ndeny contains \"k is not set\" if not has_k\n";
+    for run in both_paths(policy, "{}\n") {
         assert_eq!(run.code, 1, "{}", run.stderr);
         assert!(
             run.stdout.contains(" - main - k is not set\n") && !run.stdout.contains("k is set"),
@@ -601,25 +606,8 @@ fn unused_assignment_of_an_undefined_value_fails_the_body() {
 /// policies stay on the interpreter.
 #[test]
 fn undefined_branch_values_fall_through_to_else() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::create_dir(dir.path().join("p")).unwrap();
-    std::fs::write(
-        dir.path().join("p/p.rego"),
-        "package main\n\nimport rego.v1\n\nv := input.k if { true } else := 0\n\nw := x if { x := input.k } else := 0\n\ndeny contains sprintf(\"v is %v, w is %v\", [v, w])\n",
-    )
-    .unwrap();
-    std::fs::write(dir.path().join("b.json"), "{}\n").unwrap();
-    let p = dir.path().join("p");
-    let b = dir.path().join("b.json");
-    let args = [
-        "test",
-        "--no-color",
-        "-p",
-        p.to_str().unwrap(),
-        b.to_str().unwrap(),
-    ];
-    for env in [&[][..], &[(regorun::engine::fast::DISABLE_ENV, "0")][..]] {
-        let run = regorun(&args, env);
+    let policy = "package main\n\nimport rego.v1\n\nv := input.k if { true } else := 0\n\nw := x if { x := input.k } else := 0\n\ndeny contains sprintf(\"v is %v, w is %v\", [v, w])\n";
+    for run in both_paths(policy, "{}\n") {
         assert_eq!(run.code, 1, "{}", run.stderr);
         assert!(
             run.stdout.ends_with(" - main - v is 0, w is 0\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n"),

@@ -53,6 +53,16 @@ struct Recipe {
     files: Vec<PolicyFile>,
     data: Vec<DataDoc>,
     opts: EngineOptions,
+    /// `files` after the load-time rewrites, made once and only when something parses
+    /// them (a run served from the cache needs none).
+    sources: std::sync::OnceLock<Vec<PolicyFile>>,
+}
+
+impl Recipe {
+    fn sources(&self) -> &[PolicyFile] {
+        self.sources
+            .get_or_init(|| policy::with_compat(self.files.clone(), self.opts.rego_v0))
+    }
 }
 
 /// A compiled, prepared engine plus what it declares.
@@ -95,7 +105,8 @@ fn serves_conftest_file(files: &[PolicyFile]) -> bool {
     files.iter().any(|f| f.source.contains("conftest"))
 }
 
-/// Compiles `files` and merges `data` into a fresh engine; errors use conftest's wording.
+/// Compiles `files` (already through the load-time rewrites, [`Recipe::sources`]) and
+/// merges `data` into a fresh engine; errors use conftest's wording.
 /// With `rewrite`, sources get the rewrites that make the interpreter give OPA's answers
 /// (the bytecode VM gives them without).
 fn build_engine(
@@ -104,8 +115,6 @@ fn build_engine(
     opts: &EngineOptions,
     rewrite: bool,
 ) -> Result<Engine> {
-    // Rewritten here, not at load: a cached program needs no rewrite at all.
-    let files = &crate::rego::policy::with_compat(files.to_vec(), opts.rego_v0);
     let mut engine = crate::rego::limits::engine();
     engine.set_rego_v0(opts.rego_v0);
     engine.set_gather_prints(true);
@@ -246,6 +255,7 @@ impl PolicyEngine {
             files: files.to_vec(),
             data: data.to_vec(),
             opts: opts.clone(),
+            sources: std::sync::OnceLock::new(),
         });
         let serves_conftest_file = serves_conftest_file(files);
         let key = (!opts.strict && opts.fast_path())
@@ -268,6 +278,8 @@ impl PolicyEngine {
                 });
             }
         }
+        let parsed = Arc::clone(&recipe);
+        let files = parsed.sources();
         let mut engine = build_engine(files, data, opts, false)?;
         let mut catalog = policy::catalog(&mut engine);
         if serves_conftest_file {
@@ -356,7 +368,7 @@ impl PolicyEngine {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if shared.is_none() {
                 let r = &self.recipe;
-                let mut engine = build_engine(&r.files, &r.data, &r.opts, true)?;
+                let mut engine = build_engine(r.sources(), &r.data, &r.opts, true)?;
                 prepare(&mut engine, &self.catalog);
                 *shared = Some(engine);
             }

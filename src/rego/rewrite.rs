@@ -8,6 +8,7 @@
 //! literal is undefined). Only text on the same line is inserted: line numbers in errors,
 //! coverage and traces stay the user's.
 
+use crate::rego::compat::{lex, Tok};
 use regorus::unstable::TokenKind;
 
 /// The helper module's path (internal: never listed, traced or queried).
@@ -19,34 +20,10 @@ pub const HELPER_MODULE: &str = "package __regorun\n\nimport rego.v1\n\niter(x) 
 /// What goes before a wrapped collection (and `)` after it).
 pub const WRAPPER: &str = "data.__regorun.iter(";
 
-/// A token: text, line, start and end offsets.
-struct Tok {
-    kind: TokenKind,
-    text: String,
-    line: u32,
-    start: usize,
-    end: usize,
-}
-
 /// `source` with every `some .. in` collection wrapped, or `None` when there is none (or
 /// the source does not lex: loading reports that).
 pub fn some_in(file: &str, source: &str) -> Option<String> {
-    let src = crate::rego::limits::source(file, source).ok()?;
-    let mut lexer = crate::rego::limits::lexer(&src);
-    let mut toks = Vec::new();
-    loop {
-        let regorus::unstable::Token(kind, span) = lexer.next_token().ok()?;
-        if kind == TokenKind::Eof {
-            break;
-        }
-        toks.push(Tok {
-            kind,
-            text: span.text().to_string(),
-            line: span.line,
-            start: span.start as usize,
-            end: span.end as usize,
-        });
-    }
+    let toks = lex(file, source)?;
     let mut inserts: Vec<(usize, &str)> = Vec::new();
     for i in 0..toks.len() {
         if toks[i].kind != TokenKind::Ident || toks[i].text != "some" {
@@ -79,11 +56,13 @@ fn in_keyword(toks: &[Tok], i: usize) -> Option<usize> {
     let mut depth = 0usize;
     for j in i + 1..toks.len() {
         let t = &toks[j];
+        // Brackets inside string literals are text, not structure.
+        let symbol = t.kind == TokenKind::Symbol;
         match t.text.as_str() {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" if depth == 0 => return None,
-            ")" | "]" | "}" => depth -= 1,
-            ";" | "|" if depth == 0 => return None,
+            "(" | "[" | "{" if symbol => depth += 1,
+            ")" | "]" | "}" if symbol && depth == 0 => return None,
+            ")" | "]" | "}" if symbol => depth -= 1,
+            ";" | "|" if symbol && depth == 0 => return None,
             "in" if depth == 0 && t.kind == TokenKind::Ident => return Some(j),
             _ if depth == 0 && t.line != toks[j - 1].line => return None,
             _ => {}
@@ -100,8 +79,9 @@ fn collection_end(toks: &[Tok], first: usize) -> Option<usize> {
     let mut last = first;
     for j in first..toks.len() {
         let t = &toks[j];
+        let symbol = t.kind == TokenKind::Symbol;
         if depth == 0 && j > first {
-            let ends = matches!(t.text.as_str(), ";" | "," | "|" | ")" | "]" | "}")
+            let ends = (symbol && matches!(t.text.as_str(), ";" | "," | "|" | ")" | "]" | "}"))
                 || (t.kind == TokenKind::Ident && t.text == "with")
                 || t.line != toks[j - 1].line;
             if ends {
@@ -109,8 +89,8 @@ fn collection_end(toks: &[Tok], first: usize) -> Option<usize> {
             }
         }
         match t.text.as_str() {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => depth = depth.checked_sub(1)?,
+            "(" | "[" | "{" if symbol => depth += 1,
+            ")" | "]" | "}" if symbol => depth = depth.checked_sub(1)?,
             _ => {}
         }
         last = j;
@@ -180,6 +160,11 @@ mod tests {
             "p if {\n\tsome x\n\tx in xs\n}\n"
         );
         assert_eq!(some_in("p.rego", "p if { some x; x := 1 }"), None);
+        // A string literal is wrapped whole, quotes and brackets inside it included.
+        assert_eq!(
+            rw("p if { some c in \"a(b\"; c == \"a\" }"),
+            "p if { some c in data.__regorun.iter(\"a(b\"); c == \"a\" }"
+        );
     }
 
     #[test]

@@ -49,12 +49,13 @@ pub fn all(rego_v0: bool) -> Vec<(&'static str, u8, Body)> {
             std::sync::Arc::new(move |args: &[Value]| {
                 // `some e in` a string is an error in regorus, a type error in OPA.
                 if collection && !matches!(args[0], Value::Array(_) | Value::Set(_)) {
-                    return Err(Fault::Opa(format!(
-                        "{name}: {}",
-                        operand(1, "any<array[any], set[any]>", &args[0])
+                    return Err(Fault::Opa(operand(
+                        1,
+                        "any<array[any], set[any]>",
+                        &args[0],
                     )));
                 }
-                eval_expr(expr, args).map_err(|e| Fault::Opa(format!("{name}: {e}")))
+                eval_expr(expr, args).map_err(Fault::Opa)
             }),
         ));
     }
@@ -94,7 +95,7 @@ fn cast(name: &str, want: &str, v: &Value) -> Result<Value, Fault> {
         | ("cast_object", Value::Object(_)) => Some(v.clone()),
         _ => None,
     };
-    out.ok_or_else(|| Fault::Opa(format!("{name}: {}", operand(1, want, v))))
+    out.ok_or_else(|| Fault::Opa(operand(1, want, v)))
 }
 
 #[cfg(test)]

@@ -97,7 +97,7 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ),
 ];
 
-/// Registers conftest's built-ins and the replacements. `strict` is
+/// Registers conftest's built-ins, OPA's that regorus lacks and the replacements. `strict` is
 /// `--show-builtin-errors`.
 pub fn register(
     engine: &mut Engine,
@@ -107,35 +107,38 @@ pub fn register(
 ) -> Result<()> {
     conftest::register(engine, files)?;
     for (name, arity, body) in added::all(rego_v0) {
-        engine
-            .add_extension(
-                name.to_string(),
-                arity,
-                Box::new(move |args: Vec<Value>| match body(&args) {
-                    Ok(v) => Ok(v),
-                    Err(Fault::Opa(e)) if strict => Err(anyhow!("{e}")),
-                    Err(Fault::Opa(_)) => Ok(Value::Undefined),
-                    Err(Fault::Limit(e)) => Err(anyhow!("{e}")),
-                }),
-            )
-            .map_err(|e| anyhow!("registering {name}: {e}"))?;
+        add(
+            engine,
+            name,
+            arity,
+            move |args: &[Value]| body(args),
+            strict,
+        )?;
     }
     for &(name, arity, body, _) in REPLACED {
-        engine
-            .add_extension(
-                name.to_string(),
-                arity,
-                Box::new(move |args: Vec<Value>| match body(&args) {
-                    Ok(v) => Ok(v),
-                    // regorus names the call site; the text is OPA's.
-                    Err(Fault::Opa(e)) if strict => Err(anyhow!("{name}: {e}")),
-                    Err(Fault::Opa(_)) => Ok(Value::Undefined),
-                    Err(Fault::Limit(e)) => Err(anyhow!("{name}: {e}")),
-                }),
-            )
-            .map_err(|e| anyhow!("registering {name}: {e}"))?;
+        add(engine, name, arity, body, strict)?;
     }
     Ok(())
+}
+
+/// Registers `body` as the built-in `name`, with OPA's non-strict rule for its faults.
+fn add<B>(engine: &mut Engine, name: &'static str, arity: u8, body: B, strict: bool) -> Result<()>
+where
+    B: Fn(&[Value]) -> Result<Value, Fault> + Clone + Send + Sync + 'static,
+{
+    engine
+        .add_extension(
+            name.to_string(),
+            arity,
+            Box::new(move |args: Vec<Value>| match body(&args) {
+                Ok(v) => Ok(v),
+                // regorus names the call site; the text is OPA's.
+                Err(Fault::Opa(e)) if strict => Err(anyhow!("{name}: {e}")),
+                Err(Fault::Opa(_)) => Ok(Value::Undefined),
+                Err(Fault::Limit(e)) => Err(anyhow!("{name}: {e}")),
+            }),
+        )
+        .map_err(|e| anyhow!("registering {name}: {e}"))
 }
 
 /// Whether any of `files` may make a call of a replaced built-in that the bytecode VM must
