@@ -115,3 +115,34 @@ fn errors() {
         )
     );
 }
+
+/// A policy with an import after its rules loads (as in OPA), and its headings come
+/// from the user's own package line.
+#[test]
+fn late_imports_load_and_keep_the_package_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("p");
+    std::fs::create_dir(&policy).unwrap();
+    std::fs::write(
+        policy.join("p.rego"),
+        "package main\n\n# METADATA\n# title: Privileged\ndeny contains \"x\" if input.privileged\n\nimport rego.v1\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("regorun")
+        .unwrap()
+        .env_clear()
+        .arg("doc")
+        .arg(&policy)
+        .arg("-o")
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let md = std::fs::read_to_string(dir.path().join("p.md")).unwrap();
+    assert_eq!(md, "# main.deny - Privileged\n\n\n\n");
+}

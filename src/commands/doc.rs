@@ -68,12 +68,12 @@ pub fn generate(dir: &str) -> Result<String> {
         .into_iter()
         .filter(|f| !f.path.ends_with("_test.rego"))
         .collect();
-    // conftest's doc reads v1 Rego.
-    let files = policy::with_compat(files, false);
-    // Compile check, as conftest does before reading annotations.
+    // Compile check, as conftest does before reading annotations, of the sources as
+    // rewritten for loading (conftest's doc reads v1 Rego); annotations are read from the
+    // user's own text.
     let mut engine = crate::rego::limits::engine();
     let mut errors = Vec::new();
-    for f in &files {
+    for f in &policy::with_compat(files.clone(), false) {
         if let Err(e) = engine.add_policy(f.path.clone(), f.source.clone()) {
             errors.push(format_rego_error(&f.path, &e.to_string()));
         }
