@@ -287,3 +287,63 @@ fn negated_calls_with_undefined_arguments() {
         "",
     );
 }
+
+/// R8: template strings (OPA 1.12+): strings as they are, other values as Rego source,
+/// an undefined expression as `<undefined>`, `\{` a brace; raw and nested templates.
+#[test]
+fn template_strings() {
+    let policy = "package main\n\ndeny contains $\"a {input.name} b {input.n} c {input.o} d {input.missing} e {input.s} g {1 + 2} h \\{x} i {input.name}{input.name}\" if true\n\ndeny contains $`raw {input.name} \\{ x` if true\n\ndeny contains $\"set {{1, 2}} empty {set()} nested {$\"in {input.name}\"} q {\"quo\\\"te\"}\" if true\n\nwarn contains msg if {\n\tmsg := $\"deep {input.o.k.z}\"\n}\n";
+    let input = "{\"name\": \"bob\", \"n\": 1.5, \"o\": {\"k\": \"v\", \"a\": [1, \"x\"]}, \"s\": [\"a\", \"b\"]}\n";
+    let r = run(
+        &[("p/p.rego", policy), ("a.json", input)],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "WARN - a.json - main - deep <undefined>\nFAIL - a.json - main - a bob b 1.5 c {\"a\": [1, \"x\"], \"k\": \"v\"} d <undefined> e [\"a\", \"b\"] g 3 h {x} i bobbob\nFAIL - a.json - main - raw bob { x\nFAIL - a.json - main - set {1, 2} empty set() nested in bob q quo\"te\n\n4 tests, 0 passed, 1 warning, 3 failures, 0 exceptions\n",
+        "",
+    );
+    // An error inside a template still names its line.
+    let broken = "package main\n\ndeny contains msg if {\n\tmsg := $\"{input.x} and {[1,}\"\n}\n";
+    let r = run(
+        &[("p/p.rego", broken), ("a.json", "{}\n")],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.contains("p/p.rego:4:"), "{}", r.stderr);
+}
+
+/// R7: a number beyond 64-bit floats cannot be held; the load error says so, at its line.
+#[test]
+fn numbers_beyond_floats_are_a_clear_load_error() {
+    let policy = "package main\n\nbig := 1e400\n\ndeny contains \"x\" if big > 1\n";
+    let r = run(
+        &[("p/p.rego", policy), ("a.json", "{}\n")],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: load: loading policies: load: 1 error occurred during loading: p/p.rego:3: rego_parse_error: number out of range: regorun holds numbers as 64-bit floats (at most about 1.8e308), OPA as arbitrary-precision numbers; write a bound within that range\n\tbig := 1e400\n\t       ^\n",
+    );
+}
+
+/// S5: conftest's combine example, a comprehension that compares with an outer variable
+/// and then declares its own of the same name.
+#[test]
+fn comprehension_rebinding_an_outer_variable() {
+    let policy = "package main\n\ndeny contains msg if {\n\tname := input.items[_].contents.metadata.name\n\tocc := [name | some i; input.items[i].contents.metadata.name == name; name := input.items[i].metadata.name]\n\tcount(occ) > 1\n\tmsg := sprintf(\"duplicate name %v: %v\", [name, occ])\n}\n";
+    let input = "{\"items\": [{\"contents\": {\"metadata\": {\"name\": \"x\"}}, \"metadata\": {\"name\": \"m0\"}}, {\"contents\": {\"metadata\": {\"name\": \"x\"}}, \"metadata\": {\"name\": \"m1\"}}, {\"contents\": {\"metadata\": {\"name\": \"y\"}}, \"metadata\": {\"name\": \"m2\"}}]}\n";
+    let r = run(
+        &[("p/p.rego", policy), ("a.json", input)],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - duplicate name x: [\"m0\", \"m1\"]\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+}

@@ -141,7 +141,18 @@ fn expr(b: &mut Bytes, depth: u8) -> String {
             expr(b, depth + 1)
         ),
         10 => format!("f({})", expr(b, depth + 1)),
-        _ => b.pick(&["p", "q", "data.main.p", "data.lib.r"]).to_string(),
+        _ => b
+            .pick(&[
+                "p",
+                "q",
+                "data.main.p",
+                "data.lib.r",
+                "o",
+                "r",
+                "r.a",
+                "f(1)",
+            ])
+            .to_string(),
     }
 }
 
@@ -170,7 +181,16 @@ fn body(b: &mut Bytes) -> String {
 
 fn policy(b: &mut Bytes) -> (String, String) {
     let mut main = String::from("package main\n\nimport data.lib\n\n");
-    main.push_str(&format!("p := {} if {{\n{}}}\n\n", expr(b, 1), body(b)));
+    main.push_str(&format!("p := {} if {{\n{}}}", expr(b, 1), body(b)));
+    // The shapes the bytecode path has got wrong before: else chains, reference heads,
+    // default functions, several function clauses, partial objects.
+    if b.byte() % 2 == 0 {
+        main.push_str(&format!(" else := {} if {{\n{}}}", expr(b, 1), body(b)));
+    }
+    if b.byte() % 2 == 0 {
+        main.push_str(&format!(" else := {}", expr(b, 1)));
+    }
+    main.push_str("\n\n");
     if b.byte() % 2 == 0 {
         main.push_str(&format!("p := {} if {{\n{}}}\n\n", expr(b, 1), body(b)));
     }
@@ -184,6 +204,31 @@ fn policy(b: &mut Bytes) -> (String, String) {
         expr(b, 1),
         body(b)
     ));
+    match b.byte() % 4 {
+        0 => main.push_str(&format!("f(1) := {}\n\n", expr(b, 1))),
+        1 => main.push_str(&format!("default f(_) := {}\n\n", expr(b, 1))),
+        _ => {}
+    }
+    match b.byte() % 5 {
+        0 => main.push_str(&format!(
+            "o[k] := {} if {{\n\tsome k in {}\n{}}}\n\n",
+            expr(b, 1),
+            expr(b, 1),
+            body(b)
+        )),
+        1 => main.push_str(&format!(
+            "r.a[k] := {} if {{\n\tsome k in {}\n{}}}\n\n",
+            expr(b, 1),
+            expr(b, 1),
+            body(b)
+        )),
+        2 => main.push_str(&format!(
+            "r.b contains {} if {{\n{}}}\n\n",
+            expr(b, 1),
+            body(b)
+        )),
+        _ => {}
+    }
     if b.byte() % 3 == 0 {
         main.push_str(&format!("default p := {}\n\n", expr(b, 1)));
     }
@@ -233,6 +278,7 @@ fuzz_target!(|data: &[u8]| {
             source: lib,
         },
     ];
+    let mut results = Vec::new();
     for interpreter_only in [false, true] {
         let opts = EngineOptions {
             interpreter_only,
@@ -246,6 +292,22 @@ fuzz_target!(|data: &[u8]| {
         let Some(ns) = engine.catalog.by_namespace.get("main").cloned() else {
             return;
         };
-        let _ = engine.check_document(&ns, doc.clone(), &regorus::Value::Null, "in.json");
+        let fast = engine.uses_fast_path();
+        let result = engine
+            .check_document(&ns, doc.clone(), &regorus::Value::Null, "in.json")
+            .map_err(|e| e.to_string());
+        results.push((fast, result));
+    }
+    // Where the bytecode path is used it must give the interpreter's verdict (a
+    // timeout may strike one path only).
+    if let [(true, fast), (false, slow)] = &results[..] {
+        let timed_out = |r: &Result<_, String>| r.as_ref().is_err_and(|e| e.contains("--timeout"));
+        if !timed_out(fast) && !timed_out(slow) {
+            assert_eq!(
+                fast, slow,
+                "paths differ on\n{}\n{}\ninput {doc}",
+                files[0].source, files[1].source
+            );
+        }
     }
 });

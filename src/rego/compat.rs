@@ -26,6 +26,12 @@
 //! - `not f(x.y)`: OPA evaluates a reference argument before the negation, so an
 //!   undefined `x.y` fails the expression; regorus negates the undefined call (true).
 //!   Each such argument is checked first: `_ = x.y; not f(x.y)`.
+//! - A comprehension that reads an outer variable and then declares its own of the same
+//!   name (`[name | x.n == name; name := x.m]`, conftest's combine example): OPA reads
+//!   the outer one before the declaration and the comprehension's own after it (and in
+//!   the head); regorus rejects the use "before definition". The comprehension's own
+//!   variable is renamed from its declaration on.
+//! - Template strings (`$"hello {input.name}"`), see [`crate::rego::template`].
 //! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
 //!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
 //!   `;` ends the previous line.
@@ -88,7 +94,12 @@ fn apply(source: &str, mut edits: Vec<Edit>) -> String {
 
 /// `source` with every rewrite applied, or `None` when none applies (or it does not lex).
 pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
-    let toks = lex(file, source)?;
+    // Template strings first: the lexer cannot read them.
+    let templated = crate::rego::template::rewrite(source);
+    let source = templated.as_deref().unwrap_or(source);
+    let Some(toks) = lex(file, source) else {
+        return templated;
+    };
     let mut edits = late_imports(source, &toks);
     if v0 {
         edits.extend(extra_bodies(source, &toks));
@@ -100,7 +111,11 @@ pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
     edits.extend(else_values(source, &toks, &stmts));
     edits.extend(out_params(source, &toks));
     edits.extend(negated_call_refs(source, &toks));
-    (!edits.is_empty()).then(|| apply(source, edits))
+    edits.extend(rebound_in_comprehensions(&toks));
+    if edits.is_empty() {
+        return templated;
+    }
+    Some(apply(source, edits))
 }
 
 /// Whether token `i` is the first on its line.
@@ -672,6 +687,111 @@ fn else_values(source: &str, toks: &[Tok], stmts: &[(usize, usize)]) -> Vec<Edit
     edits
 }
 
+/// What a comprehension's own variable that rebinds an outer one is renamed to.
+const REBOUND_PREFIX: &str = "__regorun_inner_";
+
+/// The index of the bracket closing the one at `open`, if any.
+fn closing(toks: &[Tok], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (j, t) in toks.iter().enumerate().skip(open) {
+        if t.kind == TokenKind::Symbol {
+            match t.text.as_str() {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(j);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// Whether a line ending in `t` ends a statement (no operator or comma continues it).
+fn ends_statement(t: &Tok) -> bool {
+    t.kind != TokenKind::Symbol || matches!(t.text.as_str(), ")" | "]" | "}" | "|")
+}
+
+/// Comprehensions whose body uses a name and then declares it with `:=`: the
+/// declaration, later uses and the head get the comprehension's own name.
+fn rebound_in_comprehensions(toks: &[Tok]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for (o, t) in toks.iter().enumerate() {
+        let value = match t.text.as_str() {
+            "[" => true,
+            // Not a rule body.
+            "{" => o > 0 && opens_value(&toks[o - 1]),
+            _ => false,
+        };
+        if t.kind != TokenKind::Symbol || !value {
+            continue;
+        }
+        let Some(c) = closing(toks, o) else { continue };
+        // The `|` at the comprehension's own depth, and its statements.
+        let mut depth = 0usize;
+        let mut bar = None;
+        let mut stmts: Vec<(usize, usize)> = Vec::new();
+        for j in o + 1..c {
+            let tj = &toks[j];
+            if depth == 0 {
+                match (bar, tj.text.as_str()) {
+                    (None, "|") if tj.kind == TokenKind::Symbol => {
+                        bar = Some(j);
+                        stmts.push((j + 1, j + 1));
+                    }
+                    (Some(_), ";") if tj.kind == TokenKind::Symbol => stmts.push((j + 1, j + 1)),
+                    (Some(_), _) if toks[j - 1].line != tj.line && ends_statement(&toks[j - 1]) => {
+                        stmts.push((j, j))
+                    }
+                    _ => {}
+                }
+            }
+            if let Some(last) = stmts.last_mut() {
+                last.1 = j + 1;
+            }
+            if tj.kind == TokenKind::Symbol {
+                match tj.text.as_str() {
+                    "(" | "[" | "{" => depth += 1,
+                    ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                    _ => {}
+                }
+            }
+        }
+        let Some(bar) = bar else { continue };
+        let is_var = |j: usize, name: &str| {
+            toks[j].kind == TokenKind::Ident && toks[j].text == name && toks[j - 1].text != "."
+        };
+        for (k, &(s, _)) in stmts.iter().enumerate() {
+            let declares = toks[s].kind == TokenKind::Ident
+                && toks.get(s + 1).is_some_and(|n| n.text == ":=")
+                && s + 1 < c;
+            if !declares {
+                continue;
+            }
+            let name = toks[s].text.as_str();
+            let used_before = stmts[..k]
+                .iter()
+                .any(|&(a, b)| (a..b).any(|j| is_var(j, name)));
+            if !used_before {
+                continue;
+            }
+            for j in (o + 1..bar).chain(s..c) {
+                if is_var(j, name) {
+                    edits.push(Edit {
+                        start: toks[j].start,
+                        end: toks[j].start,
+                        text: REBOUND_PREFIX.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    edits
+}
+
 /// The variable a bodiless rule's indexed value is computed into.
 const VALUE_VAR: &str = "__regorun_v";
 
@@ -955,6 +1075,22 @@ mod tests {
                 "package main\n\np if { not f(input.x) == 1 }\n",
                 "package main\n\np if { not input.x }\n",
             ],
+            false,
+        );
+    }
+
+    #[test]
+    fn comprehension_variables_rebinding_outer_ones() {
+        assert_eq!(
+            rw(
+                "package p\nr if {\n\tname := input[_].n\n\tx := [name | some i; input[i].n == name; name := input[i].m]\n}\n",
+                false
+            ),
+            "package p\nr if {\n\tname := input[_].n\n\tx := [__regorun_inner_name | some i; input[i].n == name; __regorun_inner_name := input[i].m]\n}\n"
+        );
+        // Declared before any use, or used in another comprehension: nothing to do.
+        untouched(
+            &["package p\nr if {\n\tx := [n | n := input[_]; n > 1]\n\ty := {n | some n in input}\n}\n"],
             false,
         );
     }

@@ -58,7 +58,15 @@ pub fn format_rego_error(path: &str, raw: &str) -> String {
             .trim_start_matches("error: ");
         return format!("{path}: rego_parse_error: {msg}");
     };
-    let mut out = format!("{}:{}: rego_parse_error: {}", d.file, d.line, d.message);
+    let message = if d.message.contains("cannot parse number: out of range") {
+        // OPA keeps such literals as big numbers; regorus has only 64-bit floats.
+        "number out of range: regorun holds numbers as 64-bit floats (at most about 1.8e308), \
+         OPA as arbitrary-precision numbers; write a bound within that range"
+            .to_string()
+    } else {
+        d.message
+    };
+    let mut out = format!("{}:{}: rego_parse_error: {message}", d.file, d.line);
     if let Some(src) = d.source_line {
         let stripped = src.trim_start_matches('\t');
         let removed = src.chars().count() - stripped.chars().count();

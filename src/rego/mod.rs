@@ -9,3 +9,4 @@ pub mod limits;
 pub mod policy;
 pub mod rewrite;
 pub mod strict;
+pub mod template;

@@ -2,6 +2,7 @@
 //! `lt(a, b)`, valid in every Rego version) and, under `--rego-version v0`, the
 //! deprecated built-ins v0 policies still call (`any`, `all`, `re_match`, `set_diff`,
 //! `cast_*`). Each is OPA's operator or built-in evaluated by regorus itself.
+//! It also renders template strings rewritten by [`crate::rego::template`].
 
 use super::{eval_expr, operand, Fault};
 use regorus::Value;
@@ -59,6 +60,11 @@ pub fn all(rego_v0: bool) -> Vec<(&'static str, u8, Body)> {
             }),
         ));
     }
+    out.push((
+        crate::rego::template::TEMPLATE_FN,
+        1,
+        std::sync::Arc::new(|args: &[Value]| Ok(template(&args[0]))),
+    ));
     if rego_v0 {
         for &(name, want) in CASTS {
             out.push((
@@ -96,6 +102,26 @@ fn cast(name: &str, want: &str, v: &Value) -> Result<Value, Fault> {
         _ => None,
     };
     out.ok_or_else(|| Fault::Opa(operand(1, want, v)))
+}
+
+/// A rewritten template string (see [`crate::rego::template`]): literal parts are
+/// strings, each interpolated value an array of what its expression gave (none when
+/// undefined).
+fn template(parts: &Value) -> Value {
+    let mut out = String::new();
+    if let Value::Array(parts) = parts {
+        for part in parts.iter() {
+            match part {
+                Value::String(s) => out.push_str(s),
+                Value::Array(a) => match a.first() {
+                    Some(v) => out.push_str(&crate::rego::template::render(v)),
+                    None => out.push_str("<undefined>"),
+                },
+                _ => {}
+            }
+        }
+    }
+    Value::from(out)
 }
 
 #[cfg(test)]
