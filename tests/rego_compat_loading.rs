@@ -347,3 +347,65 @@ fn comprehension_rebinding_an_outer_variable() {
         "",
     );
 }
+
+/// S4: `[p | data.rules[p].resource_type]` reads every package below `rules` (OPA's
+/// answer); inside package `rules` itself it is OPA's recursion error; inside one of
+/// those packages regorus may leave that package out, which is said at load time.
+#[test]
+fn comprehensions_over_sibling_packages() {
+    let a = ("p/a.rego", "package rules.a\n\nresource_type := \"x\"\n");
+    let b = ("p/b.rego", "package rules.b\n\nresource_type := \"y\"\n");
+    let main = (
+        "p/main.rego",
+        "package main\n\ndeny contains msg if {\n\tmsg := sprintf(\"%v\", [data.lib.report])\n}\n",
+    );
+    let lib = (
+        "p/lib.rego",
+        "package lib\n\nreport := [p | data.rules[p].resource_type]\n",
+    );
+    let input = ("a.json", "{}\n");
+    let r = run(&[a, b, main, lib, input], &["test", "-p", "p", "a.json"]);
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - [\"a\", \"b\"]\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+    let own = (
+        "p/lib.rego",
+        "package rules\n\nreport := [p | data.rules[p].resource_type]\n",
+    );
+    let r = run(&[a, b, main, own, input], &["test", "-p", "p", "a.json"]);
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: load: loading policies: get compiler: 1 error occurred: p/lib.rego:3: rego_recursion_error: rule data.rules.report is recursive: data.rules.report -> data.rules.report\n",
+    );
+    let inside = (
+        "p/a.rego",
+        "package rules.a\n\nresource_type := \"x\"\n\nreport := [p | data.rules[p].resource_type]\n",
+    );
+    let r = run(&[inside, b, input], &["test", "-p", "p", "a.json"]);
+    assert_eq!(
+        r.stderr,
+        "regorun: warning: p/a.rego:5: data.rules[…] is read from inside package rules.a: regorun's engine may leave this package's own rules out of it (OPA includes them); name them instead (data.rules.a.<rule>)\n"
+    );
+}
+
+/// `walk` is a relation: `[path, value] = walk(x)` and `:=` give every pair, as the
+/// output-argument form does (OPA); a `some` before it changes nothing.
+#[test]
+fn walk_in_assignment_form() {
+    let policy = "package main\n\ncfg := {\"r\": {\"s\": [1]}}\n\ndeny contains sprintf(\"h1 %v\", [a]) if a := [k | [k, v] = walk(cfg)]\n\ndeny contains sprintf(\"h2 %v\", [a]) if a := [k | [k, v] := walk(cfg); count(k) > 1]\n\ndeny contains sprintf(\"h3 %v\", [a]) if a := [x | x := walk(cfg)]\n\ndeny contains sprintf(\"h4 %v\", [a]) if a := [k | some k; walk(cfg, [k, v]); v[_] == 1]\n";
+    let r = run(
+        &[("p/p.rego", policy), ("a.json", "{}\n")],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - h1 [[], [\"r\"], [\"r\", \"s\"], [\"r\", \"s\", 0]]\nFAIL - a.json - main - h2 [[\"r\", \"s\"], [\"r\", \"s\", 0]]\nFAIL - a.json - main - h3 [[[], {\"r\": {\"s\": [1]}}], [[\"r\"], {\"s\": [1]}], [[\"r\", \"s\"], [1]], [[\"r\", \"s\", 0], 1]]\nFAIL - a.json - main - h4 [[\"r\", \"s\"]]\n\n4 tests, 0 passed, 0 warnings, 4 failures, 0 exceptions\n",
+        "",
+    );
+}

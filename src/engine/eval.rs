@@ -309,12 +309,17 @@ impl PolicyEngine {
             );
         }
         compile_errors(&errors)?;
+        for note in graph.notes() {
+            eprintln!("regorun: warning: {note}");
+        }
         if let Some((file, line)) = &catalog.problematic_if {
             bail!("loading policies: rule is using 'if' keyword without 'contains' keyword: rule in {file} at line {line}");
         }
         // The RVM does not raise conflicts between definitions, nor see the built-ins
         // regorun replaces, and gets some rule heads wrong: only the interpreter
         // evaluates policies that need any of these.
+        // A cached program would skip the notes.
+        let key = key.filter(|_| graph.notes().is_empty());
         let fast = if opts.fast_path()
             && !graph.may_conflict()
             && graph.vm_unsafe().is_none()

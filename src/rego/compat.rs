@@ -31,6 +31,9 @@
 //!   the outer one before the declaration and the comprehension's own after it (and in
 //!   the head); regorus rejects the use "before definition". The comprehension's own
 //!   variable is renamed from its declaration on.
+//! - `[path, value] = walk(x)` (or `:=`): `walk` is a relation, and OPA gives every
+//!   pair in this form too; regorus only in the output-argument form `walk(x, [path,
+//!   value])`, which it becomes.
 //! - Template strings (`$"hello {input.name}"`), see [`crate::rego::template`].
 //! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
 //!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
@@ -112,6 +115,7 @@ pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
     edits.extend(out_params(source, &toks));
     edits.extend(negated_call_refs(source, &toks));
     edits.extend(rebound_in_comprehensions(&toks));
+    edits.extend(walk_assignments(source, &toks));
     if edits.is_empty() {
         return templated;
     }
@@ -456,7 +460,8 @@ fn out_params(source: &str, toks: &[Tok]) -> Vec<Edit> {
             .iter()
             .map(|t| t.text.as_str())
             .collect::<String>();
-        let Some(arity) = (toks.get(j + 1).is_some_and(|t| t.text == "("))
+        // `walk` is a relation: its output form yields every pair, `= walk(x)` would not.
+        let Some(arity) = (toks.get(j + 1).is_some_and(|t| t.text == "(") && name != "walk")
             .then(|| builtin_arity(&name))
             .flatten()
         else {
@@ -682,6 +687,64 @@ fn else_values(source: &str, toks: &[Tok], stmts: &[(usize, usize)]) -> Vec<Edit
             start: stmt[close].start,
             end: stmt[close].start,
             text: format!("; {ELSE_VAR} := {text} "),
+        });
+    }
+    edits
+}
+
+/// `LHS = walk(X)` and `LHS := walk(X)` statements on one line: `walk(X, LHS)`.
+fn walk_assignments(source: &str, toks: &[Tok]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        let assigned = i > 1
+            && t.kind == TokenKind::Ident
+            && t.text == "walk"
+            && toks.get(i + 1).is_some_and(|n| n.text == "(")
+            && toks[i - 1].kind == TokenKind::Symbol
+            && matches!(toks[i - 1].text.as_str(), "=" | ":=");
+        if !assigned {
+            continue;
+        }
+        let Some(close) = closing(toks, i + 1) else {
+            continue;
+        };
+        // The statement ends after the call.
+        let ends = toks.get(close + 1).is_none_or(|n| {
+            n.line != toks[close].line || matches!(n.text.as_str(), ";" | "}" | "]")
+        });
+        // The left-hand side: back to the statement's start on this line.
+        let eq = i - 1;
+        let mut depth = 0usize;
+        let mut start = eq;
+        while start > 0 {
+            let prev = &toks[start - 1];
+            if prev.line != t.line {
+                break;
+            }
+            if prev.kind == TokenKind::Symbol {
+                match prev.text.as_str() {
+                    ")" | "]" | "}" => depth += 1,
+                    "(" | "[" | "{" if depth == 0 => break,
+                    "(" | "[" | "{" => depth -= 1,
+                    ";" | "|" if depth == 0 => break,
+                    _ => {}
+                }
+            } else if depth == 0 && matches!(prev.text.as_str(), "if" | "not" | "some" | "else") {
+                break;
+            }
+            start -= 1;
+        }
+        let one_line = toks[close].line == t.line;
+        let plain = start < eq && !matches!(toks[start].text.as_str(), "not" | "some");
+        if !(ends && one_line && plain) || close == i + 2 {
+            continue;
+        }
+        let lhs = &source[toks[start].start..toks[eq - 1].end];
+        let args = &source[toks[i + 2].start..toks[close - 1].end];
+        edits.push(Edit {
+            start: toks[start].start,
+            end: toks[close].end,
+            text: format!("walk({args}, {lhs})"),
         });
     }
     edits
@@ -1056,6 +1119,7 @@ mod tests {
                 "package main\n\np if { x := concat(\",\", xs) }\n",
                 "package main\n\np if { net.cidr_merge(xs) }\n",
                 "package main\n\np if { myfn(a, b, c) }\n",
+                "package main\n\np if {\n\twalk(input, [path, v])\n\tv == 1\n}\n",
             ],
             false,
         );
@@ -1091,6 +1155,21 @@ mod tests {
         // Declared before any use, or used in another comprehension: nothing to do.
         untouched(
             &["package p\nr if {\n\tx := [n | n := input[_]; n > 1]\n\ty := {n | some n in input}\n}\n"],
+            false,
+        );
+    }
+
+    #[test]
+    fn walk_assignments_become_output_arguments() {
+        assert_eq!(
+            rw(
+                "package p\nr if {\n\t[k, v] = walk(input)\n\tx := [p | [p, _] := walk(input.a[0]); count(p) > 1]\n}\n",
+                false
+            ),
+            "package p\nr if {\n\twalk(input, [k, v])\n\tx := [p | walk(input.a[0], [p, _]); count(p) > 1]\n}\n"
+        );
+        untouched(
+            &["package p\nr if {\n\tx := count(walk(input))\n\ty = walk(input) + 1\n}\n"],
             false,
         );
     }

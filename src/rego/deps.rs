@@ -43,6 +43,8 @@ pub struct Graph {
     groups: Vec<Group>,
     /// Rule heads the bytecode VM evaluates wrongly, as `file:line`.
     vm_unsafe: Vec<String>,
+    /// Differences from OPA that no rewrite removes, one message each.
+    notes: Vec<String>,
 }
 
 /// A token of a rule: kind, text, absolute line.
@@ -432,7 +434,7 @@ impl Graph {
                         i += 1;
                         continue;
                     }
-                    let (chain, next) = chain(&toks, i);
+                    let chain = chain(&toks, i);
                     let base: Option<Vec<String>> = if text == "data" {
                         Some(chain[1..].to_vec())
                     } else if let Some(p) = aliases.get(text) {
@@ -448,16 +450,35 @@ impl Graph {
                         })
                     };
                     if let Some(path) = base {
+                        // regorus skips the module being evaluated when it gathers
+                        // `data.<prefix>[x]`, so this package's own rules go missing.
+                        if let Some(k) = path.iter().position(|c| c == ANY) {
+                            if package.len() > k && package[..k] == path[..k] {
+                                let shown = format!("data.{}[…]", path[..k].join("."));
+                                graph.notes.push(format!(
+                                    "{file}:{}: {shown} is read from inside package {}: regorun's engine may leave this package's own rules out of it (OPA includes them); name them instead (data.{}.<rule>)",
+                                    toks[i].2,
+                                    package.join("."),
+                                    package.join("."),
+                                ));
+                            }
+                        }
                         targets.push(path);
                     }
-                    i = next;
+                    // The rest of the chain: names after dots are skipped above, and a
+                    // variable index may itself be a rule.
+                    i += 1;
                 }
                 let mut edges = BTreeSet::new();
                 for target in targets {
                     for (j, g) in graph.groups.iter().enumerate() {
                         let gp: Vec<&str> = g.path.split('.').skip(1).collect();
                         let n = gp.len().min(target.len());
-                        if gp[..n].iter().zip(&target[..n]).all(|(a, b)| a == b) {
+                        if gp[..n]
+                            .iter()
+                            .zip(&target[..n])
+                            .all(|(a, b)| b == ANY || a == b)
+                        {
                             edges.insert(j);
                         }
                     }
@@ -594,6 +615,11 @@ impl Graph {
         self.vm_unsafe.first().map(String::as_str)
     }
 
+    /// Load-time messages for the differences from OPA that remain (`file:line: text`).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
     /// The rules [`Graph::may_conflict`] is about, as `data.` paths.
     pub fn conflict_candidates(&self) -> Vec<&str> {
         self.groups
@@ -608,9 +634,9 @@ impl Graph {
     }
 }
 
-/// The static components of the reference starting at token `i` (`a.b["c"]`) and the
-/// index of the first token after them.
-fn chain(toks: &[Tok], i: usize) -> (Vec<String>, usize) {
+/// The components of the reference starting at token `i` (`a.b["c"]`): static ones, and
+/// [`ANY`] for an index that is a variable or another single term (`data.rules[p].x`).
+fn chain(toks: &[Tok], i: usize) -> Vec<String> {
     let mut out = vec![toks[i].1.clone()];
     let mut j = i + 1;
     loop {
@@ -619,18 +645,26 @@ fn chain(toks: &[Tok], i: usize) -> (Vec<String>, usize) {
                 out.push(toks[j + 1].1.clone());
                 j += 2;
             }
-            Some("[")
-                if toks.get(j + 1).is_some_and(|t| t.0 == TokenKind::String)
-                    && toks.get(j + 2).is_some_and(|t| t.1 == "]") =>
-            {
-                out.push(toks[j + 1].1.trim_matches('"').to_string());
+            Some("[") if toks.get(j + 2).is_some_and(|t| t.1 == "]") => {
+                match toks.get(j + 1) {
+                    Some(t) if t.0 == TokenKind::String => {
+                        out.push(t.1.trim_matches('"').to_string())
+                    }
+                    Some(t) if matches!(t.0, TokenKind::Ident | TokenKind::Number) => {
+                        out.push(ANY.to_string())
+                    }
+                    _ => break,
+                }
                 j += 3;
             }
             _ => break,
         }
     }
-    (out, j)
+    out
 }
+
+/// A reference component that matches any rule name.
+const ANY: &str = "*";
 
 #[cfg(test)]
 mod tests {
@@ -679,6 +713,20 @@ mod tests {
             ("b.rego", "package b\n\ny := data.a\n"),
         ]);
         assert_eq!(g.recursion_errors().len(), 2, "{:?}", g.recursion_errors());
+        // A variable index matches every name, and what follows it still counts: only
+        // `resource_type` rules are read, so a rule beside them is no recursion (OPA).
+        let sibling = "package rules.a\n\nresource_type := \"x\"\n\nreport := [p | data.rules[p].resource_type]\n";
+        let g = graph(&[("a.rego", sibling)]);
+        assert_eq!(g.recursion_errors(), Vec::<String>::new());
+        // What regorus then reads differently is said at load time.
+        assert_eq!(g.notes(), ["a.rego:5: data.rules[…] is read from inside package rules.a: regorun's engine may leave this package's own rules out of it (OPA includes them); name them instead (data.rules.a.<rule>)"]);
+        let lib = "package lib\n\nreport := [p | data.rules[p].resource_type]\n";
+        assert_eq!(graph(&[("a.rego", lib)]).notes(), Vec::<String>::new());
+        let itself = "package rules.a\n\nreport := [p | data.rules[p].report]\n";
+        assert_eq!(graph(&[("a.rego", itself)]).recursion_errors().len(), 1);
+        // The index variable may itself be a rule.
+        let index = "package main\n\nk := m[x] if x := \"a\"\n\nm := {\"a\": data.main[k]}\n";
+        assert_eq!(graph(&[("a.rego", index)]).recursion_errors().len(), 2);
     }
 
     #[test]
