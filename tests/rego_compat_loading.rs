@@ -348,9 +348,9 @@ fn comprehension_rebinding_an_outer_variable() {
     );
 }
 
-/// S4: `[p | data.rules[p].resource_type]` reads every package below `rules` (OPA's
-/// answer); inside package `rules` itself it is OPA's recursion error; inside one of
-/// those packages regorus may leave that package out, which is said at load time.
+/// S4: `[p | data.rules[p].resource_type]` reads the `resource_type` rule of every
+/// package below `rules` (OPA's answer), from anywhere, even from a test in one of those
+/// packages; inside package `rules` itself it is OPA's recursion error.
 #[test]
 fn comprehensions_over_sibling_packages() {
     let a = ("p/a.rego", "package rules.a\n\nresource_type := \"x\"\n");
@@ -382,14 +382,36 @@ fn comprehensions_over_sibling_packages() {
         "",
         "Error: running test: load: loading policies: get compiler: 1 error occurred: p/lib.rego:3: rego_recursion_error: rule data.rules.report is recursive: data.rules.report -> data.rules.report\n",
     );
+    // Inside one of those packages (regorus used to leave that package out), and a test
+    // there that reads the report (regorus used to see a recursion).
     let inside = (
         "p/a.rego",
         "package rules.a\n\nresource_type := \"x\"\n\nreport := [p | data.rules[p].resource_type]\n",
     );
-    let r = run(&[inside, b, input], &["test", "-p", "p", "a.json"]);
-    assert_eq!(
-        r.stderr,
-        "regorun: warning: p/a.rego:5: data.rules[…] is read from inside package rules.a: regorun's engine may leave this package's own rules out of it (OPA includes them); name them instead (data.rules.a.<rule>)\n"
+    let main_inside = (
+        "p/main.rego",
+        "package main\n\ndeny contains msg if {\n\tmsg := sprintf(\"%v\", [data.rules.a.report])\n}\n",
+    );
+    let r = run(
+        &[inside, b, main_inside, input],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - [\"a\", \"b\"]\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+    let test_b = (
+        "p/b.rego",
+        "package rules.b\n\nresource_type := \"y\"\n\ntest_report if data.lib.report == [\"a\", \"b\"]\n",
+    );
+    let r = run(&[a, test_b, lib], &["verify", "-p", "p"]);
+    assert_run(
+        &r,
+        0,
+        "\n1 test, 1 passed, 0 warnings, 0 failures, 0 exceptions, 0 skipped\n",
+        "",
     );
 }
 

@@ -73,7 +73,7 @@ pub fn generate(dir: &str) -> Result<String> {
     // user's own text.
     let mut engine = crate::rego::limits::engine();
     let mut errors = Vec::new();
-    for f in &policy::with_compat(files.clone(), false) {
+    for f in &policy::with_compat(files.clone(), false, &Default::default()) {
         if let Err(e) = engine.add_policy(f.path.clone(), f.source.clone()) {
             errors.push(format_rego_error(&f.path, &e.to_string()));
         }

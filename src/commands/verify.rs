@@ -271,9 +271,9 @@ fn rename_duplicates(files: &[PolicyFile], tests: &[TestDef]) -> Vec<PolicyFile>
 pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
     let files = policy::load_files(&s.policy)
         .map_err(|e| anyhow!("running verification: load: loading policies: {e:#}"))?;
-    let files = policy::with_compat(files, s.engine.rego_v0);
     let data = data::load(&s.data)
         .map_err(|e| anyhow!("running verification: load: load documents: {e:#}"))?;
+    let files = policy::with_compat(files, s.engine.rego_v0, &data::roots(&data));
     let mut tests = find_tests(&files, s.engine.rego_v0).unwrap_or_default();
     let files = if tests.iter().any(|t| t.rule != t.name) {
         rename_duplicates(&files, &tests)

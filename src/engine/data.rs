@@ -110,3 +110,20 @@ pub fn mounted(doc: &DataDoc) -> Value {
     }
     v
 }
+
+/// The top-level names `docs` define under `data`.
+pub fn roots(docs: &[DataDoc]) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for d in docs {
+        match (d.mount.first(), &d.value) {
+            (Some(m), _) => {
+                out.insert(m.clone());
+            }
+            (None, Value::Object(o)) => {
+                out.extend(o.keys().cloned());
+            }
+            _ => {}
+        }
+    }
+    out
+}

@@ -60,8 +60,10 @@ struct Recipe {
 
 impl Recipe {
     fn sources(&self) -> &[PolicyFile] {
-        self.sources
-            .get_or_init(|| policy::with_compat(self.files.clone(), self.opts.rego_v0))
+        self.sources.get_or_init(|| {
+            let roots = crate::engine::data::roots(&self.data);
+            policy::with_compat(self.files.clone(), self.opts.rego_v0, &roots)
+        })
     }
 }
 

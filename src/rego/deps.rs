@@ -60,7 +60,14 @@ fn tokens(file: &str, text: &str, first_line: u32) -> Vec<Tok> {
         if tok.0 == TokenKind::Eof {
             break;
         }
-        out.push((tok.0, tok.1.text().to_string(), tok.1.line + first_line - 1));
+        let line = tok.1.line + first_line - 1;
+        // `set(` is one token of the lexer; brackets are counted here.
+        if tok.1.text() == "set(" {
+            out.push((TokenKind::Ident, "set".to_string(), line));
+            out.push((TokenKind::Symbol, "(".to_string(), line));
+            continue;
+        }
+        out.push((tok.0, tok.1.text().to_string(), line));
     }
     out
 }

@@ -24,8 +24,14 @@ pub struct PolicyFile {
 }
 
 /// `files` with the constructs OPA loads and regorus does not rewritten, lines kept
-/// ([`crate::rego::compat`]). The built-in pack needs none.
-pub fn with_compat(mut files: Vec<PolicyFile>, rego_v0: bool) -> Vec<PolicyFile> {
+/// ([`crate::rego::compat`]), and references that iterate packages narrowed
+/// ([`crate::rego::narrow`]; `data_roots` are the top-level names the data documents
+/// define). The built-in pack needs none.
+pub fn with_compat(
+    mut files: Vec<PolicyFile>,
+    rego_v0: bool,
+    data_roots: &std::collections::BTreeSet<String>,
+) -> Vec<PolicyFile> {
     for f in files.iter_mut() {
         if f.path.starts_with(BUILTIN_PREFIX) {
             continue;
@@ -34,6 +40,7 @@ pub fn with_compat(mut files: Vec<PolicyFile>, rego_v0: bool) -> Vec<PolicyFile>
             f.source = source;
         }
     }
+    crate::rego::narrow::rewrite_all(&mut files, data_roots);
     files
 }
 
