@@ -431,3 +431,28 @@ fn walk_in_assignment_form() {
         "",
     );
 }
+
+/// A function of the user's called with an output argument (`lib.empty(xs, ok)`, also
+/// with `with`), and a comprehension's `some` local named like an import alias.
+#[test]
+fn user_function_outputs_and_locals_shadowing_imports() {
+    let lib = "package lib\n\nimport rego.v1\n\nempty(xs) if count(xs) == 0\n\nparse(s) := {\"ref\": s}\n";
+    let main = "package main\n\nimport data.lib\nimport data.lib.parse as image\nimport rego.v1\n\ndeny contains sprintf(\"empty: %v\", [ok]) if {\n\tlib.empty(input.xs, ok) with input.unused as 1\n}\n\ndeny contains sprintf(\"refs: %v\", [refs]) if {\n\ta := image(input.x)\n\trefs := [image | some image in input.refs; image != a.ref]\n}\n";
+    let r = run(
+        &[
+            ("p/lib.rego", lib),
+            ("p/main.rego", main),
+            (
+                "a.json",
+                "{\"xs\": [], \"x\": \"a\", \"refs\": [\"a\", \"b\"]}\n",
+            ),
+        ],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - a.json - main - empty: true\nFAIL - a.json - main - refs: [\"b\"]\n\n2 tests, 0 passed, 0 warnings, 2 failures, 0 exceptions\n",
+        "",
+    );
+}

@@ -114,8 +114,114 @@ fn apply(source: &str, mut edits: Vec<Edit>) -> String {
     out
 }
 
+/// The functions the policies define, by full path without `data.` (`lib.f`), with their
+/// arity: a call with one argument more has an output argument.
+#[derive(Debug, Default)]
+pub struct Functions(std::collections::BTreeMap<String, usize>);
+
+impl Functions {
+    /// Every function defined in `sources` (those that do not lex are skipped).
+    pub fn of(sources: &[(&str, &str)]) -> Functions {
+        let mut out = std::collections::BTreeMap::new();
+        for (file, source) in sources {
+            let Some(toks) = lex(file, source) else {
+                continue;
+            };
+            let stmts = statements(&toks);
+            let Some((package, _)) = scope(&toks, &stmts) else {
+                continue;
+            };
+            for &(s, e) in &stmts {
+                let at = if toks[s].text == "default" { s + 1 } else { s };
+                let named = toks.get(at).is_some_and(|t| t.kind == TokenKind::Ident)
+                    && toks.get(at + 1).is_some_and(|t| t.text == "(")
+                    && at < e;
+                if !named || matches!(toks[at].text.as_str(), "package" | "import") {
+                    continue;
+                }
+                let Some(close) = closing(&toks, at + 1) else {
+                    continue;
+                };
+                let mut depth = 0usize;
+                let mut commas = 0;
+                for t in &toks[at + 2..close] {
+                    match t.text.as_str() {
+                        "(" | "[" | "{" => depth += 1,
+                        ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                        "," if depth == 0 => commas += 1,
+                        _ => {}
+                    }
+                }
+                let arity = if close == at + 2 { 0 } else { commas + 1 };
+                let path = format!("{}.{}", package.join("."), toks[at].text);
+                out.insert(path, arity);
+            }
+        }
+        Functions(out)
+    }
+}
+
+/// A file's package path (without `data.`) and import aliases (alias → path).
+type Scope = (Vec<String>, std::collections::BTreeMap<String, Vec<String>>);
+
+fn scope(toks: &[Tok], stmts: &[(usize, usize)]) -> Option<Scope> {
+    let path = |ts: &[Tok]| -> Vec<String> {
+        let parts: Vec<String> = ts
+            .iter()
+            .filter(|t| matches!(t.kind, TokenKind::Ident | TokenKind::String))
+            .map(|t| t.text.clone())
+            .collect();
+        match parts.first().map(String::as_str) {
+            Some("data") => parts[1..].to_vec(),
+            _ => parts,
+        }
+    };
+    let &(s, e) = stmts.first()?;
+    if toks[s].text != "package" {
+        return None;
+    }
+    // Imports hoisted onto the package line share its statement.
+    let package_end = (s + 1..=e)
+        .find(|&j| toks[j].text == "import")
+        .map_or(e, |j| j - 1);
+    let package = path(&toks[s + 1..=package_end]);
+    let mut aliases = std::collections::BTreeMap::new();
+    let imports = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.kind == TokenKind::Ident && t.text == "import")
+        .map(|(j, _)| j);
+    for j in imports {
+        let end = line_end(toks, j);
+        let mut k = j + 1;
+        while k <= end && toks[k].text != "import" && toks[k].text != "as" {
+            k += 1;
+        }
+        let target = &toks[j + 1..k];
+        if target.first().is_none_or(|t| t.text != "data") {
+            continue;
+        }
+        let full = path(target);
+        let alias = if toks.get(k).is_some_and(|t| t.text == "as") {
+            toks.get(k + 1).map(|t| t.text.clone())
+        } else {
+            full.last().cloned()
+        };
+        if let Some(alias) = alias {
+            aliases.insert(alias, full);
+        }
+    }
+    Some((package, aliases))
+}
+
 /// `source` with every rewrite applied, or `None` when none applies (or it does not lex).
 pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
+    rewrite_with(file, source, v0, &Functions::default())
+}
+
+/// [`rewrite`], knowing the functions of every loaded policy (for their output
+/// arguments).
+pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -> Option<String> {
     // Template strings first: the lexer cannot read them.
     let templated = crate::rego::template::rewrite(source);
     let source = templated.as_deref().unwrap_or(source);
@@ -129,9 +235,36 @@ pub fn rewrite(file: &str, source: &str, v0: bool) -> Option<String> {
     edits.extend(paren_lines(&toks));
     let stmts = statements(&toks);
     edits.extend(bodiless(&toks, &stmts, v0));
-    edits.extend(shadowing_locals(&toks, &stmts));
+    let scope = scope(&toks, &stmts);
+    let aliases: std::collections::BTreeSet<&str> = scope
+        .as_ref()
+        .map(|(_, a)| a.keys().map(String::as_str).collect())
+        .unwrap_or_default();
+    edits.extend(shadowing_locals(&toks, &stmts, &aliases));
     edits.extend(else_values(source, &toks, &stmts));
-    edits.extend(out_params(source, &toks));
+    let arity = |name: &str| -> Option<usize> {
+        builtin_arity(name).or_else(|| {
+            let (package, aliases) = scope.as_ref()?;
+            let parts: Vec<&str> = name.split('.').collect();
+            let full = match parts[0] {
+                "data" => parts[1..].join("."),
+                first => match aliases.get(first) {
+                    Some(path) => {
+                        let rest = parts[1..].iter().map(|p| p.to_string());
+                        path.iter()
+                            .cloned()
+                            .chain(rest)
+                            .collect::<Vec<_>>()
+                            .join(".")
+                    }
+                    None if parts.len() == 1 => format!("{}.{name}", package.join(".")),
+                    None => return None,
+                },
+            };
+            functions.0.get(&full).copied()
+        })
+    };
+    edits.extend(out_params(source, &toks, &arity));
     edits.extend(negated_call_refs(source, &toks));
     edits.extend(rebound_in_comprehensions(&toks));
     edits.extend(walk_assignments(source, &toks));
@@ -372,7 +505,11 @@ const LOCAL_PREFIX: &str = "__regorun_local_";
 
 /// Locals declared with `some` (`some x`, `some k, v in xs`) that have the name of a
 /// rule of the package, renamed throughout the rule that declares them.
-fn shadowing_locals(toks: &[Tok], stmts: &[(usize, usize)]) -> Vec<Edit> {
+fn shadowing_locals(
+    toks: &[Tok],
+    stmts: &[(usize, usize)],
+    aliases: &std::collections::BTreeSet<&str>,
+) -> Vec<Edit> {
     let rule_name = |(s, _): (usize, usize)| {
         let first = &toks[s];
         match first.text.as_str() {
@@ -381,25 +518,46 @@ fn shadowing_locals(toks: &[Tok], stmts: &[(usize, usize)]) -> Vec<Edit> {
             _ => Some(first.text.as_str()),
         }
     };
-    let rules: std::collections::BTreeSet<&str> =
+    let mut names: std::collections::BTreeSet<&str> =
         stmts.iter().filter_map(|&st| rule_name(st)).collect();
+    names.extend(aliases.iter().copied());
     let mut edits = Vec::new();
     for &(s, e) in stmts {
         if rule_name((s, e)).is_none() {
             continue;
         }
-        let mut shadowing = std::collections::BTreeSet::new();
+        // Each shadowing local and where it is declared: the comprehension around its
+        // `some`, or else the whole rule.
+        let mut shadowing: Vec<(&str, usize, usize)> = Vec::new();
         for i in s..=e {
             if toks[i].kind != TokenKind::Ident || toks[i].text != "some" {
                 continue;
+            }
+            let mut depth = 0usize;
+            let mut scope = (s + 1, e);
+            for o in (s..i).rev() {
+                match toks[o].text.as_str() {
+                    ")" | "]" | "}" if toks[o].kind == TokenKind::Symbol => depth += 1,
+                    "(" | "[" | "{" if toks[o].kind == TokenKind::Symbol && depth > 0 => depth -= 1,
+                    "[" | "{" if toks[o].kind == TokenKind::Symbol => {
+                        let value = toks[o].text == "[" || o > 0 && opens_value(&toks[o - 1]);
+                        if value {
+                            if let Some(c) = closing(toks, o) {
+                                scope = (o + 1, c);
+                            }
+                        }
+                        break;
+                    }
+                    _ => {}
+                }
             }
             let mut j = i + 1;
             while j <= e && toks[j].kind == TokenKind::Ident && toks[j].line == toks[i].line {
                 if toks[j].text == "in" {
                     break;
                 }
-                if rules.contains(toks[j].text.as_str()) {
-                    shadowing.insert(toks[j].text.as_str());
+                if names.contains(toks[j].text.as_str()) {
+                    shadowing.push((toks[j].text.as_str(), scope.0, scope.1));
                 }
                 if toks.get(j + 1).is_some_and(|t| t.text == ",") {
                     j += 2;
@@ -408,17 +566,21 @@ fn shadowing_locals(toks: &[Tok], stmts: &[(usize, usize)]) -> Vec<Edit> {
                 }
             }
         }
-        for i in s + 1..=e {
-            let t = &toks[i];
-            if t.kind == TokenKind::Ident
-                && shadowing.contains(t.text.as_str())
-                && toks[i - 1].text != "."
-            {
-                edits.push(Edit {
-                    start: t.start,
-                    end: t.start,
-                    text: LOCAL_PREFIX.to_string(),
-                });
+        let mut renamed = std::collections::BTreeSet::new();
+        for (name, from, to) in shadowing {
+            for i in from..=to.min(e) {
+                let t = &toks[i];
+                if t.kind == TokenKind::Ident
+                    && t.text == name
+                    && toks[i - 1].text != "."
+                    && renamed.insert(i)
+                {
+                    edits.push(Edit {
+                        start: t.start,
+                        end: t.start,
+                        text: LOCAL_PREFIX.to_string(),
+                    });
+                }
             }
         }
     }
@@ -457,7 +619,7 @@ fn builtin_arity(name: &str) -> Option<usize> {
 
 /// Built-in calls with one argument more than their arity, alone in their statement:
 /// `f(a, out)` becomes `out = f(a)`.
-fn out_params(source: &str, toks: &[Tok]) -> Vec<Edit> {
+fn out_params(source: &str, toks: &[Tok], arity: &dyn Fn(&str) -> Option<usize>) -> Vec<Edit> {
     let mut edits = Vec::new();
     let mut i = 0;
     while i < toks.len() {
@@ -481,7 +643,7 @@ fn out_params(source: &str, toks: &[Tok]) -> Vec<Edit> {
             .collect::<String>();
         // `walk` is a relation: its output form yields every pair, `= walk(x)` would not.
         let Some(arity) = (toks.get(j + 1).is_some_and(|t| t.text == "(") && name != "walk")
-            .then(|| builtin_arity(&name))
+            .then(|| arity(&name))
             .flatten()
         else {
             i += 1;
@@ -507,9 +669,9 @@ fn out_params(source: &str, toks: &[Tok]) -> Vec<Edit> {
             }
         }
         let Some(close) = close else { break };
-        let ends = toks
-            .get(close + 1)
-            .is_none_or(|t| matches!(t.text.as_str(), ";" | "}") || t.line != toks[close].line);
+        let ends = toks.get(close + 1).is_none_or(|t| {
+            matches!(t.text.as_str(), ";" | "}" | "with") || t.line != toks[close].line
+        });
         if commas.len() == arity && ends && toks[i].line == toks[close].line {
             let last = *commas.last().unwrap_or(&close);
             let out = &source[toks[last + 1].start..toks[close - 1].end];
@@ -1094,6 +1256,11 @@ mod tests {
         );
         let s = "package main\n\nt := 1\n\nr contains x if some x in input.ts\n";
         assert_eq!(rewrite("p.rego", s, false), None);
+        // An import alias shadowed inside a comprehension: renamed there only.
+        assert_eq!(
+            rw("package main\n\nimport data.lib.image\n\nr if {\n\ta := image.parse(input.x)\n\tb := [image | some image in input.refs; image.ref]\n}\n", false),
+            "package main\n\nimport data.lib.image\n\nr if {\n\ta := image.parse(input.x)\n\tb := [__regorun_local_image | some __regorun_local_image in input.refs; __regorun_local_image.ref]\n}\n"
+        );
     }
 
     #[test]

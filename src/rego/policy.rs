@@ -32,11 +32,18 @@ pub fn with_compat(
     rego_v0: bool,
     data_roots: &std::collections::BTreeSet<String>,
 ) -> Vec<PolicyFile> {
+    let sources: Vec<(&str, &str)> = files
+        .iter()
+        .map(|f| (f.path.as_str(), f.source.as_str()))
+        .collect();
+    let functions = crate::rego::compat::Functions::of(&sources);
     for f in files.iter_mut() {
         if f.path.starts_with(BUILTIN_PREFIX) {
             continue;
         }
-        if let Some(source) = crate::rego::compat::rewrite(&f.path, &f.source, rego_v0) {
+        if let Some(source) =
+            crate::rego::compat::rewrite_with(&f.path, &f.source, rego_v0, &functions)
+        {
             f.source = source;
         }
     }
