@@ -456,3 +456,49 @@ fn user_function_outputs_and_locals_shadowing_imports() {
         "",
     );
 }
+
+/// S15 ("loop hoisting table out of bounds", "recursion detected" in real rule sets):
+/// a function with clauses in two files of one package, one using an import; and a test
+/// that reaches a package through an import alias while another package below that
+/// alias reads the test's own package.
+#[test]
+fn functions_across_files_and_import_aliases() {
+    let r = run(
+        &[
+            ("p/a.rego", "package f\n\ncheck(_, _) {\n  true\n}\n"),
+            (
+                "p/b.rego",
+                "package f\n\nimport data.lib\n\ncheck(r, ids) {\n  lib.mode == \"strict\"\n  r.resources[rr]\n  ids[id]\n  regex.match(id, rr.id)\n}\n",
+            ),
+            ("p/lib.rego", "package lib\n\nmode := \"strict\"\n"),
+            (
+                "p/t_test.rego",
+                "package t\n\ntest_x {\n  r := {\"resources\": {{\"id\": \"sg-1\"}}}\n  data.f.check(r, {\"^sg-[0-9]+$\"})\n}\n",
+            ),
+        ],
+        &["verify", "--rego-version", "v0", "-p", "p"],
+    );
+    assert_run(
+        &r,
+        0,
+        "\n1 test, 1 passed, 0 warnings, 0 failures, 0 exceptions, 0 skipped\n",
+        "",
+    );
+    let r = run(
+        &[
+            ("p/fug.rego", "package fug\n\na := 1\n"),
+            ("p/sub.rego", "package fug.sub\n\nr := count(data.t)\n"),
+            (
+                "p/t_test.rego",
+                "package t\n\nimport rego.v1\nimport data.fug\n\nmarker := 1\n\ntest_a if fug.a == 1\n",
+            ),
+        ],
+        &["verify", "-p", "p"],
+    );
+    assert_run(
+        &r,
+        0,
+        "\n1 test, 1 passed, 0 warnings, 0 failures, 0 exceptions, 0 skipped\n",
+        "",
+    );
+}

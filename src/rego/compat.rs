@@ -34,6 +34,10 @@
 //! - `[path, value] = walk(x)` (or `:=`): `walk` is a relation, and OPA gives every
 //!   pair in this form too; regorus only in the output-argument form `walk(x, [path,
 //!   value])`, which it becomes.
+//! - An import alias (`import data.fugue` then `fugue.resources(x)`): regorus evaluates
+//!   every rule of every package below `data.fugue` to resolve it (OPA only the rule
+//!   named), which can reach the test being run ("recursion detected"); each use
+//!   becomes the full reference `data.fugue.resources(x)`.
 //! - Template strings (`$"hello {input.name}"`), see [`crate::rego::template`].
 //! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
 //!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
@@ -241,6 +245,9 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
         .map(|(_, a)| a.keys().map(String::as_str).collect())
         .unwrap_or_default();
     edits.extend(shadowing_locals(&toks, &stmts, &aliases));
+    if let Some((_, paths)) = &scope {
+        edits.extend(expand_aliases(&toks, &stmts, paths));
+    }
     edits.extend(else_values(source, &toks, &stmts));
     let arity = |name: &str| -> Option<usize> {
         builtin_arity(name).or_else(|| {
@@ -579,6 +586,68 @@ fn shadowing_locals(
                         start: t.start,
                         end: t.start,
                         text: LOCAL_PREFIX.to_string(),
+                    });
+                }
+            }
+        }
+    }
+    edits
+}
+
+/// Uses of `data` import aliases, replaced by the full reference, except in rules that
+/// declare a local of the same name.
+fn expand_aliases(
+    toks: &[Tok],
+    stmts: &[(usize, usize)],
+    paths: &std::collections::BTreeMap<String, Vec<String>>,
+) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for &(s, e) in stmts {
+        if matches!(toks[s].text.as_str(), "package" | "import") {
+            continue;
+        }
+        // Locals: `some x`, `x :=`, `every x`, function arguments, comprehension heads…
+        // any name declared or bound in the rule keeps the rule as it is.
+        let declared = |name: &str| {
+            (s..=e).any(|i| {
+                toks[i].text == name
+                    && toks[i].kind == TokenKind::Ident
+                    && (toks
+                        .get(i + 1)
+                        .is_some_and(|n| matches!(n.text.as_str(), ":=" | "," | ")" | "in"))
+                        || i > s
+                            && matches!(toks[i - 1].text.as_str(), "some" | "every" | "," | "("))
+            })
+        };
+        for (alias, path) in paths {
+            if path.is_empty() || declared(alias) {
+                continue;
+            }
+            let full: String = std::iter::once("data".to_string())
+                .chain(path.iter().map(|c| {
+                    let ident = c
+                        .chars()
+                        .next()
+                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                        && c.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+                    if ident {
+                        format!(".{c}")
+                    } else {
+                        format!("[{}]", serde_json::to_string(c).unwrap_or_default())
+                    }
+                }))
+                .collect();
+            for i in s..=e {
+                let t = &toks[i];
+                let is_use = t.kind == TokenKind::Ident
+                    && t.text == *alias
+                    && (i == 0 || toks[i - 1].text != ".")
+                    && toks.get(i + 1).is_none_or(|n| n.text != ":");
+                if is_use {
+                    edits.push(Edit {
+                        start: t.start,
+                        end: t.end,
+                        text: full.clone(),
                     });
                 }
             }
@@ -935,7 +1004,7 @@ fn walk_assignments(source: &str, toks: &[Tok]) -> Vec<Edit> {
 const REBOUND_PREFIX: &str = "__regorun_inner_";
 
 /// The index of the bracket closing the one at `open`, if any.
-fn closing(toks: &[Tok], open: usize) -> Option<usize> {
+pub(crate) fn closing(toks: &[Tok], open: usize) -> Option<usize> {
     let mut depth = 0usize;
     for (j, t) in toks.iter().enumerate().skip(open) {
         if t.kind == TokenKind::Symbol {
@@ -1157,14 +1226,16 @@ mod tests {
 
     #[test]
     fn shipped_pack_keeps_its_lines() {
-        // Only negated calls are rewritten in the pack (its arguments are checked before),
-        // and every line stays where it was.
+        // Only negated calls and import aliases are rewritten in the pack (its arguments
+        // are checked before), and every line stays where it was.
         for f in crate::rego::policy::builtin_pack("kms").unwrap() {
             if let Some(out) = rewrite(&f.path, &f.source, false) {
                 assert_eq!(out.lines().count(), f.source.lines().count(), "{}", f.path);
                 let changed = out.lines().zip(f.source.lines()).filter(|(a, b)| a != b);
                 assert!(
-                    changed.into_iter().all(|(a, _)| a.contains("_ = ")),
+                    changed
+                        .into_iter()
+                        .all(|(a, _)| a.contains("_ = ") || a.contains("data.")),
                     "{}",
                     f.path
                 );
@@ -1179,14 +1250,14 @@ mod tests {
                 "package main # c\n\nimport rego.v1\n\np := x\n\nimport data.lib.x\n",
                 false
             ),
-            "package main import data.lib.x # c\n\nimport rego.v1\n\np := x\n\n\n"
+            "package main import data.lib.x # c\n\nimport rego.v1\n\np := data.lib.x\n\n\n"
         );
         assert_eq!(
             rw(
                 "package a.b\np := 1\nimport data.x as y # why\nq := y\n",
                 false
             ),
-            "package a.b import data.x as y\np := 1\n # why\nq := y\n"
+            "package a.b import data.x as y\np := 1\n # why\nq := data.x\n"
         );
         // Imports in the header stay; an `import` inside a rule is not a statement.
         let s = "package main\n\nimport data.a\nimport data.b\n\np := 1\n";

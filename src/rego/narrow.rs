@@ -1,4 +1,6 @@
-//! References that iterate packages and then read one rule of each
+//! Rewrites that need every loaded file.
+//!
+//! **References that iterate packages and then read one rule of each**
 //! (`data.rules[p].resource_type`, common in rule libraries). OPA reads only the
 //! `resource_type` rules; regorus evaluates every rule of every package below
 //! `data.rules`, so a test in one of those packages that reaches such a reference stops
@@ -10,6 +12,13 @@
 //! `__regorun_sel_N := object.union_n([{"a": v | v := data.rules.a.resource_type}, …])`.
 //! Only when nothing else can be at `data.rules[p]`: no package at or above `rules`, no
 //! data document under its root, no `with data.rules as …` (or `with data`) anywhere.
+//!
+//! **A function defined in several files of one package.** regorus evaluates every
+//! clause in the module of the first definition, so a clause from another file reads
+//! that module's tables ("loop hoisting table out of bounds", wrong imports). The
+//! clauses of each later file are renamed (`__regorun_fn1_f`), and the first file gets,
+//! after its last line, `f(a1, a2) := v if v := __regorun_fn1_f(a1, a2)`: each clause
+//! again runs in its own module, with the same values and conflicts.
 
 use crate::rego::compat::{lex, statements, Tok};
 use crate::rego::policy::PolicyFile;
@@ -74,6 +83,140 @@ pub fn rewrite_all(files: &mut [PolicyFile], data_roots: &BTreeSet<String>) {
             f.source = source;
         }
     }
+}
+
+/// Renames the clauses of functions split across files, and appends the delegating
+/// clauses to the first file (see the module documentation).
+pub fn join_split_functions(files: &mut [PolicyFile], rego_v0: bool) {
+    // (package, name) → (arity, files defining it in load order, has a default).
+    type Defs = BTreeMap<(Vec<String>, String), (usize, Vec<usize>, bool)>;
+    let mut defs: Defs = BTreeMap::new();
+    let lexed: Vec<Option<Vec<Tok>>> = files.iter().map(|f| lex(&f.path, &f.source)).collect();
+    for (k, toks) in lexed.iter().enumerate() {
+        let Some(toks) = toks else { continue };
+        if files[k]
+            .path
+            .starts_with(crate::rego::policy::BUILTIN_PREFIX)
+        {
+            continue;
+        }
+        let stmts = statements(toks);
+        let Some(package) = stmts.first().and_then(|&(s, e)| package_path(&toks[s..=e])) else {
+            continue;
+        };
+        for &(s, _) in &stmts[1..] {
+            let default = toks[s].text == "default";
+            let at = s + usize::from(default);
+            let is_fn = toks.get(at).is_some_and(|t| t.kind == TokenKind::Ident)
+                && toks.get(at + 1).is_some_and(|t| t.text == "(");
+            if !is_fn || matches!(toks[at].text.as_str(), "package" | "import") {
+                continue;
+            }
+            let Some(close) = crate::rego::compat::closing(toks, at + 1) else {
+                continue;
+            };
+            let arity = if close == at + 2 {
+                0
+            } else {
+                1 + depth0_commas(&toks[at + 2..close])
+            };
+            let entry = defs
+                .entry((package.clone(), toks[at].text.clone()))
+                .or_insert((arity, Vec::new(), false));
+            entry.2 |= default;
+            if entry.1.last() != Some(&k) {
+                entry.1.push(k);
+            }
+        }
+    }
+    let mut renames: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+    let mut appended: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut n = 0usize;
+    for ((_, name), (arity, in_files, default)) in &defs {
+        if in_files.len() < 2 || *default {
+            continue;
+        }
+        for &k in &in_files[1..] {
+            n += 1;
+            let renamed = format!("__regorun_fn{n}_{name}");
+            let args: Vec<String> = (1..=*arity).map(|i| format!("__regorun_a{i}")).collect();
+            let args = args.join(", ");
+            let first = in_files[0];
+            let v1 = !rego_v0
+                || files[first].source.contains("rego.v1")
+                || files[first].source.contains("future.keywords");
+            appended.entry(first).or_default().push(if v1 {
+                format!("{name}({args}) := __regorun_r if __regorun_r := {renamed}({args})")
+            } else {
+                format!("{name}({args}) = __regorun_r {{ __regorun_r := {renamed}({args}) }}")
+            });
+            renames.entry(k).or_default().push((name.clone(), renamed));
+        }
+    }
+    for (k, f) in files.iter_mut().enumerate() {
+        let mut edits: Vec<(usize, usize, String)> = Vec::new();
+        if let (Some(list), Some(toks)) = (renames.get(&k), &lexed[k]) {
+            for (name, renamed) in list {
+                // Heads: the statement's first token, and heads repeated after `}`.
+                let stmts = statements(toks);
+                for &(s, e) in &stmts[1..] {
+                    let at = s + usize::from(toks[s].text == "default");
+                    if toks[at].text != *name {
+                        continue;
+                    }
+                    let mut depth = 0usize;
+                    for i in at..=e {
+                        let t = &toks[i];
+                        let head = t.text == *name
+                            && t.kind == TokenKind::Ident
+                            && depth == 0
+                            && (i == at || toks[i - 1].text == "}")
+                            && toks.get(i + 1).is_some_and(|n| n.text == "(");
+                        if head {
+                            edits.push((t.start, t.end, renamed.clone()));
+                        }
+                        if t.kind == TokenKind::Symbol {
+                            match t.text.as_str() {
+                                "(" | "[" | "{" => depth += 1,
+                                ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                                _ => {}
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if edits.is_empty() && !appended.contains_key(&k) {
+            continue;
+        }
+        for (start, end, text) in edits.into_iter().rev() {
+            f.source.replace_range(start..end, &text);
+        }
+        if let Some(lines) = appended.get(&k) {
+            if !f.source.ends_with('\n') {
+                f.source.push('\n');
+            }
+            for l in lines {
+                f.source.push_str(l);
+                f.source.push('\n');
+            }
+        }
+    }
+}
+
+/// Commas at the top level of `toks`.
+fn depth0_commas(toks: &[Tok]) -> usize {
+    let mut depth = 0usize;
+    let mut n = 0;
+    for t in toks {
+        match t.text.as_str() {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            "," if depth == 0 => n += 1,
+            _ => {}
+        }
+    }
+    n
 }
 
 /// `package a.b` → `["a", "b"]`.
@@ -226,6 +369,26 @@ fn rewrite(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn functions_split_across_files_delegate_from_the_first() {
+        let mut fs = files(&[
+            ("a.rego", "package f\n\ng(_, _) {\n  true\n}\n"),
+            (
+                "b.rego",
+                "package f\n\ng(r, ids) {\n  x := r[_]\n} {\n  g(1, 2)\n}\nh(x) := x\n",
+            ),
+        ]);
+        join_split_functions(&mut fs, true);
+        assert_eq!(
+            fs[0].source,
+            "package f\n\ng(_, _) {\n  true\n}\ng(__regorun_a1, __regorun_a2) = __regorun_r { __regorun_r := __regorun_fn1_g(__regorun_a1, __regorun_a2) }\n"
+        );
+        assert_eq!(
+            fs[1].source,
+            "package f\n\n__regorun_fn1_g(r, ids) {\n  x := r[_]\n} {\n  g(1, 2)\n}\nh(x) := x\n"
+        );
+    }
 
     fn files(sources: &[(&str, &str)]) -> Vec<PolicyFile> {
         sources

@@ -48,6 +48,7 @@ pub fn with_compat(
         }
     }
     crate::rego::narrow::rewrite_all(&mut files, data_roots);
+    crate::rego::narrow::join_split_functions(&mut files, rego_v0);
     files
 }
 
