@@ -502,3 +502,27 @@ fn functions_across_files_and_import_aliases() {
         "",
     );
 }
+
+/// After the rewrites of walk, template strings, rebound comprehension variables and
+/// import aliases, `print()` and `--trace` name the user's lines, with the user's text.
+#[test]
+fn rewritten_lines_print_and_trace_as_written() {
+    let main = "package main\n\nimport data.lib\n\ndeny contains msg if {\n\tpaths := [p | [p, v] = walk(input); v == 1]\n\tprint($\"mode {lib.mode}\")\n\tn := 1\n\tnames := [n | some i; input.xs[i] == n; n := input.ys[i]]\n\tprint(\"names\", names, \"paths\", paths)\n\tmsg := $\"bad {count(paths)}\"\n}\n";
+    let files = [
+        ("p/lib.rego", "package lib\n\nmode := \"strict\"\n"),
+        ("p/main.rego", main),
+        ("a.json", "{\"a\": 1, \"xs\": [1], \"ys\": [\"y\"]}\n"),
+    ];
+    let r = run(&files, &["test", "-p", "p", "a.json"]);
+    assert_run(
+        &r,
+        1,
+        "PRNT   p/main.rego:7: mode strict\n\nPRNT   p/main.rego:10: names [\"y\"] paths [[\"a\"], [\"xs\", 0]]\n\nFAIL - a.json - main - bad 2\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+    let r = run(&files, &["test", "--trace", "-p", "p", "a.json"]);
+    for (line, text) in main.lines().enumerate().skip(5).take(6) {
+        let want = format!("| Eval p/main.rego:{}: {}\n", line + 1, text.trim());
+        assert!(r.stdout.contains(&want), "{want}in\n{}", r.stdout);
+    }
+}

@@ -273,6 +273,7 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
         .map_err(|e| anyhow!("running verification: load: loading policies: {e:#}"))?;
     let data = data::load(&s.data)
         .map_err(|e| anyhow!("running verification: load: load documents: {e:#}"))?;
+    let originals = files.clone();
     let files = policy::with_compat(files, s.engine.rego_v0, &data::roots(&data));
     let mut tests = find_tests(&files, s.engine.rego_v0).unwrap_or_default();
     let files = if tests.iter().any(|t| t.rule != t.name) {
@@ -353,7 +354,7 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
         let duration = started.elapsed();
         let prints = engine.take_prints().unwrap_or_default();
         let lines = if track_lines {
-            trace::take_evaluated_lines(engine)
+            trace::take_evaluated_lines(engine, &originals)
         } else {
             Vec::new()
         };

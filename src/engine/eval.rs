@@ -494,6 +494,7 @@ impl PolicyEngine {
             .trace
             .then(|| crate::engine::trace::DocumentTracer::new(&input));
         let trace = self.trace;
+        let recipe = self.recipe.clone();
         let engine = self.engine_mut()?;
         if trace {
             engine.clear_coverage_data();
@@ -540,7 +541,13 @@ impl PolicyEngine {
                     }
                 }
                 if let Some(t) = tracer.as_mut() {
-                    t.observe(&mut engine.borrow_mut(), result, before, &step);
+                    t.observe(
+                        &mut engine.borrow_mut(),
+                        &recipe.files,
+                        result,
+                        before,
+                        &step,
+                    );
                 }
             },
         )

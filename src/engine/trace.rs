@@ -16,6 +16,7 @@
 
 use crate::base::color::{paint, Color};
 use crate::base::result::{CheckResult, Message, QueryTrace};
+use crate::rego::policy::PolicyFile;
 use regorus::{Engine, Value};
 use std::collections::BTreeSet;
 
@@ -69,6 +70,7 @@ impl DocumentTracer {
     pub fn observe(
         &mut self,
         engine: &mut Engine,
+        originals: &[PolicyFile],
         result: &mut CheckResult,
         prints_from: usize,
         step: &crate::engine::trace::Step,
@@ -77,7 +79,7 @@ impl DocumentTracer {
         use crate::rego::policy::RuleKind;
         match step {
             Step::ExceptionEvaluated { query, value } => {
-                let lines = take_evaluated_lines(engine);
+                let lines = take_evaluated_lines(engine, originals);
                 self.exception = Some((
                     query.to_string(),
                     (*value).clone(),
@@ -108,7 +110,7 @@ impl DocumentTracer {
                 value,
                 messages,
             } => {
-                let lines = take_evaluated_lines(engine);
+                let lines = take_evaluated_lines(engine, originals);
                 let count = messages
                     .as_ref()
                     .map_or(0, |m| m.iter().filter(|m| !m.msg.is_empty()).count());
@@ -136,15 +138,20 @@ pub fn is_internal(path: &str) -> bool {
 }
 
 /// The policy lines covered since the last call, then resets the engine's coverage data.
-/// Needs `set_enable_coverage(true)` on the engine.
-pub fn take_evaluated_lines(engine: &mut Engine) -> Vec<EvalLine> {
+/// Needs `set_enable_coverage(true)` on the engine. Each line's text is the user's, from
+/// `originals` (the sources before the load-time rewrites, which keep every line).
+pub fn take_evaluated_lines(engine: &mut Engine, originals: &[PolicyFile]) -> Vec<EvalLine> {
     let mut out = Vec::new();
     if let Ok(report) = engine.get_coverage_report() {
         for f in report.files {
             if is_internal(&f.path) {
                 continue;
             }
-            let lines: Vec<&str> = f.code.lines().collect();
+            let original = originals.iter().find(|o| o.path == f.path);
+            let lines: Vec<&str> = original
+                .map_or(f.code.as_str(), |o| o.source.as_str())
+                .lines()
+                .collect();
             for l in f.covered {
                 let text = lines
                     .get((l as usize).saturating_sub(1))
