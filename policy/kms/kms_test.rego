@@ -172,6 +172,31 @@ test_well_formed_variants_pass if {
 	count(malformed({"Statement": [object.union(object.remove(root, ["Action"]), {"NotAction": "kms:Decrypt"})]})) == 0
 }
 
+# A statement written as a CloudFormation condition: each branch is a statement,
+# AWS::NoValue none; a finding names the condition and the template's index.
+test_conditional_statements_are_branches if {
+	cond := {"Fn::If": ["IsProd", everyone({}), {"Ref": "AWS::NoValue"}]}
+	inp := policy([root, cond])
+	count(malformed(inp)) == 0
+	r := wildcard(inp)
+	count(r) == 1
+	some f in r
+	f.statement.index == 1
+	contains(f.msg, "statement 1 (Sid \"Everyone\") when condition IsProd is true, allows")
+	# YAML `!If [IsProd, {...}, !Ref AWS::NoValue]` arrives as a three-element array.
+	short := ["IsProd", object.union(everyone({}), {"Principal": {"AWS": "arn:aws:iam::111122223333:role/ops"}}), "AWS::NoValue"]
+	count(malformed(policy([root, short]))) == 0
+	count(wildcard(policy([root, short]))) == 0
+	# The else branch, and a statement after a conditional keeps its own index.
+	other_side := {"Fn::If": ["IsProd", {"Ref": "AWS::NoValue"}, everyone({"Sid": "Late"})]}
+	r2 := wildcard(policy([other_side, root, everyone({"Sid": "Last"})]))
+	{g.statement.index | some g in r2} == {0, 2}
+	some f2 in r2
+	contains(f2.msg, "when condition IsProd is false")
+	# A three-element array that is no condition stays malformed.
+	count(malformed(policy([root, ["a", "b", "c"]]))) == 1
+}
+
 test_malformed_limits if {
 	count(malformed(policy([object.union(root, {"Sid": "tick ✓"})]))) == 1
 	big := policy([root, {"Sid": "Many", "Effect": "Allow", "Principal": {"AWS": [sprintf("arn:aws:iam::111122223333:role/a-long-role-name-%d", [i]) | some i in numbers.range(1, 800)]}, "Action": "kms:Decrypt", "Resource": "*"}])

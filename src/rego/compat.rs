@@ -914,11 +914,13 @@ fn else_values(source: &str, toks: &[Tok], stmts: &[(usize, usize)]) -> Vec<Edit
             body.windows(2)
                 .any(|w| w[0].kind == TokenKind::Ident && w[0].text == name && w[1].text == ":=")
         };
-        let uses_names = value.windows(3).any(|w| {
-            w[0].text == "["
-                && w[1].kind == TokenKind::Ident
-                && w[2].text == "]"
-                && assigned(&w[1].text)
+        // An index follows a term; `[w]` after `(` or `,` is an array.
+        let uses_names = value.windows(4).any(|w| {
+            ends_term(&w[0])
+                && w[1].text == "["
+                && w[2].kind == TokenKind::Ident
+                && w[3].text == "]"
+                && assigned(&w[2].text)
         });
         let one_line = value.iter().all(|t| t.line == value[0].line);
         // `if {` … `}` before the `else`.
@@ -1350,6 +1352,7 @@ mod tests {
                 "package main\n\nv := s[0] if { s := input.a } else := 0\n",
                 "package main\n\nf(x) := x if { x > 1 } else := 0\n",
                 "package main\n\nv := m[k] if { k := \"b\" }\n",
+                "package main\n\nv := sprintf(\"%s\", [w]) if { w := \"b\" } else := \"\"\n",
             ],
             false,
         );

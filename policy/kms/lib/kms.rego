@@ -421,9 +421,9 @@ grant_owner(g) := configured_owner if {
 
 # --------------------------------------------------------- key policy docs
 
-statement_list(p) := p.Statement if {
+statement_list(p) := expand_conditions(p.Statement) if {
 	is_array(p.Statement)
-} else := [p.Statement] if {
+} else := expand_conditions([p.Statement]) if {
 	is_object(p.Statement)
 } else := [] if {
 	is_object(p)
@@ -432,6 +432,56 @@ statement_list(p) := p.Statement if {
 } else := [] if {
 	not is_object(p)
 }
+
+# A statement written as a CloudFormation condition, `{"Fn::If": [cond, a, b]}` or
+# YAML `!If [cond, a, b]` (a three-element array once read), stands for each branch
+# that is not AWS::NoValue: CloudFormation keeps one of them. In a list with such a
+# statement, every statement object carries `__cfn` (its index in the template and the
+# condition it depends on) for the messages.
+expand_conditions(sts) := sts if {
+	count([1 | some st in sts; cfn_if(st)]) == 0
+} else := [b |
+	some i, st in sts
+	some b in statement_branches(i, st)
+]
+
+statement_branches(i, st) := [object.union(st, {"__cfn": {"index": i, "when": ""}})] if {
+	is_object(st)
+	count([1 | cfn_if(st)]) == 0
+} else := [st] if {
+	not is_object(st)
+	count([1 | cfn_if(st)]) == 0
+} else := [object.union(b, {"__cfn": {"index": i, "when": w}}) |
+	parts := cfn_if(st)
+	some k in [1, 2]
+	b := parts[k]
+	is_object(b)
+	not is_no_value(b)
+	w := sprintf("when condition %s is %s", [parts[0], {1: "true", 2: "false"}[k]])
+]
+
+# [condition, then, else] of a conditional statement.
+cfn_if(st) := st["Fn::If"] if {
+	is_object(st)
+	count(st) == 1
+	is_array(st["Fn::If"])
+	count(st["Fn::If"]) == 3
+	is_string(st["Fn::If"][0])
+} else := st if {
+	is_array(st)
+	count(st) == 3
+	is_string(st[0])
+	count([1 | some k in [1, 2]; branch_value(st[k])]) == 2
+	count([1 | some k in [1, 2]; is_object(st[k]); not is_no_value(st[k])]) > 0
+}
+
+branch_value(v) if is_object(v)
+
+branch_value(v) if is_no_value(v)
+
+is_no_value(v) if v == "AWS::NoValue"
+
+is_no_value(v) if v == {"Ref": "AWS::NoValue"}
 
 # The one account of a set, or "" when there are none or several.
 single_account(accounts) := o if {
@@ -841,11 +891,24 @@ sid(st) := st.Sid if {
 	not is_object(st)
 }
 
-statement_label(i, st) := sprintf("statement %d (Sid \"%s\")", [i, clean(sid(st))]) if {
+statement_label(i, st) := sprintf("statement %d (Sid \"%s\")%s", [template_index(i, st), clean(sid(st)), when_label(st)]) if {
 	sid(st) != ""
-} else := sprintf("statement %d (no Sid)", [i]) if {
+} else := sprintf("statement %d (no Sid)%s", [template_index(i, st), when_label(st)]) if {
 	sid(st) == ""
 }
+
+# A statement's index in the template (see expand_conditions).
+template_index(i, st) := object.get(object.get(st, "__cfn", {}), "index", i) if {
+	is_object(st)
+} else := i if {
+	not is_object(st)
+}
+
+when_label(st) := sprintf(" %s", [w]) if {
+	is_object(st)
+	w := object.get(object.get(st, "__cfn", {}), "when", "")
+	w != ""
+} else := ""
 
 # "Key policy" or "Key policy of <address>".
 subject(resource) := "Key policy" if {
@@ -874,7 +937,7 @@ statement_part(s) := {"statement": s} if {
 	s == null
 }
 
-statement_ref(i, st) := {"index": i, "sid": clean(sid(st))} if {
+statement_ref(i, st) := {"index": template_index(i, st), "sid": clean(sid(st))} if {
 	is_object(st)
 } else := {"index": i, "sid": ""} if {
 	not is_object(st)
