@@ -197,6 +197,23 @@ test_conditional_statements_are_branches if {
 	count(malformed(policy([root, ["a", "b", "c"]]))) == 1
 }
 
+# Terraform: a heredoc that is JSON only after an interpolation, and a KMS module's
+# `policy` input, are not passed over silently.
+test_terraform_interpolations_and_module_inputs if {
+	partial := "{\"Version\": \"2012-10-17\", \"Statement\": [{\"Effect\": \"Allow\", \"Principal\": {\"AWS\": ${jsonencode(var.admins)}}, \"Action\": \"kms:*\", \"Resource\": \"*\"}]}"
+	key := {"resource": {"aws_kms_key": {"k": [{"enable_key_rotation": true, "policy": partial}]}}}
+	count(malformed(key)) == 0
+	some w in not_evaluated(key)
+	contains(w.msg, "interpolation ${jsonencode(var.admins)}")
+	open_policy := json.marshal(policy([root, everyone({})]))
+	mods := {"module": {
+		"k": [{"source": "terraform-aws-modules/kms/aws", "policy": open_policy}],
+		"net": [{"source": "terraform-aws-modules/vpc/aws", "policy": open_policy}],
+	}}
+	{f.resource | some f in wildcard(mods)} == {"module.k"}
+	count(rotation(mods)) == 0
+}
+
 test_malformed_limits if {
 	count(malformed(policy([object.union(root, {"Sid": "tick ✓"})]))) == 1
 	big := policy([root, {"Sid": "Many", "Effect": "Allow", "Principal": {"AWS": [sprintf("arn:aws:iam::111122223333:role/a-long-role-name-%d", [i]) | some i in numbers.range(1, 800)]}, "Action": "kms:Decrypt", "Resource": "*"}])

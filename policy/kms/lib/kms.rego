@@ -101,6 +101,7 @@ policy_texts contains {"resource": b.address, "source": "terraform", "text": b.b
 	some b in hcl_kms_blocks
 	is_string(b.body.policy)
 	not is_hcl_expression(b.body.policy)
+	not is_partly_interpolated(b.body.policy)
 }
 
 policy_texts contains {"resource": id, "source": "cloudformation", "text": r.Properties.KeyPolicy, "hint": ""} if {
@@ -164,7 +165,22 @@ unevaluated_policies contains {"resource": id, "reason": sprintf("its KeyPolicy 
 	is_cfn_intrinsic(kp)
 }
 
+unevaluated_policies contains {"resource": b.address, "reason": sprintf("its policy contains the Terraform interpolation %s, which conftest's HCL parser does not evaluate", [short(interpolation)])} if {
+	some b in hcl_kms_blocks
+	is_string(b.body.policy)
+	not is_hcl_expression(b.body.policy)
+	is_partly_interpolated(b.body.policy)
+	interpolation := regex.find_n(`\$\{[^}]*\}?`, b.body.policy, 1)[0]
+}
+
 is_hcl_expression(s) if regex.match(`^\s*\$\{[\s\S]*\}\s*$`, s)
+
+# A heredoc that is JSON only once Terraform has filled in an interpolation
+# (`"AWS": ${jsonencode(var.admins)}`): it cannot be read here.
+is_partly_interpolated(s) if {
+	contains(s, "${")
+	not json.is_valid(s)
+}
 
 is_cfn_intrinsic(obj) if {
 	some k, _ in obj
@@ -306,6 +322,21 @@ hcl_kms_blocks contains {"address": sprintf("%s.%s", [t, name]), "type": t, "bod
 	is_object(body)
 }
 
+# A module whose source is a KMS module (`terraform-aws-modules/kms/aws`, a local
+# `./modules/kms`) and that is given a `policy`: checked as the key's policy.
+hcl_kms_blocks contains {"address": sprintf("module.%s", [name]), "type": "module", "body": body} if {
+	is_object(input.module)
+	some name, blocks in input.module
+	some body in as_list(blocks)
+	is_kms_module(body)
+}
+
+is_kms_module(body) if {
+	is_object(body)
+	is_string(body.policy)
+	regex.match(`(?i)kms`, object.get(body, "source", ""))
+}
+
 # ------------------------------------------------------------ cloudformation
 
 cfn_kms_resources[id] := r if {
@@ -339,6 +370,7 @@ iac_keys contains {
 	"bypass": object.get(b.body, "bypass_policy_lockout_safety_check", null),
 } if {
 	some b in hcl_kms_blocks
+	b.type != "module"
 }
 
 iac_keys contains {
