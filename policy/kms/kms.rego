@@ -79,7 +79,7 @@ deny_kms_malformed_policy contains result if {
 deny_kms_malformed_policy contains result if {
 	some d in data.lib.kms.policy_documents
 	some i, st in kms.statement_list(d.policy)
-	problem := statement_problems(st)[_]
+	problem := statement_problems(st, d.source == "cloudformation")[_]
 	msg := sprintf("%s, %s %s; fix the statement.", [kms.subject(d.resource), kms.statement_label(i, st), problem])
 	result := kms.finding("malformed-policy", "deny", msg, d.resource, kms.statement_ref(i, st))
 }
@@ -119,13 +119,13 @@ document_problem(p) := "is not a JSON object" if {
 	p.Statement == []
 }
 
-statement_problems(st) := {"is not an object"} if {
+statement_problems(st, cfn) := {"is not an object"} if {
 	not is_object(st)
-} else := object_statement_problems(st)
+} else := object_statement_problems(st, cfn)
 
-object_statement_problems(st) := ((effect_problems(st) | {"has no Principal or NotPrincipal" |
+object_statement_problems(st, cfn) := (((effect_problems(st) | {"has no Principal or NotPrincipal" |
 	lacks(st, "Principal", "NotPrincipal")
-}) | {"has no Action or NotAction, so it has no effect" |
+}) | principal_problems(st, cfn)) | {"has no Action or NotAction, so it has no effect" |
 	lacks(st, "Action", "NotAction")
 }) | {"has no Resource or NotResource, so it has no effect" |
 	lacks(st, "Resource", "NotResource")
@@ -137,6 +137,31 @@ effect_problems(st) := {sprintf("has Effect %s; it must be exactly \"Allow\" or 
 }
 
 lacks(st, a, b) if not kms.has_element(st, a, b)
+
+# Principals KMS rejects (MalformedPolicyDocument): a list at the top of Principal,
+# an AWS principal that is neither "*", an account id nor an ARN, and an IAM or STS
+# ARN whose account is not 12 digits. Values with an unresolved ${...} are not judged,
+# nor bare names in CloudFormation (`cfn`), where YAML `!Ref Param` arrives as "Param".
+principal_problems(st, cfn) := {sprintf("has a %s that is a list; write \"*\" or an object such as {\"AWS\": [...]}, which KMS requires", [key]) |
+	some key in ["Principal", "NotPrincipal"]
+	p := object.get(st, key, null)
+	is_array(p)
+	# Not a YAML `!If [cond, a, b]`, which has an object branch or AWS::NoValue.
+	count([1 | some e in p; is_object(e)]) == 0
+	not "AWS::NoValue" in p
+} | {sprintf("has the principal %s, which is neither \"*\", a 12-digit account id nor an ARN with a 12-digit account, so KMS rejects the policy", [json.marshal(v)]) |
+	some key in ["Principal", "NotPrincipal"]
+	p := object.get(st, key, null)
+	is_object(p)
+	some v in kms.as_list(object.get(p, "AWS", []))
+	is_string(v)
+	not kms.valid_aws_principal(v)
+	judged(v, cfn)
+}
+
+judged(_, false) := true
+
+judged(v, true) if startswith(v, "arn:")
 
 # admin-wildcard-action: kms:* / * / NotAction to a principal that is not an
 # account principal (bypasses IAM; includes PutKeyPolicy, ScheduleKeyDeletion).

@@ -214,6 +214,24 @@ test_terraform_interpolations_and_module_inputs if {
 	count(rotation(mods)) == 0
 }
 
+# Principals KMS rejects, and a delegation whose actions name no KMS action.
+test_principals_kms_rejects if {
+	listed := object.union(everyone({}), {"Principal": ["ops", "*"]})
+	some f in malformed(policy([root, listed]))
+	contains(f.msg, "has a Principal that is a list")
+	bare := object.union(everyone({}), {"Principal": {"AWS": ["ops", "arn:aws:iam::12345:root", "111122223333", "arn:aws:iam::111122223333:role/x"]}})
+	{g.msg | some g in malformed(policy([root, bare]))} == {
+		"Key policy, statement 1 (Sid \"Everyone\") has the principal \"ops\", which is neither \"*\", a 12-digit account id nor an ARN with a 12-digit account, so KMS rejects the policy; fix the statement.",
+		"Key policy, statement 1 (Sid \"Everyone\") has the principal \"arn:aws:iam::12345:root\", which is neither \"*\", a 12-digit account id nor an ARN with a 12-digit account, so KMS rejects the policy; fix the statement.",
+	}
+	# In CloudFormation a bare name may be YAML `!Ref Param`: not judged.
+	cfn := {"Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": {"KeyPolicy": policy([object.union(root, {"Principal": {"AWS": "AWS::AccountId"}})])}}}}
+	count(malformed(cfn)) == 0
+	no_kms := object.union(root, {"Action": "kms:"})
+	count(delegation(policy([no_kms]))) == 1
+	count(delegation(policy([object.union(root, {"Action": ["kms:", "KMS:Decrypt"]})]))) == 0
+}
+
 test_malformed_limits if {
 	count(malformed(policy([object.union(root, {"Sid": "tick ✓"})]))) == 1
 	big := policy([root, {"Sid": "Many", "Effect": "Allow", "Principal": {"AWS": [sprintf("arn:aws:iam::111122223333:role/a-long-role-name-%d", [i]) | some i in numbers.range(1, 800)]}, "Action": "kms:Decrypt", "Resource": "*"}])

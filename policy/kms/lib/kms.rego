@@ -515,6 +515,33 @@ is_no_value(v) if v == "AWS::NoValue"
 
 is_no_value(v) if v == {"Ref": "AWS::NoValue"}
 
+# An Allow statement's actions include some KMS action (`"kms:"` names none);
+# NotAction allows everything not listed.
+grants_a_kms_action(st) if not "Action" in object.keys(st)
+
+grants_a_kms_action(st) if {
+	some a in as_list(st.Action)
+	names_kms_actions(a)
+}
+
+names_kms_actions(a) if not is_string(a)
+
+names_kms_actions(a) if regex.match(`(?i)^(\*|kms:[a-z*?]+)$`, a)
+
+# "*", a 12-digit account id, or an ARN (an IAM or STS one with a 12-digit account).
+valid_aws_principal(v) if v == "*"
+
+valid_aws_principal(v) if contains(v, "${")
+
+valid_aws_principal(v) if regex.match(`^\d{12}$`, v)
+
+valid_aws_principal(v) if {
+	startswith(v, "arn:")
+	not regex.match(`^arn:[^:]*:(iam|sts)::`, v)
+}
+
+valid_aws_principal(v) if regex.match(`^arn:[^:]*:(iam|sts)::\d{12}:`, v)
+
 # The one account of a set, or "" when there are none or several.
 single_account(accounts) := o if {
 	count(accounts) == 1
@@ -1114,6 +1141,7 @@ fact_scope_label(s) := concat("; ", sort([sprintf("%s %s = %s", [c.raw_op, c.raw
 view_delegates_to_owner(v) if {
 	some s in v.allows
 	applies_to_this_key(s.statement)
+	grants_a_kms_action(s.statement)
 	some e in s.entries
 	e.acct != null
 	owner_or_possibly(e.acct, v.doc.owner)
