@@ -232,6 +232,27 @@ test_principals_kms_rejects if {
 	count(delegation(policy([object.union(root, {"Action": ["kms:", "KMS:Decrypt"]})]))) == 0
 }
 
+# CloudFormation parameters are unknown but concrete: an organization given by
+# `!Ref OrgId` scopes an everyone principal (no wildcard-principal), and a root ARN
+# in a parameter's account is another account.
+test_cloudformation_parameters if {
+	org := object.union(everyone({}), {"Condition": {"StringEquals": {"aws:PrincipalOrgID": {"Ref": "OrgId"}}}})
+	own_root := object.union(root, {"Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}})
+	other := object.union(everyone({"Sid": "Other"}), {"Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${OtherAccount}:root"}}})
+	tpl := {"Parameters": {"OrgId": {"Type": "String"}, "OtherAccount": {"Type": "String"}}, "Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": true, "KeyPolicy": policy([own_root, org, other])}}}}
+	count(wildcard(tpl)) == 0
+	{f.statement.index | some f in cross(tpl)} == {1, 2}
+	some g in cross(tpl)
+	contains(g.msg, "${OtherAccount}")
+	# YAML `!Ref OrgId` arrives as the parameter's name.
+	yaml_org := object.union(everyone({}), {"Condition": {"StringEquals": {"aws:PrincipalOrgID": "OrgId"}}})
+	tpl2 := json.patch(tpl, [{"op": "replace", "path": "/Resources/K/Properties/KeyPolicy", "value": policy([own_root, yaml_org])}])
+	count(wildcard(tpl2)) == 0
+	# A name that is no parameter is no organization id.
+	tpl3 := json.patch(tpl2, [{"op": "remove", "path": "/Parameters/OrgId"}])
+	count(wildcard(tpl3)) == 1
+}
+
 test_malformed_limits if {
 	count(malformed(policy([object.union(root, {"Sid": "tick ✓"})]))) == 1
 	big := policy([root, {"Sid": "Many", "Effect": "Allow", "Principal": {"AWS": [sprintf("arn:aws:iam::111122223333:role/a-long-role-name-%d", [i]) | some i in numbers.range(1, 800)]}, "Action": "kms:Decrypt", "Resource": "*"}])

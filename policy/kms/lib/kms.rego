@@ -774,12 +774,34 @@ is_owner_account(a, owner) if {
 	a == owner
 }
 
-# A literal account that is known not to be the owner.
+# A literal account that is known not to be the owner, or a parameter
+# (`${OtherAccount}`, a value unknown here but concrete) where the owner is known.
 is_foreign_account(a, owner) if {
 	owner != ""
 	is_literal_account(a)
 	a != owner
 }
+
+is_foreign_account(a, owner) if {
+	owner != ""
+	is_parameter_reference(a)
+}
+
+# `${Name}` for a template parameter or variable: not the owner token, not an
+# unknowable intrinsic (`${unknown}`), not a pseudo parameter.
+is_parameter_reference(a) if {
+	is_string(a)
+	startswith(a, "${")
+	endswith(a, "}")
+	count(split(a, "}")) == 2
+	a != "${unknown}"
+	not contains(a, "AWS::")
+}
+
+# CloudFormation parameter names: in YAML, `!Ref OrgId` arrives as "OrgId".
+cfn_parameter_names := {k | some k, _ in input.Parameters} if {
+	is_object(input.Parameters)
+} else := set()
 
 # ------------------------------------------------------------- principals
 
@@ -897,6 +919,17 @@ concrete_scope_value(key, v) if {
 concrete_scope_value(key, v) if {
 	org_id_keys[key]
 	regex.match(`^o-[a-z0-9]+$`, v)
+}
+
+# A parameter is unknown here but one concrete value (`!Ref OrgId`).
+concrete_scope_value(key, v) if {
+	scoping_keys[key]
+	is_parameter_reference(v)
+}
+
+concrete_scope_value(key, v) if {
+	scoping_keys[key]
+	v in cfn_parameter_names
 }
 
 concrete_scope_value(key, v) if {
