@@ -37,6 +37,7 @@ deny_kms_missing_iam_delegation contains result if {
 	d := v.doc
 	d.owner != ""
 	not kms.view_delegates_to_owner(v)
+	count(kms.view_conditioned_delegation(v)) == 0
 	msg := sprintf(
 		"%s has no Allow statement with Resource \"*\" for the owner account principal %s, so IAM policies in account %s are ignored for this key and it can become unmanageable; add a statement allowing Principal {\"AWS\": \"%s\"} Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource), kms.owner_root_label(d.owner), kms.owner_label(d.owner), kms.owner_root_label(d.owner)],
@@ -49,9 +50,26 @@ deny_kms_missing_iam_delegation contains result if {
 	d := v.doc
 	d.owner == ""
 	not kms.view_delegates_to_owner(v)
+	count(kms.view_conditioned_delegation(v)) == 0
 	msg := sprintf(
 		"%s has no Allow statement with Resource \"*\" for any account principal (arn:aws:iam::<account>:root), so IAM policies are ignored for this key and it can become unmanageable (owner account unknown: set data.kms.owner_account); add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource)],
+	)
+	result := kms.finding("missing-iam-delegation", "deny", msg, d.resource, null)
+}
+
+# missing-iam-delegation: the account principal is allowed only under a condition
+# that direct calls never meet (kms:ViaService, aws:CalledVia, grants for AWS
+# resources), so no IAM administrator can manage the key.
+deny_kms_missing_iam_delegation contains result if {
+	some v in data.lib.kms.key_policy_views
+	d := v.doc
+	not kms.view_delegates_to_owner(v)
+	blockers := kms.view_conditioned_delegation(v)
+	count(blockers) > 0
+	msg := sprintf(
+		"%s allows the account principal only under %s, which a direct call to KMS never meets, so IAM policies cannot let administrators manage this key (PutKeyPolicy, ScheduleKeyDeletion) and it can become unmanageable; add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\" without that condition.",
+		[kms.subject(d.resource), concat(", ", sort(blockers))],
 	)
 	result := kms.finding("missing-iam-delegation", "deny", msg, d.resource, null)
 }

@@ -253,6 +253,21 @@ test_cloudformation_parameters if {
 	count(wildcard(tpl3)) == 1
 }
 
+# A root delegation only under a condition direct calls never meet is no
+# delegation (its own message); an IfExists form, or a second plain delegation, is.
+test_conditioned_delegation if {
+	via := object.union(root, {"Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}})
+	r := delegation(policy([via]))
+	count(r) == 1
+	some f in r
+	contains(f.msg, "only under StringEquals kms:ViaService, which a direct call to KMS never meets")
+	count(delegation(policy([via, root]))) == 0
+	if_exists := object.union(root, {"Condition": {"StringEqualsIfExists": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}})
+	count(delegation(policy([if_exists]))) == 0
+	caller := object.union(root, {"Condition": {"StringEquals": {"kms:CallerAccount": "111122223333"}}})
+	count(delegation(policy([caller]))) == 0
+}
+
 test_malformed_limits if {
 	count(malformed(policy([object.union(root, {"Sid": "tick ✓"})]))) == 1
 	big := policy([root, {"Sid": "Many", "Effect": "Allow", "Principal": {"AWS": [sprintf("arn:aws:iam::111122223333:role/a-long-role-name-%d", [i]) | some i in numbers.range(1, 800)]}, "Action": "kms:Decrypt", "Resource": "*"}])

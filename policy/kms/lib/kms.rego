@@ -515,6 +515,33 @@ is_no_value(v) if v == "AWS::NoValue"
 
 is_no_value(v) if v == {"Ref": "AWS::NoValue"}
 
+# The conditions of a statement that a direct call (an administrator calling KMS
+# itself, not through a service) can never meet: with only such a delegation, IAM
+# policies cannot let anyone manage the key (PutKeyPolicy, ScheduleKeyDeletion).
+direct_call_blockers(st) := {sprintf("%s %s", [c.raw_op, c.raw_key]) |
+	some c in conditions(st)
+	positive_operators[c.op]
+	not c.ifexists
+	c.key in {"kms:viaservice", "aws:calledvia", "aws:calledviafirst", "aws:calledvialast"}
+} | {sprintf("%s %s", [c.raw_op, c.raw_key]) |
+	some c in conditions(st)
+	c.op == "Bool"
+	not c.ifexists
+	c.key == "kms:grantisforawsresource"
+	c.values == ["true"]
+}
+
+# The owner's account principal is allowed only under such conditions.
+view_conditioned_delegation(v) := {b |
+	some s in v.allows
+	applies_to_this_key(s.statement)
+	grants_a_kms_action(s.statement)
+	some e in s.entries
+	e.acct != null
+	owner_or_possibly(e.acct, v.doc.owner)
+	some b in direct_call_blockers(s.statement)
+}
+
 # An Allow statement's actions include some KMS action (`"kms:"` names none);
 # NotAction allows everything not listed.
 grants_a_kms_action(st) if not "Action" in object.keys(st)
@@ -1175,6 +1202,7 @@ view_delegates_to_owner(v) if {
 	some s in v.allows
 	applies_to_this_key(s.statement)
 	grants_a_kms_action(s.statement)
+	count(direct_call_blockers(s.statement)) == 0
 	some e in s.entries
 	e.acct != null
 	owner_or_possibly(e.acct, v.doc.owner)
