@@ -471,6 +471,10 @@ statement_list(p) := expand_conditions(p.Statement) if {
 # statement, every statement object carries `__cfn` (its index in the template and the
 # condition it depends on) for the messages.
 expand_conditions(sts) := sts if {
+	# Built-ins only on the common path: every statement an object with no Fn::If.
+	count([1 | some st in sts; not is_object(st)]) == 0
+	count([1 | some st in sts; st["Fn::If"]]) == 0
+} else := sts if {
 	count([1 | some st in sts; cfn_if(st)]) == 0
 } else := [b |
 	some i, st in sts
@@ -518,13 +522,13 @@ is_no_value(v) if v == {"Ref": "AWS::NoValue"}
 # The conditions of a statement that a direct call (an administrator calling KMS
 # itself, not through a service) can never meet: with only such a delegation, IAM
 # policies cannot let anyone manage the key (PutKeyPolicy, ScheduleKeyDeletion).
-direct_call_blockers(st) := {sprintf("%s %s", [c.raw_op, c.raw_key]) |
-	some c in conditions(st)
+direct_call_blockers(conds) := {sprintf("%s %s", [c.raw_op, c.raw_key]) |
+	some c in conds
 	positive_operators[c.op]
 	not c.ifexists
 	c.key in {"kms:viaservice", "aws:calledvia", "aws:calledviafirst", "aws:calledvialast"}
 } | {sprintf("%s %s", [c.raw_op, c.raw_key]) |
-	some c in conditions(st)
+	some c in conds
 	c.op == "Bool"
 	not c.ifexists
 	c.key == "kms:grantisforawsresource"
@@ -539,7 +543,7 @@ view_conditioned_delegation(v) := {b |
 	some e in s.entries
 	e.acct != null
 	owner_or_possibly(e.acct, v.doc.owner)
-	some b in direct_call_blockers(s.statement)
+	some b in s.blockers
 }
 
 # An Allow statement's actions include some KMS action (`"kms:"` names none);
@@ -810,6 +814,7 @@ is_foreign_account(a, owner) if {
 }
 
 is_foreign_account(a, owner) if {
+	startswith(a, "${")
 	owner != ""
 	is_parameter_reference(a)
 }
@@ -1098,8 +1103,10 @@ allow_fact(i, st) := {
 	"entries": entries,
 	"everyone": facts_everyone(entries, not_principal),
 	"non_account": facts_non_account(entries, not_principal),
-	"scoping": [c | some c in conditions(st); is_scoping_condition(c)],
+	"scoping": [c | some c in conds; is_scoping_condition(c)],
+	"blockers": direct_call_blockers(conds),
 } if {
+	conds := conditions(st)
 	entries := principal_facts(st)
 	not_principal := not_principal_labels(st)
 }
@@ -1202,7 +1209,7 @@ view_delegates_to_owner(v) if {
 	some s in v.allows
 	applies_to_this_key(s.statement)
 	grants_a_kms_action(s.statement)
-	count(direct_call_blockers(s.statement)) == 0
+	count(s.blockers) == 0
 	some e in s.entries
 	e.acct != null
 	owner_or_possibly(e.acct, v.doc.owner)
