@@ -21,20 +21,29 @@
 //! again runs in its own module, with the same values and conflicts.
 
 use crate::rego::compat::{lex, statements, Tok};
-use crate::rego::policy::PolicyFile;
 use regorus::unstable::TokenKind;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// A loaded policy file as these rewrites see it.
+pub struct Source<'a> {
+    /// Its path.
+    pub path: &'a str,
+    /// Its text, rewritten in place.
+    pub source: &'a mut String,
+    /// A file of the built-in pack: read for the index, never rewritten.
+    pub builtin: bool,
+}
 
 /// The rules appended for the references of one file are named with this prefix.
 const SEL: &str = "__regorun_sel_";
 
 /// Rewrites every file's package-iterating references; `data_roots` are the top-level
 /// names the data documents define.
-pub fn rewrite_all(files: &mut [PolicyFile], data_roots: &BTreeSet<String>) {
+pub fn rewrite_all(files: &mut [Source], data_roots: &BTreeSet<String>) {
     if !files.iter().any(|f| f.source.contains("data")) {
         return;
     }
-    let lexed: Vec<Option<Vec<Tok>>> = files.iter().map(|f| lex(&f.path, &f.source)).collect();
+    let lexed: Vec<Option<Vec<Tok>>> = files.iter().map(|f| lex(f.path, f.source)).collect();
     // Package path → names of its rules.
     let mut packages: BTreeMap<Vec<String>, BTreeSet<String>> = BTreeMap::new();
     for toks in lexed.iter().flatten() {
@@ -76,28 +85,25 @@ pub fn rewrite_all(files: &mut [PolicyFile], data_roots: &BTreeSet<String>) {
     }
     for (f, toks) in files.iter_mut().zip(lexed) {
         let Some(toks) = toks else { continue };
-        if f.path.starts_with(crate::rego::policy::BUILTIN_PREFIX) {
+        if f.builtin {
             continue;
         }
-        if let Some(source) = rewrite(&f.source, &toks, &packages, &mocked) {
-            f.source = source;
+        if let Some(source) = rewrite(f.source, &toks, &packages, &mocked) {
+            *f.source = source;
         }
     }
 }
 
 /// Renames the clauses of functions split across files, and appends the delegating
 /// clauses to the first file (see the module documentation).
-pub fn join_split_functions(files: &mut [PolicyFile], rego_v0: bool) {
+pub fn join_split_functions(files: &mut [Source], rego_v0: bool) {
     // (package, name) → (arity, files defining it in load order, has a default).
     type Defs = BTreeMap<(Vec<String>, String), (usize, Vec<usize>, bool)>;
     let mut defs: Defs = BTreeMap::new();
-    let lexed: Vec<Option<Vec<Tok>>> = files.iter().map(|f| lex(&f.path, &f.source)).collect();
+    let lexed: Vec<Option<Vec<Tok>>> = files.iter().map(|f| lex(f.path, f.source)).collect();
     for (k, toks) in lexed.iter().enumerate() {
         let Some(toks) = toks else { continue };
-        if files[k]
-            .path
-            .starts_with(crate::rego::policy::BUILTIN_PREFIX)
-        {
+        if files[k].builtin {
             continue;
         }
         let stmts = statements(toks);
@@ -379,23 +385,30 @@ mod tests {
                 "package f\n\ng(r, ids) {\n  x := r[_]\n} {\n  g(1, 2)\n}\nh(x) := x\n",
             ),
         ]);
-        join_split_functions(&mut fs, true);
+        join_split_functions(&mut views(&mut fs), true);
         assert_eq!(
-            fs[0].source,
+            fs[0].1,
             "package f\n\ng(_, _) {\n  true\n}\ng(__regorun_a1, __regorun_a2) = __regorun_r { __regorun_r := __regorun_fn1_g(__regorun_a1, __regorun_a2) }\n"
         );
         assert_eq!(
-            fs[1].source,
+            fs[1].1,
             "package f\n\n__regorun_fn1_g(r, ids) {\n  x := r[_]\n} {\n  g(1, 2)\n}\nh(x) := x\n"
         );
     }
 
-    fn files(sources: &[(&str, &str)]) -> Vec<PolicyFile> {
+    fn files(sources: &[(&str, &str)]) -> Vec<(String, String)> {
         sources
             .iter()
-            .map(|(p, s)| PolicyFile {
-                path: p.to_string(),
-                source: s.to_string(),
+            .map(|(p, s)| (p.to_string(), s.to_string()))
+            .collect()
+    }
+
+    fn views(fs: &mut [(String, String)]) -> Vec<Source<'_>> {
+        fs.iter_mut()
+            .map(|(p, s)| Source {
+                path: p,
+                source: s,
+                builtin: false,
             })
             .collect()
     }
@@ -410,12 +423,12 @@ mod tests {
             ("a.rego", "package rules.a\n\nresource_type := \"x\"\n"),
             ("b.rego", "package rules.b\n\nallow := true\n"),
         ]);
-        rewrite_all(&mut fs, &BTreeSet::new());
+        rewrite_all(&mut views(&mut fs), &BTreeSet::new());
         assert_eq!(
-            fs[0].source,
+            fs[0].1,
             "package lib\n\nreport := [p | __regorun_sel_0[p]]\n__regorun_sel_0 := object.union_n([{\"a\": __regorun_v | __regorun_v := data.rules.a.resource_type}])\n"
         );
-        assert_eq!(fs[1].source, "package rules.a\n\nresource_type := \"x\"\n");
+        assert_eq!(fs[1].1, "package rules.a\n\nresource_type := \"x\"\n");
         // A package at `rules` itself, or data under `rules`: left as it is.
         let mut fs = files(&[
             (
@@ -424,11 +437,11 @@ mod tests {
             ),
             ("r.rego", "package rules\n\nx := 1\n"),
         ]);
-        rewrite_all(&mut fs, &BTreeSet::new());
-        assert!(fs[0].source.ends_with("data.rules[p].resource_type]\n"));
+        rewrite_all(&mut views(&mut fs), &BTreeSet::new());
+        assert!(fs[0].1.ends_with("data.rules[p].resource_type]\n"));
         let mut fs = files(&[("lib.rego", "package lib\n\nr := [p | data.rules[p].t]\n")]);
-        rewrite_all(&mut fs, &BTreeSet::from(["rules".to_string()]));
-        assert!(fs[0].source.ends_with("data.rules[p].t]\n"));
+        rewrite_all(&mut views(&mut fs), &BTreeSet::from(["rules".to_string()]));
+        assert!(fs[0].1.ends_with("data.rules[p].t]\n"));
         let mut fs = files(&[
             ("lib.rego", "package lib\n\nr := [p | data.rules[p].t]\n"),
             (
@@ -436,7 +449,7 @@ mod tests {
                 "package t\n\nx := data.lib.r with data.rules as {}\n",
             ),
         ]);
-        rewrite_all(&mut fs, &BTreeSet::new());
-        assert!(fs[0].source.ends_with("data.rules[p].t]\n"));
+        rewrite_all(&mut views(&mut fs), &BTreeSet::new());
+        assert!(fs[0].1.ends_with("data.rules[p].t]\n"));
     }
 }

@@ -47,8 +47,18 @@ pub fn with_compat(
             f.source = source;
         }
     }
-    crate::rego::narrow::rewrite_all(&mut files, data_roots);
-    crate::rego::narrow::join_split_functions(&mut files, rego_v0);
+    {
+        let mut views: Vec<crate::rego::narrow::Source> = files
+            .iter_mut()
+            .map(|f| crate::rego::narrow::Source {
+                builtin: f.path.starts_with(BUILTIN_PREFIX),
+                path: &f.path,
+                source: &mut f.source,
+            })
+            .collect();
+        crate::rego::narrow::rewrite_all(&mut views, data_roots);
+        crate::rego::narrow::join_split_functions(&mut views, rego_v0);
+    }
     files
 }
 
