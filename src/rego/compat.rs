@@ -56,11 +56,21 @@ pub(crate) struct Tok {
 
 /// The tokens of `source`, or `None` when it does not lex (loading reports that).
 pub(crate) fn lex(file: &str, source: &str) -> Option<Vec<Tok>> {
-    let src = crate::rego::limits::source(file, source).ok()?;
+    let (toks, complete) = lex_prefix(file, source);
+    complete.then_some(toks)
+}
+
+/// The tokens of `source` up to the first that does not lex, and whether it all did.
+pub(crate) fn lex_prefix(file: &str, source: &str) -> (Vec<Tok>, bool) {
+    let Ok(src) = crate::rego::limits::source(file, source) else {
+        return (Vec::new(), false);
+    };
     let mut lexer = crate::rego::limits::lexer(&src);
     let mut toks = Vec::new();
     loop {
-        let regorus::unstable::Token(kind, span) = lexer.next_token().ok()?;
+        let Ok(regorus::unstable::Token(kind, span)) = lexer.next_token() else {
+            return (toks, false);
+        };
         if kind == TokenKind::Eof {
             break;
         }
@@ -98,7 +108,7 @@ pub(crate) fn lex(file: &str, source: &str) -> Option<Vec<Tok>> {
             end,
         });
     }
-    Some(toks)
+    (toks, true)
 }
 
 /// An edit: replace `start..end` of the source with `text`.
@@ -118,17 +128,30 @@ fn apply(source: &str, mut edits: Vec<Edit>) -> String {
     out
 }
 
-/// The functions the policies define, by full path without `data.` (`lib.f`), with their
-/// arity: a call with one argument more has an output argument.
+/// The functions the policies define, by package and name: their arity (a call with
+/// one argument more has an output argument), the files defining them and whether one
+/// of the definitions is a `default`.
 #[derive(Debug, Default)]
-pub struct Functions(std::collections::BTreeMap<String, usize>);
+pub struct Functions(std::collections::BTreeMap<(Vec<String>, String), Definition>);
+
+/// Where and how one function is defined.
+#[derive(Debug)]
+pub struct Definition {
+    /// Number of arguments.
+    pub arity: usize,
+    /// Indices of the files with a clause, in load order.
+    pub files: Vec<usize>,
+    /// Whether there is a `default` definition.
+    pub default: bool,
+}
 
 impl Functions {
     /// Every function defined in `sources` (those that do not lex are skipped).
     pub fn of(sources: &[(&str, &str)]) -> Functions {
-        let mut out = std::collections::BTreeMap::new();
-        for (file, source) in sources {
-            let Some(toks) = lex(file, source) else {
+        let mut out: std::collections::BTreeMap<_, Definition> = std::collections::BTreeMap::new();
+        for (k, (file, source)) in sources.iter().enumerate() {
+            let templated = crate::rego::template::rewrite(source);
+            let Some(toks) = lex(file, templated.as_deref().unwrap_or(source)) else {
                 continue;
             };
             let stmts = statements(&toks);
@@ -136,39 +159,50 @@ impl Functions {
                 continue;
             };
             for &(s, e) in &stmts {
-                let at = if toks[s].text == "default" { s + 1 } else { s };
+                let default = toks[s].text == "default";
+                let at = s + usize::from(default);
                 let named = toks.get(at).is_some_and(|t| t.kind == TokenKind::Ident)
                     && toks.get(at + 1).is_some_and(|t| t.text == "(")
                     && at < e;
                 if !named || matches!(toks[at].text.as_str(), "package" | "import") {
                     continue;
                 }
-                let Some(close) = closing(&toks, at + 1) else {
+                let Some((args, _)) = call_args(&toks, at + 1) else {
                     continue;
                 };
-                let mut depth = 0usize;
-                let mut commas = 0;
-                for t in &toks[at + 2..close] {
-                    match t.text.as_str() {
-                        "(" | "[" | "{" => depth += 1,
-                        ")" | "]" | "}" => depth = depth.saturating_sub(1),
-                        "," if depth == 0 => commas += 1,
-                        _ => {}
-                    }
+                let def = out
+                    .entry((package.clone(), toks[at].text.clone()))
+                    .or_insert(Definition {
+                        arity: args.len(),
+                        files: Vec::new(),
+                        default: false,
+                    });
+                def.default |= default;
+                if def.files.last() != Some(&k) {
+                    def.files.push(k);
                 }
-                let arity = if close == at + 2 { 0 } else { commas + 1 };
-                let path = format!("{}.{}", package.join("."), toks[at].text);
-                out.insert(path, arity);
             }
         }
         Functions(out)
     }
+
+    /// The arity of the function at `path` (`lib.f`, without `data.`).
+    fn arity(&self, path: &str) -> Option<usize> {
+        let (package, name) = path.rsplit_once('.')?;
+        let package: Vec<String> = package.split('.').map(str::to_string).collect();
+        self.0.get(&(package, name.to_string())).map(|d| d.arity)
+    }
+
+    /// Every function with its name and definition.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Definition)> {
+        self.0.iter().map(|((_, name), d)| (name.as_str(), d))
+    }
 }
 
 /// A file's package path (without `data.`) and import aliases (alias → path).
-type Scope = (Vec<String>, std::collections::BTreeMap<String, Vec<String>>);
+pub(crate) type Scope = (Vec<String>, std::collections::BTreeMap<String, Vec<String>>);
 
-fn scope(toks: &[Tok], stmts: &[(usize, usize)]) -> Option<Scope> {
+pub(crate) fn scope(toks: &[Tok], stmts: &[(usize, usize)]) -> Option<Scope> {
     let path = |ts: &[Tok]| -> Vec<String> {
         let parts: Vec<String> = ts
             .iter()
@@ -268,7 +302,7 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
                     None => return None,
                 },
             };
-            functions.0.get(&full).copied()
+            functions.arity(&full)
         })
     };
     edits.extend(out_params(source, &toks, &arity));
@@ -594,6 +628,30 @@ fn shadowing_locals(
     edits
 }
 
+/// `data.a.b` for the path `["a", "b"]` (components that are not identifiers as
+/// `["x-y"]`).
+pub(crate) fn data_ref<S: AsRef<str>>(path: &[S]) -> String {
+    let mut out = String::from("data");
+    for c in path {
+        let c = c.as_ref();
+        let ident = c
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && c.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if ident {
+            out.push('.');
+            out.push_str(c);
+        } else {
+            out.push_str(&format!(
+                "[{}]",
+                serde_json::to_string(c).unwrap_or_default()
+            ));
+        }
+    }
+    out
+}
+
 /// Uses of `data` import aliases, replaced by the full reference, except in rules that
 /// declare a local of the same name.
 fn expand_aliases(
@@ -623,20 +681,7 @@ fn expand_aliases(
             if path.is_empty() || declared(alias) {
                 continue;
             }
-            let full: String = std::iter::once("data".to_string())
-                .chain(path.iter().map(|c| {
-                    let ident = c
-                        .chars()
-                        .next()
-                        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                        && c.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                    if ident {
-                        format!(".{c}")
-                    } else {
-                        format!("[{}]", serde_json::to_string(c).unwrap_or_default())
-                    }
-                }))
-                .collect();
+            let full = data_ref(path);
             for i in s..=e {
                 let t = &toks[i];
                 let is_use = t.kind == TokenKind::Ident
@@ -693,71 +738,88 @@ fn out_params(source: &str, toks: &[Tok], arity: &dyn Fn(&str) -> Option<usize>)
     let mut i = 0;
     while i < toks.len() {
         // A statement start inside a body: after `{`, `;` or a line break.
-        let starts = i > 0
-            && toks[i].kind == TokenKind::Ident
-            && (matches!(toks[i - 1].text.as_str(), "{" | ";") || line_start(toks, i));
-        if !starts {
+        let starts =
+            i > 0 && (matches!(toks[i - 1].text.as_str(), "{" | ";") || line_start(toks, i));
+        let Some(open) = starts.then(|| dotted_call(toks, i)).flatten() else {
             i += 1;
             continue;
-        }
-        // The dotted name and its `(`.
-        let mut j = i;
-        while j + 2 < toks.len() && toks[j + 1].text == "." && toks[j + 2].kind == TokenKind::Ident
-        {
-            j += 2;
-        }
-        let name = toks[i..=j]
+        };
+        let name = toks[i..open]
             .iter()
             .map(|t| t.text.as_str())
             .collect::<String>();
         // `walk` is a relation: its output form yields every pair, `= walk(x)` would not.
-        let Some(arity) = (toks.get(j + 1).is_some_and(|t| t.text == "(") && name != "walk")
-            .then(|| arity(&name))
-            .flatten()
-        else {
+        let Some(arity) = (name != "walk").then(|| arity(&name)).flatten() else {
             i += 1;
             continue;
         };
-        // Top-level commas and the closing `)`.
-        let mut depth = 0usize;
-        let mut commas = Vec::new();
-        let mut close = None;
-        for (k, t) in toks.iter().enumerate().skip(j + 2) {
-            if t.kind != TokenKind::Symbol {
-                continue;
-            }
-            match t.text.as_str() {
-                "(" | "[" | "{" => depth += 1,
-                ")" if depth == 0 => {
-                    close = Some(k);
-                    break;
-                }
-                ")" | "]" | "}" => depth -= 1,
-                "," if depth == 0 => commas.push(k),
-                _ => {}
-            }
-        }
-        let Some(close) = close else { break };
+        let Some((args, close)) = call_args(toks, open) else {
+            break;
+        };
         let ends = toks.get(close + 1).is_none_or(|t| {
             matches!(t.text.as_str(), ";" | "}" | "with") || t.line != toks[close].line
         });
-        if commas.len() == arity && ends && toks[i].line == toks[close].line {
-            let last = *commas.last().unwrap_or(&close);
-            let out = &source[toks[last + 1].start..toks[close - 1].end];
+        if args.len() == arity + 1 && ends && toks[i].line == toks[close].line {
+            let (a, b) = args[arity];
+            let out = &source[toks[a].start..toks[b].end];
             edits.push(Edit {
                 start: toks[i].start,
                 end: toks[i].start,
                 text: format!("{out} = "),
             });
+            // The output with the comma before it (alone for a call of no arguments).
+            let from = if arity == 0 { a } else { a - 1 };
             edits.push(Edit {
-                start: toks[last].start,
-                end: toks[close - 1].end,
+                start: toks[from].start,
+                end: toks[b].end,
                 text: String::new(),
             });
         }
         i = close + 1;
     }
     edits
+}
+
+/// The `(` of a call whose dotted name (`a.b.c(`) starts at token `i`.
+fn dotted_call(toks: &[Tok], i: usize) -> Option<usize> {
+    if toks.get(i)?.kind != TokenKind::Ident {
+        return None;
+    }
+    let mut j = i;
+    while j + 2 < toks.len() && toks[j + 1].text == "." && toks[j + 2].kind == TokenKind::Ident {
+        j += 2;
+    }
+    let open = toks.get(j + 1)?;
+    (open.kind == TokenKind::Symbol && open.text == "(").then_some(j + 1)
+}
+
+/// The top-level arguments (first and last token of each) of the call whose `(` is at
+/// `open`, and the index of its `)`; `None` when the brackets do not balance.
+pub(crate) fn call_args(toks: &[Tok], open: usize) -> Option<(Vec<(usize, usize)>, usize)> {
+    let mut depth = 0usize;
+    let mut args = Vec::new();
+    let mut start = open + 1;
+    for (k, t) in toks.iter().enumerate().skip(open + 1) {
+        if t.kind != TokenKind::Symbol {
+            continue;
+        }
+        match t.text.as_str() {
+            "(" | "[" | "{" => depth += 1,
+            ")" if depth == 0 => {
+                if k > start {
+                    args.push((start, k - 1));
+                }
+                return Some((args, k));
+            }
+            ")" | "]" | "}" => depth = depth.checked_sub(1)?,
+            "," if depth == 0 => {
+                args.push((start, k - 1));
+                start = k + 1;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// What a reference argument of a negated call is checked with before the negation.
@@ -774,44 +836,12 @@ fn negated_call_refs(source: &str, toks: &[Tok]) -> Vec<Edit> {
         if !(t.kind == TokenKind::Ident && t.text == "not" && starts) {
             continue;
         }
-        // The called name: identifiers joined by dots, then `(`.
-        let mut j = i + 1;
-        if toks.get(j).is_none_or(|t| t.kind != TokenKind::Ident) {
+        let Some(open) = dotted_call(toks, i + 1) else {
             continue;
-        }
-        while j + 2 < toks.len() && sym(&toks[j + 1], ".") && toks[j + 2].kind == TokenKind::Ident {
-            j += 2;
-        }
-        if toks.get(j + 1).is_none_or(|t| !sym(t, "(")) {
+        };
+        let Some((args, close)) = call_args(toks, open) else {
             continue;
-        }
-        // Top-level arguments up to the closing `)`.
-        let mut depth = 0usize;
-        let mut args: Vec<(usize, usize)> = Vec::new();
-        let mut arg_start = j + 2;
-        let mut close = None;
-        for (k, t) in toks.iter().enumerate().skip(j + 2) {
-            if t.kind != TokenKind::Symbol {
-                continue;
-            }
-            match t.text.as_str() {
-                "(" | "[" | "{" => depth += 1,
-                ")" if depth == 0 => {
-                    if k > arg_start {
-                        args.push((arg_start, k - 1));
-                    }
-                    close = Some(k);
-                    break;
-                }
-                ")" | "]" | "}" => depth -= 1,
-                "," if depth == 0 => {
-                    args.push((arg_start, k - 1));
-                    arg_start = k + 1;
-                }
-                _ => {}
-            }
-        }
-        let Some(close) = close else { continue };
+        };
         // The call must end the expression (no `with`, no comparison after it).
         let ends = toks.get(close + 1).is_none_or(|t| {
             sym(t, ";") || sym(t, "}") || sym(t, "]") || t.line != toks[close].line
@@ -1366,6 +1396,14 @@ mod tests {
                 false
             ),
             "package main\n\np if {\n\tout = net.cidr_merge(input.xs)\n\tcount(out) > 1\n}\n"
+        );
+        // A built-in of no arguments: its output alone.
+        assert_eq!(
+            rw(
+                "package main\n\np if {\n\ttime.now_ns(t)\n\tt > 0\n}\n",
+                false
+            ),
+            "package main\n\np if {\n\tt = time.now_ns()\n\tt > 0\n}\n"
         );
         assert_eq!(
             rw(

@@ -50,26 +50,14 @@ pub struct Graph {
 /// A token of a rule: kind, text, absolute line.
 type Tok = (TokenKind, String, u32);
 
+/// The tokens of a rule's text, as far as they lex: regorus's rule spans can end inside
+/// a final string literal.
 fn tokens(file: &str, text: &str, first_line: u32) -> Vec<Tok> {
-    let Ok(source) = crate::rego::limits::source(file, text) else {
-        return Vec::new();
-    };
-    let mut lexer = crate::rego::limits::lexer(&source);
-    let mut out = Vec::new();
-    while let Ok(tok) = lexer.next_token() {
-        if tok.0 == TokenKind::Eof {
-            break;
-        }
-        let line = tok.1.line + first_line - 1;
-        // `set(` is one token of the lexer; brackets are counted here.
-        if tok.1.text() == "set(" {
-            out.push((TokenKind::Ident, "set".to_string(), line));
-            out.push((TokenKind::Symbol, "(".to_string(), line));
-            continue;
-        }
-        out.push((tok.0, tok.1.text().to_string(), line));
-    }
-    out
+    crate::rego::compat::lex_prefix(file, text)
+        .0
+        .into_iter()
+        .map(|t| (t.kind, t.text, t.line + first_line - 1))
+        .collect()
 }
 
 /// Static path of a reference expression (`data.a.b`, `a["b"]`), if it has one.

@@ -20,7 +20,7 @@
 //! after its last line, `f(a1, a2) := v if v := __regorun_fn1_f(a1, a2)`: each clause
 //! again runs in its own module, with the same values and conflicts.
 
-use crate::rego::compat::{lex, statements, Tok};
+use crate::rego::compat::{data_ref, lex, scope, statements, Functions, Tok};
 use regorus::unstable::TokenKind;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -48,7 +48,7 @@ pub fn rewrite_all(files: &mut [Source], data_roots: &BTreeSet<String>) {
     let mut packages: BTreeMap<Vec<String>, BTreeSet<String>> = BTreeMap::new();
     for toks in lexed.iter().flatten() {
         let stmts = statements(toks);
-        let Some(package) = stmts.first().and_then(|&(s, e)| package_path(&toks[s..=e])) else {
+        let Some((package, _)) = scope(toks, &stmts) else {
             continue;
         };
         let names = packages.entry(package).or_default();
@@ -96,56 +96,22 @@ pub fn rewrite_all(files: &mut [Source], data_roots: &BTreeSet<String>) {
 
 /// Renames the clauses of functions split across files, and appends the delegating
 /// clauses to the first file (see the module documentation).
-pub fn join_split_functions(files: &mut [Source], rego_v0: bool) {
-    // (package, name) → (arity, files defining it in load order, has a default).
-    type Defs = BTreeMap<(Vec<String>, String), (usize, Vec<usize>, bool)>;
-    let mut defs: Defs = BTreeMap::new();
+pub fn join_split_functions(files: &mut [Source], functions: &Functions, rego_v0: bool) {
     let lexed: Vec<Option<Vec<Tok>>> = files.iter().map(|f| lex(f.path, f.source)).collect();
-    for (k, toks) in lexed.iter().enumerate() {
-        let Some(toks) = toks else { continue };
-        if files[k].builtin {
-            continue;
-        }
-        let stmts = statements(toks);
-        let Some(package) = stmts.first().and_then(|&(s, e)| package_path(&toks[s..=e])) else {
-            continue;
-        };
-        for &(s, _) in &stmts[1..] {
-            let default = toks[s].text == "default";
-            let at = s + usize::from(default);
-            let is_fn = toks.get(at).is_some_and(|t| t.kind == TokenKind::Ident)
-                && toks.get(at + 1).is_some_and(|t| t.text == "(");
-            if !is_fn || matches!(toks[at].text.as_str(), "package" | "import") {
-                continue;
-            }
-            let Some(close) = crate::rego::compat::closing(toks, at + 1) else {
-                continue;
-            };
-            let arity = if close == at + 2 {
-                0
-            } else {
-                1 + depth0_commas(&toks[at + 2..close])
-            };
-            let entry = defs
-                .entry((package.clone(), toks[at].text.clone()))
-                .or_insert((arity, Vec::new(), false));
-            entry.2 |= default;
-            if entry.1.last() != Some(&k) {
-                entry.1.push(k);
-            }
-        }
-    }
     let mut renames: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
     let mut appended: BTreeMap<usize, Vec<String>> = BTreeMap::new();
     let mut n = 0usize;
-    for ((_, name), (arity, in_files, default)) in &defs {
-        if in_files.len() < 2 || *default {
+    for (name, def) in functions.iter() {
+        let in_files = &def.files;
+        let arity = def.arity;
+        if in_files.len() < 2 || def.default || in_files.iter().any(|&k| files[k].builtin) {
             continue;
         }
+        let name = &name.to_string();
         for &k in &in_files[1..] {
             n += 1;
             let renamed = format!("__regorun_fn{n}_{name}");
-            let args: Vec<String> = (1..=*arity).map(|i| format!("__regorun_a{i}")).collect();
+            let args: Vec<String> = (1..=arity).map(|i| format!("__regorun_a{i}")).collect();
             let args = args.join(", ");
             let first = in_files[0];
             let v1 = !rego_v0
@@ -208,41 +174,6 @@ pub fn join_split_functions(files: &mut [Source], rego_v0: bool) {
             }
         }
     }
-}
-
-/// Commas at the top level of `toks`.
-fn depth0_commas(toks: &[Tok]) -> usize {
-    let mut depth = 0usize;
-    let mut n = 0;
-    for t in toks {
-        match t.text.as_str() {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => depth = depth.saturating_sub(1),
-            "," if depth == 0 => n += 1,
-            _ => {}
-        }
-    }
-    n
-}
-
-/// `package a.b` → `["a", "b"]`.
-fn package_path(stmt: &[Tok]) -> Option<Vec<String>> {
-    if stmt.first()?.text != "package" {
-        return None;
-    }
-    let mut out = Vec::new();
-    for t in &stmt[1..] {
-        match t.kind {
-            TokenKind::Ident => out.push(t.text.clone()),
-            TokenKind::String => out.push(t.text.clone()),
-            _ => {}
-        }
-    }
-    let out = match out.first().map(String::as_str) {
-        Some("data") => out[1..].to_vec(),
-        _ => out,
-    };
-    Some(out)
 }
 
 /// A reference `data.P[v].R…` starting at token `i`: (prefix P, index of `v`, rule R,
@@ -328,24 +259,9 @@ fn rewrite(
                 q.len() == n + 1 && q.starts_with(&prefix) && names.contains(&rule)
             })
             .map(|(q, _)| {
-                let path: String = q
-                    .iter()
-                    .chain(std::iter::once(&rule))
-                    .map(|c| {
-                        let ident = c
-                            .chars()
-                            .next()
-                            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                            && c.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-                        if ident {
-                            format!(".{c}")
-                        } else {
-                            format!("[{}]", serde_json::to_string(c).unwrap_or_default())
-                        }
-                    })
-                    .collect();
+                let path = data_ref(&[q.as_slice(), std::slice::from_ref(&rule)].concat());
                 format!(
-                    "{{{}: __regorun_v | __regorun_v := data{path}}}",
+                    "{{{}: __regorun_v | __regorun_v := {path}}}",
                     serde_json::to_string(&q[n]).unwrap_or_default()
                 )
             })
@@ -385,7 +301,9 @@ mod tests {
                 "package f\n\ng(r, ids) {\n  x := r[_]\n} {\n  g(1, 2)\n}\nh(x) := x\n",
             ),
         ]);
-        join_split_functions(&mut views(&mut fs), true);
+        let sources: Vec<(&str, &str)> = fs.iter().map(|(p, s)| (p.as_str(), s.as_str())).collect();
+        let functions = Functions::of(&sources);
+        join_split_functions(&mut views(&mut fs), &functions, true);
         assert_eq!(
             fs[0].1,
             "package f\n\ng(_, _) {\n  true\n}\ng(__regorun_a1, __regorun_a2) = __regorun_r { __regorun_r := __regorun_fn1_g(__regorun_a1, __regorun_a2) }\n"

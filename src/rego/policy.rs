@@ -57,7 +57,7 @@ pub fn with_compat(
             })
             .collect();
         crate::rego::narrow::rewrite_all(&mut views, data_roots);
-        crate::rego::narrow::join_split_functions(&mut views, rego_v0);
+        crate::rego::narrow::join_split_functions(&mut views, &functions, rego_v0);
     }
     files
 }
