@@ -281,7 +281,7 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
     } else {
         files
     };
-    let mut pe = PolicyEngine::new(&files, &data, &s.engine)
+    let mut pe = PolicyEngine::new_rewritten(&files, &data, &s.engine)
         .map_err(|e| anyhow!("running verification: load: {e:#}"))?;
 
     // The warning for a --namespace that selects none of the test rules.

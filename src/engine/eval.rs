@@ -238,7 +238,26 @@ impl PolicyEngine {
     /// cache, nothing is parsed: the program and rule catalog come from the cache and the
     /// interpreter is only built if a document needs it.
     pub fn new(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) -> Result<Self> {
-        crate::engine::guard::catch(|| Self::new_unguarded(files, data, opts)).unwrap_or_else(
+        Self::new_guarded(files, data, opts, false)
+    }
+
+    /// [`PolicyEngine::new`] for `files` that already went through
+    /// [`policy::with_compat`] (`verify` reads its tests from them): not rewritten again.
+    pub fn new_rewritten(
+        files: &[PolicyFile],
+        data: &[DataDoc],
+        opts: &EngineOptions,
+    ) -> Result<Self> {
+        Self::new_guarded(files, data, opts, true)
+    }
+
+    fn new_guarded(
+        files: &[PolicyFile],
+        data: &[DataDoc],
+        opts: &EngineOptions,
+        rewritten: bool,
+    ) -> Result<Self> {
+        crate::engine::guard::catch(|| Self::new_unguarded(files, data, opts, rewritten)).unwrap_or_else(
             |panic| match crate::rego::limits::overlong_line(
                 files.iter().map(|f| (f.path.as_str(), f.source.as_str())),
             ) {
@@ -252,12 +271,21 @@ impl PolicyEngine {
         )
     }
 
-    fn new_unguarded(files: &[PolicyFile], data: &[DataDoc], opts: &EngineOptions) -> Result<Self> {
+    fn new_unguarded(
+        files: &[PolicyFile],
+        data: &[DataDoc],
+        opts: &EngineOptions,
+        rewritten: bool,
+    ) -> Result<Self> {
+        let sources = std::sync::OnceLock::new();
+        if rewritten {
+            let _ = sources.set(files.to_vec());
+        }
         let recipe = Arc::new(Recipe {
             files: files.to_vec(),
             data: data.to_vec(),
             opts: opts.clone(),
-            sources: std::sync::OnceLock::new(),
+            sources,
         });
         let serves_conftest_file = serves_conftest_file(files);
         let key = (!opts.strict && opts.fast_path())
@@ -490,11 +518,14 @@ impl PolicyEngine {
         if self.serves_conftest_file {
             CURRENT_FILE.with(|c| *c.borrow_mut() = file_info.clone());
         }
-        let mut tracer = self
-            .trace
-            .then(|| crate::engine::trace::DocumentTracer::new(&input));
+        // With the user's sources, whose lines the trace shows.
+        let mut tracer = self.trace.then(|| {
+            (
+                crate::engine::trace::DocumentTracer::new(&input),
+                self.recipe.clone(),
+            )
+        });
         let trace = self.trace;
-        let recipe = self.recipe.clone();
         let engine = self.engine_mut()?;
         if trace {
             engine.clear_coverage_data();
@@ -540,7 +571,7 @@ impl PolicyEngine {
                         result.prints.extend(prints);
                     }
                 }
-                if let Some(t) = tracer.as_mut() {
+                if let Some((t, recipe)) = tracer.as_mut() {
                     t.observe(
                         &mut engine.borrow_mut(),
                         &recipe.files,

@@ -155,7 +155,7 @@ pub fn take_evaluated_lines(engine: &mut Engine, originals: &[PolicyFile]) -> Ve
             for l in f.covered {
                 let text = lines
                     .get((l as usize).saturating_sub(1))
-                    .map(|t| crate::rego::rewrite::restore(t.trim()))
+                    .map(|t| t.trim().to_string())
                     .unwrap_or_default();
                 out.push((f.path.clone(), l, text));
             }

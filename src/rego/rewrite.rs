@@ -98,37 +98,6 @@ fn collection_end(toks: &[Tok], first: usize) -> Option<usize> {
     (depth == 0).then_some(last)
 }
 
-/// A rewritten source line as the user wrote it (for traces).
-pub fn restore(line: &str) -> String {
-    let mut out = line.to_string();
-    while let Some(at) = out.find(WRAPPER) {
-        let inner = at + WRAPPER.len();
-        let mut depth = 0usize;
-        let mut close = None;
-        for (i, c) in out[inner..].char_indices() {
-            match c {
-                '(' | '[' | '{' => depth += 1,
-                ')' if depth == 0 => {
-                    close = Some(inner + i);
-                    break;
-                }
-                ')' | ']' | '}' => depth = depth.saturating_sub(1),
-                _ => {}
-            }
-        }
-        match close {
-            Some(c) => {
-                out.replace_range(c..c + 1, "");
-                out.replace_range(at..inner, "");
-            }
-            None => {
-                out.replace_range(at..inner, "");
-            }
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,16 +134,5 @@ mod tests {
             rw("p if { some c in \"a(b\"; c == \"a\" }"),
             "p if { some c in data.__regorun.iter(\"a(b\"); c == \"a\" }"
         );
-    }
-
-    #[test]
-    fn restores_the_users_line() {
-        for line in [
-            "some c in input.name",
-            "x := [v | some k, v in f(input)[\"a\"]; k > 1]",
-            "p if some x in [y | some y in ys]",
-        ] {
-            assert_eq!(restore(&rw(line)), line);
-        }
     }
 }

@@ -822,10 +822,8 @@ is_foreign_account(a, owner) if {
 # `${Name}` for a template parameter or variable: not the owner token, not an
 # unknowable intrinsic (`${unknown}`), not a pseudo parameter.
 is_parameter_reference(a) if {
-	is_string(a)
-	startswith(a, "${")
-	endswith(a, "}")
-	count(split(a, "}")) == 2
+	is_unresolved_account(a)
+	is_account_field(a)
 	a != "${unknown}"
 	not contains(a, "AWS::")
 }
