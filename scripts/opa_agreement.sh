@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compare the built-in KMS pack's results under OPA (conftest's engine, via
-# the opa-peer tool) and under regorun, over every raw key-policy JSON fixture
+# the opa-peer tool) and under regorun, over every JSON key-policy and CloudFormation fixture (YAML ones as parsed)
 # and a generated 1,000-file corpus. Prints "N files, M agree, K differ" and
 # the files that differ; exits 1 on any disagreement.
 #
@@ -30,8 +30,15 @@ cd "$repo"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# Raw key policies only: the peer reads JSON files and has no --data.
-find fixtures/kms/raw fixtures/kms/cli fixtures/key-policies -name '*.json' | sort > "$work/files"
+# JSON inputs only: the peer reads JSON files and has no --data. CloudFormation YAML
+# templates go in as the JSON that regorun's (conftest's) YAML reading makes of them.
+find fixtures/kms/raw fixtures/kms/cli fixtures/kms/cloudformation fixtures/key-policies -name '*.json' | sort > "$work/files"
+mkdir -p "$work/yaml"
+for y in fixtures/kms/cloudformation/*.yaml; do
+  out="$work/yaml/$(basename "$y" .yaml).json"
+  "$regorun" parse "$y" > "$out"
+  echo "$out" >> "$work/files"
+done
 python3 "$gen" --out "$work/corpus" -n "$n" --seed 1 2>/dev/null
 find "$work/corpus" -name '*.json' | sort >> "$work/files"
 

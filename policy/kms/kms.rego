@@ -177,6 +177,13 @@ principal_problems(st, cfn) := {sprintf("has a %s that is a list; write \"*\" or
 	not regex.match(`^(\*|[0-9]{12}|arn:[^:]*:(iam|sts)::[0-9]{12}:.*)$`, v)
 	not kms.valid_aws_principal(v)
 	judged(v, cfn)
+} | {sprintf("has the principal %s, a list inside the list of principals, so KMS rejects the policy", [json.marshal(v)]) |
+	some key in ["Principal", "NotPrincipal"]
+	p := object.get(st, key, null)
+	is_object(p)
+	some v in kms.as_list(object.get(p, "AWS", []))
+	is_array(v)
+	not kms.is_join_form(v)
 }
 
 judged(_, false) := true

@@ -197,6 +197,64 @@ test_conditional_statements_are_branches if {
 	count(malformed(policy([root, ["a", "b", "c"]]))) == 1
 }
 
+cfn_template(stmts, conds) := {"Conditions": conds, "Resources": {"Key": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": true, "KeyPolicy": policy(stmts)}}}}
+
+# Conditions inside a statement's values: each combination of the conditions is a
+# possible statement; AWS::NoValue drops a list element or a key.
+test_conditional_values_are_branches if {
+	conds := {"HasOps": {}, "Scoped": {}}
+	ops := "arn:aws:iam::111122223333:role/ops"
+
+	# A principal that is everyone in one branch only.
+	p := everyone({"Principal": {"AWS": {"Fn::If": ["HasOps", ops, "*"]}}})
+	count(malformed(cfn_template([root, p], conds))) == 0
+	r := wildcard(cfn_template([root, p], conds))
+	count(r) == 1
+	some f in r
+	f.statement.index == 1
+	contains(f.msg, "statement 1 (Sid \"Everyone\") when condition HasOps is false, allows")
+
+	# YAML `!If [HasOps, arn, !Ref AWS::NoValue]` as a list element: both branches clean.
+	short := everyone({"Principal": {"AWS": ["arn:aws:iam::111122223333:role/app", ["HasOps", ops, "AWS::NoValue"], "arn:aws:iam::111122223333:role/ci"]}})
+	count(malformed(cfn_template([root, short], conds))) == 0
+	count(wildcard(cfn_template([root, short], conds))) == 0
+
+	# With no such condition in the template, the same list is three principals.
+	count(malformed(cfn_template([root, short], {}))) == 1
+
+	# A Condition that scopes the statement in one branch only.
+	c := everyone({"Condition": {"Fn::If": ["Scoped", {"StringEquals": {"kms:CallerAccount": own}}, {"Ref": "AWS::NoValue"}]}})
+	r2 := wildcard(cfn_template([root, c], conds))
+	count(r2) == 1
+	some f2 in r2
+	contains(f2.msg, "when condition Scoped is false, allows")
+
+	# An Action element that adds kms:* in one branch.
+	a := object.union(root, {"Sid": "Ops", "Principal": {"AWS": ops}, "Action": ["kms:Decrypt", {"Fn::If": ["HasOps", "kms:*", {"Ref": "AWS::NoValue"}]}]})
+	r3 := admin(cfn_template([root, a], conds))
+	count(r3) == 1
+	some f3 in r3
+	contains(f3.msg, "when condition HasOps is true")
+
+	# A conditional inside a branch: expanded too, naming both conditions.
+	nested := everyone({"Principal": {"AWS": {"Fn::If": ["HasOps", {"Fn::If": ["Scoped", "*", ops]}, ops]}}})
+	r4 := wildcard(cfn_template([root, nested], conds))
+	count(r4) == 1
+	some f4 in r4
+	contains(f4.msg, "when condition HasOps is true and condition Scoped is true, allows")
+}
+
+# More conditions in one statement than are expanded: reported, not guessed.
+test_too_many_conditions_are_not_evaluated if {
+	names := [sprintf("C%d", [n]) | some n in numbers.range(1, 7)]
+	conds := {n: {} | some n in names}
+	st := everyone({"Principal": {"AWS": [{"Fn::If": [n, "*", {"Ref": "AWS::NoValue"}]} | some n in names]}})
+	inp := cfn_template([root, st], conds)
+	count(malformed(inp)) == 0
+	some w in not_evaluated(inp)
+	contains(w.msg, "statement 1 depends on 7 CloudFormation conditions")
+}
+
 # Terraform: a heredoc that is JSON only after an interpolation, and a KMS module's
 # `policy` input, are not passed over silently.
 test_terraform_interpolations_and_module_inputs if {

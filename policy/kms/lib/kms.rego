@@ -173,6 +173,16 @@ unevaluated_policies contains {"resource": b.address, "reason": sprintf("its pol
 	interpolation := regex.find_n(`\$\{[^}]*\}?`, b.body.policy, 1)[0]
 }
 
+unevaluated_policies contains {"resource": d.resource, "reason": sprintf("its statement %d depends on %d CloudFormation conditions, more than the %d whose combinations are evaluated", [template_index(i, st), n, max_statement_conditions])} if {
+	count(cfn_condition_names) > max_statement_conditions
+	some d in policy_documents
+	d.source == "cloudformation"
+	is_array(object.get(d.policy, "Statement", null))
+	some i, st in expand_conditions(d.policy.Statement)
+	n := count({s.cond | some s in value_sites(st)})
+	n > max_statement_conditions
+}
+
 is_hcl_expression(s) if regex.match(`^\s*\$\{[\s\S]*\}\s*$`, s)
 
 # A heredoc that is JSON only once Terraform has filled in an interpolation
@@ -453,9 +463,9 @@ grant_owner(g) := configured_owner if {
 
 # --------------------------------------------------------- key policy docs
 
-statement_list(p) := expand_conditions(p.Statement) if {
+statement_list(p) := expand_values(expand_values(expand_conditions(p.Statement))) if {
 	is_array(p.Statement)
-} else := expand_conditions([p.Statement]) if {
+} else := expand_values(expand_values(expand_conditions([p.Statement]))) if {
 	is_object(p.Statement)
 } else := [] if {
 	is_object(p)
@@ -518,6 +528,109 @@ branch_value(v) if is_no_value(v)
 is_no_value(v) if v == "AWS::NoValue"
 
 is_no_value(v) if v == {"Ref": "AWS::NoValue"}
+
+# CloudFormation conditions inside a statement's values (`Principal: {AWS: !If [c, a, b]}`,
+# an `!If` element of an Action list, `Condition: !If [...]`): each combination of the
+# conditions a statement names is one possible statement, labelled in `__cfn.when`. Applied
+# twice, so that an `!If` inside a branch is expanded too. Templates with no Conditions
+# section cannot use `!If`, so everything else takes the first branch.
+expand_values(sts) := sts if {
+	count(cfn_condition_names) == 0
+} else := sts if {
+	count([1 | some st in sts; count(value_sites(st)) > 0]) == 0
+} else := [v |
+	some i, st in sts
+	some v in statement_variants(i, st, value_sites(st))
+]
+
+# At most 2^6 variants of one statement; a statement with more conditions is reported
+# as not evaluated (see unevaluated_policies) rather than expanded without bound.
+max_statement_conditions := 6
+
+statement_variants(i, st, sites) := [st] if {
+	not is_object(st)
+} else := [object.union(st, {"__cfn": {"index": template_index(i, st), "when": cfn_when(st)}})] if {
+	count(sites) == 0
+} else := [] if {
+	count({s.cond | some s in sites}) > max_statement_conditions
+} else := [object.union(json.patch(st, site_ops(sites, a)), {"__cfn": {"index": template_index(i, st), "when": variant_when(st, a)}}) |
+	names := sort({s.cond | some s in sites})
+	# A literal range: 2^6 = 64 assignments at most (max_statement_conditions).
+	some k in numbers.range(0, 63)
+	k < bits.lsh(1, count(names))
+	a := {n: on | some j, n in names; on := bits.and(k, bits.lsh(1, j)) == 0}
+]
+
+# The outermost conditional values of a statement: [{path, cond, branches: [then, else]}].
+# Values up to four levels down (`Condition.StringEquals.key[0]`), as [path, value]: the
+# bytecode VM has no `walk`.
+value_sites(st) := outermost_sites([{"path": e[0], "cond": parts[0], "branches": [parts[1], parts[2]]} |
+	l1 := [[[k], v] | is_object(st); some k, v in st; k != "__cfn"]
+	l2 := descend(l1)
+	l3 := descend(l2)
+	some e in array.concat(array.concat(l1, l2), array.concat(l3, descend(l3)))
+	parts := cfn_if_value(e[1])
+])
+
+descend(level) := [[array.concat(e[0], [k]), c] | some e in level; is_collection(e[1]); some k, c in e[1]]
+
+is_collection(v) if is_object(v)
+
+is_collection(v) if is_array(v)
+
+outermost_sites(sites) := [s | some s in sites; not nested_site(s, sites)]
+
+nested_site(s, sites) if {
+	some t in sites
+	count(t.path) < count(s.path)
+	array.slice(s.path, 0, count(t.path)) == t.path
+}
+
+# `{"Fn::If": [cond, a, b]}`, or YAML's `!If [cond, a, b]` read as a three-element
+# list whose first element names a condition of the template.
+cfn_if_value(v) := v["Fn::If"] if {
+	is_object(v)
+	count(v) == 1
+	is_array(v["Fn::If"])
+	count(v["Fn::If"]) == 3
+	is_string(v["Fn::If"][0])
+} else := v if {
+	is_array(v)
+	count(v) == 3
+	is_string(v[0])
+	v[0] in cfn_condition_names
+}
+
+# JSON Patch operations choosing one branch per condition: a chosen AWS::NoValue
+# removes the value (array elements from the last, so that indexes stay valid).
+site_ops(sites, a) := array.concat(
+	[{"op": "replace", "path": s.path, "value": b} |
+		some s in sites
+		b := s.branches[branch_position(a[s.cond])]
+		not is_no_value(b)
+	],
+	[{"op": "remove", "path": p} |
+		some p in array.reverse(sort([s.path |
+			some s in sites
+			is_no_value(s.branches[branch_position(a[s.cond])])
+		]))
+	],
+)
+
+# The branch an assignment takes: then (0) when the condition is true, else (1).
+branch_position(on) := i if i := {true: 0, false: 1}[on]
+
+cfn_when(st) := object.get(object.get(st, "__cfn", {}), "when", "") if is_object(st)
+
+variant_when(st, a) := sprintf("when %s", [concat(" and ", array.concat(
+	[trim_prefix(w, "when ") | w := cfn_when(st); w != ""],
+	[sprintf("condition %s is %s", [n, sprintf("%v", [a[n]])]) | some n in sort(object.keys(a))],
+))])
+
+# Template condition names: a YAML `!If [Name, a, b]` is told from a list by its first element.
+cfn_condition_names := {k | some k, _ in input.Conditions} if {
+	is_object(input.Conditions)
+} else := set()
 
 # The conditions of a statement that a direct call (an administrator calling KMS
 # itself, not through a service) can never meet: with only such a delegation, IAM
