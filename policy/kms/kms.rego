@@ -171,8 +171,8 @@ principal_problems(st, cfn) := {sprintf("has a %s that is a list; write \"*\" or
 	some key in ["Principal", "NotPrincipal"]
 	p := object.get(st, key, null)
 	is_object(p)
-	some v in kms.as_list(object.get(p, "AWS", []))
-	is_string(v)
+	some raw in kms.as_list(object.get(p, "AWS", []))
+	v := principal_text(raw)
 	# One built-in for the common forms; the rest go through the full test.
 	not regex.match(`^(\*|[0-9]{12}|arn:[^:]*:(iam|sts)::[0-9]{12}:.*)$`, v)
 	not kms.valid_aws_principal(v)
@@ -184,6 +184,16 @@ principal_problems(st, cfn) := {sprintf("has a %s that is a list; write \"*\" or
 	some v in kms.as_list(object.get(p, "AWS", []))
 	is_array(v)
 	not kms.is_join_form(v)
+}
+
+# A principal as text: CloudFormation intrinsics (`Fn::Join`, `Fn::Sub`) as the string
+# they make, template values as `${Name}`; a list inside the list is reported apart.
+principal_text(raw) := raw if {
+	is_string(raw)
+} else := kms.value_string(raw) if {
+	not is_array(raw)
+} else := kms.value_string(raw) if {
+	kms.is_join_form(raw)
 }
 
 judged(_, false) := true

@@ -244,6 +244,15 @@ test_conditional_values_are_branches if {
 	contains(f4.msg, "when condition HasOps is true and condition Scoped is true, allows")
 }
 
+# Template values stand for valid parts; the literal parts around them are still checked.
+test_template_principals_keep_their_literal_parts if {
+	short := {"Sid": "R", "Effect": "Allow", "Principal": {"AWS": {"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":iam::12345678:root"]]}}, "Action": "kms:*", "Resource": "*"}
+	some f in malformed(cfn_template([short], {}))
+	contains(f.msg, "has the principal \"arn:${AWS::Partition}:iam::12345678:root\", which is neither")
+	good := object.union(short, {"Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}})
+	count(malformed(cfn_template([good], {}))) == 0
+}
+
 # More conditions in one statement than are expanded: reported, not guessed.
 test_too_many_conditions_are_not_evaluated if {
 	names := [sprintf("C%d", [n]) | some n in numbers.range(1, 7)]

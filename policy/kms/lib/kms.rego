@@ -673,18 +673,29 @@ names_kms_actions(a) if not is_string(a)
 names_kms_actions(a) if regex.match(`(?i)^(\*|kms:[a-z*?]+)$`, a)
 
 # "*", a 12-digit account id, or an ARN (an IAM or STS one with a 12-digit account).
-valid_aws_principal(v) if v == "*"
-
-valid_aws_principal(v) if contains(v, "${")
-
-valid_aws_principal(v) if regex.match(`^\d{12}$`, v)
+# A template value (`${AWS::AccountId}`, `${OtherAccount}`) stands for something valid in
+# its place; the literal parts around it must still be valid (`arn:${AWS::Partition}:
+# iam::12345678:root` is not).
+valid_aws_principal(v) if {
+	contains(v, "${")
+	valid_literal_principal(regex.replace(v, `\$\{[^}]*\}`, "000000000000"))
+}
 
 valid_aws_principal(v) if {
+	not contains(v, "${")
+	valid_literal_principal(v)
+}
+
+valid_literal_principal(v) if v == "*"
+
+valid_literal_principal(v) if regex.match(`^\d{12}$`, v)
+
+valid_literal_principal(v) if {
 	startswith(v, "arn:")
 	not regex.match(`^arn:[^:]*:(iam|sts)::`, v)
 }
 
-valid_aws_principal(v) if regex.match(`^arn:[^:]*:(iam|sts)::\d{12}:`, v)
+valid_literal_principal(v) if regex.match(`^arn:[^:]*:(iam|sts)::\d{12}:`, v)
 
 # The one account of a set, or "" when there are none or several.
 single_account(accounts) := o if {
@@ -783,12 +794,15 @@ value_string_other(v) := format_int(v, 10) if {
 
 known_intrinsics := {"Ref", "Fn::Sub", "Fn::GetAtt", "Fn::Join"}
 
-# YAML `!Ref AWS::AccountId` inside `!Join` arrives as the bare name.
+# YAML `!Ref AWS::AccountId` or `!Ref Param` inside `!Join` arrives as the bare name.
 cfn_part(p) := sprintf("${%s}", [p]) if {
 	p in cfn_pseudo_parameters
+} else := sprintf("${%s}", [p]) if {
+	p in cfn_parameter_names
 } else := p if {
 	is_string(p)
 	not p in cfn_pseudo_parameters
+	not p in cfn_parameter_names
 } else := sprintf("${%s}", [p.Ref]) if {
 	is_string(p.Ref)
 } else := p["Fn::Sub"] if {
