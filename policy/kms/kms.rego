@@ -36,8 +36,8 @@ deny_kms_missing_iam_delegation contains result if {
 	some v in data.lib.kms.key_policy_views
 	d := v.doc
 	d.owner != ""
-	not kms.view_delegates_to_owner(v)
-	count(kms.view_conditioned_delegation(v)) == 0
+	v.delegates == false
+	count(v.delegation_blockers) == 0
 	msg := sprintf(
 		"%s has no Allow statement with Resource \"*\" for the owner account principal %s, so IAM policies in account %s are ignored for this key and it can become unmanageable; add a statement allowing Principal {\"AWS\": \"%s\"} Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource), kms.owner_root_label(d.owner), kms.owner_label(d.owner), kms.owner_root_label(d.owner)],
@@ -49,8 +49,8 @@ deny_kms_missing_iam_delegation contains result if {
 	some v in data.lib.kms.key_policy_views
 	d := v.doc
 	d.owner == ""
-	not kms.view_delegates_to_owner(v)
-	count(kms.view_conditioned_delegation(v)) == 0
+	v.delegates == false
+	count(v.delegation_blockers) == 0
 	msg := sprintf(
 		"%s has no Allow statement with Resource \"*\" for any account principal (arn:aws:iam::<account>:root), so IAM policies are ignored for this key and it can become unmanageable (owner account unknown: set data.kms.owner_account); add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource)],
@@ -64,8 +64,8 @@ deny_kms_missing_iam_delegation contains result if {
 deny_kms_missing_iam_delegation contains result if {
 	some v in data.lib.kms.key_policy_views
 	d := v.doc
-	not kms.view_delegates_to_owner(v)
-	blockers := kms.view_conditioned_delegation(v)
+	v.delegates == false
+	blockers := v.delegation_blockers
 	count(blockers) > 0
 	msg := sprintf(
 		"%s allows the account principal only under %s, which a direct call to KMS never meets, so IAM policies cannot let administrators manage this key (PutKeyPolicy, ScheduleKeyDeletion) and it can become unmanageable; add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\" without that condition.",
@@ -160,41 +160,86 @@ lacks(st, a, b) if not kms.has_element(st, a, b)
 # an AWS principal that is neither "*", an account id nor an ARN, and an IAM or STS
 # ARN whose account is not 12 digits. Values with an unresolved ${...} are not judged,
 # nor bare names in CloudFormation (`cfn`), where YAML `!Ref Param` arrives as "Param".
-principal_problems(st, cfn) := {sprintf("has a %s that is a list; write \"*\" or an object such as {\"AWS\": [...]}, which KMS requires", [key]) |
+# The usual principal shapes first, settled without building any collection: this runs
+# for every statement.
+principal_problems(st, cfn) := all_principal_problems(st, cfn) if {
+	st.NotPrincipal
+} else := set() if {
+	st.Principal == "*"
+} else := set() if {
+	vs := st.Principal.AWS
+	is_array(vs)
+	# Every element an IAM or STS ARN with a 12-digit account.
+	count([1 |
+		some v in vs
+		is_string(v)
+		parts := split(v, ":")
+		count(parts) >= 6
+		parts[0] == "arn"
+		parts[2] in {"iam", "sts"}
+		parts[3] == ""
+		count(parts[4]) == 12
+		trim(parts[4], "0123456789") == ""
+	]) == count(vs)
+} else := set() if {
+	is_string(st.Principal.AWS)
+	kms.common_aws_principal(st.Principal.AWS)
+} else := set() if {
+	is_object(st.Principal)
+	not st.Principal.AWS
+} else := all_principal_problems(st, cfn)
+
+all_principal_problems(st, cfn) := (principal_list_problems(st) | principal_value_problems(vals, cfn)) | nested_list_problems(vals) if {
+	vals := aws_principal_values(st)
+}
+
+principal_list_problems(st) := {sprintf("has a %s that is a list; write \"*\" or an object such as {\"AWS\": [...]}, which KMS requires", [key]) |
 	some key in ["Principal", "NotPrincipal"]
 	p := object.get(st, key, null)
 	is_array(p)
 	# Not a YAML `!If [cond, a, b]`, which has an object branch or AWS::NoValue.
 	count([1 | some e in p; is_object(e)]) == 0
 	not "AWS::NoValue" in p
-} | {sprintf("has the principal %s, which is neither \"*\", a 12-digit account id nor an ARN with a 12-digit account, so KMS rejects the policy", [json.marshal(v)]) |
-	some key in ["Principal", "NotPrincipal"]
-	p := object.get(st, key, null)
-	is_object(p)
-	some raw in kms.as_list(object.get(p, "AWS", []))
-	v := principal_text(raw)
-	# One built-in for the common forms; the rest go through the full test.
-	not regex.match(`^(\*|[0-9]{12}|arn:[^:]*:(iam|sts)::[0-9]{12}:.*)$`, v)
+}
+
+principal_value_problems(vals, cfn) := {sprintf("has the principal %s, which is neither \"*\", a 12-digit account id nor an ARN with a 12-digit account, so KMS rejects the policy", [json.marshal(v)]) |
+	some v in unusual_principal_texts(vals)
 	not kms.valid_aws_principal(v)
 	judged(v, cfn)
-} | {sprintf("has the principal %s, a list inside the list of principals, so KMS rejects the policy", [json.marshal(v)]) |
-	some key in ["Principal", "NotPrincipal"]
-	p := object.get(st, key, null)
-	is_object(p)
-	some v in kms.as_list(object.get(p, "AWS", []))
+}
+
+nested_list_problems(vals) := {sprintf("has the principal %s, a list inside the list of principals, so KMS rejects the policy", [json.marshal(v)]) |
+	some v in vals
 	is_array(v)
 	not kms.is_join_form(v)
 }
 
-# A principal as text: CloudFormation intrinsics (`Fn::Join`, `Fn::Sub`) as the string
-# they make, template values as `${Name}`; a list inside the list is reported apart.
-principal_text(raw) := raw if {
-	is_string(raw)
-} else := kms.value_string(raw) if {
-	not is_array(raw)
-} else := kms.value_string(raw) if {
-	kms.is_join_form(raw)
-}
+# The values of `AWS` in Principal and NotPrincipal objects.
+aws_principal_values(st) := [v |
+	some key in ["Principal", "NotPrincipal"]
+	p := object.get(st, key, null)
+	is_object(p)
+	some v in kms.as_list(object.get(p, "AWS", []))
+]
+
+# Principal texts that are not in a usual form ("*", an account id, an IAM or STS ARN
+# with a 12-digit account). The usual forms are told with built-ins in place: this runs
+# for every principal of every statement. CloudFormation intrinsics (`Fn::Join`,
+# `Fn::Sub`) count as the text they make, template values as `${Name}`.
+unusual_principal_texts(vals) := array.concat(
+	[v | some v in vals; is_string(v); not kms.common_aws_principal(v)],
+	[v |
+		some raw in vals
+		not is_string(raw)
+		intrinsic_value(raw)
+		v := kms.value_string(raw)
+		not kms.common_aws_principal(v)
+	],
+)
+
+intrinsic_value(raw) if not is_array(raw)
+
+intrinsic_value(raw) if kms.is_join_form(raw)
 
 judged(_, false) := true
 

@@ -160,6 +160,45 @@ fn unused_assignment(toks: &[Tok], from: usize) -> Option<u32> {
     None
 }
 
+/// The line of a comprehension without its own `some` inside another comprehension's
+/// body (`[x | some x in xs; count([1 | x > 5]) == 0]`): regorus 0.14's bytecode VM
+/// drops the outer element when such an inner comprehension is empty.
+fn nested_bare_comprehension(toks: &[Tok]) -> Option<u32> {
+    // For every bracket: where it opens, and the position of its own `|` (if any).
+    let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
+    let mut comprehensions: Vec<(usize, usize, usize)> = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t.0 != TokenKind::Symbol {
+            continue;
+        }
+        match t.1.as_str() {
+            "[" | "{" | "(" => stack.push((i, None)),
+            "|" => {
+                if let Some(top) = stack.last_mut() {
+                    if toks[top.0].1 != "(" && top.1.is_none() {
+                        top.1 = Some(i);
+                    }
+                }
+            }
+            "]" | "}" | ")" => {
+                if let Some((open, Some(bar))) = stack.pop() {
+                    comprehensions.push((open, bar, i));
+                }
+            }
+            _ => {}
+        }
+    }
+    comprehensions.iter().find_map(|&(open, bar, close)| {
+        let inside_body = comprehensions
+            .iter()
+            .any(|&(_, obar, oclose)| obar < open && close < oclose);
+        let iterates = toks[bar..close]
+            .iter()
+            .any(|t| t.0 == TokenKind::Ident && t.1 == "some");
+        (inside_body && !iterates).then_some(toks[open].2)
+    })
+}
+
 /// The line of a branch followed by `else` whose value reads a reference (`input.k`,
 /// `st.Sid`) its body does not read: regorus 0.14's bytecode VM gives no value there
 /// instead of falling through to `else` when the reference is undefined.
@@ -408,8 +447,9 @@ impl Graph {
                 let name_len = tokens(&file, refr.span().text(), 1).len();
                 // The head's own name is not a reference; `default` comes before it.
                 let skip = name_len + usize::from(matches!(rule.as_ref(), Rule::Default { .. }));
-                if let Some(line) =
-                    unused_assignment(&toks, skip).or_else(|| unchecked_else_value(&toks))
+                if let Some(line) = unused_assignment(&toks, skip)
+                    .or_else(|| unchecked_else_value(&toks))
+                    .or_else(|| nested_bare_comprehension(&toks))
                 {
                     graph.vm_unsafe.push(format!("{file}:{line}"));
                 }
@@ -761,6 +801,8 @@ mod tests {
             "v := 1 if { k := input.k } else := 0\n",
             "v := x if { x := input.k } else := 0\n",
             "v := input.k if { true } else := 0\n",
+            "r := [x | some x in input.xs; count([1 | x > 5]) == 0]\n",
+            "r := {x | some x in input.xs; count({1 | y := x; y > 5}) == 0}\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{bad}"))]);
             assert_eq!(g.vm_unsafe(), Some("a.rego:3"), "{bad}");
@@ -774,6 +816,9 @@ mod tests {
             "sid(st) := st.Sid if { is_string(st.Sid) } else := \"\"\n",
             "f(x) := y if { y := x.a }\n",
             "p := x if { [a, b] := input.k; x := a + b }\n",
+            "r := [x | some x in input.xs; count([1 | some y in x; y > 5]) == 0]\n",
+            "r := count([1 | input.a > 5])\n",
+            "r := [[y | some y in x] | some x in input.xs]\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{good}"))]);
             assert_eq!(g.vm_unsafe(), None, "{good}");

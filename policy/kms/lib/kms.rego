@@ -635,7 +635,9 @@ cfn_condition_names := {k | some k, _ in input.Conditions} if {
 # The conditions of a statement that a direct call (an administrator calling KMS
 # itself, not through a service) can never meet: with only such a delegation, IAM
 # policies cannot let anyone manage the key (PutKeyPolicy, ScheduleKeyDeletion).
-direct_call_blockers(conds) := {sprintf("%s %s", [c.raw_op, c.raw_key]) |
+direct_call_blockers(conds) := set() if {
+	count(conds) == 0
+} else := {sprintf("%s %s", [c.raw_op, c.raw_key]) |
 	some c in conds
 	positive_operators[c.op]
 	not c.ifexists
@@ -651,26 +653,56 @@ direct_call_blockers(conds) := {sprintf("%s %s", [c.raw_op, c.raw_key]) |
 # The owner's account principal is allowed only under such conditions.
 view_conditioned_delegation(v) := {b |
 	some s in v.allows
-	applies_to_this_key(s.statement)
-	grants_a_kms_action(s.statement)
+	count(s.blockers) > 0
 	some e in s.entries
 	e.acct != null
 	owner_or_possibly(e.acct, v.doc.owner)
+	delegation_statement(s.statement)
 	some b in s.blockers
 }
 
 # An Allow statement's actions include some KMS action (`"kms:"` names none);
-# NotAction allows everything not listed.
-grants_a_kms_action(st) if not "Action" in object.keys(st)
-
-grants_a_kms_action(st) if {
-	some a in as_list(st.Action)
-	names_kms_actions(a)
-}
+# NotAction allows everything not listed. The first action settles the usual case.
+kms_action_granted(st) := true if {
+	st.Action == "kms:*"
+} else := true if {
+	st.Action == "*"
+} else := true if {
+	not "Action" in object.keys(st)
+} else := true if {
+	is_string(st.Action)
+	names_kms_actions(st.Action)
+} else := true if {
+	names_kms_actions(st.Action[0])
+} else := count([1 | some a in as_list(st.Action); names_kms_actions(a)]) > 0
 
 names_kms_actions(a) if not is_string(a)
 
-names_kms_actions(a) if regex.match(`(?i)^(\*|kms:[a-z*?]+)$`, a)
+names_kms_actions(a) if a == "*"
+
+# `kms:` and one or more letters or wildcards, any case: string built-ins, not a regex,
+# on this per-action path (regorus gives each regex.match call a cold matcher).
+names_kms_actions(a) if {
+	lower(substring(a, 0, 4)) == "kms:"
+	rest := lower(substring(a, 4, -1))
+	rest != ""
+	trim_left(rest, "abcdefghijklmnopqrstuvwxyz*?") == ""
+}
+
+# The usual principal forms, tested without a regex: "*", an account id, and an IAM or
+# STS ARN with a 12-digit account.
+common_aws_principal(v) if v == "*"
+
+common_aws_principal(v) if is_digits12(v)
+
+common_aws_principal(v) if {
+	startswith(v, "arn:")
+	parts := split(v, ":")
+	count(parts) >= 6
+	parts[2] in {"iam", "sts"}
+	parts[3] == ""
+	is_digits12(parts[4])
+}
 
 # "*", a 12-digit account id, or an ARN (an IAM or STS one with a 12-digit account).
 # A template value (`${AWS::AccountId}`, `${OtherAccount}`) stands for something valid in
@@ -734,6 +766,11 @@ present(v) if {
 	v != []
 	v != ""
 }
+
+# Once per Allow statement (see allow_fact); Resource "*" settles the usual case.
+resource_is_this_key(st) := true if {
+	st.Resource == "*"
+} else := count([1 | applies_to_this_key(st)]) > 0
 
 # Resource "*" (or a pattern) = this key; only such statements surely apply.
 applies_to_this_key(st) if {
@@ -1213,12 +1250,18 @@ has_char_above_latin1(s) if {
 # document (see policy_documents) with its owner and allows is a list of
 # {index, statement, entries, everyone, non_account, scoping} (see allow_fact).
 # An array (not a set) so that large documents are not hashed into a set.
-key_policy_views := [{"doc": object.union(d, {"owner": policy_owner_of(d, allows)}), "allows": allows} |
+key_policy_views := [with_delegation({"doc": object.union(d, {"owner": policy_owner_of(d, allows)}), "allows": allows}) |
 	some d in policy_documents
 	sts := statement_list(d.policy)
 	count(sts) > 0
 	allows := allow_facts(sts)
 ]
+
+# Whether a view delegates to the owner, and the conditions that block its only
+# delegation: worked out once per key policy for the three missing-delegation rules.
+with_delegation(v) := object.union(v, {"delegates": true, "delegation_blockers": set()}) if {
+	view_delegates_to_owner(v)
+} else := object.union(v, {"delegates": false, "delegation_blockers": view_conditioned_delegation(v)})
 
 allow_facts(sts) := [allow_fact(i, st) | some i, st in sts; is_effective_allow(st)]
 
@@ -1332,12 +1375,18 @@ fact_scope_label(s) := concat("; ", sort([sprintf("%s %s = %s", [c.raw_op, c.raw
 # this key: IAM policies of the owner account take effect.
 view_delegates_to_owner(v) if {
 	some s in v.allows
-	applies_to_this_key(s.statement)
-	grants_a_kms_action(s.statement)
 	count(s.blockers) == 0
 	some e in s.entries
 	e.acct != null
 	owner_or_possibly(e.acct, v.doc.owner)
+	delegation_statement(s.statement)
+}
+
+# An account principal's statement delegates only on this key and with some KMS
+# action: tested last, for account principals only.
+delegation_statement(st) if {
+	resource_is_this_key(st)
+	kms_action_granted(st)
 }
 
 # Literal accounts a policy names (principals and scoping conditions of
