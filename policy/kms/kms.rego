@@ -95,8 +95,9 @@ deny_kms_malformed_policy contains result if {
 # malformed-policy: statement-level structure (a statement missing Action or
 # Resource has no effect; AWS only rejects it in the console).
 deny_kms_malformed_policy contains result if {
-	some d in data.lib.kms.policy_documents
-	some i, st in kms.statement_list(d.policy)
+	some v in data.lib.kms.key_policy_views
+	d := v.doc
+	some i, st in v.statements
 	problem := statement_problems(st, d.source == "cloudformation")[_]
 	msg := sprintf("%s, %s %s; fix the statement.", [kms.subject(d.resource), kms.statement_label(i, st), problem])
 	result := kms.finding("malformed-policy", "deny", msg, d.resource, kms.statement_ref(i, st))
@@ -139,6 +140,16 @@ document_problem(p) := "is not a JSON object" if {
 
 statement_problems(st, cfn) := {"is not an object"} if {
 	not is_object(st)
+} else := set() if {
+	# The usual statement, settled in place (this runs for every statement): each
+	# element present, and a principal in a usual shape.
+	not st.NotPrincipal
+	st.Effect in {"Allow", "Deny"}
+	st.Action != null
+	not st.Action in {[], ""}
+	st.Resource != null
+	not st.Resource in {[], ""}
+	usual_principal(st.Principal)
 } else := object_statement_problems(st, cfn)
 
 object_statement_problems(st, cfn) := (((effect_problems(st) | {"has no Principal or NotPrincipal" |
@@ -162,14 +173,18 @@ lacks(st, a, b) if not kms.has_element(st, a, b)
 # nor bare names in CloudFormation (`cfn`), where YAML `!Ref Param` arrives as "Param".
 # The usual principal shapes first, settled without building any collection: this runs
 # for every statement.
-principal_problems(st, cfn) := all_principal_problems(st, cfn) if {
-	st.NotPrincipal
-} else := set() if {
-	st.Principal == "*"
-} else := set() if {
-	vs := st.Principal.AWS
+principal_problems(st, cfn) := set() if {
+	not st.NotPrincipal
+	usual_principal(st.Principal)
+} else := all_principal_problems(st, cfn)
+
+# "*", a service or other non-AWS principal, or AWS principals that are all IAM or STS
+# ARNs with a 12-digit account: KMS accepts these, no closer look needed.
+usual_principal(p) if p == "*"
+
+usual_principal(p) if {
+	vs := p.AWS
 	is_array(vs)
-	# Every element an IAM or STS ARN with a 12-digit account.
 	count([1 |
 		some v in vs
 		is_string(v)
@@ -181,13 +196,17 @@ principal_problems(st, cfn) := all_principal_problems(st, cfn) if {
 		count(parts[4]) == 12
 		trim(parts[4], "0123456789") == ""
 	]) == count(vs)
-} else := set() if {
-	is_string(st.Principal.AWS)
-	kms.common_aws_principal(st.Principal.AWS)
-} else := set() if {
-	is_object(st.Principal)
-	not st.Principal.AWS
-} else := all_principal_problems(st, cfn)
+}
+
+usual_principal(p) if {
+	is_string(p.AWS)
+	kms.common_aws_principal(p.AWS)
+}
+
+usual_principal(p) if {
+	is_object(p)
+	not p.AWS
+}
 
 all_principal_problems(st, cfn) := (principal_list_problems(st) | principal_value_problems(vals, cfn)) | nested_list_problems(vals) if {
 	vals := aws_principal_values(st)

@@ -160,6 +160,39 @@ fn unused_assignment(toks: &[Tok], from: usize) -> Option<u32> {
     None
 }
 
+/// The line of a `x := value` whose `x` is read only under `not` later in its rule
+/// (`a := st.Action; not a in s`): regorus 0.14's bytecode VM carries on past an
+/// undefined value there, so the negation holds where OPA's body fails.
+fn assignment_read_only_negated(toks: &[Tok], from: usize) -> Option<u32> {
+    // Expressions end at `;` or a new line.
+    let negated = |j: usize| {
+        let mut k = j;
+        while k > 0 && toks[k - 1].1 != ";" && toks[k - 1].2 == toks[j].2 {
+            k -= 1;
+            if toks[k].0 == TokenKind::Ident && toks[k].1 == "not" {
+                return true;
+            }
+        }
+        false
+    };
+    (from..toks.len()).find_map(|i| {
+        let (kind, name, line) = &toks[i];
+        if *kind != TokenKind::Ident || name == "_" || toks.get(i + 1).is_none_or(|t| t.1 != ":=") {
+            return None;
+        }
+        // Any read that is not negated (a comprehension's head included) fails on undefined.
+        let uses: Vec<usize> = (from..toks.len())
+            .filter(|&j| {
+                j != i
+                    && toks[j].0 == TokenKind::Ident
+                    && toks[j].1 == *name
+                    && toks[j - 1].1 != "."
+            })
+            .collect();
+        (!uses.is_empty() && uses.iter().all(|&j| negated(j))).then_some(*line)
+    })
+}
+
 /// The line of a comprehension without its own `some` inside another comprehension's
 /// body (`[x | some x in xs; count([1 | x > 5]) == 0]`): regorus 0.14's bytecode VM
 /// drops the outer element when such an inner comprehension is empty.
@@ -450,6 +483,7 @@ impl Graph {
                 if let Some(line) = unused_assignment(&toks, skip)
                     .or_else(|| unchecked_else_value(&toks))
                     .or_else(|| nested_bare_comprehension(&toks))
+                    .or_else(|| assignment_read_only_negated(&toks, skip))
                 {
                     graph.vm_unsafe.push(format!("{file}:{line}"));
                 }
@@ -803,6 +837,7 @@ mod tests {
             "v := input.k if { true } else := 0\n",
             "r := [x | some x in input.xs; count([1 | x > 5]) == 0]\n",
             "r := {x | some x in input.xs; count({1 | y := x; y > 5}) == 0}\n",
+            "f(st) := 1 if { a := st.Action; not a in {null, \"\"} } else := 2\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{bad}"))]);
             assert_eq!(g.vm_unsafe(), Some("a.rego:3"), "{bad}");
@@ -819,6 +854,7 @@ mod tests {
             "r := [x | some x in input.xs; count([1 | some y in x; y > 5]) == 0]\n",
             "r := count([1 | input.a > 5])\n",
             "r := [[y | some y in x] | some x in input.xs]\n",
+            "f(st) := 1 if { a := st.Action; a != null; not a in {\"\"} } else := 2\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{good}"))]);
             assert_eq!(g.vm_unsafe(), None, "{good}");

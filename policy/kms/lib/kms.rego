@@ -463,9 +463,9 @@ grant_owner(g) := configured_owner if {
 
 # --------------------------------------------------------- key policy docs
 
-statement_list(p) := expand_values(expand_values(expand_conditions(p.Statement))) if {
+statement_list(p) := cfn_expand(expand_conditions(p.Statement)) if {
 	is_array(p.Statement)
-} else := expand_values(expand_values(expand_conditions([p.Statement]))) if {
+} else := cfn_expand(expand_conditions([p.Statement])) if {
 	is_object(p.Statement)
 } else := [] if {
 	is_object(p)
@@ -532,11 +532,13 @@ is_no_value(v) if v == {"Ref": "AWS::NoValue"}
 # CloudFormation conditions inside a statement's values (`Principal: {AWS: !If [c, a, b]}`,
 # an `!If` element of an Action list, `Condition: !If [...]`): each combination of the
 # conditions a statement names is one possible statement, labelled in `__cfn.when`. Applied
-# twice, so that an `!If` inside a branch is expanded too. Templates with no Conditions
-# section cannot use `!If`, so everything else takes the first branch.
-expand_values(sts) := sts if {
+# twice (cfn_expand), so that an `!If` inside a branch is expanded too. Templates with no
+# Conditions section cannot use `!If`, so everything else takes cfn_expand's first branch.
+cfn_expand(sts) := sts if {
 	count(cfn_condition_names) == 0
-} else := sts if {
+} else := expand_values(expand_values(sts))
+
+expand_values(sts) := sts if {
 	count([1 | some st in sts; count(value_sites(st)) > 0]) == 0
 } else := [v |
 	some i, st in sts
@@ -1246,11 +1248,13 @@ has_char_above_latin1(s) if {
 
 # Every evaluable key policy with the facts of its effective Allow statements,
 # computed once per document so that the checks do not rebuild principal and
-# condition lists per check: [{doc, allows}], where doc is the policy
-# document (see policy_documents) with its owner and allows is a list of
-# {index, statement, entries, everyone, non_account, scoping} (see allow_fact).
+# condition lists per check: [{doc, statements, allows, delegates,
+# delegation_blockers}], where doc is the policy document (see policy_documents)
+# with its owner, statements its statements (see statement_list), allows a list of
+# {index, statement, entries, everyone, non_account, scoping, blockers} (see
+# allow_fact), and the last two are from with_delegation.
 # An array (not a set) so that large documents are not hashed into a set.
-key_policy_views := [with_delegation({"doc": object.union(d, {"owner": policy_owner_of(d, allows)}), "allows": allows}) |
+key_policy_views := [with_delegation({"doc": object.union(d, {"owner": policy_owner_of(d, allows)}), "statements": sts, "allows": allows}) |
 	some d in policy_documents
 	sts := statement_list(d.policy)
 	count(sts) > 0
