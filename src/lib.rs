@@ -4,7 +4,8 @@
 //! Layers, bottom to top, each importing only the ones below it (as conftest separates
 //! parser / engine / runner / output): [`base`] (shared helpers and result records),
 //! [`parser`] (finding and reading inputs), [`rego`] (Rego sources and load-time checks),
-//! [`engine`] (evaluation), [`output`] (every output format), [`cli`] and [`config`]
+//! [`engine`] (evaluation), [`fix`] (fixes attached to findings, applied to an input's
+//! text), [`output`] (every output format), [`cli`] and [`config`]
 //! (flags and configuration), and [`commands`] (one file per subcommand).
 
 pub mod base;
@@ -12,6 +13,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod engine;
+pub mod fix;
 pub mod output;
 pub mod parser;
 pub mod rego;

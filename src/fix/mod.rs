@@ -1,0 +1,334 @@
+//! Fixes as data attached to findings: a result object may carry `fix`, an RFC 6902 JSON
+//! Patch against the input document the rule saw, and a one-line `fix_title`. This module
+//! applies such patches to an input's text so that everything the patch does not touch
+//! keeps its bytes, and renders the change as a unified diff. Bytes in, bytes out: no file
+//! system and no terminal here, so that the same code can run wherever the engine runs.
+
+pub mod json_text;
+
+use anyhow::{anyhow, bail, Context, Result};
+use json_patch::{Patch, PatchOperation};
+use serde_json::{Map, Value};
+
+use json_text::{Kind, Node, Style};
+
+/// One finding's fix.
+#[derive(Debug, Clone)]
+pub struct Fix {
+    /// The `fix_title`, when the policy gave one.
+    pub title: Option<String>,
+    /// The operations, applied together or not at all.
+    pub patch: Patch,
+}
+
+/// The fix a result carries in its metadata: None without a `fix` key, an error when
+/// `fix` is not a JSON Patch.
+pub fn fix_of(metadata: &Map<String, Value>) -> Option<Result<Fix>> {
+    let raw = metadata.get("fix")?;
+    let title = metadata
+        .get("fix_title")
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    Some(
+        serde_json::from_value::<Patch>(raw.clone())
+            .map(|patch| Fix { title, patch })
+            .map_err(|e| anyhow!("its fix is not a JSON Patch: {e}")),
+    )
+}
+
+/// The result of applying fixes to one file's text.
+#[derive(Debug, Default)]
+pub struct Applied {
+    /// The corrected text (the original when nothing applied).
+    pub text: String,
+    /// Indexes of the fixes applied, in order.
+    pub applied: Vec<usize>,
+    /// Indexes of the fixes skipped, with why: a patch that fails on the document as the
+    /// fixes before it left it, or that cannot be written in the file's form.
+    pub skipped: Vec<(usize, String)>,
+}
+
+/// Applies `fixes` in order to a JSON document's `text`. Each fix is applied whole or
+/// skipped; only the values a patch changes are rewritten.
+pub fn apply_json(text: &str, fixes: &[Fix]) -> Result<Applied> {
+    let mut doc: Value = serde_json::from_str(text).context("the file is not one JSON document")?;
+    let style = Style::of(text);
+    let mut out = Applied {
+        text: text.to_string(),
+        ..Default::default()
+    };
+    for (n, fix) in fixes.iter().enumerate() {
+        let mut wanted = doc.clone();
+        if let Err(e) = json_patch::patch(&mut wanted, &fix.patch) {
+            out.skipped.push((n, e.to_string()));
+            continue;
+        }
+        let written = fix
+            .patch
+            .iter()
+            .try_fold(out.text.clone(), |t, op| apply_op(&t, op, &style))
+            .and_then(|t| {
+                // The text must read back as exactly the patched document.
+                let back: Value = serde_json::from_str(&t)?;
+                if back != wanted {
+                    bail!("the corrected text does not read back as the patched document");
+                }
+                Ok(t)
+            });
+        match written {
+            Ok(t) => {
+                out.text = t;
+                doc = wanted;
+                out.applied.push(n);
+            }
+            Err(e) => out.skipped.push((n, e.to_string())),
+        }
+    }
+    Ok(out)
+}
+
+fn tokens(op: &PatchOperation) -> Vec<String> {
+    op.path()
+        .tokens()
+        .map(|t| t.decoded().into_owned())
+        .collect()
+}
+
+/// One operation on the text; the document was checked to accept it.
+fn apply_op(text: &str, op: &PatchOperation, style: &Style) -> Result<String> {
+    let root = json_text::parse(text)?;
+    let path = tokens(op);
+    match op {
+        PatchOperation::Test(_) => Ok(text.to_string()),
+        PatchOperation::Replace(r) => {
+            replace(text, json_text::locate(&root, &path)?, &r.value, style)
+        }
+        PatchOperation::Remove(_) => {
+            let (parent, last) = split_parent(&root, &path)?;
+            remove(text, parent, last)
+        }
+        PatchOperation::Add(a) => {
+            if path.is_empty() {
+                return replace(text, &root, &a.value, style);
+            }
+            let (parent, last) = split_parent(&root, &path)?;
+            add(text, parent, last, &a.value, style)
+        }
+        PatchOperation::Move(_) | PatchOperation::Copy(_) => {
+            bail!("move and copy operations are not written to files")
+        }
+    }
+}
+
+fn split_parent<'a>(root: &'a Node, path: &'a [String]) -> Result<(&'a Node, &'a str)> {
+    let (last, parent) = path
+        .split_last()
+        .ok_or_else(|| anyhow!("the whole document cannot be removed"))?;
+    Ok((json_text::locate(root, parent)?, last))
+}
+
+fn splice(text: &str, from: usize, to: usize, with: &str) -> String {
+    format!("{}{}{}", &text[..from], with, &text[to..])
+}
+
+fn replace(text: &str, node: &Node, value: &Value, style: &Style) -> Result<String> {
+    let multiline = text[node.start..node.end].contains('\n');
+    let rendered = json_text::render(
+        value,
+        style,
+        json_text::line_indent(text, node.start),
+        multiline,
+    );
+    Ok(splice(text, node.start, node.end, &rendered))
+}
+
+/// Start of each member (its key) or element, and its end.
+fn children(parent: &Node) -> Vec<(usize, usize)> {
+    match &parent.kind {
+        Kind::Object(members) => members.iter().map(|(_, k, v)| (*k, v.end)).collect(),
+        Kind::Array(items) => items.iter().map(|v| (v.start, v.end)).collect(),
+        Kind::Scalar => Vec::new(),
+    }
+}
+
+fn child_index(parent: &Node, last: &str) -> Option<usize> {
+    match &parent.kind {
+        Kind::Object(members) => members.iter().rposition(|(k, _, _)| k == last),
+        Kind::Array(items) => last.parse::<usize>().ok().filter(|&i| i < items.len()),
+        Kind::Scalar => None,
+    }
+}
+
+fn remove(text: &str, parent: &Node, last: &str) -> Result<String> {
+    let spans = children(parent);
+    let i = child_index(parent, last).ok_or_else(|| anyhow!("nothing to remove at {last}"))?;
+    Ok(match spans.len() {
+        1 => splice(text, parent.start + 1, parent.end - 1, ""),
+        _ if i > 0 => splice(text, spans[i - 1].1, spans[i].1, ""),
+        _ => splice(text, spans[0].0, spans[1].0, ""),
+    })
+}
+
+/// The separator the container puts between its children: `,` plus the whitespace
+/// before its last child (a new line and indentation, a space, or nothing).
+fn separator(text: &str, parent: &Node, spans: &[(usize, usize)]) -> String {
+    let ws = match spans.len() {
+        0 => "",
+        1 => &text[parent.start + 1..spans[0].0],
+        n => text[spans[n - 2].1..spans[n - 1].0].trim_start_matches(','),
+    };
+    let ws = ws.trim_start_matches(',');
+    format!(",{ws}")
+}
+
+fn add(text: &str, parent: &Node, last: &str, value: &Value, style: &Style) -> Result<String> {
+    let spans = children(parent);
+    let sep = separator(text, parent, &spans);
+    let multiline = sep.contains('\n');
+    let indent = spans.first().map_or(String::new(), |s| {
+        json_text::line_indent(text, s.0).to_string()
+    });
+    let member = |v: &str| match &parent.kind {
+        Kind::Object(_) if style.spaced => format!("{}: {v}", Value::from(last)),
+        Kind::Object(_) => format!("{}:{v}", Value::from(last)),
+        _ => v.to_string(),
+    };
+    let rendered = member(&json_text::render(value, style, &indent, multiline));
+    let at = match &parent.kind {
+        Kind::Object(members) => {
+            if let Some((_, _, node)) = members.iter().rev().find(|(k, _, _)| k == last) {
+                return replace(text, node, value, style);
+            }
+            spans.len()
+        }
+        Kind::Array(items) if last == "-" => items.len(),
+        Kind::Array(items) => last
+            .parse::<usize>()
+            .ok()
+            .filter(|&i| i <= items.len())
+            .ok_or_else(|| anyhow!("no array position {last}"))?,
+        Kind::Scalar => bail!("cannot add to a scalar"),
+    };
+    Ok(if spans.is_empty() {
+        splice(text, parent.start + 1, parent.end - 1, &rendered)
+    } else if at == spans.len() {
+        let end = spans[spans.len() - 1].1;
+        splice(text, end, end, &format!("{sep}{rendered}"))
+    } else {
+        let start = spans[at].0;
+        splice(text, start, start, &format!("{rendered}{sep}"))
+    })
+}
+
+/// A unified diff of `old` to `new` for `path` (`--- a/path`, `+++ b/path`), empty when
+/// they are equal.
+pub fn unified_diff(path: &str, old: &str, new: &str) -> String {
+    if old == new {
+        return String::new();
+    }
+    similar::TextDiff::from_lines(old, new)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{path}"), &format!("b/{path}"))
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fix(ops: Value) -> Fix {
+        Fix {
+            title: None,
+            patch: serde_json::from_value(ops).unwrap(),
+        }
+    }
+
+    const POLICY: &str = "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Sid\": \"A\", \"Effect\": \"Allow\", \"Principal\": \"*\", \"Action\": \"kms:*\", \"Resource\": \"*\"},\n    {\n      \"Sid\": \"B\",\n      \"Effect\": \"Deny\"\n    }\n  ]\n}\n";
+
+    #[test]
+    fn a_replaced_value_leaves_every_other_byte() {
+        let f = fix(
+            json!([{"op": "replace", "path": "/Statement/0/Principal", "value": {"AWS": "arn:aws:iam::111122223333:root"}}]),
+        );
+        let out = apply_json(POLICY, &[f]).unwrap();
+        assert_eq!(out.applied, [0]);
+        assert_eq!(
+            out.text,
+            POLICY.replace(
+                "\"Principal\": \"*\"",
+                "\"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"}"
+            )
+        );
+    }
+
+    #[test]
+    fn an_appended_statement_takes_the_file_indentation() {
+        // Keys of a new value come in serde_json's (sorted) order: a policy's result object
+        // reaches regorun without its key order.
+        let f = fix(
+            json!([{"op": "add", "path": "/Statement/-", "value": {"Sid": "C", "Effect": "Allow"}}]),
+        );
+        let out = apply_json(POLICY, &[f]).unwrap();
+        assert_eq!(
+            out.text,
+            POLICY.replace(
+                "      \"Effect\": \"Deny\"\n    }\n  ]",
+                "      \"Effect\": \"Deny\"\n    },\n    {\n      \"Effect\": \"Allow\",\n      \"Sid\": \"C\"\n    }\n  ]"
+            )
+        );
+    }
+
+    #[test]
+    fn removals_and_inserts_keep_separators() {
+        let f = fix(json!([{"op": "remove", "path": "/Statement/0"}]));
+        let out = apply_json(POLICY, &[f]).unwrap();
+        assert!(out.text.starts_with(
+            "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Sid\": \"B\""
+        ));
+        let f = fix(
+            json!([{"op": "add", "path": "/Statement/0/Condition", "value": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}]),
+        );
+        let out = apply_json(POLICY, &[f]).unwrap();
+        assert!(out.text.contains("\"Resource\": \"*\", \"Condition\": {\"Bool\": {\"kms:GrantIsForAWSResource\": \"true\"}}},"));
+        let f = fix(json!([{"op": "add", "path": "/0", "value": 1}]));
+        let out = apply_json("[2,3]", &[f]).unwrap();
+        assert_eq!(out.text, "[1,2,3]");
+    }
+
+    #[test]
+    fn failing_and_conflicting_fixes_are_skipped_whole() {
+        let first = fix(json!([{"op": "remove", "path": "/Statement/1"}]));
+        let again = fix(json!([{"op": "replace", "path": "/Statement/1/Sid", "value": "X"}]));
+        let bad = fix(
+            json!([{"op": "replace", "path": "/Version", "value": "v"}, {"op": "test", "path": "/Version", "value": "w"}]),
+        );
+        let out = apply_json(POLICY, &[first, again, bad]).unwrap();
+        assert_eq!(out.applied, [0]);
+        assert_eq!(out.skipped.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 2]);
+        assert!(out.text.contains("\"Version\": \"2012-10-17\""));
+        assert!(apply_json("not json", &[]).is_err());
+    }
+
+    #[test]
+    fn fixes_are_read_from_metadata() {
+        let mut m = Map::new();
+        assert!(fix_of(&m).is_none());
+        m.insert("fix".into(), json!([{"op": "remove", "path": "/a"}]));
+        m.insert("fix_title".into(), json!("drop a"));
+        let f = fix_of(&m).unwrap().unwrap();
+        assert_eq!(f.title.as_deref(), Some("drop a"));
+        m.insert("fix".into(), json!({"op": "remove"}));
+        assert!(fix_of(&m).unwrap().is_err());
+    }
+
+    #[test]
+    fn diffs_name_both_sides() {
+        assert_eq!(unified_diff("p.json", "a\n", "a\n"), "");
+        assert_eq!(
+            unified_diff("p.json", "a\nb\n", "a\nc\n"),
+            "--- a/p.json\n+++ b/p.json\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n"
+        );
+    }
+}
