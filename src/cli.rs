@@ -130,6 +130,9 @@ pub struct TestArgs {
     /// regorun: exit 1 when no rule was evaluated for some input (a namespace mismatch tests nothing)
     #[arg(long = "fail-on-empty", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     pub fail_on_empty: Option<bool>,
+    /// regorun: print a unified diff of each input as the findings' fixes correct it, instead of the results (nothing is written)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub diff: Option<bool>,
 }
 
 /// Flags of `regorun verify`.

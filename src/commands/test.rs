@@ -63,6 +63,8 @@ pub struct TestSettings {
     pub trace: bool,
     /// `--fail-on-empty`: an input for which no rule was evaluated fails the run.
     pub fail_on_empty: bool,
+    /// `--diff`: print the corrected inputs as diffs instead of the results.
+    pub diff: bool,
 }
 
 /// `--timeout`: empty or zero is no limit; otherwise pflag's wording for a bad duration.
@@ -156,6 +158,7 @@ impl TestSettings {
                 .filter(|s| !s.is_empty()),
             trace: cfg.bool("trace", args.trace, false)?,
             fail_on_empty: cfg.bool("fail-on-empty", args.fail_on_empty, false)?,
+            diff: cfg.bool("diff", args.diff, false)?,
         })
     }
 }
@@ -508,6 +511,12 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
     };
 
     let mut outcome = render(s, &results)?;
+    if s.diff {
+        let (diffs, notes) = fix_diffs(&results);
+        outcome.stdout = diffs;
+        outcome.files.clear();
+        outcome.stderr.push_str(&notes);
+    }
     if let Some(w) = warning {
         outcome.stderr.insert_str(0, &format!("{w}\n"));
     }
@@ -520,6 +529,57 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         }
     }
     Ok(outcome)
+}
+
+/// `--diff`: every input whose findings carry fixes, corrected and shown as a unified
+/// diff (stdout), with what could not be applied (stderr). The exit code stays the
+/// findings'.
+fn fix_diffs(results: &[CheckResult]) -> (String, String) {
+    let mut by_file: Vec<(&str, Vec<(&str, crate::fix::Fix)>)> = Vec::new();
+    let mut notes = String::new();
+    for r in results {
+        for m in r.failures.iter().chain(&r.warnings) {
+            let Some(fix) = crate::fix::fix_of(&m.metadata) else {
+                continue;
+            };
+            match fix {
+                Ok(f) => match by_file.iter_mut().find(|(name, _)| *name == r.filename) {
+                    Some((_, fixes)) => fixes.push((&m.msg, f)),
+                    None => by_file.push((&r.filename, vec![(&m.msg, f)])),
+                },
+                Err(e) => notes.push_str(&format!(
+                    "regorun: fix: {}: skipped the fix of \"{}\": {e}\n",
+                    r.filename, m.msg
+                )),
+            }
+        }
+    }
+    let mut out = String::new();
+    for (name, fixes) in by_file {
+        let text = match std::fs::read_to_string(name) {
+            Ok(t) if name != "-" && name != "Combined" => t,
+            _ => {
+                notes.push_str(&format!(
+                    "regorun: fix: {name}: not a file that can be corrected (stdin or a combined input)\n"
+                ));
+                continue;
+            }
+        };
+        let patches: Vec<crate::fix::Fix> = fixes.iter().map(|(_, f)| f.clone()).collect();
+        match crate::fix::apply_json(&text, &patches) {
+            Ok(applied) => {
+                for (i, why) in &applied.skipped {
+                    notes.push_str(&format!(
+                        "regorun: fix: {name}: skipped the fix of \"{}\": {why}\n",
+                        fixes[*i].0
+                    ));
+                }
+                out.push_str(&crate::fix::unified_diff(name, &text, &applied.text));
+            }
+            Err(e) => notes.push_str(&format!("regorun: fix: {name}: not corrected: {e:#}\n")),
+        }
+    }
+    (out, notes)
 }
 
 /// Files above which an interactive run shows progress.

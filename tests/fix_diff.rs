@@ -1,0 +1,68 @@
+//! `regorun test --diff` (issue 25): fixes that results carry as JSON Patches, shown as the
+//! diff of the corrected input; nothing is written and the exit code is the findings'.
+
+mod common;
+
+const POLICY: &str = r#"package main
+
+import rego.v1
+
+deny contains {"msg": sprintf("statement %d lets everyone use the key", [i]), "fix": [{"op": "replace", "path": sprintf("/Statement/%d/Principal", [i]), "value": {"AWS": "arn:aws:iam::111122223333:root"}}], "fix_title": "name the account"} if {
+	some i, st in input.Statement
+	st.Principal == "*"
+}
+
+warn contains {"msg": "no Version", "fix": [{"op": "add", "path": "/Version", "value": "2012-10-17"}]} if not input.Version
+
+warn contains {"msg": "stale fix", "fix": [{"op": "remove", "path": "/Nope"}]} if input.Statement
+
+warn contains {"msg": "not a patch", "fix": {"op": "remove"}} if input.Statement
+"#;
+
+const KEY: &str = "{\n  \"Statement\": [\n    {\n      \"Sid\": \"Everyone\",\n      \"Effect\": \"Allow\",\n      \"Principal\": \"*\",\n      \"Action\": \"kms:Decrypt\",\n      \"Resource\": \"*\"\n    }\n  ]\n}\n";
+
+#[test]
+fn diff_shows_the_corrected_file_and_writes_nothing() {
+    let dir = common::scratch(&[("policy/p.rego", POLICY), ("key.json", KEY)]);
+    let run = common::run_at(dir.path(), &["test", "--diff", "key.json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "--- a/key.json\n+++ b/key.json\n@@ -3,9 +3,10 @@\n     {\n       \"Sid\": \"Everyone\",\n       \"Effect\": \"Allow\",\n-      \"Principal\": \"*\",\n+      \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"},\n       \"Action\": \"kms:Decrypt\",\n       \"Resource\": \"*\"\n     }\n-  ]\n+  ],\n+  \"Version\": \"2012-10-17\"\n }\n"
+    );
+    assert_eq!(
+        run.stderr,
+        "regorun: fix: key.json: skipped the fix of \"not a patch\": its fix is not a JSON Patch: invalid type: map, expected a sequence\n\
+         regorun: fix: key.json: skipped the fix of \"stale fix\": operation '/0' failed at path '/Nope': path is invalid\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("key.json")).unwrap(),
+        KEY
+    );
+}
+
+#[test]
+fn diff_without_fixes_prints_nothing_and_keeps_the_exit_code() {
+    let clean = "{\"Version\": \"2012-10-17\"}\n";
+    let dir = common::scratch(&[("policy/p.rego", POLICY), ("key.json", clean)]);
+    let run = common::run_at(dir.path(), &["test", "--diff", "key.json"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str(), run.stderr.as_str()),
+        (0, "", "")
+    );
+}
+
+#[test]
+fn inputs_that_are_not_one_json_document_are_named() {
+    let yaml = "Statement:\n  - Principal: \"*\"\n";
+    let dir = common::scratch(&[("policy/p.rego", POLICY), ("key.yaml", yaml)]);
+    let run = common::run_at(dir.path(), &["test", "--diff", "key.yaml"]);
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr
+            .contains("regorun: fix: key.yaml: not corrected: the file is not one JSON document"),
+        "{}",
+        run.stderr
+    );
+}
