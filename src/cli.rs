@@ -133,6 +133,9 @@ pub struct TestArgs {
     /// regorun: print a unified diff of each input as the findings' fixes correct it, instead of the results (nothing is written)
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     pub diff: Option<bool>,
+    /// regorun: write each input as the findings' fixes correct it, then evaluate again and report what remains
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub fix: Option<bool>,
 }
 
 /// Flags of `regorun verify`.

@@ -66,3 +66,51 @@ fn inputs_that_are_not_one_json_document_are_named() {
         run.stderr
     );
 }
+
+#[test]
+fn fix_writes_the_corrected_file_and_reports_what_remains() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::scratch(&[("policy/p.rego", POLICY), ("key.json", KEY)]);
+    let key = dir.path().join("key.json");
+    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let run = common::run_at(dir.path(), &["test", "--fix", "--no-color", "key.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "WARN - key.json - main - stale fix\nWARN - key.json - main - not a patch\n\n4 tests, 2 passed, 2 warnings, 0 failures, 0 exceptions\n"
+    );
+    assert!(
+        run.stderr.ends_with("regorun: fixed key.json\n"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(&key).unwrap(),
+        "{\n  \"Statement\": [\n    {\n      \"Sid\": \"Everyone\",\n      \"Effect\": \"Allow\",\n      \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"},\n      \"Action\": \"kms:Decrypt\",\n      \"Resource\": \"*\"\n    }\n  ],\n  \"Version\": \"2012-10-17\"\n}\n"
+    );
+    let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    // Nothing else is left in the directory.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 2, "{names:?}");
+}
+
+#[test]
+fn fix_refuses_stdin() {
+    let dir = common::scratch(&[("policy/p.rego", POLICY)]);
+    let run = common::run_with(
+        dir.path().to_str().unwrap(),
+        &["test", "--fix", "-"],
+        &[],
+        Some(KEY),
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert_eq!(
+        run.stderr,
+        "Error: --fix cannot correct stdin: give the file's path\n"
+    );
+}

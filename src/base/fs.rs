@@ -25,3 +25,23 @@ pub fn io_reason(e: &std::io::Error) -> String {
         }
     }
 }
+
+/// Replaces the file at `path` with `bytes` atomically: a temporary file beside it, with
+/// the original's permissions, synced and renamed over it. On any failure the original is
+/// left as it was and the temporary file is removed.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let permissions = std::fs::metadata(path)?.permissions();
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".regorun-fix-")
+        .tempfile_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().set_permissions(permissions)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

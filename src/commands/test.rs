@@ -65,6 +65,8 @@ pub struct TestSettings {
     pub fail_on_empty: bool,
     /// `--diff`: print the corrected inputs as diffs instead of the results.
     pub diff: bool,
+    /// `--fix`: write the corrected inputs, then report what remains.
+    pub fix: bool,
 }
 
 /// `--timeout`: empty or zero is no limit; otherwise pflag's wording for a bad duration.
@@ -159,6 +161,7 @@ impl TestSettings {
             trace: cfg.bool("trace", args.trace, false)?,
             fail_on_empty: cfg.bool("fail-on-empty", args.fail_on_empty, false)?,
             diff: cfg.bool("diff", args.diff, false)?,
+            fix: cfg.bool("fix", args.fix, false)?,
         })
     }
 }
@@ -363,6 +366,9 @@ fn check_file_watched(
 
 /// Runs `regorun test` and renders its output.
 pub fn run_test(s: &TestSettings) -> Result<Outcome> {
+    if s.fix && s.paths.iter().any(|p| p == "-") {
+        bail!("--fix cannot correct stdin: give the file's path");
+    }
     let files = discover::discover(&s.paths, s.ignore.as_deref(), s.keep_going)
         .map_err(|e| anyhow!("running test: parse files: {e:#}"))?;
     if let Some(p) = &s.parser {
@@ -510,6 +516,9 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
         by_ns.into_iter().flatten().collect()
     };
 
+    if s.fix {
+        return fix_and_rerun(s, &results);
+    }
     let mut outcome = render(s, &results)?;
     if s.diff {
         let (diffs, notes) = fix_diffs(&results);
@@ -531,10 +540,16 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// `--diff`: every input whose findings carry fixes, corrected and shown as a unified
-/// diff (stdout), with what could not be applied (stderr). The exit code stays the
-/// findings'.
-fn fix_diffs(results: &[CheckResult]) -> (String, String) {
+/// An input corrected by its findings' fixes.
+struct Correction {
+    name: String,
+    old: String,
+    new: String,
+}
+
+/// Every input whose findings carry fixes, corrected (changed ones only), with what could
+/// not be applied as `regorun: fix:` lines.
+fn corrections(results: &[CheckResult]) -> (Vec<Correction>, String) {
     let mut by_file: Vec<(&str, Vec<(&str, crate::fix::Fix)>)> = Vec::new();
     let mut notes = String::new();
     for r in results {
@@ -554,7 +569,7 @@ fn fix_diffs(results: &[CheckResult]) -> (String, String) {
             }
         }
     }
-    let mut out = String::new();
+    let mut out = Vec::new();
     for (name, fixes) in by_file {
         let text = match std::fs::read_to_string(name) {
             Ok(t) if name != "-" && name != "Combined" => t,
@@ -574,12 +589,45 @@ fn fix_diffs(results: &[CheckResult]) -> (String, String) {
                         fixes[*i].0
                     ));
                 }
-                out.push_str(&crate::fix::unified_diff(name, &text, &applied.text));
+                if applied.text != text {
+                    out.push(Correction {
+                        name: name.to_string(),
+                        old: text,
+                        new: applied.text,
+                    });
+                }
             }
             Err(e) => notes.push_str(&format!("regorun: fix: {name}: not corrected: {e:#}\n")),
         }
     }
     (out, notes)
+}
+
+/// `--diff`: the corrections as unified diffs (stdout) and what could not be applied
+/// (stderr). The exit code stays the findings'.
+fn fix_diffs(results: &[CheckResult]) -> (String, String) {
+    let (fixed, notes) = corrections(results);
+    let diffs = fixed
+        .iter()
+        .map(|c| crate::fix::unified_diff(&c.name, &c.old, &c.new))
+        .collect();
+    (diffs, notes)
+}
+
+/// `--fix`: writes the corrected inputs (atomically, permissions kept), then evaluates
+/// again and reports what remains, after a `regorun: fixed FILE` line per written file.
+fn fix_and_rerun(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
+    let (fixed, mut notes) = corrections(results);
+    for c in &fixed {
+        crate::base::fs::write_atomic(std::path::Path::new(&c.name), c.new.as_bytes())
+            .map_err(|e| anyhow!("writing {}: {}", c.name, io_reason(&e)))?;
+        notes.push_str(&format!("regorun: fixed {}\n", c.name));
+    }
+    let mut again = s.clone();
+    again.fix = false;
+    let mut outcome = run_test(&again)?;
+    outcome.stderr.insert_str(0, &notes);
+    Ok(outcome)
 }
 
 /// Files above which an interactive run shows progress.
