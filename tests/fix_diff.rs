@@ -114,3 +114,36 @@ fn fix_refuses_stdin() {
         "Error: --fix cannot correct stdin: give the file's path\n"
     );
 }
+
+/// The built-in pack's fix for a key policy without the root delegation: applied with
+/// `--fix`, the finding is gone, no other finding appears, and every line of the original
+/// file is still there in order.
+#[test]
+fn the_pack_fixes_a_missing_delegation() {
+    let original =
+        std::fs::read_to_string(common::root().join("fixtures/key-policies/no-delegation.json"))
+            .unwrap();
+    let dir = common::scratch(&[("key.json", &original)]);
+    let before = common::run_at(dir.path(), &["test", "--no-color", "key.json"]);
+    assert_eq!(before.code, 1);
+    let run = common::run_at(dir.path(), &["test", "--fix", "--no-color", "key.json"]);
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stdout,
+        before
+            .stdout
+            .lines()
+            .last()
+            .map(|l| format!(
+                "\n{}\n",
+                l.replace(
+                    "17 passed, 0 warnings, 1 failure",
+                    "18 passed, 0 warnings, 0 failures"
+                )
+            ))
+            .unwrap()
+    );
+    let fixed = std::fs::read_to_string(dir.path().join("key.json")).unwrap();
+    let added = "    },\n    {\n      \"Sid\": \"Enable IAM User Permissions\",\n      \"Effect\": \"Allow\",\n      \"Principal\": {\n        \"AWS\": \"arn:aws:iam::111122223333:root\"\n      },\n      \"Action\": \"kms:*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}\n";
+    assert_eq!(fixed, original.replacen("    }\n  ]\n}\n", added, 1));
+}

@@ -42,7 +42,7 @@ deny_kms_missing_iam_delegation contains result if {
 		"%s has no Allow statement with Resource \"*\" for the owner account principal %s, so IAM policies in account %s are ignored for this key and it can become unmanageable; add a statement allowing Principal {\"AWS\": \"%s\"} Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource), kms.owner_root_label(d.owner), kms.owner_label(d.owner), kms.owner_root_label(d.owner)],
 	)
-	result := kms.finding("missing-iam-delegation", "deny", msg, d.resource, null)
+	result := object.union(kms.finding("missing-iam-delegation", "deny", msg, d.resource, null), kms.delegation_fix(v))
 }
 
 deny_kms_missing_iam_delegation contains result if {
@@ -55,7 +55,7 @@ deny_kms_missing_iam_delegation contains result if {
 		"%s has no Allow statement with Resource \"*\" for any account principal (arn:aws:iam::<account>:root), so IAM policies are ignored for this key and it can become unmanageable (owner account unknown: set data.kms.owner_account); add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource)],
 	)
-	result := kms.finding("missing-iam-delegation", "deny", msg, d.resource, null)
+	result := object.union(kms.finding("missing-iam-delegation", "deny", msg, d.resource, null), kms.delegation_fix(v))
 }
 
 # missing-iam-delegation: the account principal is allowed only under a condition
@@ -71,7 +71,7 @@ deny_kms_missing_iam_delegation contains result if {
 		"%s allows the account principal only under %s, which a direct call to KMS never meets, so IAM policies cannot let administrators manage this key (PutKeyPolicy, ScheduleKeyDeletion) and it can become unmanageable; add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\" without that condition.",
 		[kms.subject(d.resource), concat(", ", sort(blockers))],
 	)
-	result := kms.finding("missing-iam-delegation", "deny", msg, d.resource, null)
+	result := object.union(kms.finding("missing-iam-delegation", "deny", msg, d.resource, null), kms.delegation_fix(v))
 }
 
 # malformed-policy: texts that are not JSON.

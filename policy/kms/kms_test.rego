@@ -130,6 +130,24 @@ test_delegation_missing_denied_with_unknown_owner if {
 	contains(f.msg, "owner account unknown")
 }
 
+# The fix appends AWS's default delegation statement: for the owner when known, else for
+# the only account the policy names (said so in the title), else for ACCOUNT_ID.
+test_delegation_fix_appends_the_root_statement if {
+	use := {"Sid": "Use", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/a"}, "Action": "kms:Decrypt", "Resource": "*"}
+	some named in delegation(policy([use]))
+	named.fix == [{"op": "add", "path": "/Statement/-", "value": {"Sid": "Enable IAM User Permissions", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "kms:*", "Resource": "*"}}]
+	contains(named.fix_title, "account 111122223333, the only account this policy names")
+	some owned in delegation_owned(policy([object.union(root, {"Principal": {"AWS": "arn:aws:iam::444455556666:root"}})]), own)
+	owned.fix[0].value.Principal.AWS == "arn:aws:iam::111122223333:root"
+	not contains(owned.fix_title, "only account")
+	logs := {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"}
+	some unknown in delegation(policy([logs]))
+	unknown.fix[0].value.Principal.AWS == "arn:aws:iam::ACCOUNT_ID:root"
+	# A policy inside a template or CLI output gets no fix yet.
+	some wrapped in delegation({"Policy": json.marshal(policy([use])), "PolicyName": "default"})
+	not wrapped.fix
+}
+
 test_delegation_other_account_root_does_not_count if {
 	r := delegation_owned(policy([object.union(root, {"Principal": {"AWS": "arn:aws:iam::444455556666:root"}})]), own)
 	count(r) == 1

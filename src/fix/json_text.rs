@@ -223,34 +223,84 @@ impl Style {
 /// and the file has an indentation unit, else on one line.
 pub fn render(value: &Value, style: &Style, indent: &str, multiline: bool) -> String {
     match (&style.unit, multiline) {
-        (Some(unit), true) => {
-            let mut out = Vec::new();
-            let fmt = serde_json::ser::PrettyFormatter::with_indent(unit.as_bytes());
-            let mut ser = serde_json::Serializer::with_formatter(&mut out, fmt);
-            serde::Serialize::serialize(value, &mut ser).expect("a JSON value serializes");
-            String::from_utf8(out)
-                .expect("JSON text is UTF-8")
-                .replace('\n', &format!("\n{indent}"))
-        }
-        _ if style.spaced => one_line(value),
-        _ => value.to_string(),
+        (Some(unit), true) => pretty(value, unit, indent),
+        _ => one_line(value, style.spaced),
     }
 }
 
-/// `{"a": 1, "b": [2, 3]}`: one line with spaces after `:` and `,`.
-fn one_line(value: &Value) -> String {
+/// A result object reaches regorun with its keys sorted; new values list the keys of an
+/// IAM policy in the order AWS writes them, then the rest in sorted order.
+const KEY_ORDER: &[&str] = &[
+    "Version",
+    "Id",
+    "Sid",
+    "Effect",
+    "Principal",
+    "NotPrincipal",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Condition",
+];
+
+fn ordered(members: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+    let mut out: Vec<(&String, &Value)> = members.iter().collect();
+    out.sort_by_key(|(k, _)| {
+        KEY_ORDER
+            .iter()
+            .position(|o| o == k)
+            .unwrap_or(KEY_ORDER.len())
+    });
+    out
+}
+
+fn pretty(value: &Value, unit: &str, indent: &str) -> String {
+    let inner = format!("{indent}{unit}");
+    match value {
+        Value::Array(items) if !items.is_empty() => format!(
+            "[\n{}\n{indent}]",
+            items
+                .iter()
+                .map(|v| format!("{inner}{}", pretty(v, unit, &inner)))
+                .collect::<Vec<_>>()
+                .join(",\n")
+        ),
+        Value::Object(members) if !members.is_empty() => format!(
+            "{{\n{}\n{indent}}}",
+            ordered(members)
+                .into_iter()
+                .map(|(k, v)| format!(
+                    "{inner}{}: {}",
+                    Value::from(k.as_str()),
+                    pretty(v, unit, &inner)
+                ))
+                .collect::<Vec<_>>()
+                .join(",\n")
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// One line: `{"a": 1, "b": [2, 3]}` when `spaced`, else `{"a":1,"b":[2,3]}`.
+fn one_line(value: &Value, spaced: bool) -> String {
+    let (colon, comma) = if spaced { (": ", ", ") } else { (":", ",") };
     match value {
         Value::Array(items) => format!(
             "[{}]",
-            items.iter().map(one_line).collect::<Vec<_>>().join(", ")
+            items
+                .iter()
+                .map(|v| one_line(v, spaced))
+                .collect::<Vec<_>>()
+                .join(comma)
         ),
         Value::Object(members) => format!(
             "{{{}}}",
-            members
-                .iter()
-                .map(|(k, v)| format!("{}: {}", Value::from(k.as_str()), one_line(v)))
+            ordered(members)
+                .into_iter()
+                .map(|(k, v)| format!("{}{colon}{}", Value::from(k.as_str()), one_line(v, spaced)))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(comma)
         ),
         other => other.to_string(),
     }

@@ -265,8 +265,8 @@ mod tests {
 
     #[test]
     fn an_appended_statement_takes_the_file_indentation() {
-        // Keys of a new value come in serde_json's (sorted) order: a policy's result object
-        // reaches regorun without its key order.
+        // A new value's keys: IAM policy keys in AWS's order (the result object's own
+        // order does not reach regorun).
         let f = fix(
             json!([{"op": "add", "path": "/Statement/-", "value": {"Sid": "C", "Effect": "Allow"}}]),
         );
@@ -275,7 +275,7 @@ mod tests {
             out.text,
             POLICY.replace(
                 "      \"Effect\": \"Deny\"\n    }\n  ]",
-                "      \"Effect\": \"Deny\"\n    },\n    {\n      \"Effect\": \"Allow\",\n      \"Sid\": \"C\"\n    }\n  ]"
+                "      \"Effect\": \"Deny\"\n    },\n    {\n      \"Sid\": \"C\",\n      \"Effect\": \"Allow\"\n    }\n  ]"
             )
         );
     }

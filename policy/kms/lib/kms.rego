@@ -1393,6 +1393,35 @@ delegation_statement(st) if {
 	kms_action_granted(st)
 }
 
+# The fix for a key policy without the owner's delegation (a result's `fix`: a JSON Patch
+# against the input): append the statement of AWS's default key policy. Only where the
+# input is the key policy itself; otherwise no fix.
+delegation_fix(v) := {"fix": [{"op": "add", "path": "/Statement/-", "value": root_statement(account)}], "fix_title": title} if {
+	v.doc.source == "policy"
+	is_array(input.Statement)
+	[account, title] := delegation_account(v)
+} else := {}
+
+root_statement(account) := {
+	"Sid": "Enable IAM User Permissions",
+	"Effect": "Allow",
+	"Principal": {"AWS": sprintf("arn:aws:iam::%s:root", [account])},
+	"Action": "kms:*",
+	"Resource": "*",
+}
+
+# The account to delegate to, and the fix's title: the owner when known, else the only
+# account the policy names (said so), else a placeholder that KMS rejects until it is
+# filled in.
+delegation_account(v) := [v.doc.owner, sprintf("add the statement that lets IAM policies of account %s use and manage the key", [v.doc.owner])] if {
+	is_literal_account(v.doc.owner)
+} else := [a, sprintf("add the statement that lets IAM policies of account %s, the only account this policy names, use and manage the key; check that this account owns the key", [a])] if {
+	not is_literal_account(v.doc.owner)
+	accounts := view_named_accounts(v)
+	count(accounts) == 1
+	some a in accounts
+} else := ["ACCOUNT_ID", "add the statement that lets IAM policies of the owner account use and manage the key; replace ACCOUNT_ID with the key's account id"]
+
 # Literal accounts a policy names (principals and scoping conditions of
 # effective Allow statements): used when the owner is unknown.
 view_named_accounts(v) := {a |
