@@ -147,3 +147,84 @@ fn the_pack_fixes_a_missing_delegation() {
     let added = "    },\n    {\n      \"Sid\": \"Enable IAM User Permissions\",\n      \"Effect\": \"Allow\",\n      \"Principal\": {\n        \"AWS\": \"arn:aws:iam::111122223333:root\"\n      },\n      \"Action\": \"kms:*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}\n";
     assert_eq!(fixed, original.replacen("    }\n  ]\n}\n", added, 1));
 }
+
+fn findings(dir: &std::path::Path, file: &str) -> Vec<serde_json::Value> {
+    let run = common::run_at(dir, &["test", "-o", "json", file]);
+    let records: serde_json::Value = serde_json::from_str(&run.stdout).expect("json output");
+    records
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| {
+            let f = r["failures"].as_array().cloned().unwrap_or_default();
+            let w = r["warnings"].as_array().cloned().unwrap_or_default();
+            f.into_iter().chain(w)
+        })
+        .collect()
+}
+
+fn ids(found: &[serde_json::Value]) -> std::collections::BTreeSet<String> {
+    found
+        .iter()
+        .map(|m| m["metadata"]["id"].as_str().unwrap_or("").to_string())
+        .collect()
+}
+
+/// Every raw key-policy fixture with a fixable finding: after `--fix` the fixed findings
+/// are gone, no new finding appears, and the statements no fix names are unchanged.
+#[test]
+fn every_pack_fix_round_trips() {
+    let mut fixed_files = 0;
+    for sub in ["fixtures/kms/raw", "fixtures/key-policies"] {
+        let mut names: Vec<_> = std::fs::read_dir(common::root().join(sub))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect();
+        names.sort();
+        for path in names {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let dir = common::scratch(&[("key.json", &text)]);
+            let before = findings(dir.path(), "key.json");
+            let fixable: Vec<&serde_json::Value> = before
+                .iter()
+                .filter(|m| m["metadata"]["fix"].is_array())
+                .collect();
+            if fixable.is_empty() {
+                continue;
+            }
+            fixed_files += 1;
+            let run = common::run_at(dir.path(), &["test", "--fix", "key.json"]);
+            assert!(
+                run.stderr.contains("regorun: fixed key.json"),
+                "{path:?}: {}",
+                run.stderr
+            );
+            let after = findings(dir.path(), "key.json");
+            let fixed_ids = ids(&fixable.iter().map(|m| (*m).clone()).collect::<Vec<_>>());
+            let (was, now) = (ids(&before), ids(&after));
+            assert!(
+                now.is_subset(&was),
+                "{path:?}: new findings {now:?} (was {was:?})"
+            );
+            assert!(now.is_disjoint(&fixed_ids), "{path:?}: still {now:?}");
+            // Statements no fix touches are unchanged.
+            let touched: Vec<String> = fixable
+                .iter()
+                .flat_map(|m| m["metadata"]["fix"].as_array().unwrap().iter())
+                .filter_map(|op| op["path"].as_str())
+                .filter_map(|p| p.strip_prefix("/Statement/"))
+                .map(|rest| rest.split('/').next().unwrap().to_string())
+                .collect();
+            let old: serde_json::Value = serde_json::from_str(&text).unwrap();
+            let new_text = std::fs::read_to_string(dir.path().join("key.json")).unwrap();
+            let new: serde_json::Value = serde_json::from_str(&new_text).unwrap();
+            for (i, st) in old["Statement"].as_array().unwrap().iter().enumerate() {
+                if !touched.contains(&i.to_string()) {
+                    assert_eq!(&new["Statement"][i], st, "{path:?}: statement {i}");
+                }
+            }
+        }
+    }
+    assert!(fixed_files >= 5, "only {fixed_files} fixtures had fixes");
+}

@@ -27,7 +27,7 @@ deny_kms_wildcard_principal contains result if {
 		"%s allows %s to any AWS principal (%s) with no condition limiting the caller's account or organization; name specific principals or add a condition such as StringEquals kms:CallerAccount.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
 	)
-	result := kms.finding("wildcard-principal", "deny", msg, d.resource, kms.statement_ref(i, st))
+	result := object.union(kms.finding("wildcard-principal", "deny", msg, d.resource, kms.statement_ref(i, st)), kms.wildcard_fix(v, i, st))
 }
 
 # missing-iam-delegation: no Allow statement for the owner's account principal,

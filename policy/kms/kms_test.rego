@@ -148,6 +148,22 @@ test_delegation_fix_appends_the_root_statement if {
 	not wrapped.fix
 }
 
+# The wildcard fix names the owner account instead of everyone, or, for a statement for
+# AWS services (kms:ViaService), keeps the principal and adds kms:CallerAccount.
+test_wildcard_fix_names_the_account if {
+	some plain in wildcard(policy([root, everyone({})]))
+	plain.fix == [{"op": "replace", "path": "/Statement/1/Principal", "value": {"AWS": "arn:aws:iam::111122223333:root"}}]
+	some aws in wildcard(policy([root, everyone({"Principal": {"AWS": "*"}})]))
+	aws.fix[0].path == "/Statement/1/Principal/AWS"
+	via := everyone({"Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}})
+	some service in wildcard(policy([root, via]))
+	service.fix == [{"op": "add", "path": "/Statement/1/Condition/StringEquals/kms:CallerAccount", "value": "111122223333"}]
+	contains(service.fix_title, "kms:CallerAccount")
+	listed := everyone({"Principal": {"AWS": ["*", "arn:aws:iam::111122223333:role/a"]}})
+	some none in wildcard(policy([root, listed]))
+	not none.fix
+}
+
 test_delegation_other_account_root_does_not_count if {
 	r := delegation_owned(policy([object.union(root, {"Principal": {"AWS": "arn:aws:iam::444455556666:root"}})]), own)
 	count(r) == 1

@@ -1402,6 +1402,37 @@ delegation_fix(v) := {"fix": [{"op": "add", "path": "/Statement/-", "value": roo
 	[account, title] := delegation_account(v)
 } else := {}
 
+# The fix for an everyone principal in statement i of a key policy given as the input:
+# a statement for AWS services (it has kms:ViaService) keeps its principal and gains
+# kms:CallerAccount = the owner; any other gets the owner account's root principal.
+wildcard_fix(v, i, st) := {"fix": ops, "fix_title": title} if {
+	v.doc.source == "policy"
+	is_array(input.Statement)
+	not st.__cfn
+	[account, _] := delegation_account(v)
+	[ops, title] := wildcard_ops(sprintf("/Statement/%d", [i]), st, account)
+} else := {}
+
+wildcard_ops(at, st, account) := [[caller_account_op(at, st, account)], sprintf("keep the principal for AWS services and limit it to callers in account %s (kms:CallerAccount)", [account])] if {
+	is_service_statement(st)
+} else := [[{"op": "replace", "path": sprintf("%s/Principal", [at]), "value": {"AWS": sprintf("arn:aws:iam::%s:root", [account])}}], sprintf("allow account %s (its IAM policies then decide who may use the key) instead of everyone", [account])] if {
+	st.Principal == "*"
+} else := [[{"op": "replace", "path": sprintf("%s/Principal/AWS", [at]), "value": sprintf("arn:aws:iam::%s:root", [account])}], sprintf("allow account %s (its IAM policies then decide who may use the key) instead of everyone", [account])] if {
+	st.Principal.AWS == "*"
+}
+
+# A statement that lets AWS services use the key for callers (kms:ViaService).
+is_service_statement(st) if {
+	some c in conditions(st)
+	c.key == "kms:viaservice"
+}
+
+caller_account_op(at, st, account) := {"op": "add", "path": sprintf("%s/Condition/StringEquals/kms:CallerAccount", [at]), "value": account} if {
+	is_object(st.Condition.StringEquals)
+} else := {"op": "add", "path": sprintf("%s/Condition/StringEquals", [at]), "value": {"kms:CallerAccount": account}} if {
+	is_object(st.Condition)
+} else := {"op": "add", "path": sprintf("%s/Condition", [at]), "value": {"StringEquals": {"kms:CallerAccount": account}}}
+
 root_statement(account) := {
 	"Sid": "Enable IAM User Permissions",
 	"Effect": "Allow",
