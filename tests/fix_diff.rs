@@ -28,7 +28,7 @@ fn diff_shows_the_corrected_file_and_writes_nothing() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert_eq!(
         run.stdout,
-        "--- a/key.json\n+++ b/key.json\n@@ -3,9 +3,10 @@\n     {\n       \"Sid\": \"Everyone\",\n       \"Effect\": \"Allow\",\n-      \"Principal\": \"*\",\n+      \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"},\n       \"Action\": \"kms:Decrypt\",\n       \"Resource\": \"*\"\n     }\n-  ]\n+  ],\n+  \"Version\": \"2012-10-17\"\n }\n"
+        "--- a/key.json\n+++ b/key.json\n@@ -3,9 +3,12 @@\n     {\n       \"Sid\": \"Everyone\",\n       \"Effect\": \"Allow\",\n-      \"Principal\": \"*\",\n+      \"Principal\": {\n+        \"AWS\": \"arn:aws:iam::111122223333:root\"\n+      },\n       \"Action\": \"kms:Decrypt\",\n       \"Resource\": \"*\"\n     }\n-  ]\n+  ],\n+  \"Version\": \"2012-10-17\"\n }\n"
     );
     assert_eq!(
         run.stderr,
@@ -86,7 +86,7 @@ fn fix_writes_the_corrected_file_and_reports_what_remains() {
     );
     assert_eq!(
         std::fs::read_to_string(&key).unwrap(),
-        "{\n  \"Statement\": [\n    {\n      \"Sid\": \"Everyone\",\n      \"Effect\": \"Allow\",\n      \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:root\"},\n      \"Action\": \"kms:Decrypt\",\n      \"Resource\": \"*\"\n    }\n  ],\n  \"Version\": \"2012-10-17\"\n}\n"
+        "{\n  \"Statement\": [\n    {\n      \"Sid\": \"Everyone\",\n      \"Effect\": \"Allow\",\n      \"Principal\": {\n        \"AWS\": \"arn:aws:iam::111122223333:root\"\n      },\n      \"Action\": \"kms:Decrypt\",\n      \"Resource\": \"*\"\n    }\n  ],\n  \"Version\": \"2012-10-17\"\n}\n"
     );
     let mode = std::fs::metadata(&key).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);

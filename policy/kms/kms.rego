@@ -279,7 +279,7 @@ warn_kms_admin_wildcard_action contains result if {
 		"%s grants %s (every KMS action, including PutKeyPolicy and ScheduleKeyDeletion) to %s; grant \"kms:*\" only to the account principal and list the actions these principals need.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
 	)
-	result := kms.finding("admin-wildcard-action", "warn", msg, d.resource, kms.statement_ref(i, st))
+	result := object.union(kms.finding("admin-wildcard-action", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.admin_wildcard_fix(v, i, st))
 }
 
 # cross-account-access: named principals in another account.

@@ -164,6 +164,19 @@ test_wildcard_fix_names_the_account if {
 	not none.fix
 }
 
+# kms:* to a role becomes the key user list, or the administrator list for an admin role.
+test_admin_wildcard_fix_lists_the_role_actions if {
+	app := {"Sid": "App", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/my-app-role"}, "Action": "kms:*", "Resource": "*"}
+	some user in admin(policy([root, app]))
+	user.fix == [{"op": "replace", "path": "/Statement/1/Action", "value": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]}]
+	contains(user.fix_title, "key user actions")
+	some adm in admin(policy([root, object.union(app, {"Principal": {"AWS": "arn:aws:iam::111122223333:role/KeyAdmin"}})]))
+	"kms:ScheduleKeyDeletion" in adm.fix[0].value
+	not "kms:Decrypt" in adm.fix[0].value
+	some none in admin(policy([root, object.remove(object.union(app, {"NotAction": "kms:Decrypt"}), ["Action"])]))
+	not none.fix
+}
+
 test_delegation_other_account_root_does_not_count if {
 	r := delegation_owned(policy([object.union(root, {"Principal": {"AWS": "arn:aws:iam::444455556666:root"}})]), own)
 	count(r) == 1

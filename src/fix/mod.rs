@@ -132,7 +132,14 @@ fn splice(text: &str, from: usize, to: usize, with: &str) -> String {
 }
 
 fn replace(text: &str, node: &Node, value: &Value, style: &Style) -> Result<String> {
-    let multiline = text[node.start..node.end].contains('\n');
+    // Pretty where the value was, or where it ends its own line in an indented file
+    // (`"Action": "kms:*",` becoming a list).
+    let rest_of_line = text[node.end..].split('\n').next().unwrap_or("");
+    let own_line = matches!(rest_of_line.trim(), "" | ",")
+        && !json_text::line_indent(text, node.start).is_empty();
+    let container = matches!(value, Value::Array(a) if !a.is_empty())
+        || matches!(value, Value::Object(o) if !o.is_empty());
+    let multiline = text[node.start..node.end].contains('\n') || (own_line && container);
     let rendered = json_text::render(
         value,
         style,

@@ -1433,6 +1433,30 @@ caller_account_op(at, st, account) := {"op": "add", "path": sprintf("%s/Conditio
 	is_object(st.Condition)
 } else := {"op": "add", "path": sprintf("%s/Condition", [at]), "value": {"StringEquals": {"kms:CallerAccount": account}}}
 
+# The fix for kms:* (or *) to principals that are not the account, in statement i of a
+# key policy given as the input: the action list of AWS's default key policy for key
+# administrators (no cryptographic actions) when the Sid or a principal says admin, else
+# the list for key users. A NotAction statement gets no fix.
+admin_wildcard_fix(v, i, st) := {"fix": [{"op": "replace", "path": sprintf("/Statement/%d/Action", [i]), "value": actions}], "fix_title": title} if {
+	v.doc.source == "policy"
+	is_array(input.Statement)
+	not st.__cfn
+	st.Action
+	[actions, title] := role_actions(st)
+} else := {}
+
+role_actions(st) := [key_administrator_actions, "list the key administrator actions of AWS's default key policy (no cryptographic actions) instead of every KMS action"] if {
+	contains(lower(json.marshal([object.get(st, "Sid", ""), object.get(st, "Principal", "")])), "admin")
+} else := [key_user_actions, "list the key user actions of AWS's default key policy (encrypt, decrypt, data keys) instead of every KMS action"]
+
+key_administrator_actions := [
+	"kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+	"kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+	"kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion", "kms:RotateKeyOnDemand",
+]
+
+key_user_actions := ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
+
 root_statement(account) := {
 	"Sid": "Enable IAM User Permissions",
 	"Effect": "Allow",
