@@ -365,7 +365,7 @@ warn_kms_grant_creation_not_limited_to_aws_services contains result if {
 		"%s lets %s call kms:CreateGrant (via %s) without the condition Bool kms:GrantIsForAWSResource = true; add that condition so grants can only be created through AWS services.",
 		[kms.statement_subject(d, i, st), concat(", ", sort(who)), kms.actions_label(st)],
 	)
-	result := kms.finding("grant-creation-not-limited-to-aws-services", "warn", msg, d.resource, kms.statement_ref(i, st))
+	result := object.union(kms.finding("grant-creation-not-limited-to-aws-services", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.grant_fix(v, i, st))
 }
 
 # rotation-disabled: symmetric encryption keys without automatic rotation.

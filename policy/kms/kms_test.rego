@@ -177,6 +177,19 @@ test_admin_wildcard_fix_lists_the_role_actions if {
 	not none.fix
 }
 
+# Grant actions alone gain the condition; mixed with others they move to their own statement.
+test_grant_fix_keeps_other_actions_working if {
+	only := {"Sid": "Grants", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/a"}, "Action": ["kms:CreateGrant", "kms:ListGrants"], "Resource": "*"}
+	some g in grant_check_enabled(policy([root, only]))
+	g.fix == [{"op": "add", "path": "/Statement/1/Condition", "value": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}]
+	mixed := object.union(only, {"Action": ["kms:Decrypt", "kms:CreateGrant"]})
+	some m in grant_check_enabled(policy([root, mixed]))
+	m.fix[0] == {"op": "replace", "path": "/Statement/1/Action", "value": ["kms:Decrypt"]}
+	m.fix[1].value.Action == ["kms:CreateGrant"]
+	m.fix[1].value.Condition == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+	m.fix[1].value.Principal == only.Principal
+}
+
 test_delegation_other_account_root_does_not_count if {
 	r := delegation_owned(policy([object.union(root, {"Principal": {"AWS": "arn:aws:iam::444455556666:root"}})]), own)
 	count(r) == 1

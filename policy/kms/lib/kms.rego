@@ -1457,6 +1457,42 @@ key_administrator_actions := [
 
 key_user_actions := ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*", "kms:DescribeKey"]
 
+# The fix for grant creation not limited to AWS services, in statement i of a key policy
+# given as the input. The condition would also block the statement's other actions (their
+# requests have no kms:GrantIsForAWSResource), so a statement of grant actions only gains
+# it, and any other keeps its other actions and hands the grant actions to a new
+# statement with the condition, as AWS's default key policy does.
+grant_fix(v, i, st) := {"fix": ops, "fix_title": title} if {
+	v.doc.source == "policy"
+	is_array(input.Statement)
+	not st.__cfn
+	st.Action
+	acts := as_list(st.Action)
+	grant_acts := [a | some a in acts; is_string(a); lower(a) in grant_actions]
+	count(grant_acts) > 0
+	[ops, title] := grant_ops(i, st, acts, grant_acts)
+} else := {}
+
+grant_actions := {"kms:creategrant", "kms:listgrants", "kms:revokegrant"}
+
+grant_condition := {"Bool": {"kms:GrantIsForAWSResource": "true"}}
+
+grant_ops(i, st, acts, grant_acts) := [[grant_condition_op(sprintf("/Statement/%d", [i]), st)], "add the condition Bool kms:GrantIsForAWSResource = true"] if {
+	count(grant_acts) == count(acts)
+} else := [
+	[
+		{"op": "replace", "path": sprintf("/Statement/%d/Action", [i]), "value": [a | some a in acts; not a in grant_acts]},
+		{"op": "add", "path": "/Statement/-", "value": object.union(object.remove(st, ["Sid", "Action", "Condition"]), {"Sid": "Allow attachment of persistent resources", "Action": grant_acts, "Condition": grant_condition})},
+	],
+	"move the grant actions to a statement of their own with the condition Bool kms:GrantIsForAWSResource = true",
+]
+
+grant_condition_op(at, st) := {"op": "add", "path": sprintf("%s/Condition/Bool/kms:GrantIsForAWSResource", [at]), "value": "true"} if {
+	is_object(st.Condition.Bool)
+} else := {"op": "add", "path": sprintf("%s/Condition/Bool", [at]), "value": {"kms:GrantIsForAWSResource": "true"}} if {
+	is_object(st.Condition)
+} else := {"op": "add", "path": sprintf("%s/Condition", [at]), "value": grant_condition}
+
 root_statement(account) := {
 	"Sid": "Enable IAM User Permissions",
 	"Effect": "Allow",
