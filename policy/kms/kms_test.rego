@@ -143,9 +143,13 @@ test_delegation_fix_appends_the_root_statement if {
 	logs := {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}, "Action": "kms:Decrypt", "Resource": "*"}
 	some unknown in delegation(policy([logs]))
 	unknown.fix[0].value.Principal.AWS == "arn:aws:iam::ACCOUNT_ID:root"
-	# A policy inside a template or CLI output gets no fix yet.
+	# In `aws kms get-key-policy` output the patch addresses the decoded Policy string.
 	some wrapped in delegation({"Policy": json.marshal(policy([use])), "PolicyName": "default"})
-	not wrapped.fix
+	wrapped.fix[0].path == "/Policy/Statement/-"
+	# A policy inside a template gets no fix yet.
+	cfn := {"Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": true, "KeyPolicy": policy([use])}}}}
+	some templated in delegation(cfn)
+	not templated.fix
 }
 
 # The wildcard fix names the owner account instead of everyone, or, for a statement for

@@ -51,7 +51,8 @@ pub struct Applied {
 /// Applies `fixes` in order to a JSON document's `text`. Each fix is applied whole or
 /// skipped; only the values a patch changes are rewritten.
 pub fn apply_json(text: &str, fixes: &[Fix]) -> Result<Applied> {
-    let mut doc: Value = serde_json::from_str(text).context("the file is not one JSON document")?;
+    let mut doc: Value =
+        expand(serde_json::from_str(text).context("the file is not one JSON document")?);
     let style = Style::of(text);
     let mut out = Applied {
         text: text.to_string(),
@@ -69,7 +70,7 @@ pub fn apply_json(text: &str, fixes: &[Fix]) -> Result<Applied> {
             .try_fold(out.text.clone(), |t, op| apply_op(&t, op, &style))
             .and_then(|t| {
                 // The text must read back as exactly the patched document.
-                let back: Value = serde_json::from_str(&t)?;
+                let back = expand(serde_json::from_str(&t)?);
                 if back != wanted {
                     bail!("the corrected text does not read back as the patched document");
                 }
@@ -87,6 +88,22 @@ pub fn apply_json(text: &str, fixes: &[Fix]) -> Result<Applied> {
     Ok(out)
 }
 
+/// `aws kms get-key-policy` output holds the policy as a JSON string in `Policy`: patches
+/// address the decoded policy (`/Policy/Statement/-`), and it is written back as a string.
+const EMBEDDED: &str = "Policy";
+
+/// The document as patches see it: an embedded policy string decoded.
+fn expand(mut doc: Value) -> Value {
+    if let Some(inner) = doc
+        .get(EMBEDDED)
+        .and_then(Value::as_str)
+        .and_then(|s| serde_json::from_str::<Value>(s).ok())
+    {
+        doc[EMBEDDED] = inner;
+    }
+    doc
+}
+
 fn tokens(op: &PatchOperation) -> Vec<String> {
     op.path()
         .tokens()
@@ -98,6 +115,37 @@ fn tokens(op: &PatchOperation) -> Vec<String> {
 fn apply_op(text: &str, op: &PatchOperation, style: &Style) -> Result<String> {
     let root = json_text::parse(text)?;
     let path = tokens(op);
+    // Inside an embedded policy string: edit the decoded text, then write it back encoded.
+    if let (Some((first, rest)), Kind::Object(members)) = (path.split_first(), &root.kind) {
+        let embedded = members
+            .iter()
+            .rev()
+            .find(|(k, _, _)| k == first && first == EMBEDDED)
+            .map(|(_, _, node)| node)
+            .filter(|node| {
+                matches!(node.kind, Kind::Scalar) && text[node.start..].starts_with('"')
+            });
+        if let (Some(node), false) = (embedded, rest.is_empty()) {
+            let inner: String = serde_json::from_str(&text[node.start..node.end])?;
+            let pointer = format!(
+                "/{}",
+                rest.iter()
+                    .map(|t| t.replace('~', "~0").replace('/', "~1"))
+                    .collect::<Vec<_>>()
+                    .join("/")
+            );
+            let mut inner_op = serde_json::to_value(op)?;
+            inner_op["path"] = Value::from(pointer);
+            let inner_op: PatchOperation = serde_json::from_value(inner_op)?;
+            let edited = apply_op(&inner, &inner_op, &Style::of(&inner))?;
+            return Ok(splice(
+                text,
+                node.start,
+                node.end,
+                &Value::from(edited).to_string(),
+            ));
+        }
+    }
     match op {
         PatchOperation::Test(_) => Ok(text.to_string()),
         PatchOperation::Replace(r) => {
@@ -316,6 +364,24 @@ mod tests {
         assert_eq!(out.skipped.iter().map(|s| s.0).collect::<Vec<_>>(), [1, 2]);
         assert!(out.text.contains("\"Version\": \"2012-10-17\""));
         assert!(apply_json("not json", &[]).is_err());
+    }
+
+    #[test]
+    fn an_embedded_policy_string_is_patched_decoded_and_written_back() {
+        let policy = "{\n  \"Version\" : \"2012-10-17\",\n  \"Statement\" : [ ]\n}";
+        let text = format!(
+            "{{\n    \"Policy\": {},\n    \"PolicyName\": \"default\"\n}}\n",
+            Value::from(policy)
+        );
+        let f = fix(json!([{"op": "add", "path": "/Policy/Statement/-", "value": {"Sid": "R"}}]));
+        let out = apply_json(&text, &[f]).unwrap();
+        assert_eq!(out.applied, [0], "{:?}", out.skipped);
+        let back: Value = serde_json::from_str(&out.text).unwrap();
+        let inner: Value = serde_json::from_str(back["Policy"].as_str().unwrap()).unwrap();
+        assert_eq!(inner["Statement"], json!([{"Sid": "R"}]));
+        assert!(out
+            .text
+            .ends_with(",\n    \"PolicyName\": \"default\"\n}\n"));
     }
 
     #[test]

@@ -1393,12 +1393,23 @@ delegation_statement(st) if {
 	kms_action_granted(st)
 }
 
-# The fix for a key policy without the owner's delegation (a result's `fix`: a JSON Patch
-# against the input): append the statement of AWS's default key policy. Only where the
-# input is the key policy itself; otherwise no fix.
-delegation_fix(v) := {"fix": [{"op": "add", "path": "/Statement/-", "value": root_statement(account)}], "fix_title": title} if {
+# Where a key policy's statements are in the input, for a fix's JSON Patch paths: the input
+# itself, or the `Policy` of `aws kms get-key-policy` output (a string: regorun patches the
+# decoded policy and writes it back as a string). Templates and plans get no fix yet (null).
+fix_prefix(v) := "" if {
 	v.doc.source == "policy"
 	is_array(input.Statement)
+} else := "/Policy" if {
+	v.doc.source == "get-key-policy"
+	is_array(v.doc.policy.Statement)
+} else := null
+
+# The fix for a key policy without the owner's delegation (a result's `fix`: a JSON Patch
+# against the input): append the statement of AWS's default key policy, where fix_prefix
+# finds the statements; otherwise no fix.
+delegation_fix(v) := {"fix": [{"op": "add", "path": sprintf("%s/Statement/-", [prefix]), "value": root_statement(account)}], "fix_title": title} if {
+	prefix := fix_prefix(v)
+	prefix != null
 	[account, title] := delegation_account(v)
 } else := {}
 
@@ -1406,11 +1417,11 @@ delegation_fix(v) := {"fix": [{"op": "add", "path": "/Statement/-", "value": roo
 # a statement for AWS services (it has kms:ViaService) keeps its principal and gains
 # kms:CallerAccount = the owner; any other gets the owner account's root principal.
 wildcard_fix(v, i, st) := {"fix": ops, "fix_title": title} if {
-	v.doc.source == "policy"
-	is_array(input.Statement)
+	prefix := fix_prefix(v)
+	prefix != null
 	not st.__cfn
 	[account, _] := delegation_account(v)
-	[ops, title] := wildcard_ops(sprintf("/Statement/%d", [i]), st, account)
+	[ops, title] := wildcard_ops(sprintf("%s/Statement/%d", [prefix, i]), st, account)
 } else := {}
 
 wildcard_ops(at, st, account) := [[caller_account_op(at, st, account)], sprintf("keep the principal for AWS services and limit it to callers in account %s (kms:CallerAccount)", [account])] if {
@@ -1437,9 +1448,9 @@ caller_account_op(at, st, account) := {"op": "add", "path": sprintf("%s/Conditio
 # key policy given as the input: the action list of AWS's default key policy for key
 # administrators (no cryptographic actions) when the Sid or a principal says admin, else
 # the list for key users. A NotAction statement gets no fix.
-admin_wildcard_fix(v, i, st) := {"fix": [{"op": "replace", "path": sprintf("/Statement/%d/Action", [i]), "value": actions}], "fix_title": title} if {
-	v.doc.source == "policy"
-	is_array(input.Statement)
+admin_wildcard_fix(v, i, st) := {"fix": [{"op": "replace", "path": sprintf("%s/Statement/%d/Action", [prefix, i]), "value": actions}], "fix_title": title} if {
+	prefix := fix_prefix(v)
+	prefix != null
 	not st.__cfn
 	st.Action
 	[actions, title] := role_actions(st)
@@ -1463,26 +1474,26 @@ key_user_actions := ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:Genera
 # it, and any other keeps its other actions and hands the grant actions to a new
 # statement with the condition, as AWS's default key policy does.
 grant_fix(v, i, st) := {"fix": ops, "fix_title": title} if {
-	v.doc.source == "policy"
-	is_array(input.Statement)
+	prefix := fix_prefix(v)
+	prefix != null
 	not st.__cfn
 	st.Action
 	acts := as_list(st.Action)
 	grant_acts := [a | some a in acts; is_string(a); lower(a) in grant_actions]
 	count(grant_acts) > 0
-	[ops, title] := grant_ops(i, st, acts, grant_acts)
+	[ops, title] := grant_ops(sprintf("%s/Statement", [prefix]), i, st, acts, grant_acts)
 } else := {}
 
 grant_actions := {"kms:creategrant", "kms:listgrants", "kms:revokegrant"}
 
 grant_condition := {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 
-grant_ops(i, st, acts, grant_acts) := [[grant_condition_op(sprintf("/Statement/%d", [i]), st)], "add the condition Bool kms:GrantIsForAWSResource = true"] if {
+grant_ops(at, i, st, acts, grant_acts) := [[grant_condition_op(sprintf("%s/%d", [at, i]), st)], "add the condition Bool kms:GrantIsForAWSResource = true"] if {
 	count(grant_acts) == count(acts)
 } else := [
 	[
-		{"op": "replace", "path": sprintf("/Statement/%d/Action", [i]), "value": [a | some a in acts; not a in grant_acts]},
-		{"op": "add", "path": "/Statement/-", "value": object.union(object.remove(st, ["Sid", "Action", "Condition"]), {"Sid": "Allow attachment of persistent resources", "Action": grant_acts, "Condition": grant_condition})},
+		{"op": "replace", "path": sprintf("%s/%d/Action", [at, i]), "value": [a | some a in acts; not a in grant_acts]},
+		{"op": "add", "path": sprintf("%s/-", [at]), "value": object.union(object.remove(st, ["Sid", "Action", "Condition"]), {"Sid": "Allow attachment of persistent resources", "Action": grant_acts, "Condition": grant_condition})},
 	],
 	"move the grant actions to a statement of their own with the condition Bool kms:GrantIsForAWSResource = true",
 ]
