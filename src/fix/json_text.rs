@@ -1,7 +1,8 @@
 //! JSON text with the byte span of every value, so that a patch can change one value and
 //! leave every other byte of the file as it was (indentation, key order, line breaks).
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
+use jsonc_parser::{ast, common::Ranged};
 use serde_json::Value;
 
 /// A value and where it is in the text.
@@ -26,152 +27,46 @@ pub enum Kind {
     Scalar,
 }
 
-/// Parses `text` (one JSON document) into spans.
+/// Parses `text` (one strict JSON document) into spans, with the `jsonc-parser` crate and
+/// every extension it offers turned off.
 pub fn parse(text: &str) -> Result<Node> {
-    let mut p = Parser {
-        b: text.as_bytes(),
-        i: 0,
+    let strict = jsonc_parser::ParseOptions {
+        allow_comments: false,
+        allow_loose_object_property_names: false,
+        allow_trailing_commas: false,
+        allow_missing_commas: false,
+        allow_single_quoted_strings: false,
+        allow_hexadecimal_numbers: false,
+        allow_unary_plus_numbers: false,
+        allow_bare_decimal_point_numbers: false,
+        allow_non_finite_numbers: false,
+        allow_extended_string_escapes: false,
     };
-    p.ws();
-    let node = p.value(0)?;
-    p.ws();
-    if p.i != p.b.len() {
-        bail!("unexpected text after the document at byte {}", p.i);
-    }
-    Ok(node)
+    let parsed = jsonc_parser::parse_to_ast(text, &Default::default(), &strict)
+        .map_err(|e| anyhow!("{e}"))?;
+    parsed
+        .value
+        .as_ref()
+        .map(node)
+        .ok_or_else(|| anyhow!("the text holds no JSON value"))
 }
 
-struct Parser<'a> {
-    b: &'a [u8],
-    i: usize,
-}
-
-/// Deeper documents are not edited (the reader caps nesting the same way).
-const MAX_DEPTH: usize = 10_000;
-
-impl Parser<'_> {
-    fn ws(&mut self) {
-        while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
-            self.i += 1;
-        }
-    }
-
-    fn expect(&mut self, c: u8) -> Result<()> {
-        if self.b.get(self.i) != Some(&c) {
-            bail!("expected '{}' at byte {}", c as char, self.i);
-        }
-        self.i += 1;
-        Ok(())
-    }
-
-    fn value(&mut self, depth: usize) -> Result<Node> {
-        if depth > MAX_DEPTH {
-            bail!("the document is nested too deeply to edit");
-        }
-        let start = self.i;
-        match self.b.get(self.i) {
-            Some(b'{') => {
-                self.i += 1;
-                let mut members = Vec::new();
-                self.ws();
-                if self.b.get(self.i) == Some(&b'}') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        let key_at = self.i;
-                        self.string()?;
-                        let key: String = serde_json::from_slice(&self.b[key_at..self.i])?;
-                        self.ws();
-                        self.expect(b':')?;
-                        self.ws();
-                        let v = self.value(depth + 1)?;
-                        members.push((key, key_at, v));
-                        self.ws();
-                        match self.b.get(self.i) {
-                            Some(b',') => self.i += 1,
-                            Some(b'}') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => bail!("expected ',' or '}}' at byte {}", self.i),
-                        }
-                    }
-                }
-                Ok(Node {
-                    start,
-                    end: self.i,
-                    kind: Kind::Object(members),
-                })
-            }
-            Some(b'[') => {
-                self.i += 1;
-                let mut items = Vec::new();
-                self.ws();
-                if self.b.get(self.i) == Some(&b']') {
-                    self.i += 1;
-                } else {
-                    loop {
-                        self.ws();
-                        items.push(self.value(depth + 1)?);
-                        self.ws();
-                        match self.b.get(self.i) {
-                            Some(b',') => self.i += 1,
-                            Some(b']') => {
-                                self.i += 1;
-                                break;
-                            }
-                            _ => bail!("expected ',' or ']' at byte {}", self.i),
-                        }
-                    }
-                }
-                Ok(Node {
-                    start,
-                    end: self.i,
-                    kind: Kind::Array(items),
-                })
-            }
-            Some(b'"') => {
-                self.string()?;
-                Ok(Node {
-                    start,
-                    end: self.i,
-                    kind: Kind::Scalar,
-                })
-            }
-            Some(_) => {
-                while self.i < self.b.len()
-                    && !matches!(
-                        self.b[self.i],
-                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
-                    )
-                {
-                    self.i += 1;
-                }
-                if self.i == start {
-                    bail!("expected a value at byte {start}");
-                }
-                Ok(Node {
-                    start,
-                    end: self.i,
-                    kind: Kind::Scalar,
-                })
-            }
-            None => bail!("unexpected end of the document"),
-        }
-    }
-
-    fn string(&mut self) -> Result<()> {
-        self.expect(b'"')?;
-        while let Some(&c) = self.b.get(self.i) {
-            self.i += 1;
-            match c {
-                b'\\' => self.i += 1,
-                b'"' => return Ok(()),
-                _ => {}
-            }
-        }
-        bail!("unterminated string")
+fn node(value: &ast::Value) -> Node {
+    let range = value.range();
+    let kind = match value {
+        ast::Value::Object(o) => Kind::Object(
+            o.properties
+                .iter()
+                .map(|p| (p.name.as_str().to_string(), p.range.start, node(&p.value)))
+                .collect(),
+        ),
+        ast::Value::Array(a) => Kind::Array(a.elements.iter().map(node).collect()),
+        _ => Kind::Scalar,
+    };
+    Node {
+        start: range.start,
+        end: range.end,
+        kind,
     }
 }
 
