@@ -241,3 +241,24 @@ fn every_pack_fix_round_trips() {
     }
     assert!(fixed_files >= 5, "only {fixed_files} fixtures had fixes");
 }
+
+#[test]
+fn diff_never_reads_a_file_for_stdin() {
+    // A file named like --stdin-filename is not the input.
+    let dir = common::scratch(&[("policy/p.rego", POLICY), ("key.json", KEY)]);
+    let run = common::run_with(
+        dir.path().to_str().unwrap(),
+        &["test", "--diff", "--stdin-filename", "key.json", "-"],
+        &[],
+        Some(KEY),
+    );
+    assert_eq!(run.code, 1);
+    assert_eq!(run.stdout, "");
+    assert!(
+        run.stderr.contains(
+            "regorun: fix: key.json: not a file that can be corrected (stdin or a combined input)\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}

@@ -521,7 +521,7 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
     }
     let mut outcome = render(s, &results)?;
     if s.diff {
-        let (diffs, notes) = fix_diffs(&results);
+        let (diffs, notes) = fix_diffs(s, &results);
         outcome.stdout = diffs;
         outcome.files.clear();
         outcome.stderr.push_str(&notes);
@@ -549,8 +549,9 @@ struct Correction {
 
 /// Every input whose findings carry fixes, corrected (changed ones only), with what could
 /// not be applied as `regorun: fix:` lines.
-fn corrections(results: &[CheckResult]) -> (Vec<Correction>, String) {
-    let mut by_file: Vec<(&str, Vec<(&str, crate::fix::Fix)>)> = Vec::new();
+fn corrections(results: &[CheckResult], stdin: Option<&str>) -> (Vec<Correction>, String) {
+    // Per file: the messages and their fixes, in result order.
+    let mut by_file: Vec<(&str, Vec<&str>, Vec<crate::fix::Fix>)> = Vec::new();
     let mut notes = String::new();
     for r in results {
         for m in r.failures.iter().chain(&r.warnings) {
@@ -558,9 +559,12 @@ fn corrections(results: &[CheckResult]) -> (Vec<Correction>, String) {
                 continue;
             };
             match fix {
-                Ok(f) => match by_file.iter_mut().find(|(name, _)| *name == r.filename) {
-                    Some((_, fixes)) => fixes.push((&m.msg, f)),
-                    None => by_file.push((&r.filename, vec![(&m.msg, f)])),
+                Ok(f) => match by_file.iter_mut().find(|(name, _, _)| *name == r.filename) {
+                    Some((_, msgs, fixes)) => {
+                        msgs.push(&m.msg);
+                        fixes.push(f);
+                    }
+                    None => by_file.push((&r.filename, vec![&m.msg], vec![f])),
                 },
                 Err(e) => notes.push_str(&format!(
                     "regorun: fix: {}: skipped the fix of \"{}\": {e}\n",
@@ -570,23 +574,29 @@ fn corrections(results: &[CheckResult]) -> (Vec<Correction>, String) {
         }
     }
     let mut out = Vec::new();
-    for (name, fixes) in by_file {
+    for (name, msgs, fixes) in by_file {
+        if Some(name) == stdin || name == "Combined" {
+            notes.push_str(&format!(
+                "regorun: fix: {name}: not a file that can be corrected (stdin or a combined input)\n"
+            ));
+            continue;
+        }
         let text = match std::fs::read_to_string(name) {
-            Ok(t) if name != "-" && name != "Combined" => t,
-            _ => {
+            Ok(t) => t,
+            Err(e) => {
                 notes.push_str(&format!(
-                    "regorun: fix: {name}: not a file that can be corrected (stdin or a combined input)\n"
+                    "regorun: fix: {name}: not corrected: {}\n",
+                    io_reason(&e)
                 ));
                 continue;
             }
         };
-        let patches: Vec<crate::fix::Fix> = fixes.iter().map(|(_, f)| f.clone()).collect();
-        match crate::fix::apply_json(&text, &patches) {
+        match crate::fix::apply_json(&text, &fixes) {
             Ok(applied) => {
                 for (i, why) in &applied.skipped {
                     notes.push_str(&format!(
                         "regorun: fix: {name}: skipped the fix of \"{}\": {why}\n",
-                        fixes[*i].0
+                        msgs[*i]
                     ));
                 }
                 if applied.text != text {
@@ -603,10 +613,18 @@ fn corrections(results: &[CheckResult]) -> (Vec<Correction>, String) {
     (out, notes)
 }
 
+/// The name stdin's results carry, when stdin is an input.
+fn stdin_name(s: &TestSettings) -> Option<String> {
+    s.paths
+        .iter()
+        .any(|p| p == "-")
+        .then(|| s.stdin_filename.clone().unwrap_or_else(|| "-".to_string()))
+}
+
 /// `--diff`: the corrections as unified diffs (stdout) and what could not be applied
 /// (stderr). The exit code stays the findings'.
-fn fix_diffs(results: &[CheckResult]) -> (String, String) {
-    let (fixed, notes) = corrections(results);
+fn fix_diffs(s: &TestSettings, results: &[CheckResult]) -> (String, String) {
+    let (fixed, notes) = corrections(results, stdin_name(s).as_deref());
     let diffs = fixed
         .iter()
         .map(|c| crate::fix::unified_diff(&c.name, &c.old, &c.new))
@@ -617,7 +635,8 @@ fn fix_diffs(results: &[CheckResult]) -> (String, String) {
 /// `--fix`: writes the corrected inputs (atomically, permissions kept), then evaluates
 /// again and reports what remains, after a `regorun: fixed FILE` line per written file.
 fn fix_and_rerun(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
-    let (fixed, mut notes) = corrections(results);
+    // --fix refuses stdin up front.
+    let (fixed, mut notes) = corrections(results, None);
     for c in &fixed {
         crate::base::fs::write_atomic(std::path::Path::new(&c.name), c.new.as_bytes())
             .map_err(|e| anyhow!("writing {}: {}", c.name, io_reason(&e)))?;

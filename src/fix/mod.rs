@@ -51,15 +51,15 @@ pub struct Applied {
 /// Applies `fixes` in order to a JSON document's `text`. Each fix is applied whole or
 /// skipped; only the values a patch changes are rewritten.
 pub fn apply_json(text: &str, fixes: &[Fix]) -> Result<Applied> {
-    let mut doc: Value =
-        expand(serde_json::from_str(text).context("the file is not one JSON document")?);
+    let mut doc: Value = serde_json::from_str(text).context("the file is not one JSON document")?;
     let style = Style::of(text);
     let mut out = Applied {
         text: text.to_string(),
         ..Default::default()
     };
     for (n, fix) in fixes.iter().enumerate() {
-        let mut wanted = doc.clone();
+        let paths: Vec<Vec<String>> = fix.patch.iter().map(tokens).collect();
+        let mut wanted = decoded_along(doc.clone(), &paths);
         if let Err(e) = json_patch::patch(&mut wanted, &fix.patch) {
             out.skipped.push((n, e.to_string()));
             continue;
@@ -70,16 +70,16 @@ pub fn apply_json(text: &str, fixes: &[Fix]) -> Result<Applied> {
             .try_fold(out.text.clone(), |t, op| apply_op(&t, op, &style))
             .and_then(|t| {
                 // The text must read back as exactly the patched document.
-                let back = expand(serde_json::from_str(&t)?);
-                if back != wanted {
+                let back: Value = serde_json::from_str(&t)?;
+                if decoded_along(back.clone(), &paths) != wanted {
                     bail!("the corrected text does not read back as the patched document");
                 }
-                Ok(t)
+                Ok((t, back))
             });
         match written {
-            Ok(t) => {
+            Ok((t, back)) => {
                 out.text = t;
-                doc = wanted;
+                doc = back;
                 out.applied.push(n);
             }
             Err(e) => out.skipped.push((n, e.to_string())),
@@ -88,20 +88,43 @@ pub fn apply_json(text: &str, fixes: &[Fix]) -> Result<Applied> {
     Ok(out)
 }
 
-/// `aws kms get-key-policy` output holds the policy as a JSON string in `Policy`: patches
-/// address the decoded policy (`/Policy/Statement/-`), and it is written back as a string.
-const EMBEDDED: &str = "Policy";
-
-/// The document as patches see it: an embedded policy string decoded.
-fn expand(mut doc: Value) -> Value {
-    if let Some(inner) = doc
-        .get(EMBEDDED)
-        .and_then(Value::as_str)
-        .and_then(|s| serde_json::from_str::<Value>(s).ok())
-    {
-        doc[EMBEDDED] = inner;
+/// A patch path may go on into a string that holds JSON (`/Policy/Statement/-` in `aws kms
+/// get-key-policy` output): the document as such a patch sees it, with the strings along
+/// `paths` decoded. The text is edited decoded and written back as a string (apply_op).
+fn decoded_along(mut doc: Value, paths: &[Vec<String>]) -> Value {
+    for path in paths {
+        let mut at = &mut doc;
+        for token in path {
+            if let Some(inner) = at
+                .as_str()
+                .and_then(|s| serde_json::from_str::<Value>(s).ok())
+            {
+                *at = inner;
+            }
+            let next = match at {
+                Value::Object(m) => m.get_mut(token.as_str()),
+                Value::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+                _ => None,
+            };
+            match next {
+                Some(v) => at = v,
+                None => break,
+            }
+        }
     }
     doc
+}
+
+/// The string on `path` that the rest of the path goes into, and where the rest starts.
+fn string_on_path<'a>(root: &'a Node, text: &str, path: &[String]) -> Option<(&'a Node, usize)> {
+    let mut node = root;
+    for (i, token) in path.iter().enumerate() {
+        if matches!(node.kind, Kind::Scalar) {
+            return text[node.start..].starts_with('"').then_some((node, i));
+        }
+        node = json_text::locate(node, std::slice::from_ref(token)).ok()?;
+    }
+    None
 }
 
 fn tokens(op: &PatchOperation) -> Vec<String> {
@@ -115,36 +138,23 @@ fn tokens(op: &PatchOperation) -> Vec<String> {
 fn apply_op(text: &str, op: &PatchOperation, style: &Style) -> Result<String> {
     let root = json_text::parse(text)?;
     let path = tokens(op);
-    // Inside an embedded policy string: edit the decoded text, then write it back encoded.
-    if let (Some((first, rest)), Kind::Object(members)) = (path.split_first(), &root.kind) {
-        let embedded = members
+    // Into a string that holds JSON: edit the decoded text, then write it back encoded.
+    if let Some((node, at)) = string_on_path(&root, text, &path) {
+        let inner: String = serde_json::from_str(&text[node.start..node.end])?;
+        let pointer: String = path[at..]
             .iter()
-            .rev()
-            .find(|(k, _, _)| k == first && first == EMBEDDED)
-            .map(|(_, _, node)| node)
-            .filter(|node| {
-                matches!(node.kind, Kind::Scalar) && text[node.start..].starts_with('"')
-            });
-        if let (Some(node), false) = (embedded, rest.is_empty()) {
-            let inner: String = serde_json::from_str(&text[node.start..node.end])?;
-            let pointer = format!(
-                "/{}",
-                rest.iter()
-                    .map(|t| t.replace('~', "~0").replace('/', "~1"))
-                    .collect::<Vec<_>>()
-                    .join("/")
-            );
-            let mut inner_op = serde_json::to_value(op)?;
-            inner_op["path"] = Value::from(pointer);
-            let inner_op: PatchOperation = serde_json::from_value(inner_op)?;
-            let edited = apply_op(&inner, &inner_op, &Style::of(&inner))?;
-            return Ok(splice(
-                text,
-                node.start,
-                node.end,
-                &Value::from(edited).to_string(),
-            ));
-        }
+            .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+            .collect();
+        let mut inner_op = serde_json::to_value(op)?;
+        inner_op["path"] = Value::from(pointer);
+        let inner_op: PatchOperation = serde_json::from_value(inner_op)?;
+        let edited = apply_op(&inner, &inner_op, &Style::of(&inner))?;
+        return Ok(splice(
+            text,
+            node.start,
+            node.end,
+            &Value::from(edited).to_string(),
+        ));
     }
     match op {
         PatchOperation::Test(_) => Ok(text.to_string()),
@@ -226,11 +236,13 @@ fn remove(text: &str, parent: &Node, last: &str) -> Result<String> {
 
 /// The separator the container puts between its children: `,` plus the whitespace
 /// before its last child (a new line and indentation, a space, or nothing).
-fn separator(text: &str, parent: &Node, spans: &[(usize, usize)]) -> String {
+fn separator(text: &str, parent: &Node, spans: &[(usize, usize)], style: &Style) -> String {
     let ws = match spans.len() {
+        // One child shows no separator: a space in a spaced file, as between its keys.
+        0 | 1 if !text[parent.start..parent.end].contains('\n') && style.spaced => " ",
         0 => "",
         1 => &text[parent.start + 1..spans[0].0],
-        n => text[spans[n - 2].1..spans[n - 1].0].trim_start_matches(','),
+        n => &text[spans[n - 2].1..spans[n - 1].0],
     };
     let ws = ws.trim_start_matches(',');
     format!(",{ws}")
@@ -238,7 +250,7 @@ fn separator(text: &str, parent: &Node, spans: &[(usize, usize)]) -> String {
 
 fn add(text: &str, parent: &Node, last: &str, value: &Value, style: &Style) -> Result<String> {
     let spans = children(parent);
-    let sep = separator(text, parent, &spans);
+    let sep = separator(text, parent, &spans, style);
     let multiline = sep.contains('\n');
     let indent = spans.first().map_or(String::new(), |s| {
         json_text::line_indent(text, s.0).to_string()
@@ -382,6 +394,11 @@ mod tests {
         assert!(out
             .text
             .ends_with(",\n    \"PolicyName\": \"default\"\n}\n"));
+        // Any string on the path that holds JSON, at any depth.
+        let nested = r#"{"a": [{"doc": "{\"x\": 1}"}]}"#;
+        let f = fix(json!([{"op": "add", "path": "/a/0/doc/y", "value": 2}]));
+        let out = apply_json(nested, &[f]).unwrap();
+        assert_eq!(out.text, r#"{"a": [{"doc": "{\"x\": 1, \"y\": 2}"}]}"#);
     }
 
     #[test]
