@@ -53,15 +53,24 @@ fn diff_without_fixes_prints_nothing_and_keeps_the_exit_code() {
 }
 
 #[test]
-fn inputs_that_are_not_one_json_document_are_named() {
+fn yaml_inputs_are_corrected_and_other_forms_are_named() {
     let yaml = "Statement:\n  - Principal: \"*\"\n";
     let dir = common::scratch(&[("policy/p.rego", POLICY), ("key.yaml", yaml)]);
     let run = common::run_at(dir.path(), &["test", "--diff", "key.yaml"]);
     assert_eq!(run.code, 1);
+    assert_eq!(
+        run.stdout,
+        "--- a/key.yaml\n+++ b/key.yaml\n@@ -1,2 +1,4 @@\n Statement:\n-  - Principal: \"*\"\n+  - Principal:\n+      AWS: arn:aws:iam::111122223333:root\n+Version: '2012-10-17'\n"
+    );
+    let toml = "[[Statement]]\nPrincipal = \"*\"\n";
+    let dir = common::scratch(&[("policy/p.rego", POLICY), ("key.toml", toml)]);
+    let run = common::run_at(dir.path(), &["test", "--diff", "key.toml"]);
+    assert_eq!(run.code, 1);
     assert_eq!(run.stdout, "");
     assert!(
-        run.stderr
-            .contains("regorun: fix: key.yaml: not corrected: the file is not one JSON document"),
+        run.stderr.contains(
+            "regorun: fix: key.toml: not corrected: fixes are written to JSON, YAML and Terraform files only\n"
+        ),
         "{}",
         run.stderr
     );
@@ -170,35 +179,51 @@ fn ids(found: &[serde_json::Value]) -> std::collections::BTreeSet<String> {
         .collect()
 }
 
-/// The key policy of a file: itself, or the decoded `Policy` of `get-key-policy` output.
-fn policy_of(text: &str) -> serde_json::Value {
-    let doc: serde_json::Value = serde_json::from_str(text).unwrap();
-    match doc["Policy"].as_str() {
-        Some(inner) => serde_json::from_str(inner).unwrap(),
-        None => doc,
+/// The statements of a file as regorun parses it, at `prefix` (the JSON Pointer of the key
+/// policy; a string on the way that holds JSON is decoded).
+fn statements_of(dir: &std::path::Path, file: &str, prefix: &str) -> Vec<serde_json::Value> {
+    let run = common::run_at(dir, &["parse", file]);
+    let mut at: serde_json::Value = serde_json::from_str(&run.stdout).expect("parse output");
+    for token in prefix.split('/').skip(1) {
+        at = match token.parse::<usize>() {
+            Ok(i) if at.is_array() => at[i].take(),
+            _ => at[token].take(),
+        };
+        if let Some(inner) = at.as_str() {
+            at = serde_json::from_str(inner).unwrap();
+        }
     }
+    at["Statement"].as_array().cloned().unwrap_or_default()
 }
 
-/// Every raw key-policy fixture with a fixable finding: after `--fix` the fixed findings
-/// are gone, no new finding appears, and the statements no fix names are unchanged.
+/// Every fixture with a fixable finding (raw policies, CLI output, CloudFormation JSON and
+/// YAML, Terraform): after `--fix` the fixed findings are gone, no new finding appears, and
+/// the statements no fix names are unchanged.
 #[test]
 fn every_pack_fix_round_trips() {
-    let mut fixed_files = 0;
+    let mut fixed_files = std::collections::BTreeSet::new();
     for sub in [
         "fixtures/kms/raw",
         "fixtures/kms/cli",
         "fixtures/key-policies",
+        "fixtures/kms/cloudformation",
+        "fixtures/kms/terraform",
     ] {
         let mut names: Vec<_> = std::fs::read_dir(common::root().join(sub))
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .filter(|p| {
+                p.extension()
+                    .is_some_and(|x| x == "json" || x == "yaml" || x == "tf")
+            })
             .collect();
         names.sort();
         for path in names {
             let text = std::fs::read_to_string(&path).unwrap();
-            let dir = common::scratch(&[("key.json", &text)]);
-            let before = findings(dir.path(), "key.json");
+            let ext = path.extension().unwrap().to_str().unwrap();
+            let file = format!("key.{ext}");
+            let dir = common::scratch(&[(file.as_str(), &text)]);
+            let before = findings(dir.path(), &file);
             let fixable: Vec<&serde_json::Value> = before
                 .iter()
                 .filter(|m| m["metadata"]["fix"].is_array())
@@ -206,14 +231,18 @@ fn every_pack_fix_round_trips() {
             if fixable.is_empty() {
                 continue;
             }
-            fixed_files += 1;
-            let run = common::run_at(dir.path(), &["test", "--fix", "key.json"]);
+            fixed_files.insert(ext.to_string() + sub);
+            // Where the key policy is: the path of the fixes up to its statements.
+            let first = fixable[0]["metadata"]["fix"][0]["path"].as_str().unwrap();
+            let prefix = &first[..first.find("/Statement/").unwrap()];
+            let old = statements_of(dir.path(), &file, prefix);
+            let run = common::run_at(dir.path(), &["test", "--fix", &file]);
             assert!(
-                run.stderr.contains("regorun: fixed key.json"),
+                run.stderr.contains(&format!("regorun: fixed {file}")),
                 "{path:?}: {}",
                 run.stderr
             );
-            let after = findings(dir.path(), "key.json");
+            let after = findings(dir.path(), &file);
             let fixed_ids = ids(&fixable.iter().map(|m| (*m).clone()).collect::<Vec<_>>());
             let (was, now) = (ids(&before), ids(&after));
             assert!(
@@ -226,20 +255,123 @@ fn every_pack_fix_round_trips() {
                 .iter()
                 .flat_map(|m| m["metadata"]["fix"].as_array().unwrap().iter())
                 .filter_map(|op| op["path"].as_str())
-                .map(|p| p.strip_prefix("/Policy").unwrap_or(p))
+                .filter_map(|p| p.strip_prefix(prefix))
                 .filter_map(|p| p.strip_prefix("/Statement/"))
                 .map(|rest| rest.split('/').next().unwrap().to_string())
                 .collect();
-            let old = policy_of(&text);
-            let new = policy_of(&std::fs::read_to_string(dir.path().join("key.json")).unwrap());
-            for (i, st) in old["Statement"].as_array().unwrap().iter().enumerate() {
+            let new = statements_of(dir.path(), &file, prefix);
+            for (i, st) in old.iter().enumerate() {
                 if !touched.contains(&i.to_string()) {
-                    assert_eq!(&new["Statement"][i], st, "{path:?}: statement {i}");
+                    assert_eq!(&new[i], st, "{path:?}: statement {i}");
                 }
             }
         }
     }
-    assert!(fixed_files >= 5, "only {fixed_files} fixtures had fixes");
+    // Each form has fixtures with fixes.
+    for form in [
+        "jsonfixtures/kms/raw",
+        "jsonfixtures/kms/cli",
+        "jsonfixtures/kms/cloudformation",
+        "yamlfixtures/kms/cloudformation",
+        "tffixtures/kms/terraform",
+    ] {
+        assert!(
+            fixed_files.contains(form),
+            "no fix in {form}: {fixed_files:?}"
+        );
+    }
+}
+
+/// A CloudFormation YAML template: the statement is added in block style at the file's
+/// indentation, in the stack's own account, and every other byte stays.
+#[test]
+fn yaml_templates_are_corrected_in_place() {
+    let text = std::fs::read_to_string(
+        common::root().join("fixtures/kms/cloudformation/missing-delegation.yaml"),
+    )
+    .unwrap();
+    let dir = common::scratch(&[("t.yaml", &text)]);
+    let run = common::run_at(dir.path(), &["test", "--diff", "t.yaml"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "--- a/t.yaml\n+++ b/t.yaml\n@@ -12,3 +12,10 @@\n               AWS: !Sub 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/KeyAdmin'\n             Action: ['kms:Create*', 'kms:Describe*', 'kms:Put*', 'kms:ScheduleKeyDeletion']\n             Resource: '*'\n+          - Sid: Enable IAM User Permissions\n+            Effect: Allow\n+            Principal:\n+              AWS:\n+                Fn::Sub: arn:${AWS::Partition}:iam::${AWS::AccountId}:root\n+            Action: kms:*\n+            Resource: '*'\n"
+    );
+    assert_eq!(run.stderr, "");
+}
+
+/// A Terraform heredoc: the JSON inside it is edited at its own indentation.
+#[test]
+fn terraform_heredocs_are_corrected_in_place() {
+    let text = std::fs::read_to_string(
+        common::root().join("fixtures/kms/terraform/heredoc-no-delegation.tf"),
+    )
+    .unwrap();
+    let dir = common::scratch(&[("main.tf", &text)]);
+    let run = common::run_at(dir.path(), &["test", "--diff", "main.tf"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "--- a/main.tf\n+++ b/main.tf\n@@ -13,6 +13,15 @@\n           \"Principal\": {\"AWS\": \"arn:aws:iam::111122223333:role/app\"},\n           \"Action\": [\"kms:Decrypt\", \"kms:GenerateDataKey*\"],\n           \"Resource\": \"*\"\n+        },\n+        {\n+          \"Sid\": \"Enable IAM User Permissions\",\n+          \"Effect\": \"Allow\",\n+          \"Principal\": {\n+            \"AWS\": \"arn:aws:iam::111122223333:root\"\n+          },\n+          \"Action\": \"kms:*\",\n+          \"Resource\": \"*\"\n         }\n       ]\n     }\n"
+    );
+}
+
+/// A `terraform show -json` plan is not written back: `--diff` prints the corrected
+/// policy and the address to change, `--fix` says so and leaves the file.
+#[test]
+fn plans_get_the_corrected_policy_and_the_address() {
+    let text = std::fs::read_to_string(
+        common::root().join("fixtures/kms/terraform-plan/wildcard-reported-once.json"),
+    )
+    .unwrap();
+    let dir = common::scratch(&[("plan.json", &text)]);
+    let run = common::run_at(dir.path(), &["test", "--diff", "plan.json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(
+        run.stdout,
+        "# plan.json: a Terraform plan is not written back; set the policy of aws_kms_key.app in its configuration to:\n{\n  \"Version\": \"2012-10-17\",\n  \"Id\": \"key-policy-1\",\n  \"Statement\": [\n    {\n      \"Sid\": \"Enable IAM User Permissions\",\n      \"Effect\": \"Allow\",\n      \"Principal\": {\n        \"AWS\": \"arn:aws:iam::111122223333:root\"\n      },\n      \"Action\": \"kms:*\",\n      \"Resource\": \"*\"\n    },\n    {\n      \"Sid\": \"Everyone\",\n      \"Effect\": \"Allow\",\n      \"Principal\": {\n        \"AWS\": \"arn:aws:iam::111122223333:root\"\n      },\n      \"Action\": [\n        \"kms:Decrypt\",\n        \"kms:DescribeKey\"\n      ],\n      \"Resource\": \"*\"\n    }\n  ]\n}\n"
+    );
+    let run = common::run_at(dir.path(), &["test", "--fix", "--no-color", "plan.json"]);
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.starts_with("regorun: fix: plan.json: a Terraform plan is not written back; change the policy of aws_kms_key.app in its configuration (--diff prints it corrected)\n"), "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("plan.json")).unwrap(),
+        text
+    );
+}
+
+/// `aws kms get-key-policy --query Policy --output text` saved as `.txt` and read with
+/// `--parser json` is corrected like the JSON it is.
+#[test]
+fn the_cli_text_form_is_corrected_with_its_parser() {
+    let text = std::fs::read_to_string(
+        common::root().join("fixtures/kms/raw/seed-incident-app-role.json"),
+    )
+    .unwrap();
+    let dir = common::scratch(&[("policy.txt", &text)]);
+    let without = common::run_at(dir.path(), &["test", "--diff", "policy.txt"]);
+    assert_ne!(without.code, 0);
+    let run = common::run_at(
+        dir.path(),
+        &[
+            "test",
+            "--fix",
+            "--no-color",
+            "--parser",
+            "json",
+            "policy.txt",
+        ],
+    );
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.ends_with("regorun: fixed policy.txt\n"),
+        "{}",
+        run.stderr
+    );
+    assert_ne!(
+        std::fs::read_to_string(dir.path().join("policy.txt")).unwrap(),
+        text
+    );
 }
 
 #[test]

@@ -146,10 +146,15 @@ test_delegation_fix_appends_the_root_statement if {
 	# In `aws kms get-key-policy` output the patch addresses the decoded Policy string.
 	some wrapped in delegation({"Policy": json.marshal(policy([use])), "PolicyName": "default"})
 	wrapped.fix[0].path == "/Policy/Statement/-"
-	# A policy inside a template gets no fix yet.
+	# In a template, the statement names the stack's account.
 	cfn := {"Resources": {"K": {"Type": "AWS::KMS::Key", "Properties": {"EnableKeyRotation": true, "KeyPolicy": policy([use])}}}}
 	some templated in delegation(cfn)
-	not templated.fix
+	templated.fix[0].path == "/Resources/K/Properties/KeyPolicy/Statement/-"
+	templated.fix[0].value.Principal.AWS == {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}
+	# A Terraform heredoc: the patch goes on into the policy string.
+	tf := {"resource": {"aws_kms_key": {"k": [{"enable_key_rotation": true, "policy": json.marshal(policy([use]))}]}}}
+	some heredoc in delegation(tf)
+	heredoc.fix[0].path == "/resource/aws_kms_key/k/0/policy/Statement/-"
 }
 
 # The wildcard fix names the owner account instead of everyone, or, for a statement for

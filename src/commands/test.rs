@@ -545,11 +545,18 @@ struct Correction {
     name: String,
     old: String,
     new: String,
+    /// For a Terraform plan, which is not written: each changed resource's address and
+    /// corrected policy.
+    plan: Option<Vec<(String, String)>>,
 }
 
 /// Every input whose findings carry fixes, corrected (changed ones only), with what could
-/// not be applied as `regorun: fix:` lines.
-fn corrections(results: &[CheckResult], stdin: Option<&str>) -> (Vec<Correction>, String) {
+/// not be applied as `regorun: fix:` lines. The form of each file is its parser's.
+fn corrections(
+    results: &[CheckResult],
+    stdin: Option<&str>,
+    forced: Option<&str>,
+) -> (Vec<Correction>, String) {
     // Per file: the messages and their fixes, in result order.
     let mut by_file: Vec<(&str, Vec<&str>, Vec<crate::fix::Fix>)> = Vec::new();
     let mut notes = String::new();
@@ -591,7 +598,24 @@ fn corrections(results: &[CheckResult], stdin: Option<&str>) -> (Vec<Correction>
                 continue;
             }
         };
-        match crate::fix::apply_json(&text, &fixes) {
+        let parser = match forced {
+            Some(p) => Parser::from_name(p),
+            None => Parser::for_path(name).ok(),
+        };
+        let read_yaml = |t: &str| Parser::Yaml.parse(t.as_bytes());
+        let read_hcl = |t: &str| Parser::Hcl2.parse(t.as_bytes());
+        let form = match parser {
+            Some(Parser::Json) => crate::fix::Form::Json,
+            Some(Parser::Yaml) => crate::fix::Form::Yaml(&read_yaml),
+            Some(Parser::Hcl2) => crate::fix::Form::Hcl(&read_hcl),
+            _ => {
+                notes.push_str(&format!(
+                    "regorun: fix: {name}: not corrected: fixes are written to JSON, YAML and Terraform files only\n"
+                ));
+                continue;
+            }
+        };
+        match crate::fix::apply(&text, &fixes, form) {
             Ok(applied) => {
                 for (i, why) in &applied.skipped {
                     notes.push_str(&format!(
@@ -600,10 +624,14 @@ fn corrections(results: &[CheckResult], stdin: Option<&str>) -> (Vec<Correction>
                     ));
                 }
                 if applied.text != text {
+                    let plan = matches!(form, crate::fix::Form::Json)
+                        .then(|| crate::fix::plan_policies(&text, &applied.text))
+                        .flatten();
                     out.push(Correction {
                         name: name.to_string(),
                         old: text,
                         new: applied.text,
+                        plan,
                     });
                 }
             }
@@ -624,10 +652,21 @@ fn stdin_name(s: &TestSettings) -> Option<String> {
 /// `--diff`: the corrections as unified diffs (stdout) and what could not be applied
 /// (stderr). The exit code stays the findings'.
 fn fix_diffs(s: &TestSettings, results: &[CheckResult]) -> (String, String) {
-    let (fixed, notes) = corrections(results, stdin_name(s).as_deref());
+    let (fixed, notes) = corrections(results, stdin_name(s).as_deref(), s.parser.as_deref());
     let diffs = fixed
         .iter()
-        .map(|c| crate::fix::unified_diff(&c.name, &c.old, &c.new))
+        .map(|c| match &c.plan {
+            Some(policies) => policies
+                .iter()
+                .map(|(address, policy)| {
+                    format!(
+                        "# {}: a Terraform plan is not written back; set the policy of {address} in its configuration to:\n{policy}",
+                        c.name
+                    )
+                })
+                .collect(),
+            None => crate::fix::unified_diff(&c.name, &c.old, &c.new),
+        })
         .collect();
     (diffs, notes)
 }
@@ -636,8 +675,17 @@ fn fix_diffs(s: &TestSettings, results: &[CheckResult]) -> (String, String) {
 /// again and reports what remains, after a `regorun: fixed FILE` line per written file.
 fn fix_and_rerun(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
     // --fix refuses stdin up front.
-    let (fixed, mut notes) = corrections(results, None);
+    let (fixed, mut notes) = corrections(results, None, s.parser.as_deref());
     for c in &fixed {
+        if let Some(policies) = &c.plan {
+            let addresses: Vec<&str> = policies.iter().map(|p| p.0.as_str()).collect();
+            notes.push_str(&format!(
+                "regorun: fix: {}: a Terraform plan is not written back; change the policy of {} in its configuration (--diff prints it corrected)\n",
+                c.name,
+                addresses.join(", ")
+            ));
+            continue;
+        }
         crate::base::fs::write_atomic(std::path::Path::new(&c.name), c.new.as_bytes())
             .map_err(|e| anyhow!("writing {}: {}", c.name, io_reason(&e)))?;
         notes.push_str(&format!("regorun: fixed {}\n", c.name));

@@ -99,14 +99,17 @@ pub struct Style {
 }
 
 impl Style {
-    /// The style of `text`: the indentation of its first indented line.
+    /// The style of `text`: how much deeper its first indented line is than its first
+    /// line (JSON inside an indented heredoc starts indented).
     pub fn of(text: &str) -> Style {
-        let unit = text
-            .lines()
-            .skip(1)
-            .map(|l| &l[..l.len() - l.trim_start_matches([' ', '\t']).len()])
-            .find(|w| !w.is_empty())
-            .map(str::to_string);
+        let indent = |l: &'_ str| l.len() - l.trim_start_matches([' ', '\t']).len();
+        let mut lines = text.lines().skip_while(|l| l.trim().is_empty());
+        let first = lines.next().unwrap_or("");
+        let base = &first[..indent(first)];
+        let unit = lines
+            .map(|l| &l[..indent(l)])
+            .find(|w| w.len() > base.len() && w.starts_with(base))
+            .map(|w| w[base.len()..].to_string());
         Style {
             unit,
             spaced: text.contains("\": ") || !text.contains("\":"),
@@ -139,7 +142,8 @@ const KEY_ORDER: &[&str] = &[
     "Condition",
 ];
 
-fn ordered(members: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
+/// Members of a new value, in [`KEY_ORDER`].
+pub fn ordered(members: &serde_json::Map<String, Value>) -> Vec<(&String, &Value)> {
     let mut out: Vec<(&String, &Value)> = members.iter().collect();
     out.sort_by_key(|(k, _)| {
         KEY_ORDER

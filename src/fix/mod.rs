@@ -4,7 +4,9 @@
 //! keeps its bytes, and renders the change as a unified diff. Bytes in, bytes out: no file
 //! system and no terminal here, so that the same code can run wherever the engine runs.
 
+pub mod hcl_text;
 pub mod json_text;
+pub mod yaml_text;
 
 use anyhow::{anyhow, bail, Context, Result};
 use json_patch::{Patch, PatchOperation};
@@ -48,10 +50,40 @@ pub struct Applied {
     pub skipped: Vec<(usize, String)>,
 }
 
+/// A reader of a file's text as the document the rules saw (the runner's parser).
+pub type Reader<'a> = &'a dyn Fn(&str) -> Result<Value>;
+
+/// The kind of file fixes are written into.
+#[derive(Clone, Copy)]
+pub enum Form<'a> {
+    /// One JSON document.
+    Json,
+    /// One YAML document (a CloudFormation template), read back with the reader.
+    Yaml(Reader<'a>),
+    /// Terraform: a path through a block to a heredoc attribute that holds JSON.
+    Hcl(Reader<'a>),
+}
+
+impl Form<'_> {
+    fn read(&self, text: &str) -> Result<Value> {
+        match self {
+            Form::Json => serde_json::from_str(text).context("the file is not one JSON document"),
+            Form::Yaml(read) | Form::Hcl(read) => read(text),
+        }
+    }
+}
+
 /// Applies `fixes` in order to a JSON document's `text`. Each fix is applied whole or
 /// skipped; only the values a patch changes are rewritten.
 pub fn apply_json(text: &str, fixes: &[Fix]) -> Result<Applied> {
-    let mut doc: Value = serde_json::from_str(text).context("the file is not one JSON document")?;
+    apply(text, fixes, Form::Json)
+}
+
+/// Applies `fixes` in order to `text`, a file of `form`: each fix whole or skipped, and
+/// only the values a patch changes rewritten. The result must read back as the patched
+/// document.
+pub fn apply(text: &str, fixes: &[Fix], form: Form) -> Result<Applied> {
+    let mut doc: Value = form.read(text)?;
     let style = Style::of(text);
     let mut out = Applied {
         text: text.to_string(),
@@ -67,10 +99,14 @@ pub fn apply_json(text: &str, fixes: &[Fix]) -> Result<Applied> {
         let written = fix
             .patch
             .iter()
-            .try_fold(out.text.clone(), |t, op| apply_op(&t, op, &style))
+            .try_fold(out.text.clone(), |t, op| match form {
+                Form::Json => apply_op(&t, op, &style),
+                Form::Yaml(_) => yaml_text::apply_op(&t, op, &tokens(op)),
+                Form::Hcl(_) => hcl_text::apply_op(&t, op, &tokens(op)),
+            })
             .and_then(|t| {
                 // The text must read back as exactly the patched document.
-                let back: Value = serde_json::from_str(&t)?;
+                let back: Value = form.read(&t)?;
                 if decoded_along(back.clone(), &paths) != wanted {
                     bail!("the corrected text does not read back as the patched document");
                 }
@@ -134,20 +170,25 @@ fn tokens(op: &PatchOperation) -> Vec<String> {
         .collect()
 }
 
-/// One operation on the text; the document was checked to accept it.
+/// `op` with its path replaced by `path` (decoded tokens).
+fn with_path(op: &PatchOperation, path: &[String]) -> Result<PatchOperation> {
+    let pointer: String = path
+        .iter()
+        .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
+        .collect();
+    let mut moved = serde_json::to_value(op)?;
+    moved["path"] = Value::from(pointer);
+    Ok(serde_json::from_value(moved)?)
+}
+
+/// One operation on JSON text; the document was checked to accept it.
 fn apply_op(text: &str, op: &PatchOperation, style: &Style) -> Result<String> {
     let root = json_text::parse(text)?;
     let path = tokens(op);
     // Into a string that holds JSON: edit the decoded text, then write it back encoded.
     if let Some((node, at)) = string_on_path(&root, text, &path) {
         let inner: String = serde_json::from_str(&text[node.start..node.end])?;
-        let pointer: String = path[at..]
-            .iter()
-            .map(|t| format!("/{}", t.replace('~', "~0").replace('/', "~1")))
-            .collect();
-        let mut inner_op = serde_json::to_value(op)?;
-        inner_op["path"] = Value::from(pointer);
-        let inner_op: PatchOperation = serde_json::from_value(inner_op)?;
+        let inner_op = with_path(op, &path[at..])?;
         let edited = apply_op(&inner, &inner_op, &Style::of(&inner))?;
         return Ok(splice(
             text,
@@ -285,6 +326,38 @@ fn add(text: &str, parent: &Node, last: &str, value: &Value, style: &Style) -> R
         let start = spans[at].0;
         splice(text, start, start, &format!("{rendered}{sep}"))
     })
+}
+
+/// A Terraform plan (`terraform show -json`) cannot be written back: where `new` (the plan
+/// with fixes applied) changes a resource's policy, that resource's address and its
+/// corrected policy, pretty-printed. None when `old` is not a plan.
+pub fn plan_policies(old: &str, new: &str) -> Option<Vec<(String, String)>> {
+    let old: Value = serde_json::from_str(old).ok()?;
+    if old.get("terraform_version").is_none() || old.get("format_version").is_none() {
+        return None;
+    }
+    let new: Value = serde_json::from_str(new).ok()?;
+    let style = Style {
+        unit: Some("  ".into()),
+        spaced: true,
+    };
+    let changes = new["resource_changes"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (k, rc) in changes.iter().enumerate() {
+        let policy = &rc["change"]["after"]["policy"];
+        if policy == &old["resource_changes"][k]["change"]["after"]["policy"] {
+            continue;
+        }
+        let doc: Value = policy.as_str().and_then(|p| serde_json::from_str(p).ok())?;
+        out.push((
+            rc["address"].as_str().unwrap_or("").to_string(),
+            json_text::render(&doc, &style, "", true) + "\n",
+        ));
+    }
+    Some(out)
 }
 
 /// A unified diff of `old` to `new` for `path` (`--- a/path`, `+++ b/path`), empty when

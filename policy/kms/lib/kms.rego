@@ -85,51 +85,58 @@ input_is_hcl if is_object(input.resource)
 
 # ----------------------------------------------------- policy text sources
 
-# Every policy text found in the input: {resource, source, text, hint}.
-# `hint` is an owner account known from the surrounding document, or "".
-policy_texts contains {"resource": "", "source": "get-key-policy", "text": input.Policy, "hint": ""} if {
+# Every policy text found in the input: {resource, source, text, hint, at}.
+# `hint` is an owner account known from the surrounding document, or "". `at` is the JSON
+# pointer of the policy in the input, for fixes (null where a fix cannot say where).
+policy_texts contains {"resource": "", "source": "get-key-policy", "text": input.Policy, "hint": "", "at": "/Policy"} if {
 	input_is_get_key_policy
 	is_string(input.Policy)
 }
 
-policy_texts contains {"resource": r.address, "source": "terraform-plan", "text": r.values.policy, "hint": plan_owner} if {
+policy_texts contains {"resource": r.address, "source": "terraform-plan", "text": r.values.policy, "hint": plan_owner, "at": pointer_below(r.at, "policy")} if {
 	some r in plan_kms_resources
 	is_string(r.values.policy)
 }
 
-policy_texts contains {"resource": b.address, "source": "terraform", "text": b.body.policy, "hint": ""} if {
+policy_texts contains {"resource": b.address, "source": "terraform", "text": b.body.policy, "hint": "", "at": pointer_below(b.at, "policy")} if {
 	some b in hcl_kms_blocks
 	is_string(b.body.policy)
 	not is_hcl_expression(b.body.policy)
 	not is_partly_interpolated(b.body.policy)
 }
 
-policy_texts contains {"resource": id, "source": "cloudformation", "text": r.Properties.KeyPolicy, "hint": ""} if {
+policy_texts contains {"resource": id, "source": "cloudformation", "text": r.Properties.KeyPolicy, "hint": "", "at": cfn_key_policy_at(id)} if {
 	some id, r in cfn_kms_resources
 	is_string(r.Properties.KeyPolicy)
 }
 
-# Every policy document found in the input: {resource, source, policy, text, hint}.
-policy_documents contains {"resource": "", "source": "policy", "policy": input, "text": json.marshal(input), "hint": ""} if {
+# Every policy document found in the input: {resource, source, policy, text, hint, at}.
+policy_documents contains {"resource": "", "source": "policy", "policy": input, "text": json.marshal(input), "hint": "", "at": ""} if {
 	input_is_raw_policy
 }
 
-policy_documents contains {"resource": "", "source": "get-key-policy", "policy": input.Policy, "text": json.marshal(input.Policy), "hint": ""} if {
+policy_documents contains {"resource": "", "source": "get-key-policy", "policy": input.Policy, "text": json.marshal(input.Policy), "hint": "", "at": "/Policy"} if {
 	input_is_get_key_policy
 	is_object(input.Policy)
 }
 
-policy_documents contains {"resource": t.resource, "source": t.source, "policy": json.unmarshal(t.text), "text": t.text, "hint": t.hint} if {
+policy_documents contains {"resource": t.resource, "source": t.source, "policy": json.unmarshal(t.text), "text": t.text, "hint": t.hint, "at": t.at} if {
 	some t in policy_texts
 	json.is_valid(t.text)
 }
 
-policy_documents contains {"resource": id, "source": "cloudformation", "policy": kp, "text": json.marshal(kp), "hint": ""} if {
+policy_documents contains {"resource": id, "source": "cloudformation", "policy": kp, "text": json.marshal(kp), "hint": "", "at": cfn_key_policy_at(id)} if {
 	some id, r in cfn_kms_resources
 	kp := r.Properties.KeyPolicy
 	is_object(kp)
 	not is_cfn_intrinsic(kp)
 }
+
+# A template's logical ids are alphanumeric: no pointer escaping needed.
+cfn_key_policy_at(id) := sprintf("/Resources/%s/Properties/KeyPolicy", [id])
+
+pointer_below(at, key) := sprintf("%s/%s", [at, key]) if is_string(at)
+else := null
 
 # Policy texts that are not JSON: reported as malformed-policy.
 unreadable_policies contains t if {
@@ -240,15 +247,15 @@ plan_change_addresses := {rc.address | some rc in input.resource_changes}
 
 # One entry per resource address: resource_changes wins over planned_values
 # (a plan holds the same policy in both).
-plan_kms_resources contains {"address": rc.address, "type": rc.type, "values": rc.change.after, "unknown": object.get(rc.change, "after_unknown", {})} if {
+plan_kms_resources contains {"address": rc.address, "type": rc.type, "values": rc.change.after, "unknown": object.get(rc.change, "after_unknown", {}), "at": sprintf("/resource_changes/%d/change/after", [k])} if {
 	input_is_tf_plan
-	some rc in input.resource_changes
+	some k, rc in input.resource_changes
 	rc.mode == "managed"
 	kms_tf_types[rc.type]
 	is_object(rc.change.after)
 }
 
-plan_kms_resources contains {"address": r.address, "type": r.type, "values": r.values, "unknown": {}} if {
+plan_kms_resources contains {"address": r.address, "type": r.type, "values": r.values, "unknown": {}, "at": null} if {
 	input_is_tf_plan
 	some r in tf_module_resources(input.planned_values.root_module)
 	object.get(r, "mode", "managed") == "managed"
@@ -257,7 +264,7 @@ plan_kms_resources contains {"address": r.address, "type": r.type, "values": r.v
 	is_object(r.values)
 }
 
-plan_kms_resources contains {"address": r.address, "type": r.type, "values": r.values, "unknown": {}} if {
+plan_kms_resources contains {"address": r.address, "type": r.type, "values": r.values, "unknown": {}, "at": null} if {
 	input_is_tf_plan
 	not input.planned_values
 	some r in tf_module_resources(input.values.root_module)
@@ -316,16 +323,16 @@ plan_policy_configured(_) if not input.configuration
 
 # ---------------------------------------------------------------- terraform HCL
 
-hcl_kms_blocks contains {"address": sprintf("%s.%s", [t, name]), "type": t, "body": body} if {
+hcl_kms_blocks contains {"address": sprintf("%s.%s", [t, name]), "type": t, "body": body, "at": sprintf("/resource/%s/%s/%d", [t, name, k])} if {
 	input_is_hcl
 	some t in kms_tf_types
 	some name, blocks in input.resource[t]
 	is_array(blocks)
-	some body in blocks
+	some k, body in blocks
 	is_object(body)
 }
 
-hcl_kms_blocks contains {"address": sprintf("%s.%s", [t, name]), "type": t, "body": body} if {
+hcl_kms_blocks contains {"address": sprintf("%s.%s", [t, name]), "type": t, "body": body, "at": sprintf("/resource/%s/%s", [t, name])} if {
 	input_is_hcl
 	some t in kms_tf_types
 	some name, body in input.resource[t]
@@ -334,12 +341,15 @@ hcl_kms_blocks contains {"address": sprintf("%s.%s", [t, name]), "type": t, "bod
 
 # A module whose source is a KMS module (`terraform-aws-modules/kms/aws`, a local
 # `./modules/kms`) and that is given a `policy`: checked as the key's policy.
-hcl_kms_blocks contains {"address": sprintf("module.%s", [name]), "type": "module", "body": body} if {
+hcl_kms_blocks contains {"address": sprintf("module.%s", [name]), "type": "module", "body": body, "at": module_at(name, blocks, k)} if {
 	is_object(input.module)
 	some name, blocks in input.module
-	some body in as_list(blocks)
+	some k, body in as_list(blocks)
 	is_kms_module(body)
 }
+
+module_at(name, blocks, k) := sprintf("/module/%s/%d", [name, k]) if is_array(blocks)
+else := sprintf("/module/%s", [name])
 
 is_kms_module(body) if {
 	is_object(body)
@@ -1393,16 +1403,21 @@ delegation_statement(st) if {
 	kms_action_granted(st)
 }
 
-# Where a key policy's statements are in the input, for a fix's JSON Patch paths: the input
-# itself, or the `Policy` of `aws kms get-key-policy` output (a string: regorun patches the
-# decoded policy and writes it back as a string). Templates and plans get no fix yet (null).
-fix_prefix(v) := "" if {
-	v.doc.source == "policy"
-	is_array(input.Statement)
-} else := "/Policy" if {
-	v.doc.source == "get-key-policy"
+# Where a key policy's statements are in the input, for a fix's JSON Patch paths: the
+# document's `at` (see policy_documents). A path that goes on into a string (the `Policy`
+# of `aws kms get-key-policy` output, a Terraform heredoc, a plan's policy) makes regorun
+# patch the JSON in that string. Null where the fix cannot say where.
+fix_prefix(v) := v.doc.at if {
+	is_string(v.doc.at)
 	is_array(v.doc.policy.Statement)
 } else := null
+
+# A statement written as it is in the template (not a branch of a CloudFormation
+# condition, nor a variant of one): the only kind a fix may patch.
+plain_statement(st) if cfn_when(st) == ""
+
+# The path of statement i of a view's policy, by its index in the input.
+statement_path(prefix, i, st) := sprintf("%s/Statement/%d", [prefix, template_index(i, st)])
 
 # The fix for a key policy without the owner's delegation (a result's `fix`: a JSON Patch
 # against the input): append the statement of AWS's default key policy, where fix_prefix
@@ -1419,16 +1434,16 @@ delegation_fix(v) := {"fix": [{"op": "add", "path": sprintf("%s/Statement/-", [p
 wildcard_fix(v, i, st) := {"fix": ops, "fix_title": title} if {
 	prefix := fix_prefix(v)
 	prefix != null
-	not st.__cfn
+	plain_statement(st)
 	[account, _] := delegation_account(v)
-	[ops, title] := wildcard_ops(sprintf("%s/Statement/%d", [prefix, i]), st, account)
+	[ops, title] := wildcard_ops(statement_path(prefix, i, st), st, account)
 } else := {}
 
-wildcard_ops(at, st, account) := [[caller_account_op(at, st, account)], sprintf("keep the principal for AWS services and limit it to callers in account %s (kms:CallerAccount)", [account])] if {
+wildcard_ops(at, st, account) := [[caller_account_op(at, st, account_id_value(account))], sprintf("keep the principal for AWS services and limit it to callers in %s (kms:CallerAccount)", [account_label(account)])] if {
 	is_service_statement(st)
-} else := [[{"op": "replace", "path": sprintf("%s/Principal", [at]), "value": {"AWS": sprintf("arn:aws:iam::%s:root", [account])}}], sprintf("allow account %s (its IAM policies then decide who may use the key) instead of everyone", [account])] if {
+} else := [[{"op": "replace", "path": sprintf("%s/Principal", [at]), "value": {"AWS": account_root(account)}}], sprintf("allow %s (its IAM policies then decide who may use the key) instead of everyone", [account_label(account)])] if {
 	st.Principal == "*"
-} else := [[{"op": "replace", "path": sprintf("%s/Principal/AWS", [at]), "value": sprintf("arn:aws:iam::%s:root", [account])}], sprintf("allow account %s (its IAM policies then decide who may use the key) instead of everyone", [account])] if {
+} else := [[{"op": "replace", "path": sprintf("%s/Principal/AWS", [at]), "value": account_root(account)}], sprintf("allow %s (its IAM policies then decide who may use the key) instead of everyone", [account_label(account)])] if {
 	st.Principal.AWS == "*"
 }
 
@@ -1448,10 +1463,10 @@ caller_account_op(at, st, account) := {"op": "add", "path": sprintf("%s/Conditio
 # key policy given as the input: the action list of AWS's default key policy for key
 # administrators (no cryptographic actions) when the Sid or a principal says admin, else
 # the list for key users. A NotAction statement gets no fix.
-admin_wildcard_fix(v, i, st) := {"fix": [{"op": "replace", "path": sprintf("%s/Statement/%d/Action", [prefix, i]), "value": actions}], "fix_title": title} if {
+admin_wildcard_fix(v, i, st) := {"fix": [{"op": "replace", "path": sprintf("%s/Action", [statement_path(prefix, i, st)]), "value": actions}], "fix_title": title} if {
 	prefix := fix_prefix(v)
 	prefix != null
-	not st.__cfn
+	plain_statement(st)
 	st.Action
 	[actions, title] := role_actions(st)
 } else := {}
@@ -1476,12 +1491,12 @@ key_user_actions := ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:Genera
 grant_fix(v, i, st) := {"fix": ops, "fix_title": title} if {
 	prefix := fix_prefix(v)
 	prefix != null
-	not st.__cfn
+	plain_statement(st)
 	st.Action
 	acts := as_list(st.Action)
 	grant_acts := [a | some a in acts; is_string(a); lower(a) in grant_actions]
 	count(grant_acts) > 0
-	[ops, title] := grant_ops(sprintf("%s/Statement", [prefix]), i, st, acts, grant_acts)
+	[ops, title] := grant_ops(sprintf("%s/Statement", [prefix]), template_index(i, st), st, acts, grant_acts)
 } else := {}
 
 grant_actions := {"kms:creategrant", "kms:listgrants", "kms:revokegrant"}
@@ -1493,7 +1508,7 @@ grant_ops(at, i, st, acts, grant_acts) := [[grant_condition_op(sprintf("%s/%d", 
 } else := [
 	[
 		{"op": "replace", "path": sprintf("%s/%d/Action", [at, i]), "value": [a | some a in acts; not a in grant_acts]},
-		{"op": "add", "path": sprintf("%s/-", [at]), "value": object.union(object.remove(st, ["Sid", "Action", "Condition"]), {"Sid": "Allow attachment of persistent resources", "Action": grant_acts, "Condition": grant_condition})},
+		{"op": "add", "path": sprintf("%s/-", [at]), "value": object.union(object.remove(st, ["Sid", "Action", "Condition", "__cfn"]), {"Sid": "Allow attachment of persistent resources", "Action": grant_acts, "Condition": grant_condition})},
 	],
 	"move the grant actions to a statement of their own with the condition Bool kms:GrantIsForAWSResource = true",
 ]
@@ -1507,7 +1522,7 @@ grant_condition_op(at, st) := {"op": "add", "path": sprintf("%s/Condition/Bool/k
 root_statement(account) := {
 	"Sid": "Enable IAM User Permissions",
 	"Effect": "Allow",
-	"Principal": {"AWS": sprintf("arn:aws:iam::%s:root", [account])},
+	"Principal": {"AWS": account_root(account)},
 	"Action": "kms:*",
 	"Resource": "*",
 }
@@ -1515,7 +1530,9 @@ root_statement(account) := {
 # The account to delegate to, and the fix's title: the owner when known, else the only
 # account the policy names (said so), else a placeholder that KMS rejects until it is
 # filled in.
-delegation_account(v) := [v.doc.owner, sprintf("add the statement that lets IAM policies of account %s use and manage the key", [v.doc.owner])] if {
+delegation_account(v) := [cfn_owner, "add the statement that lets IAM policies of the stack's account (AWS::AccountId) use and manage the key"] if {
+	v.doc.source == "cloudformation"
+} else := [v.doc.owner, sprintf("add the statement that lets IAM policies of account %s use and manage the key", [v.doc.owner])] if {
 	is_literal_account(v.doc.owner)
 } else := [a, sprintf("add the statement that lets IAM policies of account %s, the only account this policy names, use and manage the key; check that this account owns the key", [a])] if {
 	not is_literal_account(v.doc.owner)
@@ -1523,6 +1540,22 @@ delegation_account(v) := [v.doc.owner, sprintf("add the statement that lets IAM 
 	count(accounts) == 1
 	some a in accounts
 } else := ["ACCOUNT_ID", "add the statement that lets IAM policies of the owner account use and manage the key; replace ACCOUNT_ID with the key's account id"]
+
+# A template's key belongs to the stack's account: its fixes name AWS::AccountId.
+cfn_owner := "${AWS::AccountId}"
+
+# The account's root principal and id as the input writes them, and its name in titles.
+account_root(account) := {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"} if {
+	account == cfn_owner
+} else := sprintf("arn:aws:iam::%s:root", [account])
+
+account_id_value(account) := {"Ref": "AWS::AccountId"} if {
+	account == cfn_owner
+} else := account
+
+account_label(account) := "the stack's account" if {
+	account == cfn_owner
+} else := sprintf("account %s", [account])
 
 # Literal accounts a policy names (principals and scoping conditions of
 # effective Allow statements): used when the owner is unknown.
