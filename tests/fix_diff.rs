@@ -146,8 +146,8 @@ fn the_pack_fixes_a_missing_delegation() {
             .map(|l| format!(
                 "\n{}\n",
                 l.replace(
-                    "17 passed, 0 warnings, 1 failure",
-                    "18 passed, 0 warnings, 0 failures"
+                    "20 passed, 0 warnings, 1 failure",
+                    "21 passed, 0 warnings, 0 failures"
                 )
             ))
             .unwrap()

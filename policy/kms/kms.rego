@@ -368,6 +368,67 @@ warn_kms_grant_creation_not_limited_to_aws_services contains result if {
 	result := object.union(kms.finding("grant-creation-not-limited-to-aws-services", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.grant_fix(v, i, st))
 }
 
+# service-principal-without-source-condition: an Allow to a service that acts for many
+# customers (CloudTrail, CloudWatch Logs, SNS, ...) that no condition ties to the key
+# owner's resources, so another account's resource can make the service use the key
+# (the confused deputy).
+warn_kms_service_principal_without_source_condition contains result if {
+	some v in data.lib.kms.key_policy_views
+	d := v.doc
+	some s in v.allows
+	count(s.services) > 0
+	count(s.scoping) == 0
+	who := kms.deputy_principals(s)
+	count(who) > 0
+	i := s.index
+	st := s.statement
+	kms.uses_key(st) == true
+	not kms.source_scoped(st)
+	msg := sprintf(
+		"%s allows %s to the service principal %s with no aws:SourceAccount, aws:SourceArn (or kms:ViaService, kms:CallerAccount) condition, so a resource in another account can make the service use this key (confused deputy); add StringEquals aws:SourceAccount or ArnLike aws:SourceArn.",
+		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
+	)
+	result := object.union(kms.finding("service-principal-without-source-condition", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.source_account_fix(v, i, st))
+}
+
+# admin-and-use-same-principal: one role or user both administers the key
+# (PutKeyPolicy, ScheduleKeyDeletion, DisableKey) and may decrypt with it.
+warn_kms_admin_and_use_same_principal contains result if {
+	some v in data.lib.kms.key_policy_views
+	d := v.doc
+	grants := kms.role_grants(v)
+	count(grants) > 0
+	some p in kms.granted_to(grants, "admin") & kms.granted_to(grants, "use")
+	admin := [g.fact | some g in grants; g.admin; p in g.who]
+	use := [g.fact | some g in grants; g.use; p in g.who]
+	not kms.only_all_actions(admin, use)
+	msg := sprintf(
+		"%s lets %s both administer the key (%s) and decrypt with it (%s); give key administration and key use to different principals (separation of duties).",
+		[kms.subject(d.resource), p, kms.statement_labels(admin), kms.statement_labels(use)],
+	)
+	result := object.union(kms.finding("admin-and-use-same-principal", "warn", msg, d.resource, null), kms.separation_fix(v, p, use))
+}
+
+# decrypt-not-scoped (optional): kms:Decrypt to a role or user with neither
+# kms:ViaService nor kms:CallerAccount, the least-privilege pattern of AWS's guidance.
+warn_kms_decrypt_not_scoped contains result if {
+	kms.optional_check_enabled("decrypt-not-scoped")
+	some v in data.lib.kms.key_policy_views
+	d := v.doc
+	some s in v.allows
+	who := s.roles
+	count(who) > 0
+	i := s.index
+	st := s.statement
+	kms.allows_action(st, "kms:Decrypt")
+	not kms.use_scoped(st)
+	msg := sprintf(
+		"%s lets %s decrypt with the key from anywhere, with neither kms:ViaService nor kms:CallerAccount; limit decryption to the AWS service that uses the key (StringEquals kms:ViaService).",
+		[kms.statement_subject(d, i, st), concat(", ", sort(who))],
+	)
+	result := object.union(kms.finding("decrypt-not-scoped", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.via_service_fix(v, i, st))
+}
+
 # rotation-disabled: symmetric encryption keys without automatic rotation.
 warn_kms_rotation_disabled contains result if {
 	some k in data.lib.kms.iac_keys

@@ -38,6 +38,17 @@ grant_check_enabled(inp) := r if {
 
 rotation(inp) := r if r := data.main.warn_kms_rotation_disabled with input as inp
 
+deputy(inp) := r if r := data.main.warn_kms_service_principal_without_source_condition with input as inp
+
+duties(inp) := r if r := data.main.warn_kms_admin_and_use_same_principal with input as inp
+
+decrypt_scope(inp) := r if r := data.main.warn_kms_decrypt_not_scoped with input as inp
+
+decrypt_scope_enabled(inp) := r if {
+	r := data.main.warn_kms_decrypt_not_scoped with input as inp
+		with data.kms.optional_checks as ["decrypt-not-scoped"]
+}
+
 lockout(inp) := r if r := data.main.warn_kms_lockout_safety_check_bypassed with input as inp
 
 not_evaluated(inp) := r if r := data.main.warn_kms_policy_not_evaluated with input as inp
@@ -184,6 +195,10 @@ test_admin_wildcard_fix_lists_the_role_actions if {
 	not "kms:Decrypt" in adm.fix[0].value
 	some none in admin(policy([root, object.remove(object.union(app, {"NotAction": "kms:Decrypt"}), ["Action"])]))
 	not none.fix
+	# A root principal KMS would reject is repaired, not narrowed.
+	short := object.union(app, {"Principal": {"AWS": "arn:aws:iam::12345678:root"}})
+	some rooted in admin(policy([root, short]))
+	not rooted.fix
 }
 
 # Grant actions alone gain the condition; mixed with others they move to their own statement.
@@ -616,4 +631,54 @@ test_cfn_missing_delegation_names_owner_reference if {
 	some f in r
 	f.resource == "K"
 	contains(f.msg, "AWS::AccountId")
+}
+
+logs_service := {"Sid": "Logs", "Effect": "Allow", "Principal": {"Service": "logs.us-east-1.amazonaws.com"}, "Action": ["kms:Encrypt*", "kms:Decrypt*"], "Resource": "*"}
+
+# A service AWS documents confused-deputy protection for needs a condition tying its
+# requests to the owner's resources; DescribeKey alone and unlisted services do not.
+test_service_principal_needs_a_source_condition if {
+	some open in deputy(policy([root, logs_service]))
+	open.id == "service-principal-without-source-condition"
+	open.fix == [{"op": "add", "path": "/Statement/1/Condition", "value": {"StringEquals": {"aws:SourceAccount": own}}}]
+	count(deputy(policy([root, object.union(logs_service, {"Condition": {"StringEquals": {"aws:SourceAccount": own}}})]))) == 0
+	count(deputy(policy([root, object.union(logs_service, {"Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:logs:us-east-1:111122223333:*"}}})]))) == 0
+	count(deputy(policy([root, object.union(logs_service, {"Condition": {"ArnLike": {"kms:EncryptionContext:aws:logs:arn": "arn:aws:logs:us-east-1:111122223333:*"}}})]))) == 0
+	# IfExists does not protect: a request without the key passes.
+	count(deputy(policy([root, object.union(logs_service, {"Condition": {"StringEqualsIfExists": {"aws:SourceAccount": own}}})]))) == 1
+	count(deputy(policy([root, object.union(logs_service, {"Action": "kms:DescribeKey"})]))) == 0
+	count(deputy(policy([root, object.union(logs_service, {"Principal": {"Service": "ec2.amazonaws.com"}})]))) == 0
+}
+
+key_admin := {"Sid": "Admins", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Platform"}, "Action": ["kms:Create*", "kms:Put*", "kms:ScheduleKeyDeletion"], "Resource": "*"}
+
+key_use := {"Sid": "Use", "Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:role/Platform"}, "Action": ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*"], "Resource": "*"}
+
+# One role both administering the key and decrypting with it is one finding naming both
+# statements; its fix takes the decrypt actions (Decrypt, ReEncrypt*) from the use statement.
+test_admin_and_use_by_one_principal if {
+	some both in duties(policy([root, key_admin, key_use]))
+	contains(both.msg, "role/Platform both administer the key (statement 1 (Sid \"Admins\")) and decrypt with it (statement 2 (Sid \"Use\"))")
+	both.fix == [{"op": "replace", "path": "/Statement/2/Action", "value": ["kms:Encrypt"]}]
+	count(duties(policy([root, key_admin, object.union(key_use, {"Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}})]))) == 0
+	# A use statement of decrypt only goes.
+	some only in duties(policy([root, key_admin, object.union(key_use, {"Action": "kms:Decrypt"})]))
+	only.fix == [{"op": "remove", "path": "/Statement/2"}]
+	# kms:* in one statement is the admin-wildcard-action finding, not this one.
+	count(duties(policy([root, object.union(key_admin, {"Action": "kms:*"})]))) == 0
+	# A shared use statement is not edited.
+	shared := object.union(key_use, {"Principal": {"AWS": ["arn:aws:iam::111122223333:role/Platform", "arn:aws:iam::111122223333:role/App"]}})
+	some kept in duties(policy([root, key_admin, shared]))
+	not kept.fix
+}
+
+# Off by default; enabled, decryption by a role needs kms:ViaService or kms:CallerAccount.
+test_decrypt_not_scoped_is_optional if {
+	app := object.union(key_use, {"Principal": {"AWS": "arn:aws:iam::111122223333:role/App"}})
+	count(decrypt_scope(policy([root, app]))) == 0
+	some open in decrypt_scope_enabled(policy([root, app]))
+	open.fix == [{"op": "add", "path": "/Statement/1/Condition", "value": {"StringEquals": {"kms:ViaService": "SERVICE.REGION.amazonaws.com"}}}]
+	via := object.union(app, {"Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}})
+	count(decrypt_scope_enabled(policy([root, via]))) == 0
+	count(decrypt_scope_enabled(policy([root, logs_service]))) == 0
 }

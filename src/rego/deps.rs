@@ -232,6 +232,92 @@ fn nested_bare_comprehension(toks: &[Tok]) -> Option<u32> {
     })
 }
 
+/// The line of a branch body followed by `else` that iterates (`some x in xs`, `xs[_]`,
+/// `xs[i]` with `i` bound nowhere else): regorus 0.14's bytecode VM gives no value there
+/// instead of falling through to `else` when the body fails. Iteration inside a
+/// comprehension is its own and does not count.
+fn iterating_else_body(toks: &[Tok], locals: &BTreeSet<String>) -> Option<u32> {
+    let mut depth = 0usize;
+    let mut last_if = None;
+    for (e, t) in toks.iter().enumerate() {
+        let (symbol, ident) = (t.0 == TokenKind::Symbol, t.0 == TokenKind::Ident);
+        match t.1.as_str() {
+            "(" | "[" | "{" if symbol => depth += 1,
+            ")" | "]" | "}" if symbol => depth = depth.saturating_sub(1),
+            "if" if ident && depth == 0 => last_if = Some(e),
+            "else" if ident && depth == 0 => {
+                let Some(start) = last_if.take() else {
+                    continue;
+                };
+                let body = &toks[start + 1..e];
+                let skipped = comprehension_spans(body);
+                let inside = |k: usize| skipped.iter().any(|&(o, c)| o < k && k < c);
+                let iterates = (0..body.len()).filter(|&k| !inside(k)).find(|&k| {
+                    let (kind, text, _) = &body[k];
+                    let index_var = *kind == TokenKind::Ident
+                        && k >= 2
+                        && body[k - 1].1 == "["
+                        && body.get(k + 1).is_some_and(|n| n.1 == "]")
+                        && (body[k - 2].0 == TokenKind::Ident
+                            || matches!(body[k - 2].1.as_str(), "]" | ")"))
+                        && !locals.contains(text.as_str())
+                        && !matches!(text.as_str(), "true" | "false" | "null");
+                    (*kind == TokenKind::Ident && text == "some") || index_var
+                });
+                // It matters only when something can still fail after the iteration: a
+                // later statement of the body, or a test in the iterating statement.
+                if let Some(k) = iterates {
+                    let line = body[k].2;
+                    let own_end = (k..body.len())
+                        .find(|&j| body[j].2 != line || body[j].1 == ";")
+                        .unwrap_or(body.len());
+                    let own_start = (0..k)
+                        .rev()
+                        .find(|&j| body[j].2 != line || body[j].1 == ";")
+                        .map_or(0, |j| j + 1);
+                    let later = body[own_end..]
+                        .iter()
+                        .any(|t| !(t.0 == TokenKind::Symbol && matches!(t.1.as_str(), "}" | ";")));
+                    let tests = body[own_start..own_end].iter().any(|t| {
+                        matches!(t.1.as_str(), "==" | "!=" | "<" | ">" | "<=" | ">=" | "in")
+                    }) && body[k].1 != "some";
+                    if later || tests {
+                        return Some(body[k].2);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Where each comprehension of `toks` opens and closes (positions of its brackets).
+fn comprehension_spans(toks: &[Tok]) -> Vec<(usize, usize)> {
+    let mut stack: Vec<(usize, bool)> = Vec::new();
+    let mut out = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t.0 != TokenKind::Symbol {
+            continue;
+        }
+        match t.1.as_str() {
+            "[" | "{" | "(" => stack.push((i, false)),
+            "|" => {
+                if let Some(top) = stack.last_mut() {
+                    top.1 |= toks[top.0].1 != "(";
+                }
+            }
+            "]" | "}" | ")" => {
+                if let Some((open, true)) = stack.pop() {
+                    out.push((open, i));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The line of a branch followed by `else` whose value reads a reference (`input.k`,
 /// `st.Sid`) its body does not read: regorus 0.14's bytecode VM gives no value there
 /// instead of falling through to `else` when the reference is undefined.
@@ -484,6 +570,7 @@ impl Graph {
                     .or_else(|| unchecked_else_value(&toks))
                     .or_else(|| nested_bare_comprehension(&toks))
                     .or_else(|| assignment_read_only_negated(&toks, skip))
+                    .or_else(|| iterating_else_body(&toks, &locals))
                 {
                     graph.vm_unsafe.push(format!("{file}:{line}"));
                 }
@@ -838,6 +925,10 @@ mod tests {
             "r := [x | some x in input.xs; count([1 | x > 5]) == 0]\n",
             "r := {x | some x in input.xs; count({1 | y := x; y > 5}) == 0}\n",
             "f(st) := 1 if { a := st.Action; not a in {null, \"\"} } else := 2\n",
+            "g(xs) := true if { some a in xs; a == 9 } else := false\n",
+            "r := true if { input.xs[_] == 9 } else := false\n",
+            "r := true if { x := input.xs[i]; x == 9 } else := false\n",
+            "r := 1 if { input.a } else := 2 if { some x in input.xs; x } else := 3\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{bad}"))]);
             assert_eq!(g.vm_unsafe(), Some("a.rego:3"), "{bad}");
@@ -855,6 +946,12 @@ mod tests {
             "r := count([1 | input.a > 5])\n",
             "r := [[y | some y in x] | some x in input.xs]\n",
             "f(st) := 1 if { a := st.Action; a != null; not a in {\"\"} } else := 2\n",
+            "r := true if { count([a | some a in input.xs; a == 9]) > 0 } else := false\n",
+            "f(xs) := a if { count(xs) == 1\n some a in xs } else := \"\"\n",
+            "f(xs) := true if { xs[_] } else := false\n",
+            "f(xs, i) := true if { xs[i] == 9 } else := false\n",
+            "r := true if { i := 0; input.xs[i] == 9 } else := false\n",
+            "r contains x if { some x in input.xs }\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{good}"))]);
             assert_eq!(g.vm_unsafe(), None, "{good}");

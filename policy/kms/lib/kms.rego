@@ -742,9 +742,8 @@ valid_literal_principal(v) if {
 valid_literal_principal(v) if regex.match(`^arn:[^:]*:(iam|sts)::\d{12}:`, v)
 
 # The one account of a set, or "" when there are none or several.
-single_account(accounts) := o if {
+single_account(accounts) := [a | some a in accounts][0] if {
 	count(accounts) == 1
-	some o in accounts
 } else := "" if {
 	count(accounts) != 1
 }
@@ -1287,6 +1286,9 @@ allow_fact(i, st) := {
 	"non_account": facts_non_account(entries, not_principal),
 	"scoping": [c | some c in conds; is_scoping_condition(c)],
 	"blockers": direct_call_blockers(conds),
+	# Roles and users (not an account, service or everyone), and service principals.
+	"roles": {e.raw | some e in entries; e.type == "AWS"; e.acct == null; not contains(e.norm, "*")},
+	"services": [e.raw | some e in entries; e.type == "Service"],
 } if {
 	conds := conditions(st)
 	entries := principal_facts(st)
@@ -1453,20 +1455,26 @@ is_service_statement(st) if {
 	c.key == "kms:viaservice"
 }
 
-caller_account_op(at, st, account) := {"op": "add", "path": sprintf("%s/Condition/StringEquals/kms:CallerAccount", [at]), "value": account} if {
+caller_account_op(at, st, account) := string_equals_op(at, st, "kms:CallerAccount", account)
+
+# Adds `StringEquals` key = value to the statement at `at`, beside its other conditions.
+string_equals_op(at, st, key, value) := {"op": "add", "path": sprintf("%s/Condition/StringEquals/%s", [at, key]), "value": value} if {
 	is_object(st.Condition.StringEquals)
-} else := {"op": "add", "path": sprintf("%s/Condition/StringEquals", [at]), "value": {"kms:CallerAccount": account}} if {
+} else := {"op": "add", "path": sprintf("%s/Condition/StringEquals", [at]), "value": {key: value}} if {
 	is_object(st.Condition)
-} else := {"op": "add", "path": sprintf("%s/Condition", [at]), "value": {"StringEquals": {"kms:CallerAccount": account}}}
+} else := {"op": "add", "path": sprintf("%s/Condition", [at]), "value": {"StringEquals": {key: value}}}
 
 # The fix for kms:* (or *) to principals that are not the account, in statement i of a
 # key policy given as the input: the action list of AWS's default key policy for key
 # administrators (no cryptographic actions) when the Sid or a principal says admin, else
-# the list for key users. A NotAction statement gets no fix.
+# the list for key users. A NotAction statement gets no fix, nor does a statement whose
+# principal is meant as an account root (a malformed one is its own finding: the
+# statement is a delegation to repair, not a role to narrow).
 admin_wildcard_fix(v, i, st) := {"fix": [{"op": "replace", "path": sprintf("%s/Action", [statement_path(prefix, i, st)]), "value": actions}], "fix_title": title} if {
 	prefix := fix_prefix(v)
 	prefix != null
 	plain_statement(st)
+	not contains(json.marshal(object.get(st, "Principal", "")), ":root")
 	st.Action
 	[actions, title] := role_actions(st)
 } else := {}
@@ -1571,3 +1579,205 @@ view_named_accounts(v) := {a |
 	some a in scope_accounts(c)
 	is_literal_account(a)
 }
+
+# ------------------------------------ services, separation of duties, scoped use
+
+# Services that call KMS on a customer's behalf and for which AWS documents
+# confused-deputy protection (aws:SourceAccount, aws:SourceArn) in key policies.
+deputy_services := {
+	"cloudtrail.amazonaws.com", "cloudwatch.amazonaws.com", "config.amazonaws.com",
+	"delivery.logs.amazonaws.com", "events.amazonaws.com", "guardduty.amazonaws.com",
+	"logs.amazonaws.com", "s3.amazonaws.com", "securityhub.amazonaws.com", "ses.amazonaws.com",
+	"sns.amazonaws.com",
+}
+
+deputy_service(n) if deputy_services[n]
+
+# CloudWatch Logs is named by Region (logs.us-east-1.amazonaws.com).
+deputy_service(n) if {
+	startswith(n, "logs.")
+	endswith(n, ".amazonaws.com")
+}
+
+# The service principals of an Allow fact that AWS documents confused-deputy protection for.
+deputy_principals(s) := {p | some p in s.services; deputy_service(lower(p))}
+
+# Actions through which a service uses the key for someone (DescribeKey alone does not):
+# the usual names by set lookup, other globs matched (action_matches).
+key_use_actions := ["kms:encrypt", "kms:decrypt", "kms:generatedatakey", "kms:reencryptfrom", "kms:creategrant"]
+
+key_use_patterns := {
+	"*", "kms:*", "kms:encrypt", "kms:encrypt*", "kms:decrypt", "kms:decrypt*",
+	"kms:generatedatakey", "kms:generatedatakey*", "kms:reencryptfrom", "kms:reencrypt*",
+	"kms:creategrant", "kms:create*",
+}
+
+uses_key(st) := true if {
+	count(actions(st) & key_use_patterns) > 0
+} else := true if {
+	globs_match(actions(st), key_use_actions)
+} else := true if {
+	not_action_allows(st, key_use_actions)
+} else := false
+
+# Iteration stays in helpers: regorus's bytecode VM does not fall through to `else` after
+# a body that iterates and fails.
+globs_match(acts, targets) if {
+	some a in acts
+	contains(a, "*")
+	some t in targets
+	action_matches(a, t)
+}
+
+not_action_allows(st, targets) if {
+	present(object.get(st, "NotAction", null))
+	some t in targets
+	allows_action(st, t)
+}
+
+# A condition that ties a service's requests to the caller's own resources: the account
+# and ARN keys of the scoping facts, or kms:ViaService, or the encryption context naming
+# the resource (kms:EncryptionContext:aws:logs:arn, ...), with a positive operator.
+source_scoped(st) if {
+	some c in conditions(st)
+	positive_operators[c.op]
+	not c.ifexists
+	count(c.values) > 0
+	source_key(c.key)
+}
+
+source_key(k) if k == "kms:viaservice"
+
+source_key(k) if {
+	startswith(k, "kms:encryptioncontext:aws:")
+	endswith(k, ":arn")
+}
+
+# The fix for a service principal without confused-deputy protection in statement i:
+# `StringEquals` aws:SourceAccount = the owner account.
+source_account_fix(v, i, st) := {"fix": [string_equals_op(statement_path(prefix, i, st), st, "aws:SourceAccount", account_id_value(account))], "fix_title": sprintf("accept the service's requests only for resources in %s (aws:SourceAccount)%s", [account_label(account), placeholder_note(account)])} if {
+	prefix := fix_prefix(v)
+	prefix != null
+	plain_statement(st)
+	[account, _] := delegation_account(v)
+} else := {}
+
+placeholder_note(account) := "; replace ACCOUNT_ID with the key's account id" if account == "ACCOUNT_ID"
+else := ""
+
+# The Allow facts of a view that name roles or users and administer the key or decrypt
+# with it, each worked out once: [{fact, who, admin, use}].
+role_grants(v) := [g |
+	some s in v.allows
+	count(s.roles) > 0
+	acts := actions(s.statement)
+	g := {"fact": s, "who": s.roles, "admin": administers(acts, s.statement), "use": decrypts(acts, s.statement)}
+	true in {g.admin, g.use}
+]
+
+# The principals the grants give `kind` ("admin" or "use") to.
+granted_to(grants, kind) := {p | some g in grants; g[kind] == true; some p in g.who}
+
+# Whether the statement (its lower-cased actions `acts`) lets its principals change who
+# controls the key or destroy it (PutKeyPolicy, ScheduleKeyDeletion, DisableKey): literal
+# names and the usual globs by set lookup, other globs matched (action_matches).
+administers(acts, st) := true if {
+	count(acts & administrative_patterns) > 0
+} else := true if {
+	globs_match(acts, administrative_actions)
+} else := true if {
+	not_action_allows(st, administrative_actions)
+} else := false
+
+administrative_actions := ["kms:putkeypolicy", "kms:schedulekeydeletion", "kms:disablekey"]
+
+administrative_patterns := {"*", "kms:*", "kms:putkeypolicy", "kms:put*", "kms:schedulekeydeletion", "kms:schedule*", "kms:disablekey", "kms:disable*"}
+
+# Administration and use both come from one statement of every KMS action: the
+# admin-wildcard-action finding already covers it.
+only_all_actions(admin, use) if {
+	count(admin) == 1
+	count(use) == 1
+	admin[0].index == use[0].index
+	grants_all_actions(admin[0].statement)
+}
+
+statement_labels(facts) := concat(", ", [statement_label(s.index, s.statement) | some s in facts])
+
+# The fix for a principal that administers the key and may decrypt with it: the decrypt
+# actions leave the one statement that gives them (the statement goes when nothing else
+# is left); the principal must be that statement's only one.
+separation_fix(v, p, use) := {"fix": [op], "fix_title": title} if {
+	prefix := fix_prefix(v)
+	prefix != null
+	count(use) == 1
+	u := use[0]
+	st := u.statement
+	plain_statement(st)
+	count(u.entries) == 1
+	present(object.get(st, "Action", null))
+	keep := [a | some a in as_list(st.Action); not decrypting_action(a)]
+	[op, title] := separation_op(statement_path(prefix, u.index, st), keep, p)
+} else := {}
+
+# Decrypt, or ReEncryptFrom (which decrypts to re-encrypt under a key the caller chooses):
+# the usual names by set lookup first, as in administers.
+decrypts(acts, st) := true if {
+	count(acts & decrypt_patterns) > 0
+} else := true if {
+	globs_match(acts, decrypt_actions)
+} else := true if {
+	not_action_allows(st, decrypt_actions)
+} else := false
+
+decrypt_actions := ["kms:decrypt", "kms:reencryptfrom"]
+
+decrypt_patterns := {"*", "kms:*", "kms:decrypt", "kms:decrypt*", "kms:reencryptfrom", "kms:reencrypt*"}
+
+decrypting_action(a) if {
+	is_string(a)
+	some d in decrypt_actions
+	glob.match(lower(a), [], d)
+}
+
+# A lower-cased action pattern matching an action: a glob with one trailing `*`
+# (`kms:put*`) by its prefix, any other by glob.match (which costs far more per call).
+action_matches(a, t) if {
+	prefix_glob(a)
+	startswith(t, trim_suffix(a, "*"))
+}
+
+action_matches(a, t) if {
+	not prefix_glob(a)
+	glob.match(a, [], t)
+}
+
+prefix_glob(a) if {
+	endswith(a, "*")
+	not contains(trim_suffix(a, "*"), "*")
+	not contains(a, "?")
+	not contains(a, "[")
+}
+
+separation_op(at, keep, p) := [{"op": "replace", "path": sprintf("%s/Action", [at]), "value": keep}, sprintf("take the decrypt actions away from %s, which administers the key", [p])] if {
+	count(keep) > 0
+} else := [{"op": "remove", "path": at}, sprintf("remove the statement that lets %s, which administers the key, decrypt with it", [p])]
+
+# Use limited the way AWS's guidance does: through a service (kms:ViaService) or to
+# callers of an account (kms:CallerAccount), with a positive operator.
+use_scoped(st) if {
+	some c in conditions(st)
+	c.key in {"kms:viaservice", "kms:calleraccount"}
+	positive_operators[c.op]
+	not c.ifexists
+	count(c.values) > 0
+}
+
+# The fix for decryption not scoped to a service in statement i: `StringEquals`
+# kms:ViaService with a placeholder the author fills in (until then the statement
+# allows nothing: it fails closed).
+via_service_fix(v, i, st) := {"fix": [string_equals_op(statement_path(prefix, i, st), st, "kms:ViaService", "SERVICE.REGION.amazonaws.com")], "fix_title": "allow decryption only through the AWS service that uses the key (kms:ViaService); replace SERVICE.REGION with it, such as s3.us-east-1"} if {
+	prefix := fix_prefix(v)
+	prefix != null
+	plain_statement(st)
+} else := {}
