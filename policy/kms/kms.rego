@@ -388,7 +388,7 @@ warn_kms_service_principal_without_source_condition contains result if {
 		"%s allows %s to the service principal %s with no aws:SourceAccount, aws:SourceArn (or kms:ViaService, kms:CallerAccount) condition, so a resource in another account can make the service use this key (confused deputy); add StringEquals aws:SourceAccount or ArnLike aws:SourceArn.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
 	)
-	result := object.union(kms.finding("service-principal-without-source-condition", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.source_account_fix(v, i, st))
+	result := object.union(kms.finding("service-principal-without-source-condition", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.source_account_fix(v, s))
 }
 
 # admin-and-use-same-principal: one role or user both administers the key
@@ -426,7 +426,7 @@ warn_kms_decrypt_not_scoped contains result if {
 		"%s lets %s decrypt with the key from anywhere, with neither kms:ViaService nor kms:CallerAccount; limit decryption to the AWS service that uses the key (StringEquals kms:ViaService).",
 		[kms.statement_subject(d, i, st), concat(", ", sort(who))],
 	)
-	result := object.union(kms.finding("decrypt-not-scoped", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.via_service_fix(v, i, st))
+	result := object.union(kms.finding("decrypt-not-scoped", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.via_service_fix(v, s))
 }
 
 # rotation-disabled: symmetric encryption keys without automatic rotation.

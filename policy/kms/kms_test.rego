@@ -212,6 +212,10 @@ test_grant_fix_keeps_other_actions_working if {
 	m.fix[1].value.Action == ["kms:CreateGrant"]
 	m.fix[1].value.Condition == {"Bool": {"kms:GrantIsForAWSResource": "true"}}
 	m.fix[1].value.Principal == only.Principal
+	# The new statement keeps the conditions that scope its principal.
+	scoped := object.union(mixed, {"Condition": {"StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}}})
+	some c in grant_check_enabled(policy([root, scoped]))
+	c.fix[1].value.Condition == {"Bool": {"kms:GrantIsForAWSResource": "true"}, "StringEquals": {"kms:ViaService": "ec2.us-east-1.amazonaws.com"}}
 }
 
 test_delegation_other_account_root_does_not_count if {
@@ -681,4 +685,8 @@ test_decrypt_not_scoped_is_optional if {
 	via := object.union(app, {"Condition": {"StringEquals": {"kms:ViaService": "s3.us-east-1.amazonaws.com"}}})
 	count(decrypt_scope_enabled(policy([root, via]))) == 0
 	count(decrypt_scope_enabled(policy([root, logs_service]))) == 0
+	# A statement that also names the account (maybe the delegation) is not edited.
+	shared := object.union(app, {"Principal": {"AWS": ["arn:aws:iam::111122223333:role/App", own]}})
+	some kept in decrypt_scope_enabled(policy([shared]))
+	not kept.fix
 }

@@ -96,6 +96,9 @@ pub struct Style {
     pub unit: Option<String>,
     /// `"a": 1, "b": 2` rather than `"a":1,"b":2`.
     pub spaced: bool,
+    /// What separates a key from its value: `": "`, `":"`, or `" : "` (the policy text
+    /// `aws kms get-key-policy` returns).
+    pub colon: String,
 }
 
 impl Style {
@@ -110,9 +113,18 @@ impl Style {
             .map(|l| &l[..indent(l)])
             .find(|w| w.len() > base.len() && w.starts_with(base))
             .map(|w| w[base.len()..].to_string());
+        let spaced = text.contains("\": ") || !text.contains("\":");
+        let colon = if text.contains("\" : ") {
+            " : "
+        } else if spaced {
+            ": "
+        } else {
+            ":"
+        };
         Style {
             unit,
-            spaced: text.contains("\": ") || !text.contains("\":"),
+            spaced,
+            colon: colon.to_string(),
         }
     }
 }
@@ -121,8 +133,8 @@ impl Style {
 /// and the file has an indentation unit, else on one line.
 pub fn render(value: &Value, style: &Style, indent: &str, multiline: bool) -> String {
     match (&style.unit, multiline) {
-        (Some(unit), true) => pretty(value, unit, indent),
-        _ => one_line(value, style.spaced),
+        (Some(unit), true) => pretty(value, unit, indent, &style.colon),
+        _ => one_line(value, style.spaced, &style.colon),
     }
 }
 
@@ -154,14 +166,14 @@ pub fn ordered(members: &serde_json::Map<String, Value>) -> Vec<(&String, &Value
     out
 }
 
-fn pretty(value: &Value, unit: &str, indent: &str) -> String {
+fn pretty(value: &Value, unit: &str, indent: &str, colon: &str) -> String {
     let inner = format!("{indent}{unit}");
     match value {
         Value::Array(items) if !items.is_empty() => format!(
             "[\n{}\n{indent}]",
             items
                 .iter()
-                .map(|v| format!("{inner}{}", pretty(v, unit, &inner)))
+                .map(|v| format!("{inner}{}", pretty(v, unit, &inner, colon)))
                 .collect::<Vec<_>>()
                 .join(",\n")
         ),
@@ -170,9 +182,9 @@ fn pretty(value: &Value, unit: &str, indent: &str) -> String {
             ordered(members)
                 .into_iter()
                 .map(|(k, v)| format!(
-                    "{inner}{}: {}",
+                    "{inner}{}{colon}{}",
                     Value::from(k.as_str()),
-                    pretty(v, unit, &inner)
+                    pretty(v, unit, &inner, colon)
                 ))
                 .collect::<Vec<_>>()
                 .join(",\n")
@@ -182,14 +194,14 @@ fn pretty(value: &Value, unit: &str, indent: &str) -> String {
 }
 
 /// One line: `{"a": 1, "b": [2, 3]}` when `spaced`, else `{"a":1,"b":[2,3]}`.
-fn one_line(value: &Value, spaced: bool) -> String {
-    let (colon, comma) = if spaced { (": ", ", ") } else { (":", ",") };
+fn one_line(value: &Value, spaced: bool, colon: &str) -> String {
+    let comma = if spaced { ", " } else { "," };
     match value {
         Value::Array(items) => format!(
             "[{}]",
             items
                 .iter()
-                .map(|v| one_line(v, spaced))
+                .map(|v| one_line(v, spaced, colon))
                 .collect::<Vec<_>>()
                 .join(comma)
         ),
@@ -197,7 +209,13 @@ fn one_line(value: &Value, spaced: bool) -> String {
             "{{{}}}",
             ordered(members)
                 .into_iter()
-                .map(|(k, v)| format!("{}{colon}{}", Value::from(k.as_str()), one_line(v, spaced)))
+                .map(|(k, v)| {
+                    format!(
+                        "{}{colon}{}",
+                        Value::from(k.as_str()),
+                        one_line(v, spaced, colon)
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(comma)
         ),
@@ -243,5 +261,11 @@ mod tests {
         assert_eq!(render(&v, &compact, "", true), "{\"k\":[1,2]}");
         let spaced = Style::of("{\"a\": 1}");
         assert_eq!(render(&v, &spaced, "", false), "{\"k\": [1, 2]}");
+        // The policy text of `aws kms get-key-policy` puts a space before the colon.
+        let aws = Style::of("{\n  \"Version\" : \"2012-10-17\"\n}");
+        assert_eq!(render(&v, &aws, "", false), "{\"k\" : [1, 2]}");
+        // JSON inside an indented heredoc: the unit is the step, not the first indent.
+        let heredoc = Style::of("    {\n      \"a\": 1\n    }\n");
+        assert_eq!(heredoc.unit.as_deref(), Some("  "));
     }
 }

@@ -297,8 +297,7 @@ fn add(text: &str, parent: &Node, last: &str, value: &Value, style: &Style) -> R
         json_text::line_indent(text, s.0).to_string()
     });
     let member = |v: &str| match &parent.kind {
-        Kind::Object(_) if style.spaced => format!("{}: {v}", Value::from(last)),
-        Kind::Object(_) => format!("{}:{v}", Value::from(last)),
+        Kind::Object(_) => format!("{}{}{v}", Value::from(last), style.colon),
         _ => v.to_string(),
     };
     let rendered = member(&json_text::render(value, style, &indent, multiline));
@@ -340,6 +339,7 @@ pub fn plan_policies(old: &str, new: &str) -> Option<Vec<(String, String)>> {
     let style = Style {
         unit: Some("  ".into()),
         spaced: true,
+        colon: ": ".into(),
     };
     let changes = new["resource_changes"]
         .as_array()

@@ -1516,10 +1516,17 @@ grant_ops(at, i, st, acts, grant_acts) := [[grant_condition_op(sprintf("%s/%d", 
 } else := [
 	[
 		{"op": "replace", "path": sprintf("%s/%d/Action", [at, i]), "value": [a | some a in acts; not a in grant_acts]},
-		{"op": "add", "path": sprintf("%s/-", [at]), "value": object.union(object.remove(st, ["Sid", "Action", "Condition", "__cfn"]), {"Sid": "Allow attachment of persistent resources", "Action": grant_acts, "Condition": grant_condition})},
+		{"op": "add", "path": sprintf("%s/-", [at]), "value": object.union(object.remove(st, ["Sid", "Action", "Condition", "__cfn"]), {"Sid": "Allow attachment of persistent resources", "Action": grant_acts, "Condition": with_grant_condition(st)})},
 	],
 	"move the grant actions to a statement of their own with the condition Bool kms:GrantIsForAWSResource = true",
 ]
+
+# The statement's own conditions (they may be what scopes its principal) with the grant
+# condition added.
+with_grant_condition(st) := object.union(st.Condition, {"Bool": object.union(object.get(st.Condition, "Bool", {}), grant_condition.Bool)}) if {
+	is_object(st.Condition)
+	is_object(object.get(st.Condition, "Bool", {}))
+} else := grant_condition
 
 grant_condition_op(at, st) := {"op": "add", "path": sprintf("%s/Condition/Bool/kms:GrantIsForAWSResource", [at]), "value": "true"} if {
 	is_object(st.Condition.Bool)
@@ -1653,9 +1660,12 @@ source_key(k) if {
 	endswith(k, ":arn")
 }
 
-# The fix for a service principal without confused-deputy protection in statement i:
-# `StringEquals` aws:SourceAccount = the owner account.
-source_account_fix(v, i, st) := {"fix": [string_equals_op(statement_path(prefix, i, st), st, "aws:SourceAccount", account_id_value(account))], "fix_title": sprintf("accept the service's requests only for resources in %s (aws:SourceAccount)%s", [account_label(account), placeholder_note(account)])} if {
+# The fix for a service principal without confused-deputy protection in the statement of
+# Allow fact s: `StringEquals` aws:SourceAccount = the owner account, when the statement
+# names services only (the condition would shut out direct callers).
+source_account_fix(v, s) := {"fix": [string_equals_op(statement_path(prefix, s.index, st), st, "aws:SourceAccount", account_id_value(account))], "fix_title": sprintf("accept the service's requests only for resources in %s (aws:SourceAccount)%s", [account_label(account), placeholder_note(account)])} if {
+	count(s.services) == count(s.entries)
+	st := s.statement
 	prefix := fix_prefix(v)
 	prefix != null
 	plain_statement(st)
@@ -1773,10 +1783,13 @@ use_scoped(st) if {
 	count(c.values) > 0
 }
 
-# The fix for decryption not scoped to a service in statement i: `StringEquals`
-# kms:ViaService with a placeholder the author fills in (until then the statement
-# allows nothing: it fails closed).
-via_service_fix(v, i, st) := {"fix": [string_equals_op(statement_path(prefix, i, st), st, "kms:ViaService", "SERVICE.REGION.amazonaws.com")], "fix_title": "allow decryption only through the AWS service that uses the key (kms:ViaService); replace SERVICE.REGION with it, such as s3.us-east-1"} if {
+# The fix for decryption not scoped to a service in the statement of Allow fact s:
+# `StringEquals` kms:ViaService with a placeholder the author fills in (until then the
+# statement allows nothing: it fails closed), when the statement names roles and users
+# only (an account principal there may be the key's delegation).
+via_service_fix(v, s) := {"fix": [string_equals_op(statement_path(prefix, s.index, st), st, "kms:ViaService", "SERVICE.REGION.amazonaws.com")], "fix_title": "allow decryption only through the AWS service that uses the key (kms:ViaService); replace SERVICE.REGION with it, such as s3.us-east-1"} if {
+	count(s.roles) == count(s.entries)
+	st := s.statement
 	prefix := fix_prefix(v)
 	prefix != null
 	plain_statement(st)
