@@ -96,13 +96,13 @@ pub fn apply(text: &str, fixes: &[Fix], form: Form) -> Result<Applied> {
             out.skipped.push((n, e.to_string()));
             continue;
         }
-        let written = fix
-            .patch
-            .iter()
-            .try_fold(out.text.clone(), |t, op| match form {
-                Form::Json => apply_op(&t, op, &style),
-                Form::Yaml(_) => yaml_text::apply_op(&t, op, &tokens(op)),
-                Form::Hcl(_) => hcl_text::apply_op(&t, op, &tokens(op)),
+        let written = expand(&fix.patch, decoded_along(doc.clone(), &paths))
+            .and_then(|ops| {
+                ops.iter().try_fold(out.text.clone(), |t, op| match form {
+                    Form::Json => apply_op(&t, op, &style),
+                    Form::Yaml(_) => yaml_text::apply_op(&t, op, &tokens(op)),
+                    Form::Hcl(_) => hcl_text::apply_op(&t, op, &tokens(op)),
+                })
             })
             .and_then(|t| {
                 // The text must read back as exactly the patched document.
@@ -120,6 +120,38 @@ pub fn apply(text: &str, fixes: &[Fix], form: Form) -> Result<Applied> {
             }
             Err(e) => out.skipped.push((n, e.to_string())),
         }
+    }
+    Ok(out)
+}
+
+/// The operations written to the text: `move` as `remove` then `add`, `copy` as `add`, each
+/// with the value `from` holds at that point of the patch (`state` is the document the
+/// patch starts from).
+fn expand(patch: &Patch, mut state: Value) -> Result<Vec<PatchOperation>> {
+    let mut out = Vec::new();
+    for op in patch.iter() {
+        if let PatchOperation::Move(_) | PatchOperation::Copy(_) = op {
+            let raw = serde_json::to_value(op)?;
+            let (from, path) = (raw["from"].as_str(), raw["path"].as_str());
+            let (Some(from), Some(path)) = (from, path) else {
+                bail!("a move or copy without from and path");
+            };
+            let value = state
+                .pointer(from)
+                .cloned()
+                .ok_or_else(|| anyhow!("nothing at {from}"))?;
+            if let PatchOperation::Move(_) = op {
+                out.push(serde_json::from_value(
+                    serde_json::json!({"op": "remove", "path": from}),
+                )?);
+            }
+            out.push(serde_json::from_value(
+                serde_json::json!({"op": "add", "path": path, "value": value}),
+            )?);
+        } else {
+            out.push(op.clone());
+        }
+        json_patch::patch(&mut state, std::slice::from_ref(op))?;
     }
     Ok(out)
 }
@@ -214,7 +246,7 @@ fn apply_op(text: &str, op: &PatchOperation, style: &Style) -> Result<String> {
             add(text, parent, last, &a.value, style)
         }
         PatchOperation::Move(_) | PatchOperation::Copy(_) => {
-            bail!("move and copy operations are not written to files")
+            bail!("move and copy operations are written as remove and add (expand)")
         }
     }
 }
@@ -472,6 +504,22 @@ mod tests {
         let f = fix(json!([{"op": "add", "path": "/a/0/doc/y", "value": 2}]));
         let out = apply_json(nested, &[f]).unwrap();
         assert_eq!(out.text, r#"{"a": [{"doc": "{\"x\": 1, \"y\": 2}"}]}"#);
+    }
+
+    #[test]
+    fn move_and_copy_are_written_as_remove_and_add() {
+        let f = fix(json!([
+            {"op": "copy", "from": "/Statement/0/Sid", "path": "/Id"},
+            {"op": "move", "from": "/Statement/1", "path": "/Statement/0"}
+        ]));
+        let out = apply_json(POLICY, &[f]).unwrap();
+        assert_eq!(out.applied, [0], "{:?}", out.skipped);
+        let back: Value = serde_json::from_str(&out.text).unwrap();
+        assert_eq!(back["Id"], "A");
+        assert_eq!(back["Statement"][0]["Sid"], "B");
+        assert_eq!(back["Statement"][1]["Sid"], "A");
+        let f = fix(json!([{"op": "move", "from": "/Nope", "path": "/X"}]));
+        assert_eq!(apply_json(POLICY, &[f]).unwrap().skipped.len(), 1);
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub fn apply_op(text: &str, op: &PatchOperation, path: &[String]) -> Result<Stri
             remove(text, json_text::locate(&root, parent)?, last)
         }
         PatchOperation::Move(_) | PatchOperation::Copy(_) => {
-            bail!("move and copy operations are not written to files")
+            bail!("move and copy operations are written as remove and add")
         }
     }
 }
