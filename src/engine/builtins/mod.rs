@@ -9,7 +9,9 @@
 //! a panic on the VM sends the document to the interpreter.
 
 mod added;
+mod arrays;
 mod conftest;
+mod crypto;
 mod glob;
 mod numbers;
 mod objects;
@@ -114,6 +116,9 @@ pub fn register(
             move |args: &[Value]| body(args),
             strict,
         )?;
+    }
+    for &(name, arity, body) in crypto::ALL.iter().chain(arrays::ALL) {
+        add(engine, name, arity, body, strict)?;
     }
     for &(name, arity, body, _) in REPLACED {
         add(engine, name, arity, body, strict)?;

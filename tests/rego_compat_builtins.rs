@@ -1,0 +1,69 @@
+//! OPA built-ins regorus 0.14 lacks (issue 26): regorun's results byte for byte as the OPA
+//! peer (`../shared/tools/opa-peer`, OPA 1.20) printed them for the same policy and input.
+
+mod common;
+
+const POLICY: &str = r#"package main
+
+import rego.v1
+
+deny contains sprintf("md5 %s", [crypto.md5("hello")])
+deny contains sprintf("md5e %s", [crypto.md5("")])
+deny contains sprintf("sha1 %s", [crypto.sha1("hello")])
+deny contains sprintf("sha256 %s", [crypto.sha256("hello")])
+deny contains sprintf("sha256u %s", [crypto.sha256("é✓")])
+deny contains sprintf("hmd5 %s", [crypto.hmac.md5("hello", "key")])
+deny contains sprintf("hsha1 %s", [crypto.hmac.sha1("hello", "key")])
+deny contains sprintf("hsha256 %s", [crypto.hmac.sha256("hello", "key")])
+deny contains sprintf("hsha512 %s", [crypto.hmac.sha512("hello", "key")])
+deny contains sprintf("heq1 %v", [crypto.hmac.equal("abc", "abc")])
+deny contains sprintf("heq2 %v", [crypto.hmac.equal("abc", "abd")])
+deny contains sprintf("heq3 %v", [crypto.hmac.equal("abc", "ab")])
+deny contains sprintf("flat %v", [array.flatten([1, [2, [3, [4]]], [], "x"])])
+"#;
+
+/// What `conftest_peer.py --engine opa -p . -n main in.json` printed.
+const OPA: &str = "FAIL - in.json - main - flat [1, 2, [3, [4]], \"x\"]
+FAIL - in.json - main - heq1 true
+FAIL - in.json - main - heq2 false
+FAIL - in.json - main - heq3 false
+FAIL - in.json - main - hmd5 04130747afca4d79e32e87cf2104f087
+FAIL - in.json - main - hsha1 b34ceac4516ff23a143e61d79d0fa7a4fbe5f266
+FAIL - in.json - main - hsha256 9307b3b915efb5171ff14d8cb55fbcc798c6c0ef1456d66ded1a6aa723a58b7b
+FAIL - in.json - main - hsha512 ff06ab36757777815c008d32c8e14a705b4e7bf310351a06a23b612dc4c7433e7757d20525a5593b71020ea2ee162d2311b247e9855862b270122419652c0c92
+FAIL - in.json - main - md5 5d41402abc4b2a76b9719d911017c592
+FAIL - in.json - main - md5e d41d8cd98f00b204e9800998ecf8427e
+FAIL - in.json - main - sha1 aaf4c61ddcc5e8a2dabede0f3b482cd9aea9434d
+FAIL - in.json - main - sha256 2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824
+FAIL - in.json - main - sha256u 1e77cb71920ad52885fab06465a5fcf2e5f98c0382aab36202689431b93b9fb3
+
+13 tests, 0 passed, 0 warnings, 13 failures, 0 exceptions
+";
+
+#[test]
+fn digests_macs_and_flatten_give_opas_results() {
+    let dir = common::scratch(&[("policy/p.rego", POLICY), ("in.json", "{\"n\": 5}")]);
+    let run = common::run_at(dir.path(), &["test", "--no-color", "in.json"]);
+    assert_eq!((run.code, run.stdout.as_str()), (1, OPA), "{}", run.stderr);
+}
+
+/// A wrong operand: undefined by default (conftest's non-strict built-ins), OPA's type
+/// error text with `--show-builtin-errors`.
+#[test]
+fn operand_errors_are_opas() {
+    let policy = "package main\n\nimport rego.v1\n\ndeny contains sprintf(\"bad %v\", [crypto.md5(input.n)])\n";
+    let dir = common::scratch(&[("policy/p.rego", policy), ("in.json", "{\"n\": 5}")]);
+    let run = common::run_at(dir.path(), &["test", "--no-color", "in.json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = common::run_at(
+        dir.path(),
+        &["test", "--no-color", "--show-builtin-errors", "in.json"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("crypto.md5: operand 1 must be string but got number"),
+        "{}",
+        run.stderr
+    );
+}
