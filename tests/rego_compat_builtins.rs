@@ -67,3 +67,52 @@ fn operand_errors_are_opas() {
         run.stderr
     );
 }
+
+const NET_POLICY: &str = r#"package main
+
+import rego.v1
+
+deny contains sprintf("i1 %v", [net.cidr_intersects("192.168.0.0/16", "192.168.1.0/24")])
+deny contains sprintf("i2 %v", [net.cidr_intersects("10.0.0.0/8", "192.168.1.0/24")])
+deny contains sprintf("i3 %v", [net.cidr_intersects("fd1e:5bfe:8af3:9ddc::/64", "fd1e:5bfe:8af3:9ddc:1::/80")])
+deny contains sprintf("m1 %v", [net.cidr_merge(["192.0.128.0/24", "192.0.129.0/24"])])
+deny contains sprintf("m2 %v", [net.cidr_merge(["192.0.2.1", "192.0.2.0", "10.0.0.0/8", "10.1.0.0/16"])])
+deny contains sprintf("m3 %v", [net.cidr_merge({"2001:db8::/33", "2001:db8:8000::/33", "10.0.0.0/24"})])
+deny contains sprintf("m5 %v", [net.cidr_merge(["10.1.2.3", "172.16.5.4", "224.1.1.1"])])
+deny contains sprintf("m6 %v", [net.cidr_merge(["192.168.1.0/24", "192.168.2.0/24", "192.168.3.0/24", "192.168.4.0/23"])])
+deny contains sprintf("cm1 %v", [net.cidr_contains_matches("1.1.1.0/24", "1.1.1.128")])
+deny contains sprintf("cm3 %v", [net.cidr_contains_matches([["1.1.0.0/16", "foo"], "1.1.2.0/24"], ["1.1.1.128", ["1.1.254.254", "bar"]])])
+deny contains sprintf("cm4 %v", [net.cidr_contains_matches({"x": "1.1.0.0/16"}, {"a": "1.1.1.1", "b": "2.2.2.2"})])
+deny contains sprintf("cm5 %v", [net.cidr_contains_matches({"1.1.0.0/16"}, {"1.1.1.1/24", "2.2.2.2"})])
+deny contains sprintf("n %v", [net.lookup_ip_addr("127.0.0.1")])
+"#;
+
+/// What the OPA peer printed for `NET_POLICY`.
+const NET_OPA: &str = r#"FAIL - in.json - main - cm1 {["1.1.1.0/24", "1.1.1.128"]}
+FAIL - in.json - main - cm3 {[0, 0], [0, 1]}
+FAIL - in.json - main - cm4 {["x", "a"]}
+FAIL - in.json - main - cm5 {["1.1.0.0/16", "1.1.1.1/24"]}
+FAIL - in.json - main - i1 true
+FAIL - in.json - main - i2 false
+FAIL - in.json - main - i3 true
+FAIL - in.json - main - m1 {"192.0.128.0/23"}
+FAIL - in.json - main - m2 {"10.0.0.0/8", "192.0.2.0/24"}
+FAIL - in.json - main - m3 {"10.0.0.0/24", "2001:db8::/32"}
+FAIL - in.json - main - m5 {"10.1.2.3/8", "172.16.5.4/16", "224.1.1.1/24"}
+FAIL - in.json - main - m6 {"192.168.1.0/24", "192.168.2.0/23", "192.168.4.0/23"}
+FAIL - in.json - main - n {"127.0.0.1"}
+
+13 tests, 0 passed, 0 warnings, 13 failures, 0 exceptions
+"#;
+
+#[test]
+fn cidr_builtins_give_opas_results() {
+    let dir = common::scratch(&[("policy/p.rego", NET_POLICY), ("in.json", "{}")]);
+    let run = common::run_at(dir.path(), &["test", "--no-color", "in.json"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (1, NET_OPA),
+        "{}",
+        run.stderr
+    );
+}

@@ -13,6 +13,7 @@ mod arrays;
 mod conftest;
 mod crypto;
 mod glob;
+mod net;
 mod numbers;
 mod objects;
 mod strings;
@@ -117,7 +118,13 @@ pub fn register(
             strict,
         )?;
     }
-    for &(name, arity, body) in crypto::ALL.iter().chain(arrays::ALL) {
+    let v0_only: &[_] = if rego_v0 { net::V0 } else { &[] };
+    for &(name, arity, body) in crypto::ALL
+        .iter()
+        .chain(arrays::ALL)
+        .chain(net::ALL)
+        .chain(v0_only)
+    {
         add(engine, name, arity, body, strict)?;
     }
     for &(name, arity, body, _) in REPLACED {
