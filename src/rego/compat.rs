@@ -715,6 +715,12 @@ const MISSING_ARITY: &[(&str, usize)] = &[
     ("crypto.sha256", 1),
     ("crypto.md5", 1),
     ("crypto.sha1", 1),
+    ("crypto.hmac.md5", 2),
+    ("crypto.hmac.sha1", 2),
+    ("crypto.hmac.sha256", 2),
+    ("crypto.hmac.sha512", 2),
+    ("crypto.hmac.equal", 2),
+    ("array.flatten", 1),
     ("rego.parse_module", 2),
 ];
 
