@@ -539,3 +539,22 @@ fn rewritten_lines_print_and_trace_as_written() {
         assert!(r.stdout.contains(&want), "{want}in\n{}", r.stdout);
     }
 }
+
+/// S7: `with x as v` where `x` is a rule of the same package replaces the rule, as in OPA
+/// (regorus reported an undefined rule); a function mock and the unreplaced rule keep
+/// their values. Replacing part of a rule (`with obj.a as 3`) stays regorus's error.
+#[test]
+fn with_replaces_a_rule_of_the_same_package() {
+    let policy = "package c\n\nimport rego.v1\n\nx := 1\n\ny := x\n\nf(v) := v + 1\n\nmock_f(v) := v * 10\n\ng := f(2)\n\ntest_rule if {\n\ty == 2 with x as 2\n}\n\ntest_function if {\n\tg == 20 with f as mock_f\n}\n\ntest_unreplaced if {\n\ty == 1\n}\n";
+    let r = run(&[("p/p_test.rego", policy)], &["verify", "-p", "p"]);
+    assert_run(
+        &r,
+        0,
+        "\n3 tests, 3 passed, 0 warnings, 0 failures, 0 exceptions, 0 skipped\n",
+        "",
+    );
+    let part = "package c\n\nimport rego.v1\n\nobj := {\"a\": 1}\n\nz := obj.a\n\ntest_part if {\n\tz == 3 with obj.a as 3\n}\n";
+    let r = run(&[("p/p_test.rego", part)], &["verify", "-p", "p"]);
+    assert_eq!(r.code, 1);
+    assert!(r.stderr.starts_with("Error: "), "{}", r.stderr);
+}

@@ -279,8 +279,9 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
         .map(|(_, a)| a.keys().map(String::as_str).collect())
         .unwrap_or_default();
     edits.extend(shadowing_locals(&toks, &stmts, &aliases));
-    if let Some((_, paths)) = &scope {
+    if let Some((package, paths)) = &scope {
         edits.extend(expand_aliases(&toks, &stmts, paths));
+        edits.extend(with_rule_targets(&toks, &stmts, package));
     }
     edits.extend(else_values(source, &toks, &stmts));
     let arity = |name: &str| -> Option<usize> {
@@ -623,6 +624,52 @@ fn shadowing_locals(
                     });
                 }
             }
+        }
+    }
+    edits
+}
+
+/// `with x as v` where `x` is a rule of the file's package: OPA replaces the rule, regorus
+/// reports an undefined rule. The target becomes `data.<package>.x`, which regorus honours.
+fn with_rule_targets(toks: &[Tok], stmts: &[(usize, usize)], package: &[String]) -> Vec<Edit> {
+    // Rules that are not functions (a function replaced this way gives wrong values).
+    let name_at = |s: usize| match toks[s].text.as_str() {
+        "package" | "import" => None,
+        "default" => Some(s + 1),
+        _ => Some(s),
+    };
+    let functions: std::collections::BTreeSet<&str> = stmts
+        .iter()
+        .filter_map(|&(s, _)| name_at(s))
+        .filter(|&n| toks.get(n + 1).is_some_and(|t| t.text == "("))
+        .map(|n| toks[n].text.as_str())
+        .collect();
+    let names: std::collections::BTreeSet<&str> = stmts
+        .iter()
+        .filter_map(|&(s, _)| name_at(s).and_then(|n| toks.get(n)))
+        .map(|t| t.text.as_str())
+        .filter(|n| !functions.contains(n))
+        .collect();
+    let mut edits = Vec::new();
+    for (i, t) in toks.iter().enumerate() {
+        if t.kind != TokenKind::Ident || t.text != "with" {
+            continue;
+        }
+        let Some(target) = toks.get(i + 1) else {
+            continue;
+        };
+        // A whole rule only: regorus cannot replace part of one (`with obj.a as 3`).
+        let whole = toks.get(i + 2).is_some_and(|n| n.text == "as");
+        if target.kind == TokenKind::Ident
+            && !matches!(target.text.as_str(), "input" | "data")
+            && names.contains(target.text.as_str())
+            && whole
+        {
+            edits.push(Edit {
+                start: target.start,
+                end: target.start,
+                text: format!("{}.", data_ref(package)),
+            });
         }
     }
     edits
