@@ -116,3 +116,44 @@ fn cidr_builtins_give_opas_results() {
         run.stderr
     );
 }
+
+const ADD_DATE_POLICY: &str = r#"package main
+
+import rego.v1
+
+deny contains sprintf("a %v", [time.add_date(time.parse_rfc3339_ns("2020-01-31T10:20:30.5Z"), 0, 1, 0)])
+deny contains sprintf("b %v", [time.add_date(time.parse_rfc3339_ns("2021-01-31T00:00:00Z"), 0, 1, 0)])
+deny contains sprintf("c %v", [time.add_date(time.parse_rfc3339_ns("2020-02-29T00:00:00Z"), 1, 0, 0)])
+deny contains sprintf("e %v", [time.add_date(time.parse_rfc3339_ns("2020-03-31T00:00:00Z"), 0, -1, 0)])
+deny contains sprintf("f %v", [time.add_date(time.parse_rfc3339_ns("2020-01-15T00:00:00Z"), 0, 25, -400)])
+"#;
+
+/// What the OPA peer printed for `ADD_DATE_POLICY` (S14: Go carries an overflowing day
+/// into the next month).
+const ADD_DATE_OPA: &str = "FAIL - in.json - main - a 1583144430500000000
+FAIL - in.json - main - b 1614729600000000000
+FAIL - in.json - main - c 1614556800000000000
+FAIL - in.json - main - e 1583107200000000000
+FAIL - in.json - main - f 1610323200000000000
+
+5 tests, 0 passed, 0 warnings, 5 failures, 0 exceptions
+";
+
+#[test]
+fn add_date_carries_days_as_go() {
+    let dir = common::scratch(&[("policy/p.rego", ADD_DATE_POLICY), ("in.json", "{}")]);
+    for rvm in ["1", "0"] {
+        let run = common::run_with(
+            dir.path().to_str().unwrap(),
+            &["test", "--no-color", "in.json"],
+            &[("REGORUN_RVM", rvm)],
+            None,
+        );
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (1, ADD_DATE_OPA),
+            "{}",
+            run.stderr
+        );
+    }
+}

@@ -84,6 +84,8 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    // regorus clamps an overflowing day where Go carries it into the next month.
+    ("time.add_date", 4, time::add_date, Vm::Only(|_| false)),
     // regorus's version does not panic but can run for minutes: only literals it
     // handles quickly stay on the VM.
     (

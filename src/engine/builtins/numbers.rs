@@ -61,7 +61,7 @@ pub fn small_literal(args: &[&str]) -> bool {
 }
 
 /// An integer operand (OPA's `BigIntOperand`).
-fn integer(args: &[Value], pos: usize) -> Result<i128, String> {
+pub(super) fn integer(args: &[Value], pos: usize) -> Result<i128, String> {
     match &args[pos - 1] {
         Value::Number(n) if n.is_integer() => n
             .as_i128()

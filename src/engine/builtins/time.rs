@@ -33,9 +33,105 @@ pub fn parse_ns(args: &[Value]) -> Result<Value, Fault> {
     })
 }
 
+/// `time.add_date(ns, years, months, days)`: Go's `Time.AddDate` in UTC, which
+/// normalises an overflowing day (January 31 plus one month is March 2 or 3), as OPA does.
+/// regorus clamps the day to the month's last instead. `[ns, tz]` operands are regorus's.
+pub fn add_date(args: &[Value]) -> Result<Value, Fault> {
+    use chrono::{Datelike, NaiveDate};
+    if matches!(args[0], Value::Array(_)) {
+        return native("time.add_date", args).map_err(Fault::Opa);
+    }
+    let int = |pos| super::numbers::integer(args, pos).map_err(Fault::Opa);
+    let (ns, years, months, days) = (int(1)?, int(2)?, int(3)?, int(4)?);
+    let out_of_range = || Fault::Opa("time outside of valid range".to_string());
+    const DAY: i128 = 86_400_000_000_000;
+    let (day, clock) = (ns.div_euclid(DAY), ns.rem_euclid(DAY));
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(out_of_range)?;
+    let date = epoch
+        .checked_add_signed(chrono::TimeDelta::try_days(day as i64).ok_or_else(out_of_range)?)
+        .ok_or_else(out_of_range)?;
+    // Go's time.Date: months carry into years, then the day counts from the 1st.
+    let total = i128::from(date.year()) * 12 + i128::from(date.month0()) + years * 12 + months;
+    let (year, month) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
+    if !(1677..=2262).contains(&year) {
+        return Err(out_of_range());
+    }
+    let first = NaiveDate::from_ymd_opt(year as i32, month, 1).ok_or_else(out_of_range)?;
+    let offset = i128::from(date.day0()) + days;
+    let first_day = i128::from((first - epoch).num_days());
+    let result = first_day + offset;
+    let year_of = epoch
+        .checked_add_signed(chrono::TimeDelta::try_days(result as i64).ok_or_else(out_of_range)?)
+        .ok_or_else(out_of_range)?
+        .year();
+    if !(1677..=2262).contains(&year_of) {
+        return Err(out_of_range());
+    }
+    // Go's UnixNano wraps outside int64 (the year check above is OPA's).
+    Ok(Value::from((result * DAY + clock) as i64))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The values OPA 1.20 gives (the OPA peer).
+    #[test]
+    fn dates_overflow_as_in_go() {
+        let add = |ns: i64, y: i64, m: i64, d: i64| {
+            add_date(&[
+                Value::from(ns),
+                Value::from(y),
+                Value::from(m),
+                Value::from(d),
+            ])
+        };
+        // 2020-01-31T10:20:30.5Z + 1 month: March 2.
+        assert_eq!(
+            add(1_580_466_030_500_000_000, 0, 1, 0),
+            Ok(Value::from(1_583_144_430_500_000_000i64))
+        );
+        // 2021-01-31 + 1 month: March 3.
+        assert_eq!(
+            add(1_612_051_200_000_000_000, 0, 1, 0),
+            Ok(Value::from(1_614_729_600_000_000_000i64))
+        );
+        // 2020-02-29 + 1 year: 2021-03-01.
+        assert_eq!(
+            add(1_582_934_400_000_000_000, 1, 0, 0),
+            Ok(Value::from(1_614_556_800_000_000_000i64))
+        );
+        // 2020-12-31T23:59:59Z + 1 day.
+        assert_eq!(
+            add(1_609_459_199_000_000_000, 0, 0, 1),
+            Ok(Value::from(1_609_545_599_000_000_000i64))
+        );
+        // 2020-03-31 - 1 month: March 2.
+        assert_eq!(
+            add(1_585_612_800_000_000_000, 0, -1, 0),
+            Ok(Value::from(1_583_107_200_000_000_000i64))
+        );
+        // 2020-01-15 + 25 months - 400 days.
+        assert_eq!(
+            add(1_579_046_400_000_000_000, 0, 25, -400),
+            Ok(Value::from(1_610_323_200_000_000_000i64))
+        );
+        assert_eq!(add(-1, 0, 0, 0), Ok(Value::from(-1i64)));
+        let range = Err(Fault::Opa("time outside of valid range".to_string()));
+        assert_eq!(add(0, 500, 0, 0), range);
+        assert_eq!(add(0, -300, 0, 0), range);
+        assert_eq!(
+            add_date(&[
+                Value::from(0),
+                Value::from(0),
+                Value::from(0),
+                Value::from(1.5)
+            ]),
+            Err(Fault::Opa(
+                "operand 4 must be integer number but got floating-point number".to_string()
+            ))
+        );
+    }
 
     #[test]
     fn durations_and_layouts_never_panic() {
