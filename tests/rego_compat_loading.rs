@@ -558,3 +558,21 @@ fn with_replaces_a_rule_of_the_same_package() {
     assert_eq!(r.code, 1);
     assert!(r.stderr.starts_with("Error: "), "{}", r.stderr);
 }
+
+/// `sprintf` with fewer values than verbs: OPA prints `%!v(MISSING)` for each verb without
+/// a value; regorus gave no value, so the deny message vanished (a silent pass). Output as
+/// the OPA peer printed it.
+#[test]
+fn sprintf_missing_values_print_as_in_go() {
+    let policy = "package main\n\nimport rego.v1\n\ndeny contains sprintf(\"a %v %v\", [1])\n\ndeny contains sprintf(\"b %s and %5d and %.2f\", [])\n\ndeny contains sprintf(`c %v %q`, [\"x\",])\n\ndeny contains sprintf(\"e 100%% %v\", [1])\n";
+    let r = run(
+        &[("p/p.rego", policy), ("in.json", "{}")],
+        &["test", "-p", "p", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - in.json - main - a 1 %!v(MISSING)\nFAIL - in.json - main - b %!s(MISSING) and %!d(MISSING) and %!f(MISSING)\nFAIL - in.json - main - c x %!q(MISSING)\nFAIL - in.json - main - e 100% 1\n\n4 tests, 0 passed, 0 warnings, 4 failures, 0 exceptions\n",
+        "",
+    );
+}

@@ -310,6 +310,7 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(negated_call_refs(source, &toks));
     edits.extend(rebound_in_comprehensions(&toks));
     edits.extend(walk_assignments(source, &toks));
+    edits.extend(sprintf_missing(source, &toks));
     if edits.is_empty() {
         return templated;
     }
@@ -627,6 +628,92 @@ fn shadowing_locals(
         }
     }
     edits
+}
+
+/// `sprintf` with a literal format and a literal array of fewer values than verbs: OPA
+/// prints `%!v(MISSING)` for each verb without a value, regorus gives no value (so a deny
+/// message vanished). Those verbs become that text, escaped (`%%!v(MISSING)`).
+fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    for i in 0..toks.len() {
+        let t = &toks[i];
+        if t.kind != TokenKind::Ident || t.text != "sprintf" || i > 0 && toks[i - 1].text == "." {
+            continue;
+        }
+        let shape = (
+            toks.get(i + 1),
+            toks.get(i + 2),
+            toks.get(i + 3),
+            toks.get(i + 4),
+        );
+        let (Some(open), Some(format), Some(comma), Some(bracket)) = shape else {
+            continue;
+        };
+        let literal = matches!(format.kind, TokenKind::String | TokenKind::RawString);
+        if open.text != "(" || !literal || comma.text != "," || bracket.text != "[" {
+            continue;
+        }
+        let Some(close) = closing(toks, i + 4) else {
+            continue;
+        };
+        if toks.get(close + 1).map(|t| t.text.as_str()) != Some(")") {
+            continue;
+        }
+        // Values: the top-level commas of the array, a trailing one not counted.
+        let mut depth = 0usize;
+        let mut values = usize::from(close > i + 5);
+        for t in &toks[i + 5..close] {
+            match (t.kind == TokenKind::Symbol, t.text.as_str()) {
+                (true, "(" | "[" | "{") => depth += 1,
+                (true, ")" | "]" | "}") => depth = depth.saturating_sub(1),
+                (true, ",") if depth == 0 => values += 1,
+                _ => {}
+            }
+        }
+        if toks[close - 1].text == "," {
+            values -= 1;
+        }
+        let raw_start = format.start + 1;
+        let Some(verbs) = format_verbs(&source[raw_start..format.end - 1]) else {
+            continue;
+        };
+        for (at, len, verb) in verbs.into_iter().skip(values) {
+            edits.push(Edit {
+                start: raw_start + at,
+                end: raw_start + at + len,
+                text: format!("%%!{verb}(MISSING)"),
+            });
+        }
+    }
+    edits
+}
+
+/// The verbs of a Go format string: (offset, length, verb), or `None` when one takes its
+/// width or index from the arguments (`*`, `[n]`) or the string ends inside one.
+fn format_verbs(format: &str) -> Option<Vec<(usize, usize, char)>> {
+    let mut out = Vec::new();
+    let mut chars = format.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if c != '%' {
+            continue;
+        }
+        if chars.peek().is_some_and(|&(_, n)| n == '%') {
+            chars.next();
+            continue;
+        }
+        loop {
+            let (i, n) = chars.next()?;
+            match n {
+                '+' | '-' | '#' | ' ' | '0'..='9' | '.' => continue,
+                '*' | '[' => return None,
+                verb => {
+                    out.push((at, i + verb.len_utf8() - at, verb));
+                    break;
+                }
+            }
+        }
+    }
+    Some(out)
 }
 
 /// `with x as v` where `x` is a rule of the file's package: OPA replaces the rule, regorus
