@@ -157,3 +157,43 @@ fn add_date_carries_days_as_go() {
         );
     }
 }
+
+const JWT_POLICY: &str = r#"package main
+import rego.v1
+deny contains sprintf("d %v", [io.jwt.decode(input.t)])
+deny contains sprintf("d5 %v", [io.jwt.decode(input.t5)])
+deny contains sprintf("v1 %v", [io.jwt.verify_hs256(input.t, "secret")])
+deny contains sprintf("v2 %v", [io.jwt.verify_hs256(input.t, "nope")])
+deny contains sprintf("v3 %v", [io.jwt.verify_hs384(input.t, "secret")])
+deny contains sprintf("v4 %v", [io.jwt.verify_hs512(input.t5, "k")])
+deny contains sprintf("v5 %v", [io.jwt.verify_hs256(input.t5, "k")])
+deny contains sprintf("e %v", [io.jwt.decode("e30.e30.")])
+"#;
+
+/// HS256 and HS512 tokens made with Python's hmac module.
+const TOKENS: &str = r#"{"t": "eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9.eyJzdWIiOiAiYWxpY2UiLCAibiI6IDF9.d9eBOL9-mX2pRwKq7QOv41lsvBqXhIZsLKmjAQHQp-c", "t5": "eyJhbGciOiAiSFM1MTIifQ.eyJzdWIiOiAiYWxpY2UiLCAibiI6IDF9.SYdZbvzdHqHpbLiHLpbWPcKP1s8lv0xclmrjgByf2lUvFZ1mPmu3dxiG2giyxcuNFJGA2UcGVw1zbVujUbqN-w", "pad": "eyJhbGciOiAiSFMyNTYiLCAidHlwIjogIkpXVCJ9=.eyJzdWIiOiAiYWxpY2UiLCAibiI6IDF9.d9eBOL9-mX2pRwKq7QOv41lsvBqXhIZsLKmjAQHQp-c"}"#;
+
+/// What the OPA peer printed for `JWT_POLICY` over `TOKENS`.
+const JWT_OPA: &str = r#"FAIL - tokens.json - main - d [{"alg": "HS256", "typ": "JWT"}, {"n": 1, "sub": "alice"}, "77d78138bf7e997da94702aaed03afe3596cbc1a9784866c2ca9a30101d0a7e7"]
+FAIL - tokens.json - main - d5 [{"alg": "HS512"}, {"n": 1, "sub": "alice"}, "4987596efcdd1ea1e96cb8872e96d63dc28fd6cf25bf4c5c966ae3801c9fda552f159d663e6bb7771886da08b2c5cb8d149180d94706570d736d5ba351ba8dfb"]
+FAIL - tokens.json - main - e [{}, {}, ""]
+FAIL - tokens.json - main - v1 true
+FAIL - tokens.json - main - v2 false
+FAIL - tokens.json - main - v3 false
+FAIL - tokens.json - main - v4 true
+FAIL - tokens.json - main - v5 false
+
+8 tests, 0 passed, 0 warnings, 8 failures, 0 exceptions
+"#;
+
+#[test]
+fn jwt_decode_and_hmac_verify_give_opas_results() {
+    let dir = common::scratch(&[("policy/p.rego", JWT_POLICY), ("tokens.json", TOKENS)]);
+    let run = common::run_at(dir.path(), &["test", "--no-color", "tokens.json"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (1, JWT_OPA),
+        "{}",
+        run.stderr
+    );
+}

@@ -13,6 +13,7 @@ mod arrays;
 mod conftest;
 mod crypto;
 mod glob;
+mod jwt;
 mod net;
 mod numbers;
 mod objects;
@@ -125,6 +126,7 @@ pub fn register(
         .iter()
         .chain(arrays::ALL)
         .chain(net::ALL)
+        .chain(jwt::ALL)
         .chain(v0_only)
     {
         add(engine, name, arity, body, strict)?;
