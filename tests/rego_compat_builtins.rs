@@ -3,6 +3,21 @@
 
 mod common;
 
+/// Runs `regorun test` over `input` (a file named `name`) with `policy`, on the bytecode
+/// path and on the interpreter, and checks both print `opa` (exit code 1: OPA's failures).
+fn assert_as_opa(policy: &str, name: &str, input: &str, opa: &str) {
+    let dir = common::scratch(&[("policy/p.rego", policy), (name, input)]);
+    for rvm in ["1", "0"] {
+        let run = common::run_with(
+            dir.path().to_str().unwrap(),
+            &["test", "--no-color", name],
+            &[("REGORUN_RVM", rvm)],
+            None,
+        );
+        assert_eq!((run.code, run.stdout.as_str()), (1, opa), "{}", run.stderr);
+    }
+}
+
 const POLICY: &str = r#"package main
 
 import rego.v1
@@ -42,9 +57,7 @@ FAIL - in.json - main - sha256u 1e77cb71920ad52885fab06465a5fcf2e5f98c0382aab362
 
 #[test]
 fn digests_macs_and_flatten_give_opas_results() {
-    let dir = common::scratch(&[("policy/p.rego", POLICY), ("in.json", "{\"n\": 5}")]);
-    let run = common::run_at(dir.path(), &["test", "--no-color", "in.json"]);
-    assert_eq!((run.code, run.stdout.as_str()), (1, OPA), "{}", run.stderr);
+    assert_as_opa(POLICY, "in.json", "{\"n\": 5}", OPA);
 }
 
 /// A wrong operand: undefined by default (conftest's non-strict built-ins), OPA's type
@@ -107,14 +120,7 @@ FAIL - in.json - main - n {"127.0.0.1"}
 
 #[test]
 fn cidr_builtins_give_opas_results() {
-    let dir = common::scratch(&[("policy/p.rego", NET_POLICY), ("in.json", "{}")]);
-    let run = common::run_at(dir.path(), &["test", "--no-color", "in.json"]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (1, NET_OPA),
-        "{}",
-        run.stderr
-    );
+    assert_as_opa(NET_POLICY, "in.json", "{}", NET_OPA);
 }
 
 const ADD_DATE_POLICY: &str = r#"package main
@@ -141,21 +147,7 @@ FAIL - in.json - main - f 1610323200000000000
 
 #[test]
 fn add_date_carries_days_as_go() {
-    let dir = common::scratch(&[("policy/p.rego", ADD_DATE_POLICY), ("in.json", "{}")]);
-    for rvm in ["1", "0"] {
-        let run = common::run_with(
-            dir.path().to_str().unwrap(),
-            &["test", "--no-color", "in.json"],
-            &[("REGORUN_RVM", rvm)],
-            None,
-        );
-        assert_eq!(
-            (run.code, run.stdout.as_str()),
-            (1, ADD_DATE_OPA),
-            "{}",
-            run.stderr
-        );
-    }
+    assert_as_opa(ADD_DATE_POLICY, "in.json", "{}", ADD_DATE_OPA);
 }
 
 const JWT_POLICY: &str = r#"package main
@@ -188,12 +180,5 @@ FAIL - tokens.json - main - v5 false
 
 #[test]
 fn jwt_decode_and_hmac_verify_give_opas_results() {
-    let dir = common::scratch(&[("policy/p.rego", JWT_POLICY), ("tokens.json", TOKENS)]);
-    let run = common::run_at(dir.path(), &["test", "--no-color", "tokens.json"]);
-    assert_eq!(
-        (run.code, run.stdout.as_str()),
-        (1, JWT_OPA),
-        "{}",
-        run.stderr
-    );
+    assert_as_opa(JWT_POLICY, "tokens.json", TOKENS, JWT_OPA);
 }

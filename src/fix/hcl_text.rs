@@ -12,7 +12,8 @@ use json_patch::PatchOperation;
 use super::json_text::Style;
 
 /// One JSON Patch operation on a `.tf` file's text.
-pub fn apply_op(text: &str, op: &PatchOperation, path: &[String]) -> Result<String> {
+pub fn apply_op(text: &str, op: &PatchOperation) -> Result<String> {
+    let path = &super::tokens(op);
     let body =
         hcl_edit::parser::parse_body(text).map_err(|e| anyhow!("the file is not HCL: {e}"))?;
     let (attr, at) = attribute(&body, path)?;
@@ -77,22 +78,16 @@ mod tests {
 
     const TF: &str = "# the key\nresource \"aws_kms_key\" \"k\" {\n  description = \"k\"\n  policy      = <<-POLICY\n    {\n      \"Statement\": [\n        {\"Sid\": \"A\", \"Principal\": \"*\"}\n      ]\n    }\n  POLICY\n}\n";
 
-    fn op(v: serde_json::Value) -> (PatchOperation, Vec<String>) {
-        let op: PatchOperation = serde_json::from_value(v).unwrap();
-        let path = op
-            .path()
-            .tokens()
-            .map(|t| t.decoded().into_owned())
-            .collect();
-        (op, path)
+    fn op(v: serde_json::Value) -> PatchOperation {
+        serde_json::from_value(v).unwrap()
     }
 
     #[test]
     fn the_heredoc_json_is_edited_in_place() {
-        let (o, p) = op(
+        let o = op(
             json!({"op": "add", "path": "/resource/aws_kms_key/k/0/policy/Statement/-", "value": {"Sid": "B"}}),
         );
-        let out = apply_op(TF, &o, &p).unwrap();
+        let out = apply_op(TF, &o).unwrap();
         assert_eq!(
             out,
             TF.replace(
@@ -110,8 +105,8 @@ mod tests {
             "/resource/aws_kms_key/k/0/description/x",
             "/resource/aws_kms_key/k/0/policy",
         ] {
-            let (o, p) = op(json!({"op": "add", "path": path, "value": 1}));
-            assert!(apply_op(TF, &o, &p).is_err(), "{path}");
+            let o = op(json!({"op": "add", "path": path, "value": 1}));
+            assert!(apply_op(TF, &o).is_err(), "{path}");
         }
     }
 }

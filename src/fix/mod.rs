@@ -100,8 +100,8 @@ pub fn apply(text: &str, fixes: &[Fix], form: Form) -> Result<Applied> {
             .and_then(|ops| {
                 ops.iter().try_fold(out.text.clone(), |t, op| match form {
                     Form::Json => apply_op(&t, op, &style),
-                    Form::Yaml(_) => yaml_text::apply_op(&t, op, &tokens(op)),
-                    Form::Hcl(_) => hcl_text::apply_op(&t, op, &tokens(op)),
+                    Form::Yaml(_) => yaml_text::apply_op(&t, op),
+                    Form::Hcl(_) => hcl_text::apply_op(&t, op),
                 })
             })
             .and_then(|t| {

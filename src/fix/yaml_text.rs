@@ -21,7 +21,8 @@ struct Layout {
 }
 
 /// One JSON Patch operation on YAML text; the document was checked to accept it.
-pub fn apply_op(text: &str, op: &PatchOperation, path: &[String]) -> Result<String> {
+pub fn apply_op(text: &str, op: &PatchOperation) -> Result<String> {
+    let path = &super::tokens(op);
     let root = parse(text)?;
     let layout = layout(text, &root);
     match op {
@@ -594,39 +595,33 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn op(v: Value) -> (PatchOperation, Vec<String>) {
-        let op: PatchOperation = serde_json::from_value(v).unwrap();
-        let path = op
-            .path()
-            .tokens()
-            .map(|t| t.decoded().into_owned())
-            .collect();
-        (op, path)
+    fn op(v: Value) -> PatchOperation {
+        serde_json::from_value(v).unwrap()
     }
 
-    const TEMPLATE: &str = "# keys\nResources:\n  Key:\n    Type: AWS::KMS::Key # the key\n    Properties:\n      KeyPolicy:\n        Statement:\n          - Sid: 'Anyone'\n            Principal: '*'   # TODO\n            Action: [kms:Decrypt]\n            Resource: !Ref Arn\n        # end of statements\n  Other: {A: 1}\n";
+    const TEMPLATE: &str = "# keys\nResources:\n  Key:\n    Type: AWS::KMS::Key # the key\n    Properties:\n      KeyPolicy:\n        Statement:\n          - Sid: 'Anyone'\n            Principal: '*'   # check\n            Action: [kms:Decrypt]\n            Resource: !Ref Arn\n        # end of statements\n  Other: {A: 1}\n";
 
     #[test]
     fn a_scalar_becomes_a_block_mapping_and_the_comments_stay() {
-        let (o, p) = op(
+        let o = op(
             json!({"op": "replace", "path": "/Resources/Key/Properties/KeyPolicy/Statement/0/Principal", "value": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}}),
         );
-        let out = apply_op(TEMPLATE, &o, &p).unwrap();
+        let out = apply_op(TEMPLATE, &o).unwrap();
         assert_eq!(
             out,
             TEMPLATE.replace(
-                "Principal: '*'   # TODO",
-                "Principal:\n              AWS:\n                Fn::Sub: arn:${AWS::Partition}:iam::${AWS::AccountId}:root   # TODO"
+                "Principal: '*'   # check",
+                "Principal:\n              AWS:\n                Fn::Sub: arn:${AWS::Partition}:iam::${AWS::AccountId}:root   # check"
             )
         );
     }
 
     #[test]
     fn an_appended_item_follows_the_last_one() {
-        let (o, p) = op(
+        let o = op(
             json!({"op": "add", "path": "/Resources/Key/Properties/KeyPolicy/Statement/-", "value": {"Sid": "Root", "Effect": "Allow", "Principal": {"AWS": "111122223333"}, "Action": "kms:*", "Resource": "*"}}),
         );
-        let out = apply_op(TEMPLATE, &o, &p).unwrap();
+        let out = apply_op(TEMPLATE, &o).unwrap();
         assert_eq!(
             out,
             TEMPLATE.replace(
@@ -638,40 +633,40 @@ mod tests {
 
     #[test]
     fn flow_and_tagged_values_are_edited_in_place() {
-        let (o, p) = op(
+        let o = op(
             json!({"op": "add", "path": "/Resources/Key/Properties/KeyPolicy/Statement/0/Action/-", "value": "kms:Encrypt"}),
         );
-        let out = apply_op(TEMPLATE, &o, &p).unwrap();
+        let out = apply_op(TEMPLATE, &o).unwrap();
         assert!(
             out.contains("Action: [kms:Decrypt, kms:Encrypt]\n"),
             "{out}"
         );
-        let (o, p) = op(
+        let o = op(
             json!({"op": "replace", "path": "/Resources/Key/Properties/KeyPolicy/Statement/0/Resource", "value": "*"}),
         );
-        let out = apply_op(TEMPLATE, &o, &p).unwrap();
+        let out = apply_op(TEMPLATE, &o).unwrap();
         assert!(out.contains("Resource: '*'\n        # end"), "{out}");
-        let (o, p) = op(json!({"op": "add", "path": "/Resources/Other/B", "value": true}));
-        let out = apply_op(TEMPLATE, &o, &p).unwrap();
+        let o = op(json!({"op": "add", "path": "/Resources/Other/B", "value": true}));
+        let out = apply_op(TEMPLATE, &o).unwrap();
         assert!(out.ends_with("Other: {A: 1, B: true}\n"), "{out}");
-        let (o, p) = op(
+        let o = op(
             json!({"op": "add", "path": "/Resources/Key/Properties/KeyPolicy/Statement/0/Condition", "value": {"Bool": {"kms:GrantIsForAWSResource": "true"}}}),
         );
-        let out = apply_op(TEMPLATE, &o, &p).unwrap();
+        let out = apply_op(TEMPLATE, &o).unwrap();
         assert!(out.contains("Resource: !Ref Arn\n            Condition:\n              Bool:\n                kms:GrantIsForAWSResource: 'true'\n        # end"), "{out}");
     }
 
     #[test]
     fn removals_take_whole_lines_and_unsupported_yaml_is_refused() {
-        let (o, p) = op(
+        let o = op(
             json!({"op": "remove", "path": "/Resources/Key/Properties/KeyPolicy/Statement/0/Action"}),
         );
-        let out = apply_op(TEMPLATE, &o, &p).unwrap();
+        let out = apply_op(TEMPLATE, &o).unwrap();
         assert!(!out.contains("Action"));
-        assert!(out.contains("Principal: '*'   # TODO\n            Resource: !Ref Arn\n"));
-        let (o, p) = op(json!({"op": "add", "path": "/a/-", "value": 1}));
-        assert!(apply_op("a: &x [1]\nb: *x\n", &o, &p).is_err());
-        assert!(apply_op("a: [1]\n---\nb: 2\n", &o, &p).is_err());
+        assert!(out.contains("Principal: '*'   # check\n            Resource: !Ref Arn\n"));
+        let o = op(json!({"op": "add", "path": "/a/-", "value": 1}));
+        assert!(apply_op("a: &x [1]\nb: *x\n", &o).is_err());
+        assert!(apply_op("a: [1]\n---\nb: 2\n", &o).is_err());
     }
 
     #[test]

@@ -197,30 +197,7 @@ fn assignment_read_only_negated(toks: &[Tok], from: usize) -> Option<u32> {
 /// body (`[x | some x in xs; count([1 | x > 5]) == 0]`): regorus 0.14's bytecode VM
 /// drops the outer element when such an inner comprehension is empty.
 fn nested_bare_comprehension(toks: &[Tok]) -> Option<u32> {
-    // For every bracket: where it opens, and the position of its own `|` (if any).
-    let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
-    let mut comprehensions: Vec<(usize, usize, usize)> = Vec::new();
-    for (i, t) in toks.iter().enumerate() {
-        if t.0 != TokenKind::Symbol {
-            continue;
-        }
-        match t.1.as_str() {
-            "[" | "{" | "(" => stack.push((i, None)),
-            "|" => {
-                if let Some(top) = stack.last_mut() {
-                    if toks[top.0].1 != "(" && top.1.is_none() {
-                        top.1 = Some(i);
-                    }
-                }
-            }
-            "]" | "}" | ")" => {
-                if let Some((open, Some(bar))) = stack.pop() {
-                    comprehensions.push((open, bar, i));
-                }
-            }
-            _ => {}
-        }
-    }
+    let comprehensions = comprehension_spans(toks);
     comprehensions.iter().find_map(|&(open, bar, close)| {
         let inside_body = comprehensions
             .iter()
@@ -251,7 +228,7 @@ fn iterating_else_body(toks: &[Tok], locals: &BTreeSet<String>) -> Option<u32> {
                 };
                 let body = &toks[start + 1..e];
                 let skipped = comprehension_spans(body);
-                let inside = |k: usize| skipped.iter().any(|&(o, c)| o < k && k < c);
+                let inside = |k: usize| skipped.iter().any(|&(o, _, c)| o < k && k < c);
                 let iterates = (0..body.len()).filter(|&k| !inside(k)).find(|&k| {
                     let (kind, text, _) = &body[k];
                     let index_var = *kind == TokenKind::Ident
@@ -292,24 +269,27 @@ fn iterating_else_body(toks: &[Tok], locals: &BTreeSet<String>) -> Option<u32> {
     None
 }
 
-/// Where each comprehension of `toks` opens and closes (positions of its brackets).
-fn comprehension_spans(toks: &[Tok]) -> Vec<(usize, usize)> {
-    let mut stack: Vec<(usize, bool)> = Vec::new();
+/// Each comprehension of `toks`: where it opens, its own `|`, and where it closes.
+fn comprehension_spans(toks: &[Tok]) -> Vec<(usize, usize, usize)> {
+    // For every bracket: where it opens, and the position of its own `|` (if any).
+    let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
     let mut out = Vec::new();
     for (i, t) in toks.iter().enumerate() {
         if t.0 != TokenKind::Symbol {
             continue;
         }
         match t.1.as_str() {
-            "[" | "{" | "(" => stack.push((i, false)),
+            "[" | "{" | "(" => stack.push((i, None)),
             "|" => {
                 if let Some(top) = stack.last_mut() {
-                    top.1 |= toks[top.0].1 != "(";
+                    if toks[top.0].1 != "(" && top.1.is_none() {
+                        top.1 = Some(i);
+                    }
                 }
             }
             "]" | "}" | ")" => {
-                if let Some((open, true)) = stack.pop() {
-                    out.push((open, i));
+                if let Some((open, Some(bar))) = stack.pop() {
+                    out.push((open, bar, i));
                 }
             }
             _ => {}

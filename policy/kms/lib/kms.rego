@@ -1747,7 +1747,7 @@ decrypt_patterns := {"*", "kms:*", "kms:decrypt", "kms:decrypt*", "kms:reencrypt
 decrypting_action(a) if {
 	is_string(a)
 	some d in decrypt_actions
-	glob.match(lower(a), [], d)
+	action_matches(lower(a), d)
 }
 
 # A lower-cased action pattern matching an action: a glob with one trailing `*`

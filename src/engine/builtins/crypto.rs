@@ -32,11 +32,16 @@ fn digest<D: Digest>(args: &[Value]) -> Result<Value, Fault> {
 
 fn hmac<M: Mac + KeyInit>(args: &[Value]) -> Result<Value, Fault> {
     let (x, key) = (string_arg(args, 1)?, string_arg(args, 2)?);
-    // Every key length is valid for HMAC.
+    let mac = keyed::<M>(key, x)?;
+    Ok(Value::from(hex::encode(mac.finalize().into_bytes())))
+}
+
+/// The MAC `M` keyed with `key` over `data` (every key length is valid for HMAC).
+pub(super) fn keyed<M: Mac + KeyInit>(key: &str, data: &str) -> Result<M, Fault> {
     let mut mac =
         <M as KeyInit>::new_from_slice(key.as_bytes()).map_err(|e| Fault::Opa(e.to_string()))?;
-    mac.update(x.as_bytes());
-    Ok(Value::from(hex::encode(mac.finalize().into_bytes())))
+    mac.update(data.as_bytes());
+    Ok(mac)
 }
 
 /// Compares two MACs in constant time (Go's `hmac.Equal`).

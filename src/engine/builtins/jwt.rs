@@ -112,9 +112,7 @@ fn verify<M: Mac + KeyInit>(args: &[Value]) -> Result<Value, Fault> {
     let [h, p, s] = sections(jwt)?;
     let signature =
         base64url(s).map_err(|e| Fault::Opa(format!("JWT signature had invalid encoding: {e}")))?;
-    let mut mac =
-        <M as KeyInit>::new_from_slice(secret.as_bytes()).map_err(|e| Fault::Opa(e.to_string()))?;
-    mac.update(format!("{h}.{p}").as_bytes());
+    let mac = super::crypto::keyed::<M>(secret, &format!("{h}.{p}"))?;
     Ok(Value::from(mac.verify_slice(&signature).is_ok()))
 }
 

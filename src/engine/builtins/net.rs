@@ -96,10 +96,16 @@ fn match_operand(pos: usize, v: &Value) -> Result<Vec<(Value, Value)>, Fault> {
 fn contains_matches(args: &[Value]) -> Result<Value, Fault> {
     let outer = match_operand(1, &args[0])?;
     let mut out = BTreeSet::new();
-    for (cidr1, index1) in outer {
-        for (cidr2, index2) in match_operand(2, &args[1])? {
-            if contains(&cidr1, &cidr2)? {
-                out.insert(Value::from(vec![index1.clone(), index2]));
+    // As OPA, the second operand is only read when the first has an element.
+    let inner = if outer.is_empty() {
+        Vec::new()
+    } else {
+        match_operand(2, &args[1])?
+    };
+    for (cidr1, index1) in &outer {
+        for (cidr2, index2) in &inner {
+            if contains(cidr1, cidr2)? {
+                out.insert(Value::from(vec![index1.clone(), index2.clone()]));
             }
         }
     }

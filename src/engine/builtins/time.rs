@@ -47,9 +47,14 @@ pub fn add_date(args: &[Value]) -> Result<Value, Fault> {
     const DAY: i128 = 86_400_000_000_000;
     let (day, clock) = (ns.div_euclid(DAY), ns.rem_euclid(DAY));
     let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).ok_or_else(out_of_range)?;
-    let date = epoch
-        .checked_add_signed(chrono::TimeDelta::try_days(day as i64).ok_or_else(out_of_range)?)
-        .ok_or_else(out_of_range)?;
+    let date_at = |days: i128| {
+        i64::try_from(days)
+            .ok()
+            .and_then(chrono::TimeDelta::try_days)
+            .and_then(|d| epoch.checked_add_signed(d))
+            .ok_or_else(out_of_range)
+    };
+    let date = date_at(day)?;
     // Go's time.Date: months carry into years, then the day counts from the 1st.
     let total = i128::from(date.year()) * 12 + i128::from(date.month0()) + years * 12 + months;
     let (year, month) = (total.div_euclid(12), total.rem_euclid(12) as u32 + 1);
@@ -60,10 +65,7 @@ pub fn add_date(args: &[Value]) -> Result<Value, Fault> {
     let offset = i128::from(date.day0()) + days;
     let first_day = i128::from((first - epoch).num_days());
     let result = first_day + offset;
-    let year_of = epoch
-        .checked_add_signed(chrono::TimeDelta::try_days(result as i64).ok_or_else(out_of_range)?)
-        .ok_or_else(out_of_range)?
-        .year();
+    let year_of = date_at(result)?.year();
     if !(1677..=2262).contains(&year_of) {
         return Err(out_of_range());
     }
