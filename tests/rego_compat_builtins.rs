@@ -182,3 +182,88 @@ FAIL - tokens.json - main - v5 false
 fn jwt_decode_and_hmac_verify_give_opas_results() {
     assert_as_opa(JWT_POLICY, "tokens.json", TOKENS, JWT_OPA);
 }
+
+/// Signing and verifying with RSA (PKCS #1 v1.5 and PSS), ECDSA on P-256/384/521, Ed25519
+/// and HMAC keys given as PEM certificates, PEM public keys, JWKs and JWK sets, and
+/// `decode_verify`'s constraints. `keys.json` holds test-only keys made with openssl and
+/// tokens OPA signed with them (ECDSA and PSS signatures are random, so OPA's are checked
+/// here); RSA PKCS #1 v1.5, Ed25519 and HMAC signatures are deterministic, so the tokens
+/// regorun signs are OPA's byte for byte.
+#[test]
+fn jwt_signing_and_key_verification_give_opas_results() {
+    assert_as_opa(
+        include_str!("fixtures/jwt/policy.rego"),
+        "keys.json",
+        include_str!("fixtures/jwt/keys.json"),
+        include_str!("fixtures/jwt/opa.out"),
+    );
+}
+
+/// OPA's error texts (from the OPA peer) with `--show-builtin-errors`; without it the call
+/// is undefined and the rule does not fire. Errors that quote the Go JWK library's own
+/// wording are left out: regorun names the fault in its own words there.
+#[test]
+fn jwt_errors_are_opas() {
+    let cases = [
+        (
+            r#"io.jwt.decode("eyJlbmMiOiJ4In0.e30.")"#,
+            "io.jwt.decode: JWT is a JWE object, which is not supported",
+        ),
+        (
+            r#"io.jwt.encode_sign({"alg": "none"}, {}, input.jwk.oct)"#,
+            "io.jwt.encode_sign: unknown JWS algorithm: none",
+        ),
+        (
+            r#"io.jwt.verify_rs256("e30.e30.", "-----BEGIN FOO-----\nAAAA\n-----END FOO-----\n")"#,
+            "io.jwt.verify_rs256: failed to extract a Key from the PEM certificate",
+        ),
+        (
+            r#"io.jwt.verify_rs256("e30.e30.", concat("\n", [input.pem.rsa, "x"]))"#,
+            "io.jwt.verify_rs256: extra data after a PEM certificate block",
+        ),
+        (
+            r#"io.jwt.decode_verify("e30.e30.", {"secret": "s", "cert": input.pem.rsa})"#,
+            "io.jwt.decode_verify: duplicate key constraints",
+        ),
+        (
+            r#"io.jwt.decode_verify("e30.e30.", {"foo": 1})"#,
+            "io.jwt.decode_verify: unknown token validation constraint: foo",
+        ),
+        (
+            r#"io.jwt.decode_verify("e30.e30.", {})"#,
+            "io.jwt.decode_verify: no key constraint",
+        ),
+        (
+            r#"io.jwt.decode_verify("e30.e30.", {"secret": "s", "time": "x"})"#,
+            "io.jwt.decode_verify: token time constraint: must be a number",
+        ),
+        (
+            r#"io.jwt.decode_verify(io.jwt.encode_sign({"alg": "HS256"}, {"exp": "soon"}, input.jwk.oct), {"secret": "secret"})"#,
+            "io.jwt.decode_verify: exp value must be a number",
+        ),
+        (
+            r#"io.jwt.encode_sign_raw(`{"alg":"HS256"}`, `not json`, json.marshal(input.jwk.oct))"#,
+            "io.jwt.encode_sign_raw: type is JWT but payload is not JSON",
+        ),
+    ];
+    for (expr, error) in cases {
+        let policy =
+            format!("package main\n\nimport rego.v1\n\ndeny contains sprintf(\"%v\", [{expr}])\n");
+        let dir = common::scratch(&[
+            ("policy/p.rego", policy.as_str()),
+            ("keys.json", include_str!("fixtures/jwt/keys.json")),
+        ]);
+        let run = common::run_at(dir.path(), &["test", "--no-color", "keys.json"]);
+        assert_eq!((run.code, run.stderr.as_str()), (0, ""), "{expr}");
+        let run = common::run_at(
+            dir.path(),
+            &["test", "--no-color", "--show-builtin-errors", "keys.json"],
+        );
+        assert_eq!(run.code, 1, "{expr}");
+        assert!(
+            run.stderr.contains(&format!("p.rego:5: {error}")),
+            "{expr}: {}",
+            run.stderr
+        );
+    }
+}

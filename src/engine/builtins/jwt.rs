@@ -1,7 +1,9 @@
-//! OPA's `io.jwt.decode` and the HMAC `io.jwt.verify_hs*` built-ins, with OPA's error texts.
+//! OPA's `io.jwt.*` built-ins: decoding, verifying with a secret, a PEM certificate or public
+//! key, or a JWK set, full decoding with constraints, and signing; with OPA's error texts.
 //! Base64url as OPA reads it: missing padding is added, then Go's padded URL decoding.
 
-use super::{string_arg, Fault};
+use super::keys::{self, Entry};
+use super::{operand, string_arg, Fault};
 use base64::engine::{general_purpose::GeneralPurpose, DecodePaddingMode, GeneralPurposeConfig};
 use base64::Engine;
 use hmac::{KeyInit, Mac};
@@ -22,6 +24,19 @@ pub const ALL: &[(&str, u8, Body)] = &[
     ("io.jwt.verify_hs512", 2, |a| {
         verify::<hmac::Hmac<sha2::Sha512>>(a)
     }),
+    ("io.jwt.verify_rs256", 2, |a| verify_key(a, "RS256")),
+    ("io.jwt.verify_rs384", 2, |a| verify_key(a, "RS384")),
+    ("io.jwt.verify_rs512", 2, |a| verify_key(a, "RS512")),
+    ("io.jwt.verify_ps256", 2, |a| verify_key(a, "PS256")),
+    ("io.jwt.verify_ps384", 2, |a| verify_key(a, "PS384")),
+    ("io.jwt.verify_ps512", 2, |a| verify_key(a, "PS512")),
+    ("io.jwt.verify_es256", 2, |a| verify_key(a, "ES256")),
+    ("io.jwt.verify_es384", 2, |a| verify_key(a, "ES384")),
+    ("io.jwt.verify_es512", 2, |a| verify_key(a, "ES512")),
+    ("io.jwt.verify_eddsa", 2, |a| verify_key(a, "EdDSA")),
+    ("io.jwt.decode_verify", 2, decode_verify),
+    ("io.jwt.encode_sign", 3, encode_sign),
+    ("io.jwt.encode_sign_raw", 3, encode_sign_raw),
 ];
 
 /// Go's `base64.URLEncoding` (lenient about trailing bits, as Go is).
@@ -33,7 +48,7 @@ const URL: GeneralPurpose = GeneralPurpose::new(
 );
 
 /// OPA's `base64url.decode`: padding added where it is missing.
-fn base64url(s: &str) -> Result<Vec<u8>, String> {
+pub(super) fn base64url(s: &str) -> Result<Vec<u8>, String> {
     let mut padded = s.to_string();
     if !s.ends_with('=') {
         match s.len() % 4 {
@@ -75,29 +90,44 @@ fn json_object(bytes: &[u8], prefix: &str) -> Result<Value, Fault> {
         Ok(_) => Err(Fault::Opa(format!(
             "{prefix}decoded JSON type was not an Object"
         ))),
-        Err(e) => Err(Fault::Opa(format!("{prefix}{e}"))),
+        Err(e) => Err(Fault::Opa(format!("{prefix}invalid JSON: {e}"))),
     }
+}
+
+/// A token's header, checked as OPA checks it: a JSON object, and no JWE.
+fn header(section: &str) -> Result<Value, Fault> {
+    let bytes = base64url(section)
+        .map_err(|e| Fault::Opa(format!("JWT header had invalid encoding: {e}")))?;
+    let header = json_object(&bytes, "bad JWT header: ")?;
+    if header[&Value::from("enc")] != Value::Undefined {
+        return Err(Fault::Opa(
+            "JWT is a JWE object, which is not supported".into(),
+        ));
+    }
+    Ok(header)
+}
+
+fn signature(section: &str) -> Result<Vec<u8>, Fault> {
+    base64url(section).map_err(|e| Fault::Opa(format!("JWT signature had invalid encoding: {e}")))
 }
 
 fn decode(args: &[Value]) -> Result<Value, Fault> {
     let mut jwt = string_arg(args, 1)?.to_string();
     loop {
         let [h, p, s] = sections(&jwt)?;
-        let header_bytes = base64url(h)
-            .map_err(|e| Fault::Opa(format!("JWT header had invalid encoding: {e}")))?;
-        let header = json_object(&header_bytes, "bad JWT header: ")?;
+        let header = header(h)?;
         let payload = base64url(p)
             .map_err(|e| Fault::Opa(format!("JWT payload had invalid encoding: {e}")))?;
-        // A nested token (`"cty": "JWT"`) is decoded in turn.
-        if let Value::String(cty) = &header[&Value::from("cty")] {
-            if cty.eq_ignore_ascii_case("JWT") {
-                jwt = String::from_utf8_lossy(&payload).into_owned();
-                continue;
-            }
+        // A nested token (`"cty": "JWT"`, exactly) is decoded in turn, without the quotes
+        // some issuers put around it.
+        if header[&Value::from("cty")] == Value::from("JWT") {
+            jwt = String::from_utf8_lossy(&payload)
+                .trim_matches(['"', '\''])
+                .to_string();
+            continue;
         }
         let payload = json_object(&payload, "")?;
-        let signature = base64url(s)
-            .map_err(|e| Fault::Opa(format!("JWT signature had invalid encoding: {e}")))?;
+        let signature = signature(s)?;
         return Ok(Value::from(vec![
             header,
             payload,
@@ -106,12 +136,304 @@ fn decode(args: &[Value]) -> Result<Value, Fault> {
     }
 }
 
+/// The header fields OPA reads, with its type checks.
+#[derive(Default)]
+struct Header {
+    alg: String,
+    kid: String,
+    cty: String,
+    crit: Vec<String>,
+    unknown: Vec<String>,
+}
+
+impl Header {
+    fn read(header: &Value) -> Result<Header, Fault> {
+        let mut out = Header::default();
+        let Value::Object(fields) = header else {
+            return Ok(out);
+        };
+        for (k, v) in fields.iter() {
+            let name = k.as_string().map(|s| s.to_string()).unwrap_or_default();
+            let text = |v: &Value| match v {
+                Value::String(s) => Ok(s.to_string()),
+                _ => Err(Fault::Opa(format!("{name}: must be a string"))),
+            };
+            match name.as_str() {
+                "alg" => out.alg = text(v)?,
+                "kid" => out.kid = text(v)?,
+                "cty" => out.cty = text(v)?,
+                "typ" => {
+                    text(v)?;
+                }
+                "crit" => {
+                    let Value::Array(items) = v else {
+                        return Err(Fault::Opa("crit: must be a list".into()));
+                    };
+                    out.crit = items
+                        .iter()
+                        .filter_map(|i| i.as_string().ok().map(|s| s.to_string()))
+                        .collect();
+                    if out.crit.is_empty() {
+                        return Err(Fault::Opa("crit: must be a nonempty list".into()));
+                    }
+                }
+                _ => out.unknown.push(name),
+            }
+        }
+        Ok(out)
+    }
+
+    /// RFC 7515: `alg` is present, and every critical parameter is understood.
+    fn valid(&self) -> bool {
+        !self.alg.is_empty() && !self.unknown.iter().any(|u| self.crit.contains(u))
+    }
+}
+
+/// Whether one of `keys` verifies the token: the key whose `kid` the header names, else
+/// any key whose `alg` is unset or the header's.
+fn verified_by(
+    keys: &[Entry],
+    kid: &str,
+    header_alg: &str,
+    alg: &str,
+    input: &[u8],
+    sig: &[u8],
+) -> bool {
+    if !kid.is_empty() {
+        if let Some(k) = keys.iter().find(|k| k.kid == kid) {
+            return keys::verify(&k.key, alg, input, sig);
+        }
+    }
+    keys.iter()
+        .filter(|k| k.alg.is_empty() || k.alg == header_alg)
+        .any(|k| keys::verify(&k.key, alg, input, sig))
+}
+
+/// `io.jwt.verify_<alg>` with a PEM certificate or public key, or a JWK (set).
+fn verify_key(args: &[Value], alg: &str) -> Result<Value, Fault> {
+    let jwt = string_arg(args, 1)?;
+    let [h, p, s] = sections(jwt)?;
+    let keys = keys::verification_keys(string_arg(args, 2)?)?;
+    let sig = signature(s)?;
+    let header = Header::read(&header(h)?)?;
+    let input = format!("{h}.{p}");
+    Ok(Value::from(verified_by(
+        &keys,
+        &header.kid,
+        &header.alg,
+        alg,
+        input.as_bytes(),
+        &sig,
+    )))
+}
+
+/// The checks `io.jwt.decode_verify` makes besides the signature.
+#[derive(Default)]
+struct Constraints {
+    secret: String,
+    keys: Option<Vec<Entry>>,
+    alg: String,
+    iss: String,
+    aud: String,
+    /// Nanoseconds since the epoch.
+    time: f64,
+}
+
+impl Constraints {
+    fn read(v: &Value) -> Result<Constraints, Fault> {
+        let Value::Object(fields) = v else {
+            return Err(Fault::Opa(operand(2, "object", v)));
+        };
+        let mut out = Constraints::default();
+        let mut time = None;
+        for (k, v) in fields.iter() {
+            let name = k.as_string().map(|s| s.to_string()).unwrap_or_default();
+            let text = || match v {
+                Value::String(s) => Ok(s.to_string()),
+                _ => Err(Fault::Opa(format!("{name} constraint: must be a string"))),
+            };
+            match name.as_str() {
+                "cert" => out.keys = Some(keys::verification_keys(&text()?)?),
+                "secret" => out.secret = text()?,
+                "alg" => out.alg = text()?,
+                "iss" => out.iss = text()?,
+                "aud" => out.aud = text()?,
+                "time" => time = Some(time_value(v)?),
+                _ => {
+                    return Err(Fault::Opa(format!(
+                        "unknown token validation constraint: {name}"
+                    )))
+                }
+            }
+        }
+        // OPA takes the evaluation's clock; regorun's is the call's.
+        out.time = match time {
+            Some(t) => t,
+            None => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as f64)
+                .unwrap_or(0.0),
+        };
+        match (out.keys.is_some(), !out.secret.is_empty()) {
+            (true, true) => Err(Fault::Opa("duplicate key constraints".into())),
+            (false, false) => Err(Fault::Opa("no key constraint".into())),
+            _ => Ok(out),
+        }
+    }
+
+    fn verify(&self, header: &Header, input: &[u8], sig: &[u8]) -> bool {
+        match &self.keys {
+            Some(keys) => verified_by(keys, &header.kid, &header.alg, &header.alg, input, sig),
+            None => {
+                header.alg.starts_with("HS")
+                    && keys::hmac_ok(&header.alg, self.secret.as_bytes(), input, sig)
+            }
+        }
+    }
+
+    fn audience(&self, aud: &Value) -> bool {
+        match aud {
+            Value::String(s) => **s == *self.aud,
+            Value::Array(items) => items
+                .iter()
+                .any(|i| matches!(i, Value::String(s) if **s == *self.aud)),
+            _ => false,
+        }
+    }
+}
+
+fn time_value(v: &Value) -> Result<f64, Fault> {
+    if !matches!(v, Value::Number(_)) {
+        return Err(Fault::Opa("token time constraint: must be a number".into()));
+    }
+    let t = float(v).ok_or_else(|| Fault::Opa("token time constraint: unvalid float64".into()))?;
+    if t < 0.0 {
+        return Err(Fault::Opa(
+            "token time constraint: must not be negative".into(),
+        ));
+    }
+    Ok(t)
+}
+
+/// A number as the nearest float64 (regorus gives none above 2^53).
+fn float(v: &Value) -> Option<f64> {
+    crate::base::value::to_json(v).as_f64()
+}
+
+/// `io.jwt.decode_verify`: `[valid, header, payload]`, `[false, {}, {}]` when the signature
+/// or a constraint fails.
+fn decode_verify(args: &[Value]) -> Result<Value, Fault> {
+    let constraints = Constraints::read(&args[1])?;
+    let unverified = Value::from(vec![
+        Value::from(false),
+        Value::new_object(),
+        Value::new_object(),
+    ]);
+    let mut jwt = string_arg(args, 1)?.to_string();
+    let (header, payload) = loop {
+        let [h, p, s] = sections(&jwt)?;
+        let decoded = header(h)?;
+        let fields = Header::read(&decoded)?;
+        if !fields.valid() || (!constraints.alg.is_empty() && constraints.alg != fields.alg) {
+            return Ok(unverified);
+        }
+        let sig = signature(s)?;
+        if !constraints.verify(&fields, format!("{h}.{p}").as_bytes(), &sig) {
+            return Ok(unverified);
+        }
+        let payload = base64url(p)
+            .map_err(|e| Fault::Opa(format!("JWT payload had invalid encoding: {e}")))?;
+        if fields.cty.eq_ignore_ascii_case("JWT") {
+            jwt = String::from_utf8_lossy(&payload).into_owned();
+            continue;
+        }
+        break (decoded, json_object(&payload, "")?);
+    };
+    let claim = |name: &str| payload[&Value::from(name)].clone();
+    if !constraints.iss.is_empty() && claim("iss") != Value::from(constraints.iss.as_str()) {
+        return Ok(unverified);
+    }
+    match claim("aud") {
+        Value::Undefined if constraints.aud.is_empty() => {}
+        Value::Undefined => return Ok(unverified),
+        aud if !constraints.audience(&aud) => return Ok(unverified),
+        _ => {}
+    }
+    let now = constraints.time / 1e9;
+    match claim("exp") {
+        Value::Undefined => {}
+        exp @ Value::Number(_) => {
+            if float(&exp).is_some_and(|exp| now >= exp) {
+                return Ok(unverified);
+            }
+        }
+        _ => return Err(Fault::Opa("exp value must be a number".into())),
+    }
+    match claim("nbf") {
+        Value::Undefined => {}
+        nbf @ Value::Number(_) => {
+            if float(&nbf).is_some_and(|nbf| now < nbf) {
+                return Ok(unverified);
+            }
+        }
+        _ => return Err(Fault::Opa("nbf value must be a number".into())),
+    }
+    Ok(Value::from(vec![Value::from(true), header, payload]))
+}
+
+/// Go's `json.Marshal` of a Rego value (keys sorted, HTML-safe escaping).
+fn marshal(v: &Value) -> String {
+    crate::base::gojson::to_string(
+        &crate::base::value::to_json(v),
+        crate::base::gojson::Indent::Compact,
+    )
+}
+
+fn encode_sign(args: &[Value]) -> Result<Value, Fault> {
+    sign_compact(&marshal(&args[0]), &marshal(&args[1]), &marshal(&args[2]))
+}
+
+fn encode_sign_raw(args: &[Value]) -> Result<Value, Fault> {
+    let key = string_arg(args, 3)?;
+    sign_compact(string_arg(args, 1)?, string_arg(args, 2)?, key)
+}
+
+/// The compact JWS of `payload` under the protected `headers`, signed with the first key of
+/// the JWK (set) `jwk` by the headers' `alg`.
+fn sign_compact(headers: &str, payload: &str, jwk: &str) -> Result<Value, Fault> {
+    let key = keys::signing_key(jwk)?;
+    let parsed: serde_json::Value = serde_json::from_str(headers).unwrap_or_default();
+    let alg = parsed
+        .get("alg")
+        .and_then(serde_json::Value::as_str)
+        .ok_or_else(|| Fault::Opa("missing or invalid 'alg' header".into()))?;
+    if !keys::ALGORITHMS.contains(&alg) {
+        return Err(Fault::Opa(format!("unknown JWS algorithm: {alg}")));
+    }
+    let typ = parsed.get("typ").and_then(serde_json::Value::as_str);
+    if typ.is_none_or(|t| t == "JWT")
+        && serde_json::from_str::<serde::de::IgnoredAny>(payload).is_err()
+    {
+        return Err(Fault::Opa("type is JWT but payload is not JSON".into()));
+    }
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let input = format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(headers),
+        URL_SAFE_NO_PAD.encode(payload)
+    );
+    let sig = keys::sign(&key, alg, input.as_bytes())?;
+    Ok(Value::from(format!(
+        "{input}.{}",
+        URL_SAFE_NO_PAD.encode(sig)
+    )))
+}
+
 fn verify<M: Mac + KeyInit>(args: &[Value]) -> Result<Value, Fault> {
     let jwt = string_arg(args, 1)?;
     let secret = string_arg(args, 2)?;
     let [h, p, s] = sections(jwt)?;
-    let signature =
-        base64url(s).map_err(|e| Fault::Opa(format!("JWT signature had invalid encoding: {e}")))?;
+    let signature = signature(s)?;
     let mac = super::crypto::keyed::<M>(secret, &format!("{h}.{p}"))?;
     Ok(Value::from(mac.verify_slice(&signature).is_ok()))
 }

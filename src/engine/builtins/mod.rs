@@ -14,6 +14,7 @@ mod conftest;
 mod crypto;
 mod glob;
 mod jwt;
+mod keys;
 mod net;
 mod numbers;
 mod objects;
