@@ -267,3 +267,53 @@ fn jwt_errors_are_opas() {
         );
     }
 }
+
+/// `regex.globs_match` on 300 random pairs of globs over sets, dots, escapes, `*` and `+`
+/// (77 intersect): every answer is the one OPA gave, its greedy misses included.
+#[test]
+fn globs_match_gives_opas_answers() {
+    assert_as_opa(
+        include_str!("fixtures/globs/policy.rego"),
+        "pairs.json",
+        include_str!("fixtures/globs/pairs.json"),
+        include_str!("fixtures/globs/opa.out"),
+    );
+}
+
+/// `rego.metadata.rule()` and `rego.metadata.chain()` over `# METADATA` blocks of every
+/// scope (rule, document, package, subpackages from another file, a package below), with
+/// authors, related resources, schemas, `entrypoint`, custom values of several YAML types
+/// and a key OPA drops; a function's call gives the function's (empty) annotations. Both
+/// evaluation paths print what the OPA peer printed.
+#[test]
+fn metadata_rule_and_chain_give_opas_values() {
+    let dir = common::scratch(&[
+        (
+            "policy/main.rego",
+            include_str!("fixtures/metadata/policy/main.rego"),
+        ),
+        (
+            "policy/all.rego",
+            include_str!("fixtures/metadata/policy/all.rego"),
+        ),
+        (
+            "policy/sub/b.rego",
+            include_str!("fixtures/metadata/policy/sub/b.rego"),
+        ),
+        ("in.json", "{}"),
+    ]);
+    for rvm in ["1", "0"] {
+        let run = common::run_with(
+            dir.path().to_str().unwrap(),
+            &["test", "--no-color", "in.json"],
+            &[("REGORUN_RVM", rvm)],
+            None,
+        );
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (1, include_str!("fixtures/metadata/opa.out")),
+            "{}",
+            run.stderr
+        );
+    }
+}

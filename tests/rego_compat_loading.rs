@@ -241,7 +241,7 @@ fn else_rule_value_from_the_body() {
 /// unusable; a missing built-in only stops the rules that call it.
 #[test]
 fn output_arguments_and_missing_builtins() {
-    let policy = "package main\n\nmerged contains c if {\n\tregex.globs_match(input.cidrs[0], input.cidrs[0], out)\n\tc := out\n}\n\njoined if {\n\tconcat(\"-\", input.parts, s)\n\ts == \"a-b\"\n}\n\ndeny contains \"privileged\" if input.privileged\n\ndeny contains \"joined\" if joined\n\nwarn contains sprintf(\"%v\", [count(merged)]) if input.merge\n";
+    let policy = "package main\n\nmerged contains c if {\n\trego.parse_module(input.cidrs[0], input.cidrs[0], out)\n\tc := out\n}\n\njoined if {\n\tconcat(\"-\", input.parts, s)\n\ts == \"a-b\"\n}\n\ndeny contains \"privileged\" if input.privileged\n\ndeny contains \"joined\" if joined\n\nwarn contains sprintf(\"%v\", [count(merged)]) if input.merge\n";
     let files = [
         ("p/p.rego", policy),
         (
@@ -265,11 +265,11 @@ fn output_arguments_and_missing_builtins() {
         &r,
         1,
         "",
-        "Error: running test: query rule: check: query rule: p/p.rego:4: could not find function regex.globs_match\n",
+        "Error: running test: query rule: check: query rule: p/p.rego:4: could not find function rego.parse_module\n",
     );
     // A built-in regorun adds works with an output argument too.
     let added = policy.replace(
-        "regex.globs_match(input.cidrs[0], input.cidrs[0], out)\n\tc := out",
+        "rego.parse_module(input.cidrs[0], input.cidrs[0], out)\n\tc := out",
         "net.cidr_merge(input.cidrs, out)\n\tsome c in out",
     );
     let files = [("p/p.rego", added.as_str()), files[2]];

@@ -6,6 +6,7 @@ pub mod compat;
 pub mod deps;
 pub mod diagnostic;
 pub mod limits;
+pub mod metadata;
 pub mod narrow;
 pub mod policy;
 pub mod rewrite;

@@ -32,6 +32,7 @@ pub fn with_compat(
     rego_v0: bool,
     data_roots: &std::collections::BTreeSet<String>,
 ) -> Vec<PolicyFile> {
+    crate::rego::metadata::rewrite_all(&mut files);
     let sources: Vec<(&str, &str)> = files
         .iter()
         .map(|f| (f.path.as_str(), f.source.as_str()))

@@ -18,6 +18,7 @@ mod keys;
 mod net;
 mod numbers;
 mod objects;
+mod regex;
 mod strings;
 mod time;
 mod units;
@@ -128,6 +129,7 @@ pub fn register(
         .chain(arrays::ALL)
         .chain(net::ALL)
         .chain(jwt::ALL)
+        .chain(regex::ALL)
         .chain(v0_only)
     {
         add(engine, name, arity, body, strict)?;
