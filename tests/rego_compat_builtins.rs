@@ -317,3 +317,56 @@ fn metadata_rule_and_chain_give_opas_values() {
         );
     }
 }
+
+/// `crypto.x509.parse_certificates` on RSA, P-256 and Ed25519 certificates (test-only, made
+/// with openssl), one with SANs of every kind, key usages, known and unknown extended key
+/// usages, path length 0, policies, CRL, AIA and name constraints; PEM, base64 of DER (two
+/// concatenated) and base64 of PEM: every field as Go's `x509.Certificate` marshals it,
+/// big integers exact, byte for byte as the OPA peer printed it.
+#[test]
+fn x509_parse_certificates_gives_opas_values() {
+    assert_as_opa(
+        include_str!("fixtures/x509/policy.rego"),
+        "certs.json",
+        include_str!("fixtures/x509/certs.json"),
+        include_str!("fixtures/x509/opa.out"),
+    );
+}
+
+/// OPA's error texts for certificates, with `--show-builtin-errors`.
+#[test]
+fn x509_errors_are_opas() {
+    for (expr, error) in [
+        (
+            "crypto.x509.parse_certificates(input.pem.rsa)",
+            "PEM block type is 'PUBLIC KEY', expected CERTIFICATE",
+        ),
+        (
+            "crypto.x509.parse_certificates(\"!!notb64\")",
+            "illegal base64 data at input byte 0",
+        ),
+        (
+            "crypto.x509.parse_certificates(\"aGVsbG8=\")",
+            "x509: malformed certificate",
+        ),
+    ] {
+        let policy =
+            format!("package main\n\nimport rego.v1\n\ndeny contains sprintf(\"%v\", [{expr}])\n");
+        let dir = common::scratch(&[
+            ("policy/p.rego", policy.as_str()),
+            ("certs.json", include_str!("fixtures/x509/certs.json")),
+        ]);
+        let run = common::run_at(
+            dir.path(),
+            &["test", "--no-color", "--show-builtin-errors", "certs.json"],
+        );
+        assert_eq!(run.code, 1, "{expr}");
+        assert!(
+            run.stderr.contains(&format!(
+                "p.rego:5: crypto.x509.parse_certificates: {error}"
+            )),
+            "{expr}: {}",
+            run.stderr
+        );
+    }
+}

@@ -58,15 +58,8 @@ pub(super) fn base64url(s: &str) -> Result<Vec<u8>, String> {
             _ => return Err(format!("illegal base64url string: {s}")),
         }
     }
-    URL.decode(&padded).map_err(|e| {
-        let at = match e {
-            base64::DecodeError::InvalidByte(at, _)
-            | base64::DecodeError::InvalidLastSymbol(at, _) => at,
-            base64::DecodeError::InvalidLength(at) => at,
-            base64::DecodeError::InvalidPadding => padded.len(),
-        };
-        format!("illegal base64 data at input byte {at}")
-    })
+    URL.decode(&padded)
+        .map_err(|e| super::base64_error(e, padded.len()))
 }
 
 /// The three sections of a compact JWS.

@@ -22,6 +22,7 @@ mod regex;
 mod strings;
 mod time;
 mod units;
+mod x509;
 
 use crate::rego::policy::PolicyFile;
 use anyhow::{anyhow, Result};
@@ -130,6 +131,7 @@ pub fn register(
         .chain(net::ALL)
         .chain(jwt::ALL)
         .chain(regex::ALL)
+        .chain(x509::ALL)
         .chain(v0_only)
     {
         add(engine, name, arity, body, strict)?;
@@ -189,6 +191,17 @@ fn simple_args(text: &str) -> Option<Vec<&str>> {
         return None;
     }
     Some(inner.split(',').map(str::trim).collect())
+}
+
+/// Go's text for a base64 decoding error of a `len`-byte input.
+fn base64_error(e: base64::DecodeError, len: usize) -> String {
+    let at = match e {
+        base64::DecodeError::InvalidByte(at, _)
+        | base64::DecodeError::InvalidLastSymbol(at, _)
+        | base64::DecodeError::InvalidLength(at) => at,
+        base64::DecodeError::InvalidPadding => len,
+    };
+    format!("illegal base64 data at input byte {at}")
 }
 
 /// regorus's own implementation of `name`, for inputs it handles correctly, evaluated in

@@ -1,0 +1,627 @@
+//! OPA's `crypto.x509.parse_certificates`: each certificate as Go's `x509.Certificate`
+//! marshals to JSON (Go's field names, enum numbers, base64 bytes, big integers, `null` for
+//! absent lists) plus OPA's `URIStrings`, parsed with the x509-parser crate.
+
+use super::{string_arg, Fault};
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine as _;
+use regorus::Value;
+use std::collections::BTreeMap;
+use x509_parser::der_parser::oid::Oid;
+use x509_parser::extensions::{GeneralName, ParsedExtension};
+use x509_parser::num_bigint::BigUint;
+use x509_parser::prelude::*;
+
+/// A built-in's body.
+type Body = fn(&[Value]) -> Result<Value, Fault>;
+
+/// Name, arity and body of each built-in of this namespace.
+pub const ALL: &[(&str, u8, Body)] = &[("crypto.x509.parse_certificates", 1, parse_certificates)];
+
+fn parse_certificates(args: &[Value]) -> Result<Value, Fault> {
+    let text = string_arg(args, 1)?;
+    let ders = certificate_ders(text)?;
+    let mut out = Vec::new();
+    for der in ders {
+        out.push(certificate(&der)?);
+    }
+    Ok(Value::from(out))
+}
+
+/// The DER bytes of the certificates in PEM text, or in base64 of PEM or of DER, as OPA reads
+/// them (several DER certificates may be concatenated).
+fn certificate_ders(text: &str) -> Result<Vec<Vec<u8>>, Fault> {
+    let bytes = if text.starts_with("-----BEGIN") {
+        text.as_bytes().to_vec()
+    } else {
+        STANDARD
+            .decode(text)
+            .map_err(|e| Fault::Opa(super::base64_error(e, text.len())))?
+    };
+    let mut der = Vec::new();
+    if bytes.starts_with(b"-----BEGIN") {
+        for pem in Pem::iter_from_buffer(&bytes) {
+            let Ok(pem) = pem else { break };
+            if pem.label != "CERTIFICATE" {
+                return Err(Fault::Opa(format!(
+                    "PEM block type is '{}', expected CERTIFICATE",
+                    pem.label
+                )));
+            }
+            der.extend(pem.contents);
+        }
+    } else {
+        der = bytes;
+    }
+    let mut out = Vec::new();
+    let mut rest: &[u8] = &der;
+    while !rest.is_empty() {
+        // Go's words; x509-parser's detail is not Go's.
+        let (next, _) = parse_x509_certificate(rest)
+            .map_err(|_| Fault::Opa("x509: malformed certificate".into()))?;
+        out.push(rest[..rest.len() - next.len()].to_vec());
+        rest = next;
+    }
+    Ok(out)
+}
+
+/// A JSON object from string keys.
+fn object(fields: Vec<(&str, Value)>) -> Value {
+    let map: BTreeMap<Value, Value> = fields
+        .into_iter()
+        .map(|(k, v)| (Value::from(k), v))
+        .collect();
+    Value::from(map)
+}
+
+/// Go's `[]byte`: base64, `null` when nil.
+fn bytes(b: Option<&[u8]>) -> Value {
+    b.map_or(Value::Null, |b| Value::from(STANDARD.encode(b)))
+}
+
+/// Go's nil-or-not string slice.
+fn strings(items: Vec<String>) -> Value {
+    if items.is_empty() {
+        Value::Null
+    } else {
+        Value::from(items.into_iter().map(Value::from).collect::<Vec<_>>())
+    }
+}
+
+/// An `asn1.ObjectIdentifier`: its arcs as numbers.
+fn oid_arcs(oid: &Oid) -> Value {
+    let arcs = oid.iter().map(|i| i.map(Value::from).collect::<Vec<_>>());
+    Value::from(arcs.unwrap_or_default())
+}
+
+/// A big integer, exactly (regorus keeps big integers).
+fn big(b: &BigUint) -> Value {
+    Value::from_numeric_string(&b.to_string()).unwrap_or(Value::Null)
+}
+
+fn num(n: i64) -> Value {
+    Value::from(n)
+}
+
+/// Go's `time.Time` JSON: RFC 3339 in UTC.
+fn time(t: &ASN1Time) -> Value {
+    chrono::DateTime::from_timestamp(t.timestamp(), 0).map_or(Value::Null, |d| {
+        Value::from(d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+    })
+}
+
+/// Go's `pkix.Name`.
+fn name(n: &X509Name) -> Value {
+    let mut lists: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let (mut common, mut serial) = (String::new(), String::new());
+    let mut names = Vec::new();
+    for attr in n.iter_attributes() {
+        let value = attr.as_str().ok().map(str::to_string);
+        let text = value.clone().unwrap_or_default();
+        let field = match attr.attr_type().to_id_string().as_str() {
+            "2.5.4.6" => Some("Country"),
+            "2.5.4.10" => Some("Organization"),
+            "2.5.4.11" => Some("OrganizationalUnit"),
+            "2.5.4.7" => Some("Locality"),
+            "2.5.4.8" => Some("Province"),
+            "2.5.4.9" => Some("StreetAddress"),
+            "2.5.4.17" => Some("PostalCode"),
+            "2.5.4.3" => {
+                common = text.clone();
+                None
+            }
+            "2.5.4.5" => {
+                serial = text.clone();
+                None
+            }
+            _ => None,
+        };
+        if let (Some(f), Some(v)) = (field, &value) {
+            lists.entry(f).or_default().push(v.clone());
+        }
+        names.push(object(vec![
+            ("Type", oid_arcs(attr.attr_type())),
+            ("Value", value.map_or(Value::Null, Value::from)),
+        ]));
+    }
+    let list = |f: &str| strings(lists.get(f).cloned().unwrap_or_default());
+    object(vec![
+        ("CommonName", Value::from(common)),
+        ("Country", list("Country")),
+        ("ExtraNames", Value::Null),
+        ("Locality", list("Locality")),
+        ("Names", Value::from(names)),
+        ("Organization", list("Organization")),
+        ("OrganizationalUnit", list("OrganizationalUnit")),
+        ("PostalCode", list("PostalCode")),
+        ("Province", list("Province")),
+        ("SerialNumber", Value::from(serial)),
+        ("StreetAddress", list("StreetAddress")),
+    ])
+}
+
+/// Go's `x509.SignatureAlgorithm` number.
+fn signature_algorithm(alg: &AlgorithmIdentifier) -> i64 {
+    match alg.algorithm.to_id_string().as_str() {
+        "1.2.840.113549.1.1.2" => 1,
+        "1.2.840.113549.1.1.4" => 2,
+        "1.2.840.113549.1.1.5" => 3,
+        "1.2.840.113549.1.1.11" => 4,
+        "1.2.840.113549.1.1.12" => 5,
+        "1.2.840.113549.1.1.13" => 6,
+        "1.2.840.10040.4.3" => 7,
+        "2.16.840.1.101.3.4.3.2" => 8,
+        "1.2.840.10045.4.1" => 9,
+        "1.2.840.10045.4.3.2" => 10,
+        "1.2.840.10045.4.3.3" => 11,
+        "1.2.840.10045.4.3.4" => 12,
+        "1.2.840.113549.1.1.10" => {
+            // RSA-PSS: the hash named in the parameters.
+            let params = alg.parameters.as_ref().map(|p| p.as_bytes()).unwrap_or(&[]);
+            let has = |arc: &[u8]| params.windows(arc.len()).any(|w| w == arc);
+            if has(&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02]) {
+                14
+            } else if has(&[0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03]) {
+                15
+            } else {
+                13
+            }
+        }
+        "1.3.101.112" => 16,
+        _ => 0,
+    }
+}
+
+/// Go's `PublicKeyAlgorithm` number and `PublicKey` value.
+fn public_key(spki: &SubjectPublicKeyInfo) -> (i64, Value) {
+    match spki.parsed() {
+        Ok(x509_parser::public_key::PublicKey::RSA(k)) => (
+            1,
+            object(vec![
+                ("E", big(&BigUint::from_bytes_be(k.exponent))),
+                ("N", big(&BigUint::from_bytes_be(k.modulus))),
+            ]),
+        ),
+        Ok(x509_parser::public_key::PublicKey::EC(point)) => {
+            let data = point.data();
+            let half = data.len().saturating_sub(1) / 2;
+            if data.first() != Some(&4) || half == 0 {
+                return (3, Value::Null);
+            }
+            (
+                3,
+                object(vec![
+                    // Go's curve has no exported fields.
+                    ("Curve", Value::new_object()),
+                    ("X", big(&BigUint::from_bytes_be(&data[1..1 + half]))),
+                    ("Y", big(&BigUint::from_bytes_be(&data[1 + half..]))),
+                ]),
+            )
+        }
+        Ok(x509_parser::public_key::PublicKey::DSA(_)) => (2, Value::Null),
+        _ if spki.algorithm.algorithm.to_id_string() == "1.3.101.112" => {
+            (4, bytes(Some(&spki.subject_public_key.data)))
+        }
+        _ => (0, Value::Null),
+    }
+}
+
+/// Go's `*url.URL`, as `url.Parse` splits a URI (enough for certificate URIs).
+fn url(uri: &str) -> Value {
+    let (mut scheme, mut rest) = ("", uri);
+    if let Some((s, r)) = uri.split_once(':') {
+        let valid = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c));
+        if valid {
+            scheme = s;
+            rest = r;
+        }
+    }
+    let (rest, fragment) = rest.split_once('#').unwrap_or((rest, ""));
+    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let (mut host, mut path, mut opaque, mut user) = ("", rest, "", Value::Null);
+    if let Some(authority_path) = rest.strip_prefix("//") {
+        let end = authority_path.find('/').unwrap_or(authority_path.len());
+        let authority = &authority_path[..end];
+        path = &authority_path[end..];
+        host = authority;
+        if let Some((u, h)) = authority.rsplit_once('@') {
+            host = h;
+            let (name, password) = u.split_once(':').unwrap_or((u, ""));
+            user = object(vec![
+                ("username", Value::from(name)),
+                ("password", Value::from(password)),
+                ("passwordSet", Value::from(u.contains(':'))),
+            ]);
+        }
+    } else if !scheme.is_empty() && !rest.starts_with('/') {
+        opaque = rest;
+        path = "";
+    }
+    object(vec![
+        ("ForceQuery", Value::from(false)),
+        ("Fragment", Value::from(fragment)),
+        ("Host", Value::from(host)),
+        ("OmitHost", Value::from(false)),
+        ("Opaque", Value::from(opaque)),
+        ("Path", Value::from(path)),
+        ("RawFragment", Value::from("")),
+        ("RawPath", Value::from("")),
+        ("RawQuery", Value::from(query)),
+        ("Scheme", Value::from(scheme)),
+        ("User", user),
+    ])
+}
+
+/// Go's `net.IP` text.
+fn ip(b: &[u8]) -> Option<String> {
+    match b.len() {
+        4 => Some(std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]).to_string()),
+        16 => <[u8; 16]>::try_from(b)
+            .ok()
+            .map(|a| std::net::Ipv6Addr::from(a).to_string()),
+        _ => None,
+    }
+}
+
+/// Go's `*net.IPNet` of a name constraint (address then mask).
+fn ip_net(b: &[u8]) -> Option<Value> {
+    let half = b.len() / 2;
+    Some(object(vec![
+        ("IP", Value::from(ip(&b[..half])?)),
+        ("Mask", bytes(Some(&b[half..]))),
+    ]))
+}
+
+/// Extended key usages Go knows, by OID, with its numbers.
+const EXT_KEY_USAGES: &[(&str, i64)] = &[
+    ("2.5.29.37.0", 0),
+    ("1.3.6.1.5.5.7.3.1", 1),
+    ("1.3.6.1.5.5.7.3.2", 2),
+    ("1.3.6.1.5.5.7.3.3", 3),
+    ("1.3.6.1.5.5.7.3.4", 4),
+    ("1.3.6.1.5.5.7.3.5", 5),
+    ("1.3.6.1.5.5.7.3.6", 6),
+    ("1.3.6.1.5.5.7.3.7", 7),
+    ("1.3.6.1.5.5.7.3.8", 8),
+    ("1.3.6.1.5.5.7.3.9", 9),
+    ("1.3.6.1.4.1.311.10.3.3", 10),
+    ("2.16.840.1.113730.4.1", 11),
+    ("1.3.6.1.4.1.311.2.1.22", 12),
+    ("1.3.6.1.4.1.311.61.1.1", 13),
+];
+
+/// Extensions Go's parser understands; other critical ones are "unhandled".
+const HANDLED: &[&str] = &[
+    "2.5.29.14",
+    "2.5.29.15",
+    "2.5.29.17",
+    "2.5.29.19",
+    "2.5.29.30",
+    "2.5.29.31",
+    "2.5.29.32",
+    "2.5.29.33",
+    "2.5.29.35",
+    "2.5.29.36",
+    "2.5.29.37",
+    "2.5.29.54",
+    "1.3.6.1.5.5.7.1.1",
+];
+
+/// One certificate as OPA returns it.
+fn certificate(der: &[u8]) -> Result<Value, Fault> {
+    let (_, cert) = parse_x509_certificate(der)
+        .map_err(|_| Fault::Opa("x509: malformed certificate".into()))?;
+    let tbs = &cert.tbs_certificate;
+    let mut f: BTreeMap<&str, Value> = BTreeMap::new();
+    for key in [
+        "AuthorityKeyId",
+        "CRLDistributionPoints",
+        "DNSNames",
+        "EmailAddresses",
+        "ExcludedDNSDomains",
+        "ExcludedEmailAddresses",
+        "ExcludedIPRanges",
+        "ExcludedURIDomains",
+        "ExtKeyUsage",
+        "ExtraExtensions",
+        "IPAddresses",
+        "IssuingCertificateURL",
+        "OCSPServer",
+        "PermittedDNSDomains",
+        "PermittedEmailAddresses",
+        "PermittedIPRanges",
+        "PermittedURIDomains",
+        "Policies",
+        "PolicyIdentifiers",
+        "PolicyMappings",
+        "SubjectKeyId",
+        "URIStrings",
+        "URIs",
+        "UnhandledCriticalExtensions",
+        "UnknownExtKeyUsage",
+    ] {
+        f.insert(key, Value::Null);
+    }
+    for key in [
+        "BasicConstraintsValid",
+        "InhibitAnyPolicyZero",
+        "InhibitPolicyMappingZero",
+        "IsCA",
+        "MaxPathLenZero",
+        "PermittedDNSDomainsCritical",
+        "RequireExplicitPolicyZero",
+    ] {
+        f.insert(key, Value::from(false));
+    }
+    for key in [
+        "InhibitAnyPolicy",
+        "InhibitPolicyMapping",
+        "KeyUsage",
+        "RequireExplicitPolicy",
+    ] {
+        f.insert(key, num(0));
+    }
+    f.insert("MaxPathLen", num(-1));
+    let (pk_alg, pk) = public_key(&tbs.subject_pki);
+    f.insert("PublicKeyAlgorithm", num(pk_alg));
+    f.insert("PublicKey", pk);
+    f.insert("Raw", bytes(Some(der)));
+    f.insert("RawTBSCertificate", bytes(Some(tbs.as_ref())));
+    f.insert("RawSubjectPublicKeyInfo", bytes(Some(tbs.subject_pki.raw)));
+    f.insert("RawSubject", bytes(Some(tbs.subject.as_raw())));
+    f.insert("RawIssuer", bytes(Some(tbs.issuer.as_raw())));
+    f.insert("Signature", bytes(Some(&cert.signature_value.data)));
+    f.insert(
+        "SignatureAlgorithm",
+        num(signature_algorithm(&cert.signature_algorithm)),
+    );
+    f.insert("Version", num(i64::from(tbs.version.0) + 1));
+    f.insert("SerialNumber", big(&tbs.serial));
+    f.insert("Subject", name(&tbs.subject));
+    f.insert("Issuer", name(&tbs.issuer));
+    f.insert("NotBefore", time(&tbs.validity.not_before));
+    f.insert("NotAfter", time(&tbs.validity.not_after));
+
+    let mut extensions = Vec::new();
+    let mut unhandled = Vec::new();
+    let (mut dns, mut emails, mut ips, mut uris) = (vec![], vec![], vec![], vec![]);
+    for ext in tbs.extensions() {
+        extensions.push(object(vec![
+            ("Critical", Value::from(ext.critical)),
+            ("Id", oid_arcs(&ext.oid)),
+            ("Value", bytes(Some(ext.value))),
+        ]));
+        let id = ext.oid.to_id_string();
+        if ext.critical && !HANDLED.contains(&id.as_str()) {
+            unhandled.push(oid_arcs(&ext.oid));
+        }
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(k) => {
+                f.insert("SubjectKeyId", bytes(Some(k.0)));
+            }
+            ParsedExtension::AuthorityKeyIdentifier(a) => {
+                if let Some(k) = &a.key_identifier {
+                    f.insert("AuthorityKeyId", bytes(Some(k.0)));
+                }
+            }
+            ParsedExtension::BasicConstraints(b) => {
+                f.insert("BasicConstraintsValid", Value::from(true));
+                f.insert("IsCA", Value::from(b.ca));
+                if let Some(n) = b.path_len_constraint {
+                    f.insert("MaxPathLen", num(i64::from(n)));
+                    f.insert("MaxPathLenZero", Value::from(n == 0));
+                }
+            }
+            ParsedExtension::KeyUsage(k) => {
+                f.insert("KeyUsage", num(i64::from(k.flags)));
+            }
+            ParsedExtension::ExtendedKeyUsage(_) => {
+                let (known, unknown) = ext_key_usages(ext.value);
+                f.insert(
+                    "ExtKeyUsage",
+                    if known.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::from(known)
+                    },
+                );
+                f.insert(
+                    "UnknownExtKeyUsage",
+                    if unknown.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::from(unknown)
+                    },
+                );
+            }
+            ParsedExtension::SubjectAlternativeName(san) => {
+                for n in &san.general_names {
+                    match n {
+                        GeneralName::DNSName(s) => dns.push(s.to_string()),
+                        GeneralName::RFC822Name(s) => emails.push(s.to_string()),
+                        GeneralName::URI(s) => uris.push(s.to_string()),
+                        GeneralName::IPAddress(b) => ips.extend(ip(b)),
+                        _ => {}
+                    }
+                }
+            }
+            ParsedExtension::NameConstraints(nc) => {
+                f.insert("PermittedDNSDomainsCritical", Value::from(ext.critical));
+                for (subtrees, prefix) in [
+                    (&nc.permitted_subtrees, "Permitted"),
+                    (&nc.excluded_subtrees, "Excluded"),
+                ] {
+                    let (mut d, mut e, mut i, mut u) = (vec![], vec![], vec![], vec![]);
+                    for s in subtrees.iter().flatten() {
+                        match &s.base {
+                            GeneralName::DNSName(x) => d.push(x.to_string()),
+                            GeneralName::RFC822Name(x) => e.push(x.to_string()),
+                            GeneralName::URI(x) => u.push(x.to_string()),
+                            GeneralName::IPAddress(b) => i.extend(ip_net(b)),
+                            _ => {}
+                        }
+                    }
+                    let key = |k: &str| -> &'static str {
+                        match (prefix, k) {
+                            ("Permitted", "DNS") => "PermittedDNSDomains",
+                            ("Permitted", "Email") => "PermittedEmailAddresses",
+                            ("Permitted", "IP") => "PermittedIPRanges",
+                            ("Permitted", _) => "PermittedURIDomains",
+                            (_, "DNS") => "ExcludedDNSDomains",
+                            (_, "Email") => "ExcludedEmailAddresses",
+                            (_, "IP") => "ExcludedIPRanges",
+                            _ => "ExcludedURIDomains",
+                        }
+                    };
+                    f.insert(key("DNS"), strings(d));
+                    f.insert(key("Email"), strings(e));
+                    f.insert(key("URI"), strings(u));
+                    f.insert(
+                        key("IP"),
+                        if i.is_empty() {
+                            Value::Null
+                        } else {
+                            Value::from(i)
+                        },
+                    );
+                }
+            }
+            ParsedExtension::CRLDistributionPoints(points) => {
+                let mut urls = Vec::new();
+                for p in points.iter() {
+                    if let Some(DistributionPointName::FullName(names)) = &p.distribution_point {
+                        for n in names {
+                            if let GeneralName::URI(u) = n {
+                                urls.push(u.to_string());
+                            }
+                        }
+                    }
+                }
+                f.insert("CRLDistributionPoints", strings(urls));
+            }
+            ParsedExtension::AuthorityInfoAccess(aia) => {
+                let (mut ocsp, mut issuers) = (vec![], vec![]);
+                for d in &aia.accessdescs {
+                    if let GeneralName::URI(u) = &d.access_location {
+                        match d.access_method.to_id_string().as_str() {
+                            "1.3.6.1.5.5.7.48.1" => ocsp.push(u.to_string()),
+                            "1.3.6.1.5.5.7.48.2" => issuers.push(u.to_string()),
+                            _ => {}
+                        }
+                    }
+                }
+                f.insert("OCSPServer", strings(ocsp));
+                f.insert("IssuingCertificateURL", strings(issuers));
+            }
+            ParsedExtension::CertificatePolicies(policies) => {
+                let ids: Vec<&Oid> = policies.iter().map(|p| &p.policy_id).collect();
+                f.insert(
+                    "PolicyIdentifiers",
+                    Value::from(ids.iter().map(|o| oid_arcs(o)).collect::<Vec<_>>()),
+                );
+                f.insert(
+                    "Policies",
+                    strings(ids.iter().map(|o| o.to_id_string()).collect()),
+                );
+            }
+            ParsedExtension::PolicyMappings(m) => {
+                let maps = m
+                    .mappings
+                    .iter()
+                    .map(|p| {
+                        object(vec![
+                            (
+                                "IssuerDomainPolicy",
+                                Value::from(p.issuer_domain_policy.to_id_string()),
+                            ),
+                            (
+                                "SubjectDomainPolicy",
+                                Value::from(p.subject_domain_policy.to_id_string()),
+                            ),
+                        ])
+                    })
+                    .collect::<Vec<_>>();
+                f.insert("PolicyMappings", Value::from(maps));
+            }
+            ParsedExtension::InhibitAnyPolicy(i) => {
+                f.insert("InhibitAnyPolicy", num(i64::from(i.skip_certs)));
+                f.insert("InhibitAnyPolicyZero", Value::from(i.skip_certs == 0));
+            }
+            ParsedExtension::PolicyConstraints(p) => {
+                if let Some(n) = p.require_explicit_policy {
+                    f.insert("RequireExplicitPolicy", num(i64::from(n)));
+                    f.insert("RequireExplicitPolicyZero", Value::from(n == 0));
+                }
+                if let Some(n) = p.inhibit_policy_mapping {
+                    f.insert("InhibitPolicyMapping", num(i64::from(n)));
+                    f.insert("InhibitPolicyMappingZero", Value::from(n == 0));
+                }
+            }
+            _ => {}
+        }
+    }
+    f.insert(
+        "Extensions",
+        if extensions.is_empty() {
+            Value::Null
+        } else {
+            Value::from(extensions)
+        },
+    );
+    if !unhandled.is_empty() {
+        f.insert("UnhandledCriticalExtensions", Value::from(unhandled));
+    }
+    f.insert("DNSNames", strings(dns));
+    f.insert("EmailAddresses", strings(emails));
+    f.insert("IPAddresses", strings(ips));
+    if !uris.is_empty() {
+        f.insert(
+            "URIs",
+            Value::from(uris.iter().map(|u| url(u)).collect::<Vec<_>>()),
+        );
+        f.insert("URIStrings", strings(uris));
+    }
+    Ok(object(f.into_iter().collect()))
+}
+
+/// The extended key usages of the extension's DER value, in order: Go's numbers for those
+/// it knows, the OIDs of the others.
+fn ext_key_usages(der: &[u8]) -> (Vec<Value>, Vec<Value>) {
+    let (mut known, mut unknown) = (Vec::new(), Vec::new());
+    let Ok((_, seq)) = x509_parser::der_parser::der::parse_der_sequence(der) else {
+        return (known, unknown);
+    };
+    for item in seq.as_sequence().map(|s| s.as_slice()).unwrap_or_default() {
+        let Ok(oid) = item.as_oid() else { continue };
+        match EXT_KEY_USAGES
+            .iter()
+            .find(|(id, _)| *id == oid.to_id_string())
+        {
+            Some((_, n)) => known.push(num(*n)),
+            None => unknown.push(oid_arcs(oid)),
+        }
+    }
+    (known, unknown)
+}
