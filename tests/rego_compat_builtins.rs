@@ -370,3 +370,57 @@ fn x509_errors_are_opas() {
         );
     }
 }
+
+/// `crypto.x509.parse_and_verify_certificates[_with_options]` on a test-only chain (P-384
+/// root, P-256 intermediate with path length 0, RSA and Ed25519 leaves): valid chains, wrong
+/// order, a missing intermediate, a foreign root, an intermediate that is not a CA, extended
+/// key usages by default and by option, DNS names with wildcards and IP addresses, and
+/// times before, within and after validity. Every answer is OPA's.
+#[test]
+fn x509_chain_verification_gives_opas_answers() {
+    assert_as_opa(
+        include_str!("fixtures/x509/chain.rego"),
+        "chain.json",
+        include_str!("fixtures/x509/chain.json"),
+        include_str!("fixtures/x509/chain.opa.out"),
+    );
+}
+
+/// OPA's error texts for verification options, with `--show-builtin-errors`.
+#[test]
+fn x509_option_errors_are_opas() {
+    for (options, error) in [
+        (r#"{"Foo": 1}"#, "invalid key option"),
+        (r#"{"DNSName": 1}"#, "'DNSName' should be a string"),
+        (
+            r#"{"KeyUsages": ["KeyUsageServerAuth", "Nope", "Bad"]}"#,
+            "invalid entries for 'KeyUsages' found: [Nope Bad]",
+        ),
+        (
+            r#"{"KeyUsages": "x"}"#,
+            "'KeyUsages' should be an Array or Set",
+        ),
+        (
+            r#"{"CurrentTime": "x"}"#,
+            "'CurrentTime' should be a number",
+        ),
+        (
+            r#"{"CurrentTime": 1.5}"#,
+            "'CurrentTime' should be a valid int64 number",
+        ),
+    ] {
+        let policy = format!("package main\n\nimport rego.v1\n\ndeny contains sprintf(\"%v\", [crypto.x509.parse_and_verify_certificates_with_options(concat(\"\", [input.root, input.leaf]), {options})])\n");
+        let dir = common::scratch(&[
+            ("policy/p.rego", policy.as_str()),
+            ("chain.json", include_str!("fixtures/x509/chain.json")),
+        ]);
+        let run = common::run_at(
+            dir.path(),
+            &["test", "--no-color", "--show-builtin-errors", "chain.json"],
+        );
+        assert_eq!(run.code, 1, "{options}");
+        let want =
+            format!("p.rego:5: crypto.x509.parse_and_verify_certificates_with_options: {error}");
+        assert!(run.stderr.contains(&want), "{options}: {}", run.stderr);
+    }
+}

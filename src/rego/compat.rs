@@ -861,6 +861,8 @@ const MISSING_ARITY: &[(&str, usize)] = &[
     ("io.jwt.encode_sign", 3),
     ("io.jwt.encode_sign_raw", 3),
     ("crypto.x509.parse_certificates", 1),
+    ("crypto.x509.parse_and_verify_certificates", 1),
+    ("crypto.x509.parse_and_verify_certificates_with_options", 2),
     ("crypto.sha256", 1),
     ("crypto.md5", 1),
     ("crypto.sha1", 1),

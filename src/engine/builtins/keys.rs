@@ -258,6 +258,35 @@ pub fn sign(key: &Private, alg: &str, input: &[u8]) -> Result<Vec<u8>, String> {
     }
 }
 
+/// Whether `sig` is a certificate signature of `tbs` under the DER `SubjectPublicKeyInfo`
+/// `issuer`, for Go's `SignatureAlgorithm` number `alg`. Go refuses MD2, MD5 and SHA-1
+/// signatures and DSA; so does this.
+pub fn certificate_signature_ok(issuer: &[u8], alg: i64, tbs: &[u8], sig: &[u8]) -> bool {
+    let Ok(key) = spki(issuer) else {
+        return false;
+    };
+    let hash = match alg {
+        4 | 10 | 13 => "256",
+        5 | 11 | 14 => "384",
+        6 | 12 | 15 => "512",
+        16 => "",
+        _ => return false,
+    };
+    let hashed = digest(hash, tbs);
+    match (alg, &key) {
+        (4..=6, Public::Rsa(_)) => verify(&key, &format!("RS{hash}"), tbs, sig),
+        (13..=15, Public::Rsa(_)) => verify(&key, &format!("PS{hash}"), tbs, sig),
+        (10..=12, Public::P256(k)) => p256::ecdsa::DerSignature::from_bytes(sig)
+            .is_ok_and(|s| k.verify_prehash(&hashed, &s).is_ok()),
+        (10..=12, Public::P384(k)) => p384::ecdsa::DerSignature::from_bytes(sig)
+            .is_ok_and(|s| k.verify_prehash(&hashed, &s).is_ok()),
+        (10..=12, Public::P521(k)) => p521::ecdsa::DerSignature::from_bytes(sig)
+            .is_ok_and(|s| k.verify_prehash(&hashed, &s).is_ok()),
+        (16, Public::Ed25519(_)) => verify(&key, "EdDSA", tbs, sig),
+        _ => false,
+    }
+}
+
 /// The public key of a DER `SubjectPublicKeyInfo`.
 fn spki(der: &[u8]) -> Result<Public, String> {
     use rsa::pkcs8::DecodePublicKey as _;

@@ -1,6 +1,9 @@
-//! OPA's `crypto.x509.parse_certificates`: each certificate as Go's `x509.Certificate`
-//! marshals to JSON (Go's field names, enum numbers, base64 bytes, big integers, `null` for
-//! absent lists) plus OPA's `URIStrings`, parsed with the x509-parser crate.
+//! OPA's `crypto.x509.parse_certificates` and `parse_and_verify_certificates[_with_options]`:
+//! each certificate as Go's `x509.Certificate` marshals to JSON (Go's field names, enum
+//! numbers, base64 bytes, big integers, `null` for absent lists) plus OPA's `URIStrings`,
+//! parsed with the x509-parser crate; chains verified as Go's `Certificate.Verify` does
+//! (signatures, validity times, CA constraints and path lengths, extended key usages,
+//! DNS names), except that name constraints are not checked.
 
 use super::{string_arg, Fault};
 use base64::engine::general_purpose::STANDARD;
@@ -16,7 +19,23 @@ use x509_parser::prelude::*;
 type Body = fn(&[Value]) -> Result<Value, Fault>;
 
 /// Name, arity and body of each built-in of this namespace.
-pub const ALL: &[(&str, u8, Body)] = &[("crypto.x509.parse_certificates", 1, parse_certificates)];
+pub const ALL: &[(&str, u8, Body)] = &[
+    ("crypto.x509.parse_certificates", 1, parse_certificates),
+    ("crypto.x509.parse_and_verify_certificates", 1, |a| {
+        let text = string_arg(a, 1)?;
+        Ok(verified(text, &Options::default()))
+    }),
+    (
+        "crypto.x509.parse_and_verify_certificates_with_options",
+        2,
+        |a| {
+            let text = string_arg(a, 1)?;
+            let options = Options::read(&a[1])?;
+            // OPA returns Go's certificates here, without its own `URIStrings`.
+            Ok(without_uri_strings(verified(text, &options)))
+        },
+    ),
+];
 
 fn parse_certificates(args: &[Value]) -> Result<Value, Fault> {
     let text = string_arg(args, 1)?;
@@ -624,4 +643,310 @@ fn ext_key_usages(der: &[u8]) -> (Vec<Value>, Vec<Value>) {
         }
     }
     (known, unknown)
+}
+
+/// The options of `parse_and_verify_certificates_with_options`.
+#[derive(Default)]
+struct Options {
+    dns_name: String,
+    /// Seconds since the epoch; now when unset.
+    time: Option<i64>,
+    /// Go's `ExtKeyUsage` numbers; server authentication when empty.
+    key_usages: Vec<i64>,
+}
+
+/// OPA's names of the extended key usages an option may ask for.
+const KEY_USAGE_NAMES: &[(&str, i64)] = &[
+    ("KeyUsageAny", 0),
+    ("KeyUsageServerAuth", 1),
+    ("KeyUsageClientAuth", 2),
+    ("KeyUsageCodeSigning", 3),
+    ("KeyUsageEmailProtection", 4),
+    ("KeyUsageIPSECEndSystem", 5),
+    ("KeyUsageIPSECTunnel", 6),
+    ("KeyUsageIPSECUser", 7),
+    ("KeyUsageTimeStamping", 8),
+    ("KeyUsageOCSPSigning", 9),
+    ("KeyUsageMicrosoftServerGatedCrypto", 10),
+    ("KeyUsageNetscapeServerGatedCrypto", 11),
+    ("KeyUsageMicrosoftCommercialCodeSigning", 12),
+    ("KeyUsageMicrosoftKernelCodeSigning", 13),
+];
+
+impl Options {
+    fn read(v: &Value) -> Result<Options, Fault> {
+        let Value::Object(fields) = v else {
+            return Err(Fault::Opa(super::operand(2, "object", v)));
+        };
+        let mut out = Options::default();
+        for (k, v) in fields.iter() {
+            let Value::String(key) = k else { continue };
+            match (key.as_ref(), v) {
+                ("DNSName", Value::String(s)) => out.dns_name = s.trim_matches('"').to_string(),
+                ("DNSName", _) => return Err(Fault::Opa("'DNSName' should be a string".into())),
+                ("CurrentTime", Value::Number(_)) => {
+                    let ns = crate::base::value::to_json(v).as_i64().ok_or_else(|| {
+                        Fault::Opa("'CurrentTime' should be a valid int64 number".into())
+                    })?;
+                    out.time = Some(ns.div_euclid(1_000_000_000));
+                }
+                ("CurrentTime", _) => {
+                    return Err(Fault::Opa("'CurrentTime' should be a number".into()))
+                }
+                ("MaxConstraintComparisons", Value::Number(_)) => {}
+                ("MaxConstraintComparisons", _) => {
+                    return Err(Fault::Opa(
+                        "'MaxConstraintComparisons' should be a number".into(),
+                    ))
+                }
+                ("KeyUsages", Value::Array(_) | Value::Set(_)) => {
+                    let items: Vec<Value> = match v {
+                        Value::Array(a) => a.iter().cloned().collect(),
+                        Value::Set(s) => s.iter().cloned().collect(),
+                        _ => Vec::new(),
+                    };
+                    let mut invalid = Vec::new();
+                    for item in items {
+                        let Value::String(name) = item else { continue };
+                        let name = name.trim_matches('"');
+                        match KEY_USAGE_NAMES.iter().find(|(n, _)| *n == name) {
+                            Some((_, n)) => out.key_usages.push(*n),
+                            None => invalid.push(name.to_string()),
+                        }
+                    }
+                    if !invalid.is_empty() {
+                        return Err(Fault::Opa(format!(
+                            "invalid entries for 'KeyUsages' found: [{}]",
+                            invalid.join(" ")
+                        )));
+                    }
+                }
+                ("KeyUsages", _) => {
+                    return Err(Fault::Opa("'KeyUsages' should be an Array or Set".into()))
+                }
+                _ => return Err(Fault::Opa("invalid key option".into())),
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// `[true, chain]` (leaf first, root last) when the certificates verify, else `[false, []]`.
+fn verified(text: &str, options: &Options) -> Value {
+    let unverified = Value::from(vec![Value::from(false), Value::from(Vec::<Value>::new())]);
+    let Ok(ders) = certificate_ders(text) else {
+        return unverified;
+    };
+    let mut certs = Vec::new();
+    for der in &ders {
+        let (Ok((_, parsed)), Ok(value)) = (parse_x509_certificate(der), certificate(der)) else {
+            return unverified;
+        };
+        certs.push((parsed, value));
+    }
+    if certs.len() < 2 {
+        return unverified;
+    }
+    let now = options
+        .time
+        .unwrap_or_else(|| chrono::Utc::now().timestamp());
+    let leaf = certs.len() - 1;
+    let Some(chain) = chain_from(&certs, vec![leaf], now) else {
+        return unverified;
+    };
+    let leaf_value = &certs[leaf].1;
+    if !options.dns_name.is_empty() && !host_matches(leaf_value, &options.dns_name) {
+        return unverified;
+    }
+    let wanted = if options.key_usages.is_empty() {
+        vec![1]
+    } else {
+        options.key_usages.clone()
+    };
+    if !usages_allowed(
+        &chain.iter().map(|&i| &certs[i].1).collect::<Vec<_>>(),
+        wanted,
+    ) {
+        return unverified;
+    }
+    let values: Vec<Value> = chain.iter().map(|&i| certs[i].1.clone()).collect();
+    Value::from(vec![Value::from(true), Value::from(values)])
+}
+
+/// A verification result with `URIStrings` taken out of each certificate.
+fn without_uri_strings(result: Value) -> Value {
+    let Value::Array(parts) = &result else {
+        return result;
+    };
+    let Some(Value::Array(chain)) = parts.get(1) else {
+        return result;
+    };
+    let chain: Vec<Value> = chain
+        .iter()
+        .map(|c| {
+            let mut c = c.clone();
+            if let Ok(fields) = c.as_object_mut() {
+                fields.remove(&Value::from("URIStrings"));
+            }
+            c
+        })
+        .collect();
+    Value::from(vec![parts[0].clone(), Value::from(chain)])
+}
+
+/// A chain from `path`'s last certificate up to the root (`certs[0]`), trying the root as
+/// the parent first, then the intermediates in order, as Go's chain builder does.
+fn chain_from(
+    certs: &[(X509Certificate, Value)],
+    path: Vec<usize>,
+    now: i64,
+) -> Option<Vec<usize>> {
+    let child = *path.last()?;
+    let (cert, value) = &certs[child];
+    let kind = if child == certs.len() - 1 {
+        Kind::Leaf
+    } else if child == 0 {
+        Kind::Root
+    } else {
+        Kind::Intermediate
+    };
+    if !valid(cert, value, kind, path.len() - 1, now) {
+        return None;
+    }
+    if kind == Kind::Root {
+        return Some(path);
+    }
+    // Go allows at most this many intermediates in one chain.
+    if path.len() > certs.len() {
+        return None;
+    }
+    for parent in 0..certs.len() - 1 {
+        if path.contains(&parent) && parent != 0 {
+            continue;
+        }
+        let p = &certs[parent].0;
+        if p.subject().as_raw() != cert.issuer().as_raw() {
+            continue;
+        }
+        let sig_ok = super::keys::certificate_signature_ok(
+            p.public_key().raw,
+            value_i64(value, "SignatureAlgorithm"),
+            cert.tbs_certificate.as_ref(),
+            &cert.signature_value.data,
+        );
+        if !sig_ok {
+            continue;
+        }
+        let mut next = path.clone();
+        next.push(parent);
+        if let Some(chain) = chain_from(certs, next, now) {
+            return Some(chain);
+        }
+    }
+    None
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Leaf,
+    Intermediate,
+    Root,
+}
+
+fn value_i64(v: &Value, field: &str) -> i64 {
+    crate::base::value::to_json(&v[&Value::from(field)])
+        .as_i64()
+        .unwrap_or(0)
+}
+
+fn value_bool(v: &Value, field: &str) -> bool {
+    v[&Value::from(field)] == Value::from(true)
+}
+
+fn value_list(v: &Value, field: &str) -> Vec<Value> {
+    match &v[&Value::from(field)] {
+        Value::Array(a) => a.iter().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Go's per-certificate checks: critical extensions, validity at `now`, and for a CA on the
+/// chain its basic constraints and path length (`below` certificates under it that are not
+/// the leaf).
+fn valid(cert: &X509Certificate, value: &Value, kind: Kind, below: usize, now: i64) -> bool {
+    if value[&Value::from("UnhandledCriticalExtensions")] != Value::Null {
+        return false;
+    }
+    let validity = cert.validity();
+    if now < validity.not_before.timestamp() || now > validity.not_after.timestamp() {
+        return false;
+    }
+    if kind == Kind::Leaf {
+        return true;
+    }
+    if kind == Kind::Intermediate
+        && (!value_bool(value, "BasicConstraintsValid") || !value_bool(value, "IsCA"))
+    {
+        return false;
+    }
+    let max = value_i64(value, "MaxPathLen");
+    let intermediates_below = below.saturating_sub(1) as i64;
+    if value_bool(value, "BasicConstraintsValid")
+        && (max > 0 || max == 0 && value_bool(value, "MaxPathLenZero"))
+        && intermediates_below > max
+    {
+        return false;
+    }
+    true
+}
+
+/// Go's `VerifyHostname` for a DNS name or IP address against the leaf's SANs.
+fn host_matches(leaf: &Value, host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.parse::<std::net::IpAddr>().is_ok() {
+        let want = host.parse::<std::net::IpAddr>().ok();
+        return value_list(leaf, "IPAddresses").iter().any(|ip| match ip {
+            Value::String(s) => s.parse::<std::net::IpAddr>().ok() == want,
+            _ => false,
+        });
+    }
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    value_list(leaf, "DNSNames").iter().any(|n| {
+        let Value::String(pattern) = n else {
+            return false;
+        };
+        let pattern = pattern.trim_end_matches('.').to_ascii_lowercase();
+        match pattern.strip_prefix("*.") {
+            Some(rest) => host
+                .split_once('.')
+                .is_some_and(|(first, tail)| !first.is_empty() && tail == rest),
+            None => pattern == host,
+        }
+    })
+}
+
+/// Go's `checkChainForKeyUsage`: every certificate from the root down that names extended
+/// key usages must allow one of those asked for (`any` allows all; server authentication is
+/// also met by the server-gated-crypto usages).
+fn usages_allowed(chain: &[&Value], mut wanted: Vec<i64>) -> bool {
+    if wanted.contains(&0) {
+        return true;
+    }
+    for cert in chain.iter().rev() {
+        let has: Vec<i64> = value_list(cert, "ExtKeyUsage")
+            .iter()
+            .filter_map(|v| crate::base::value::to_json(v).as_i64())
+            .collect();
+        if has.is_empty() && value_list(cert, "UnknownExtKeyUsage").is_empty() {
+            continue;
+        }
+        if has.contains(&0) {
+            continue;
+        }
+        wanted.retain(|w| has.contains(w) || *w == 1 && (has.contains(&10) || has.contains(&11)));
+        if wanted.is_empty() {
+            return false;
+        }
+    }
+    true
 }
