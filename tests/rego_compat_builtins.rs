@@ -424,3 +424,17 @@ fn x509_option_errors_are_opas() {
         assert!(run.stderr.contains(&want), "{options}: {}", run.stderr);
     }
 }
+
+/// `crypto.x509.parse_certificate_request` (RSA, P-256 with SANs of every kind, Ed25519;
+/// PEM and base64), `crypto.x509.parse_rsa_private_key` (PKCS #1, PKCS #8, SEC 1, base64, no
+/// key) and `crypto.parse_private_keys` (RSA, EC and Ed25519 keys in one text, base64, empty,
+/// no key): Go's structures and JWKs as the OPA peer printed them, from test-only keys.
+#[test]
+fn x509_requests_and_private_keys_give_opas_values() {
+    assert_as_opa(
+        include_str!("fixtures/x509/keys.rego"),
+        "keys.json",
+        include_str!("fixtures/x509/keys.json"),
+        include_str!("fixtures/x509/keys.opa.out"),
+    );
+}

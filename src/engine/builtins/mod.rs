@@ -18,6 +18,7 @@ mod keys;
 mod net;
 mod numbers;
 mod objects;
+mod private_keys;
 mod regex;
 mod strings;
 mod time;
@@ -132,6 +133,7 @@ pub fn register(
         .chain(jwt::ALL)
         .chain(regex::ALL)
         .chain(x509::ALL)
+        .chain(private_keys::ALL)
         .chain(v0_only)
     {
         add(engine, name, arity, body, strict)?;

@@ -21,6 +21,11 @@ type Body = fn(&[Value]) -> Result<Value, Fault>;
 /// Name, arity and body of each built-in of this namespace.
 pub const ALL: &[(&str, u8, Body)] = &[
     ("crypto.x509.parse_certificates", 1, parse_certificates),
+    (
+        "crypto.x509.parse_certificate_request",
+        1,
+        parse_certificate_request,
+    ),
     ("crypto.x509.parse_and_verify_certificates", 1, |a| {
         let text = string_arg(a, 1)?;
         Ok(verified(text, &Options::default()))
@@ -425,13 +430,9 @@ fn certificate(der: &[u8]) -> Result<Value, Fault> {
 
     let mut extensions = Vec::new();
     let mut unhandled = Vec::new();
-    let (mut dns, mut emails, mut ips, mut uris) = (vec![], vec![], vec![], vec![]);
+    let mut names = Sans::default();
     for ext in tbs.extensions() {
-        extensions.push(object(vec![
-            ("Critical", Value::from(ext.critical)),
-            ("Id", oid_arcs(&ext.oid)),
-            ("Value", bytes(Some(ext.value))),
-        ]));
+        extensions.push(extension(ext));
         let id = ext.oid.to_id_string();
         if ext.critical && !HANDLED.contains(&id.as_str()) {
             unhandled.push(oid_arcs(&ext.oid));
@@ -475,17 +476,7 @@ fn certificate(der: &[u8]) -> Result<Value, Fault> {
                     },
                 );
             }
-            ParsedExtension::SubjectAlternativeName(san) => {
-                for n in &san.general_names {
-                    match n {
-                        GeneralName::DNSName(s) => dns.push(s.to_string()),
-                        GeneralName::RFC822Name(s) => emails.push(s.to_string()),
-                        GeneralName::URI(s) => uris.push(s.to_string()),
-                        GeneralName::IPAddress(b) => ips.extend(ip(b)),
-                        _ => {}
-                    }
-                }
-            }
+            ParsedExtension::SubjectAlternativeName(san) => names.add(&san.general_names),
             ParsedExtension::NameConstraints(nc) => {
                 f.insert("PermittedDNSDomainsCritical", Value::from(ext.critical));
                 for (subtrees, prefix) in [
@@ -612,17 +603,126 @@ fn certificate(der: &[u8]) -> Result<Value, Fault> {
     if !unhandled.is_empty() {
         f.insert("UnhandledCriticalExtensions", Value::from(unhandled));
     }
-    f.insert("DNSNames", strings(dns));
-    f.insert("EmailAddresses", strings(emails));
-    f.insert("IPAddresses", strings(ips));
-    if !uris.is_empty() {
+    f.insert("DNSNames", strings(names.dns));
+    f.insert("EmailAddresses", strings(names.emails));
+    f.insert("IPAddresses", strings(names.ips));
+    if !names.uris.is_empty() {
         f.insert(
             "URIs",
-            Value::from(uris.iter().map(|u| url(u)).collect::<Vec<_>>()),
+            Value::from(names.uris.iter().map(|u| url(u)).collect::<Vec<_>>()),
         );
-        f.insert("URIStrings", strings(uris));
+        f.insert("URIStrings", strings(names.uris));
     }
     Ok(object(f.into_iter().collect()))
+}
+
+/// `crypto.x509.parse_certificate_request`: Go's `x509.CertificateRequest` as JSON, from PEM
+/// or base64 of PEM or DER.
+fn parse_certificate_request(args: &[Value]) -> Result<Value, Fault> {
+    let text = string_arg(args, 1)?;
+    let mut der = if text.starts_with("-----BEGIN CERTIFICATE REQUEST-----") {
+        text.as_bytes().to_vec()
+    } else {
+        STANDARD
+            .decode(text)
+            .map_err(|e| Fault::Opa(super::base64_error(e, text.len())))?
+    };
+    if let Ok((_, pem)) = x509_parser::pem::parse_x509_pem(&der) {
+        if pem.label != "CERTIFICATE REQUEST" {
+            return Err(Fault::Opa(
+                "invalid PEM-encoded certificate signing request".into(),
+            ));
+        }
+        der = pem.contents;
+    }
+    let (_, csr) = X509CertificationRequest::from_der(&der)
+        .map_err(|_| Fault::Opa("x509: malformed certificate request".into()))?;
+    let info = &csr.certification_request_info;
+    let (pk_alg, pk) = public_key(&info.subject_pki);
+    let mut extensions = Vec::new();
+    let mut attributes = Vec::new();
+    let mut names = Sans::default();
+    for attr in info.attributes() {
+        let ParsedCriAttribute::ExtensionRequest(req) = attr.parsed_attribute() else {
+            continue;
+        };
+        let mut values = Vec::new();
+        for ext in &req.extensions {
+            extensions.push(extension(ext));
+            values.push(object(vec![
+                ("Type", oid_arcs(&ext.oid)),
+                ("Value", bytes(Some(ext.value))),
+            ]));
+            if let ParsedExtension::SubjectAlternativeName(san) = ext.parsed_extension() {
+                names.add(&san.general_names);
+            }
+        }
+        attributes.push(object(vec![
+            ("Type", oid_arcs(&attr.oid)),
+            ("Value", Value::from(vec![Value::from(values)])),
+        ]));
+    }
+    let list = |v: Vec<Value>| {
+        if v.is_empty() {
+            Value::Null
+        } else {
+            Value::from(v)
+        }
+    };
+    Ok(object(vec![
+        ("Attributes", list(attributes)),
+        ("DNSNames", strings(names.dns)),
+        ("EmailAddresses", strings(names.emails)),
+        ("Extensions", list(extensions)),
+        ("ExtraExtensions", Value::Null),
+        ("IPAddresses", strings(names.ips)),
+        ("PublicKey", pk),
+        ("PublicKeyAlgorithm", num(pk_alg)),
+        ("Raw", bytes(Some(csr.as_raw()))),
+        ("RawSubject", bytes(Some(info.subject.as_raw()))),
+        ("RawSubjectPublicKeyInfo", bytes(Some(info.subject_pki.raw))),
+        ("RawTBSCertificateRequest", bytes(Some(info.raw))),
+        ("Signature", bytes(Some(&csr.signature_value.data))),
+        (
+            "SignatureAlgorithm",
+            num(signature_algorithm(&csr.signature_algorithm)),
+        ),
+        ("Subject", name(&info.subject)),
+        ("URIs", list(names.uris.iter().map(|u| url(u)).collect())),
+        ("Version", num(i64::from(info.version.0))),
+    ]))
+}
+
+/// The names of subject-alternative-name extensions.
+#[derive(Default)]
+struct Sans {
+    dns: Vec<String>,
+    emails: Vec<String>,
+    ips: Vec<String>,
+    uris: Vec<String>,
+}
+
+impl Sans {
+    fn add(&mut self, names: &[GeneralName]) {
+        for n in names {
+            match n {
+                GeneralName::DNSName(s) => self.dns.push(s.to_string()),
+                GeneralName::RFC822Name(s) => self.emails.push(s.to_string()),
+                GeneralName::URI(s) => self.uris.push(s.to_string()),
+                GeneralName::IPAddress(b) => self.ips.extend(ip(b)),
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Go's `pkix.Extension`.
+fn extension(ext: &X509Extension) -> Value {
+    object(vec![
+        ("Critical", Value::from(ext.critical)),
+        ("Id", oid_arcs(&ext.oid)),
+        ("Value", bytes(Some(ext.value))),
+    ])
 }
 
 /// The extended key usages of the extension's DER value, in order: Go's numbers for those
