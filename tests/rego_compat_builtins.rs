@@ -438,3 +438,47 @@ fn x509_requests_and_private_keys_give_opas_values() {
         include_str!("fixtures/x509/keys.opa.out"),
     );
 }
+
+/// `crypto.x509.parse_keypair` from PEM, base64 of DER and base64 of PEM, a chain and an
+/// Ed25519 pair: Go's `tls.Certificate` as the OPA peer printed it; a key that does not fit
+/// the certificate is OPA's error.
+#[test]
+fn x509_keypair_gives_opas_values() {
+    assert_as_opa(
+        include_str!("fixtures/x509/keypair.rego"),
+        "keypair.json",
+        include_str!("fixtures/x509/keypair.json"),
+        include_str!("fixtures/x509/keypair.opa.out"),
+    );
+    for (args, error) in [
+        (
+            "input.leaf, input.ec_pkcs8",
+            "tls: private key type does not match public key type",
+        ),
+        (
+            "input.root, input.ec_pkcs8",
+            "tls: private key does not match public key",
+        ),
+        (
+            "\"abcde\", input.ec_pkcs8",
+            "illegal base64 data at input byte 4",
+        ),
+    ] {
+        let policy = format!("package main\n\nimport rego.v1\n\ndeny contains sprintf(\"%v\", [crypto.x509.parse_keypair({args})])\n");
+        let dir = common::scratch(&[
+            ("policy/p.rego", policy.as_str()),
+            ("keypair.json", include_str!("fixtures/x509/keypair.json")),
+        ]);
+        let run = common::run_at(
+            dir.path(),
+            &[
+                "test",
+                "--no-color",
+                "--show-builtin-errors",
+                "keypair.json",
+            ],
+        );
+        let want = format!("p.rego:5: crypto.x509.parse_keypair: {error}");
+        assert!(run.stderr.contains(&want), "{args}: {}", run.stderr);
+    }
+}

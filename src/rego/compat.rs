@@ -865,6 +865,7 @@ const MISSING_ARITY: &[(&str, usize)] = &[
     ("crypto.x509.parse_certificate_request", 1),
     ("crypto.x509.parse_rsa_private_key", 1),
     ("crypto.parse_private_keys", 1),
+    ("crypto.x509.parse_keypair", 2),
     ("crypto.x509.parse_and_verify_certificates_with_options", 2),
     ("crypto.sha256", 1),
     ("crypto.md5", 1),

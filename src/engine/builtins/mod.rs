@@ -198,9 +198,11 @@ fn simple_args(text: &str) -> Option<Vec<&str>> {
 /// Go's text for a base64 decoding error of a `len`-byte input.
 fn base64_error(e: base64::DecodeError, len: usize) -> String {
     let at = match e {
-        base64::DecodeError::InvalidByte(at, _)
-        | base64::DecodeError::InvalidLastSymbol(at, _)
-        | base64::DecodeError::InvalidLength(at) => at,
+        base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => {
+            at
+        }
+        // Go names the start of the incomplete last quantum.
+        base64::DecodeError::InvalidLength(_) => len - len % 4,
         base64::DecodeError::InvalidPadding => len,
     };
     format!("illegal base64 data at input byte {at}")

@@ -1,5 +1,6 @@
-//! OPA's `crypto.parse_private_keys` (each key as Go's key struct marshals to JSON) and
-//! `crypto.x509.parse_rsa_private_key` (the first key as a JWK), from PEM blocks of type
+//! OPA's `crypto.parse_private_keys` (each key as Go's key struct marshals to JSON),
+//! `crypto.x509.parse_rsa_private_key` (the first key as a JWK) and
+//! `crypto.x509.parse_keypair` (Go's `tls.Certificate`), from PEM blocks of type
 //! `RSA PRIVATE KEY` (PKCS #1), `PRIVATE KEY` (PKCS #8) and `EC PRIVATE KEY` (SEC 1),
 //! read with RustCrypto's `rsa`, `p256`/`p384`/`p521` and `ed25519-dalek`.
 
@@ -22,7 +23,97 @@ pub const ALL: &[(&str, u8, Body)] = &[
         1,
         parse_rsa_private_key,
     ),
+    ("crypto.x509.parse_keypair", 2, parse_keypair),
 ];
+
+/// PEM text of `text`, or its base64 decoded; what is not PEM then is DER of `label`.
+fn pem_of(text: &str, label: &str) -> Result<Vec<u8>, Fault> {
+    let bytes = if text.starts_with("-----BEGIN ") {
+        text.as_bytes().to_vec()
+    } else {
+        STANDARD
+            .decode(text)
+            .map_err(|e| Fault::Opa(super::base64_error(e, text.len())))?
+    };
+    if bytes.starts_with(b"-----BEGIN") {
+        return Ok(bytes);
+    }
+    let body = STANDARD.encode(&bytes);
+    let lines: Vec<&str> = body
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    Ok(format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+    .into_bytes())
+}
+
+/// `crypto.x509.parse_keypair`: Go's `tls.X509KeyPair` as JSON.
+fn parse_keypair(args: &[Value]) -> Result<Value, Fault> {
+    let certs = pem_of(string_arg(args, 1)?, "CERTIFICATE")?;
+    let key_pem = pem_of(string_arg(args, 2)?, "PRIVATE KEY")?;
+    let ders: Vec<Vec<u8>> = x509_parser::pem::Pem::iter_from_buffer(&certs)
+        .map_while(Result::ok)
+        .filter(|p| p.label == "CERTIFICATE")
+        .map(|p| p.contents)
+        .collect();
+    let Some(first) = ders.first() else {
+        return Err(Fault::Opa(
+            "tls: failed to find any PEM data in certificate input".into(),
+        ));
+    };
+    let mut leaf = super::x509::certificate(first)?;
+    if let Ok(fields) = leaf.as_object_mut() {
+        fields.remove(&Value::from("URIStrings"));
+    }
+    let key = keys(&key_pem)?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Fault::Opa("tls: failed to find any PEM data in key input".into()))?;
+    let (algorithm, public) = match &key {
+        Key::Rsa(k) => {
+            let [n, e, ..] = rsa_parts(k);
+            (1, object(vec![("E", big(&e)), ("N", big(&n))]))
+        }
+        Key::Ec { x, y, .. } => (
+            3,
+            object(vec![
+                ("Curve", Value::new_object()),
+                ("X", big(x)),
+                ("Y", big(y)),
+            ]),
+        ),
+        Key::Ed25519(b) => (4, Value::from(STANDARD.encode(&b[32..]))),
+    };
+    if leaf[&Value::from("PublicKeyAlgorithm")] != Value::from(algorithm) {
+        return Err(Fault::Opa(
+            "tls: private key type does not match public key type".into(),
+        ));
+    }
+    if leaf[&Value::from("PublicKey")] != public {
+        return Err(Fault::Opa(
+            "tls: private key does not match public key".into(),
+        ));
+    }
+    Ok(object(vec![
+        (
+            "Certificate",
+            Value::from(
+                ders.iter()
+                    .map(|d| Value::from(STANDARD.encode(d)))
+                    .collect::<Vec<_>>(),
+            ),
+        ),
+        ("Leaf", leaf),
+        ("OCSPStaple", Value::Null),
+        ("PrivateKey", go_value(&key)),
+        ("SignedCertificateTimestamps", Value::Null),
+        ("SupportedSignatureAlgorithms", Value::Null),
+    ]))
+}
 
 /// A private key as Go parses it.
 enum Key {

@@ -354,7 +354,7 @@ const HANDLED: &[&str] = &[
 ];
 
 /// One certificate as OPA returns it.
-fn certificate(der: &[u8]) -> Result<Value, Fault> {
+pub(super) fn certificate(der: &[u8]) -> Result<Value, Fault> {
     let (_, cert) = parse_x509_certificate(der)
         .map_err(|_| Fault::Opa("x509: malformed certificate".into()))?;
     let tbs = &cert.tbs_certificate;
