@@ -482,3 +482,18 @@ fn x509_keypair_gives_opas_values() {
         assert!(run.stderr.contains(&want), "{args}: {}", run.stderr);
     }
 }
+
+/// `sprintf` with Go's verbs, flags, widths and precisions (`%f`, `%e`, `%g`, `%x` on
+/// floats and strings, `%q`, `%c`, `%t`), wrong-type verbs printed under the verb's flags
+/// (`%!f(int64=01    )`), missing and extra values, and `set()`: both evaluation paths
+/// print what the OPA peer printed (regorus gave no message for widths, so the rule
+/// vanished).
+#[test]
+fn sprintf_formats_as_go() {
+    assert_as_opa(
+        include_str!("fixtures/sprintf/policy.rego"),
+        "in.json",
+        "{\"name\": \"x\", \"n\": 2.5}",
+        include_str!("fixtures/sprintf/opa.out"),
+    );
+}

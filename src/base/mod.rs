@@ -5,6 +5,7 @@
 pub mod color;
 pub mod fs;
 pub mod godur;
+pub mod gofmt;
 pub mod gojson;
 pub mod gostr;
 pub mod result;

@@ -56,6 +56,8 @@ enum Vm {
     Any,
     /// Calls whose argument texts pass the check; any other call needs the interpreter.
     Only(fn(&[&str]) -> bool),
+    /// Calls whose text after the opening parenthesis passes the check.
+    Text(fn(&str) -> bool),
 }
 
 /// The replaced built-ins: name, arity, body, which calls the VM may keep.
@@ -89,6 +91,13 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    // Go's verbs, flags, widths and precisions; plain `%s`/`%v`/`%d` formats stay regorus's.
+    (
+        "sprintf",
+        2,
+        strings::sprintf,
+        Vm::Text(strings::plain_literal_format),
+    ),
     // regorus clamps an overflowing day where Go carries it into the next month.
     ("time.add_date", 4, time::add_date, Vm::Only(|_| false)),
     // regorus's version does not panic but can run for minutes: only literals it
@@ -170,15 +179,20 @@ where
 pub fn calls_replaced(files: &[PolicyFile]) -> bool {
     files.iter().any(|f| {
         REPLACED.iter().any(|&(name, _, _, vm)| {
-            let Vm::Only(safe) = vm else {
+            if matches!(vm, Vm::Any) {
                 return false;
-            };
+            }
             f.source.match_indices(name).any(|(i, _)| {
                 let before = f.source[..i].chars().next_back();
                 let rest = f.source[i + name.len()..].trim_start();
                 let is_call = !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
                     && rest.starts_with('(');
-                is_call && !simple_args(&rest[1..]).is_some_and(|args| safe(&args))
+                is_call
+                    && !match vm {
+                        Vm::Only(safe) => simple_args(&rest[1..]).is_some_and(|args| safe(&args)),
+                        Vm::Text(safe) => safe(&rest[1..]),
+                        Vm::Any => true,
+                    }
             })
         })
     })
