@@ -1,0 +1,198 @@
+#!/usr/bin/env python3
+"""Rego compatibility on OPA's own conformance cases: every case of OPA's YAML test suite
+(`v1/test/cases/testdata/v1` in open-policy-agent/opa) is written out as a regorun run
+(its modules as policy files, its data and input as files, its query as a deny rule that
+reports the query's bindings), run through the regorun binary, and its answer compared
+with the one the case expects. Prints the share that agrees by area and overall, and with
+-v each disagreeing case with its source file.
+
+The cases are not part of this repository. Take them from a checkout of OPA, for example
+a sparse one:
+
+    git clone --depth 1 --filter=blob:none --sparse https://github.com/open-policy-agent/opa OPA
+    git -C OPA sparse-checkout set v1/test/cases/testdata/v1
+
+Then:
+
+    python3 scripts/opa_conformance.py --cases OPA/v1/test/cases/testdata/v1 \
+        [--regorun target/release/regorun] [--only jwt] [-v]
+
+How a case is judged:
+- a case that expects results agrees when regorun reports no error and the query's set of
+  bindings equals the expected one (values compared as JSON: sets are arrays, so arrays
+  are compared in order first, then as multisets);
+- a case that expects an error (`want_error_code`) agrees when regorun stops with an
+  `Error:` line (built-in errors count with `--show-builtin-errors` when the case asks for
+  strict built-in errors);
+- a case that regorun cannot be asked as written (an `input_term` that is not JSON, or no
+  query) is counted as skipped, never as agreeing.
+Needs PyYAML (`pip install pyyaml`).
+"""
+
+import argparse
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from collections import defaultdict
+
+try:
+    import yaml
+except ImportError:
+    sys.exit("needs PyYAML: pip install pyyaml")
+
+# Areas by the case folder's name, first match wins; everything else is "language".
+AREAS = [
+    ("rego.metadata", re.compile(r"metadata|annotations")),
+    ("net/crypto/jwt", re.compile(r"jwt|crypto|cidr|^net|x509|hmac|sha|md5")),
+    ("strings/regex", re.compile(r"string|sprintf|regex|glob|trim|split|replace|concat|"
+                                 r"indexof|upper|lower|contains|startswith|endswith|"
+                                 r"format|substring|template|reverse|units")),
+    ("json/objects", re.compile(r"json|object|yaml|base64|hex|urlquery|uuid|semver|graphql")),
+    ("numbers", re.compile(r"arith|aggregate|bits|number|rand|comparison|casts|abs|round|"
+                           r"ceil|floor")),
+]
+
+
+def area_of(folder):
+    for name, pattern in AREAS:
+        if pattern.search(folder):
+            return name
+    return "language"
+
+
+def canonical(v, ordered=True):
+    """A value as comparable JSON text; unordered sorts every array."""
+    if isinstance(v, dict):
+        return "{" + ",".join(f"{json.dumps(k)}:{canonical(v[k], ordered)}"
+                              for k in sorted(v)) + "}"
+    if isinstance(v, list):
+        items = [canonical(x, ordered) for x in v]
+        if not ordered:
+            items.sort()
+        return "[" + ",".join(items) + "]"
+    if isinstance(v, bool) or v is None or isinstance(v, str):
+        return json.dumps(v)
+    if isinstance(v, (int, float)):
+        f = float(v)
+        return json.dumps(int(f)) if f.is_integer() and abs(f) < 2**63 else repr(f)
+    return json.dumps(str(v))
+
+
+def same_bindings(got, want):
+    for ordered in (True, False):
+        g = sorted(canonical(b, ordered) for b in got)
+        w = sorted(canonical(b, ordered) for b in want)
+        if g == w:
+            return True
+    return False
+
+
+def write_case(case, root):
+    """The files of one case; None when it cannot be asked through regorun."""
+    query = case.get("query")
+    if not query:
+        return None
+    os.makedirs(os.path.join(root, "policy"), exist_ok=True)
+    for i, module in enumerate(case.get("modules") or []):
+        with open(os.path.join(root, "policy", f"m{i}.rego"), "w") as f:
+            f.write(module)
+    want = case.get("want_result") or []
+    names = sorted({k for b in want if isinstance(b, dict) for k in b})
+    bindings = ", ".join(f"{json.dumps(n)}: {n}" for n in names)
+    body = query.replace(";", "\n")
+    with open(os.path.join(root, "policy", "zz_conformance.rego"), "w") as f:
+        f.write("package __conformance\n\nimport rego.v1\n\n"
+                f"deny contains {{\"msg\": \"r\", \"b\": {{{bindings}}}}} if {{\n"
+                f"{body}\n}}\n")
+    args = []
+    if case.get("data") is not None:
+        with open(os.path.join(root, "data.json"), "w") as f:
+            json.dump(case["data"], f)
+        args += ["--data", "data.json"]
+    input_doc = case.get("input", {})
+    if "input_term" in case:
+        try:
+            input_doc = json.loads(case["input_term"])
+        except (TypeError, ValueError):
+            return None
+    with open(os.path.join(root, "input.json"), "w") as f:
+        json.dump(input_doc, f)
+    return args
+
+
+def run_case(regorun, case):
+    with tempfile.TemporaryDirectory() as root:
+        args = write_case(case, root)
+        if args is None:
+            return "skipped", ""
+        cmd = [regorun, "test", "--no-color", "-o", "json", "-p", "policy",
+               "-n", "__conformance"] + args
+        if case.get("strict_error"):
+            cmd.append("--show-builtin-errors")
+        cmd.append("input.json")
+        try:
+            r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=60)
+        except subprocess.TimeoutExpired:
+            return "disagree", "timeout"
+    errored = "Error:" in r.stderr
+    first_error = next((l for l in r.stderr.splitlines() if l.startswith("Error:")), "")
+    if "want_error_code" in case or "want_error" in case:
+        return ("agree" if errored else "disagree"), first_error or "no error"
+    if errored:
+        return "disagree", first_error
+    try:
+        out = json.loads(r.stdout)
+        got = [f.get("metadata", {}).get("b", {}) for res in out
+               for f in res.get("failures") or []]
+    except (ValueError, AttributeError):
+        return "disagree", "unreadable output"
+    want = case.get("want_result") or []
+    if same_bindings(got, want):
+        return "agree", ""
+    return "disagree", f"got {json.dumps(got)[:200]}, want {json.dumps(want)[:200]}"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--cases", required=True, help="OPA's test/cases/testdata/v1 folder")
+    ap.add_argument("--regorun", default="target/release/regorun")
+    ap.add_argument("--only", help="only case folders whose name contains this")
+    ap.add_argument("-v", action="store_true", help="print each disagreeing case")
+    a = ap.parse_args()
+    regorun = os.path.abspath(a.regorun)
+    counts = defaultdict(lambda: defaultdict(int))
+    files = sorted(glob.glob(os.path.join(a.cases, "**", "*.y*ml"), recursive=True))
+    for path in files:
+        folder = os.path.basename(os.path.dirname(path))
+        if a.only and a.only not in folder:
+            continue
+        with open(path) as f:
+            doc = yaml.safe_load(f) or {}
+        for case in doc.get("cases") or []:
+            area = area_of(folder)
+            verdict, detail = run_case(regorun, case)
+            counts[area][verdict] += 1
+            if a.v and verdict == "disagree":
+                rel = os.path.relpath(path, a.cases)
+                print(f"DIFFER {rel} {case.get('note', '')}: {detail}")
+    total = defaultdict(int)
+    for area in sorted(counts):
+        c = counts[area]
+        for k, v in c.items():
+            total[k] += v
+        asked = c["agree"] + c["disagree"]
+        share = 100.0 * c["agree"] / asked if asked else 0.0
+        print(f"{area:16} {c['agree']:5}/{asked:<5} agree ({share:5.1f}%), "
+              f"{c['skipped']} skipped")
+    asked = total["agree"] + total["disagree"]
+    share = 100.0 * total["agree"] / asked if asked else 0.0
+    print(f"{'overall':16} {total['agree']:5}/{asked:<5} agree ({share:5.1f}%), "
+          f"{total['skipped']} skipped")
+
+
+if __name__ == "__main__":
+    main()
