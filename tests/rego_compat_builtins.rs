@@ -497,3 +497,29 @@ fn sprintf_formats_as_go() {
         include_str!("fixtures/sprintf/opa.out"),
     );
 }
+
+/// `with <built-in> as <mock>` for built-ins regorun adds (S10): a function mock, a value
+/// mock, a mock seen by a rule the test reads, two mocks on one expression, no mock, and
+/// a mock of `io.jwt.decode` called in the test itself. Each deny rule fires exactly when
+/// its test passes: the OPA peer printed these, and `verify` passes all six.
+#[test]
+fn builtins_regorun_adds_can_be_mocked() {
+    let policy = include_str!("fixtures/mocks/policy.rego");
+    assert_as_opa(
+        policy,
+        "in.json",
+        "{}",
+        include_str!("fixtures/mocks/opa.out"),
+    );
+    let dir = common::scratch(&[("policy/p.rego", policy)]);
+    let run = common::run_at(dir.path(), &["verify", "--no-color"]);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (
+            0,
+            "\n6 tests, 6 passed, 0 warnings, 0 failures, 0 exceptions, 0 skipped\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}

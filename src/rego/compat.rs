@@ -187,7 +187,7 @@ impl Functions {
     }
 
     /// The arity of the function at `path` (`lib.f`, without `data.`).
-    fn arity(&self, path: &str) -> Option<usize> {
+    pub(crate) fn arity(&self, path: &str) -> Option<usize> {
         let (package, name) = path.rsplit_once('.')?;
         let package: Vec<String> = package.split('.').map(str::to_string).collect();
         self.0.get(&(package, name.to_string())).map(|d| d.arity)
@@ -836,7 +836,7 @@ fn expand_aliases(
 }
 
 /// OPA's arity of built-ins regorus 0.14 lacks, for their output-argument form.
-const MISSING_ARITY: &[(&str, usize)] = &[
+pub(crate) const MISSING_ARITY: &[(&str, usize)] = &[
     ("net.cidr_merge", 1),
     ("net.cidr_intersects", 2),
     ("net.cidr_contains_matches", 2),

@@ -7,6 +7,7 @@ pub mod deps;
 pub mod diagnostic;
 pub mod limits;
 pub mod metadata;
+pub mod mocks;
 pub mod narrow;
 pub mod policy;
 pub mod rewrite;

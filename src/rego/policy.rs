@@ -48,6 +48,7 @@ pub fn with_compat(
             f.source = source;
         }
     }
+    crate::rego::mocks::rewrite_all(&mut files, &functions, rego_v0);
     {
         let mut views: Vec<crate::rego::narrow::Source> = files
             .iter_mut()
