@@ -523,3 +523,17 @@ fn builtins_regorun_adds_can_be_mocked() {
         run.stderr
     );
 }
+
+/// `strings.render_template`: fields, variables, `range` over arrays and maps (with and
+/// without `$i, $v`), `if`/`else if`/`else`, `with`, trimming, comments, pipelines,
+/// `printf`/`print`/`println`, comparisons and `len`/`index`, with the data's numbers as
+/// Go's `json.Number` and nil printed as OPA prints it: both paths as the OPA peer.
+#[test]
+fn render_template_gives_opas_text() {
+    assert_as_opa(
+        include_str!("fixtures/template/policy.rego"),
+        "in.json",
+        "{}",
+        include_str!("fixtures/template/opa.out"),
+    );
+}

@@ -13,6 +13,9 @@ pub enum Arg {
     Big(String),
     Float(f64),
     Str(String),
+    /// A string kind with a `String` method and its own type name (`json.Number`): `%v`
+    /// and `%s` print its text, other verbs are wrong-type.
+    Named(&'static str, String),
 }
 
 impl Arg {
@@ -23,6 +26,7 @@ impl Arg {
             Arg::Big(_) => "*big.Int",
             Arg::Float(_) => "float64",
             Arg::Str(_) => "string",
+            Arg::Named(name, _) => name,
         }
     }
 
@@ -32,7 +36,7 @@ impl Arg {
             Arg::Int(i) => i.to_string(),
             Arg::Big(b) => b.clone(),
             Arg::Float(f) => float_g(*f, None, false),
-            Arg::Str(s) => s.clone(),
+            Arg::Str(s) | Arg::Named(_, s) => s.clone(),
         }
     }
 }
@@ -133,6 +137,10 @@ fn one(verb: char, spec: Spec, arg: &Arg) -> String {
         }
         Arg::Float(f) => match verb {
             'v' | 'g' | 'G' | 'e' | 'E' | 'f' | 'F' | 'x' | 'X' => float(verb, spec, *f),
+            _ => bad(),
+        },
+        Arg::Named(_, s) => match verb {
+            'v' | 's' => one(verb, spec, &Arg::Str(s.clone())),
             _ => bad(),
         },
         Arg::Str(s) => match verb {

@@ -8,5 +8,6 @@ pub mod godur;
 pub mod gofmt;
 pub mod gojson;
 pub mod gostr;
+pub mod gotemplate;
 pub mod result;
 pub mod value;

@@ -143,6 +143,7 @@ pub fn register(
         .chain(regex::ALL)
         .chain(x509::ALL)
         .chain(private_keys::ALL)
+        .chain(strings::ALL)
         .chain(v0_only)
     {
         add(engine, name, arity, body, strict)?;

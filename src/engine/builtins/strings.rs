@@ -29,6 +29,25 @@ pub fn one_char_literal(args: &[&str]) -> bool {
     }
 }
 
+/// A built-in's body.
+type Body = fn(&[Value]) -> Result<Value, Fault>;
+
+/// Name, arity and body of the `strings` built-ins regorus lacks.
+pub const ALL: &[(&str, u8, Body)] = &[("strings.render_template", 2, render_template)];
+
+/// OPA's `strings.render_template`: Go's `text/template` (the subset in
+/// [`crate::base::gotemplate`]) with `missingkey=error` over the variables as JSON.
+fn render_template(args: &[Value]) -> Result<Value, Fault> {
+    let template = string_arg(args, 1)?;
+    if !matches!(args[1], Value::Object(_)) {
+        return Err(Fault::Opa(super::operand(2, "object", &args[1])));
+    }
+    let vars = crate::base::value::to_json(&args[1]);
+    crate::base::gotemplate::render(template, &vars)
+        .map(Value::from)
+        .map_err(Fault::Opa)
+}
+
 /// OPA's `sprintf`: Go's `fmt.Sprintf` over OPA's conversion of the values (integers as
 /// `int64` or `*big.Int`, other numbers as `float64`, strings as they are, anything else
 /// as its Rego text). Formats whose only verbs are `%s`, `%v`, `%d` and `%%` stay
