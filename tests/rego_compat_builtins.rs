@@ -537,3 +537,24 @@ fn render_template_gives_opas_text() {
         include_str!("fixtures/template/opa.out"),
     );
 }
+
+/// `providers.aws.sign_req`: SigV4 signatures of GET, POST (JSON body, session token, port,
+/// ignored headers) and PUT (raw body, `disable_payload_signing` for S3) requests, paths
+/// with spaces, parentheses and escapes: the signed request objects are the OPA peer's,
+/// byte for byte (the signing is deterministic for a given time), with OPA's errors.
+#[test]
+fn aws_sign_req_gives_opas_signatures() {
+    assert_as_opa(
+        include_str!("fixtures/aws/policy.rego"),
+        "in.json",
+        "{}",
+        include_str!("fixtures/aws/opa.out"),
+    );
+    let policy = "package main\n\nimport rego.v1\n\ndeny contains sprintf(\"%v\", [providers.aws.sign_req({\"method\": \"GET\", \"url\": \"https://h\"}, {\"aws_service\": \"s3\"}, 1)])\n";
+    let dir = common::scratch(&[("policy/p.rego", policy), ("in.json", "{}")]);
+    let run = common::run_at(
+        dir.path(),
+        &["test", "--no-color", "--show-builtin-errors", "in.json"],
+    );
+    assert!(run.stderr.contains("providers.aws.sign_req: operand 2 missing required AWS config parameters(s): {\"aws_access_key\", \"aws_region\", \"aws_secret_access_key\"}"), "{}", run.stderr);
+}

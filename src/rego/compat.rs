@@ -876,6 +876,7 @@ pub(crate) const MISSING_ARITY: &[(&str, usize)] = &[
     ("crypto.hmac.sha512", 2),
     ("crypto.hmac.equal", 2),
     ("array.flatten", 1),
+    ("providers.aws.sign_req", 3),
     ("rego.parse_module", 2),
 ];
 

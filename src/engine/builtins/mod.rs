@@ -19,6 +19,7 @@ mod net;
 mod numbers;
 mod objects;
 mod private_keys;
+mod providers;
 mod regex;
 mod strings;
 mod time;
@@ -144,6 +145,7 @@ pub fn register(
         .chain(x509::ALL)
         .chain(private_keys::ALL)
         .chain(strings::ALL)
+        .chain(providers::ALL)
         .chain(v0_only)
     {
         add(engine, name, arity, body, strict)?;
