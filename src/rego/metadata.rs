@@ -6,7 +6,7 @@
 //! the package and its parents, shaped as OPA returns them.
 
 use crate::rego::compat::{lex, scope, statements, Tok};
-use crate::rego::policy::{PolicyFile, BUILTIN_PREFIX};
+use crate::rego::narrow::Source;
 use regorus::unstable::TokenKind;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
@@ -27,26 +27,25 @@ struct Known {
 type Blocks = Vec<(usize, Value)>;
 
 /// Replaces the metadata calls in `files` (the built-in pack has none).
-pub fn rewrite_all(files: &mut [PolicyFile]) {
-    let calls =
-        |f: &PolicyFile| !f.path.starts_with(BUILTIN_PREFIX) && f.source.contains("rego.metadata.");
+pub fn rewrite_all(files: &mut [Source]) {
+    let calls = |f: &Source| !f.builtin && f.source.contains("rego.metadata.");
     if !files.iter().any(calls) {
         return;
     }
     let mut known = Known::default();
     let mut parsed = Vec::new();
     for f in files.iter() {
-        if f.path.starts_with(BUILTIN_PREFIX) || !f.source.contains("METADATA") && !calls(f) {
+        if f.builtin || !f.source.contains("METADATA") && !calls(f) {
             parsed.push(None);
             continue;
         }
-        let Some(toks) = lex(&f.path, &f.source) else {
+        let Some(toks) = lex(f.path, f.source) else {
             parsed.push(None);
             continue;
         };
         let stmts = statements(&toks);
         let package = scope(&toks, &stmts).map(|(p, _)| p).unwrap_or_default();
-        let blocks = blocks(&f.source, &toks, &stmts);
+        let blocks = blocks(f.source, &toks, &stmts);
         for (start, ann) in &blocks {
             let at_package = toks[*start].text == "package";
             let path = if at_package {
@@ -325,15 +324,19 @@ mod tests {
     use super::*;
 
     fn rewrite(files: &[(&str, &str)]) -> Vec<String> {
-        let mut files: Vec<PolicyFile> = files
+        let paths: Vec<String> = files.iter().map(|(p, _)| p.to_string()).collect();
+        let mut sources: Vec<String> = files.iter().map(|(_, s)| s.to_string()).collect();
+        let mut views: Vec<Source> = paths
             .iter()
-            .map(|(p, s)| PolicyFile {
-                path: p.to_string(),
-                source: s.to_string(),
+            .zip(sources.iter_mut())
+            .map(|(path, source)| Source {
+                path,
+                source,
+                builtin: false,
             })
             .collect();
-        rewrite_all(&mut files);
-        files.into_iter().map(|f| f.source).collect()
+        rewrite_all(&mut views);
+        sources
     }
 
     #[test]

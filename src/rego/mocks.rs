@@ -9,7 +9,7 @@
 //! mock in force the dispatcher calls the built-in. Lines of the user's code are kept.
 
 use crate::rego::compat::{data_ref, lex, scope, statements, Functions, Tok, MISSING_ARITY};
-use crate::rego::policy::{PolicyFile, BUILTIN_PREFIX};
+use crate::rego::narrow::Source;
 use regorus::unstable::TokenKind;
 use std::collections::BTreeMap;
 
@@ -96,9 +96,9 @@ fn id(name: &str) -> String {
 }
 
 /// Rewrites the mocks of added built-ins in `files` (see the module docs).
-pub fn rewrite_all(files: &mut [PolicyFile], functions: &Functions, rego_v0: bool) {
-    let candidate = |f: &PolicyFile| {
-        !f.path.starts_with(BUILTIN_PREFIX)
+pub fn rewrite_all(files: &mut [Source], functions: &Functions, rego_v0: bool) {
+    let candidate = |f: &Source| {
+        !f.builtin
             && f.source.contains("with ")
             && MISSING_ARITY.iter().any(|(n, _)| f.source.contains(n))
     };
@@ -107,11 +107,7 @@ pub fn rewrite_all(files: &mut [PolicyFile], functions: &Functions, rego_v0: boo
     }
     let lexed: Vec<Option<Vec<Tok>>> = files
         .iter()
-        .map(|f| {
-            (!f.path.starts_with(BUILTIN_PREFIX))
-                .then(|| lex(&f.path, &f.source))
-                .flatten()
-        })
+        .map(|f| (!f.builtin).then(|| lex(f.path, f.source)).flatten())
         .collect();
     let mut packages: Vec<Vec<String>> = Vec::new();
     let mut mocks: Vec<Mock> = Vec::new();
@@ -206,7 +202,7 @@ pub fn rewrite_all(files: &mut [PolicyFile], functions: &Functions, rego_v0: boo
     for (builtin, (host, targets)) in hosts {
         let v1 = !rego_v0 || files[host].source.contains("rego.v1");
         let text = dispatcher(builtin, &targets, v1);
-        let source = &mut files[host].source;
+        let source = &mut *files[host].source;
         if !source.ends_with('\n') {
             source.push('\n');
         }
@@ -276,13 +272,16 @@ mod tests {
     #[test]
     fn mocks_route_calls_through_a_dispatcher() {
         let src = "package p\n\nimport rego.v1\n\nh(x) := crypto.x509.parse_certificates(x)\n\nfake(_) := [1]\n\ntest_a if {\n\th(\"c\") == [1] with crypto.x509.parse_certificates as fake\n}\n\ntest_b if {\n\th(\"c\") == 2 with crypto.x509.parse_certificates as 2\n}\n";
-        let mut files = vec![PolicyFile {
-            path: "p.rego".into(),
-            source: src.into(),
+        let mut source = src.to_string();
+        let mut files = vec![Source {
+            path: "p.rego",
+            source: &mut source,
+            builtin: false,
         }];
         let functions = Functions::of(&[("p.rego", src)]);
         rewrite_all(&mut files, &functions, false);
-        let out = &files[0].source;
+        drop(files);
+        let out = &source;
         assert!(out.contains("h(x) := data.p.__regorun_mock_crypto_x509_parse_certificates(x)"));
         assert!(
             out.contains("with data.__regorun_mocks.crypto_x509_parse_certificates as {\"fn\": 0}")

@@ -32,7 +32,10 @@ pub fn with_compat(
     rego_v0: bool,
     data_roots: &std::collections::BTreeSet<String>,
 ) -> Vec<PolicyFile> {
-    crate::rego::metadata::rewrite_all(&mut files);
+    {
+        let mut views = sources_of(&mut files);
+        crate::rego::metadata::rewrite_all(&mut views);
+    }
     let sources: Vec<(&str, &str)> = files
         .iter()
         .map(|f| (f.path.as_str(), f.source.as_str()))
@@ -48,20 +51,25 @@ pub fn with_compat(
             f.source = source;
         }
     }
-    crate::rego::mocks::rewrite_all(&mut files, &functions, rego_v0);
     {
-        let mut views: Vec<crate::rego::narrow::Source> = files
-            .iter_mut()
-            .map(|f| crate::rego::narrow::Source {
-                builtin: f.path.starts_with(BUILTIN_PREFIX),
-                path: &f.path,
-                source: &mut f.source,
-            })
-            .collect();
+        let mut views = sources_of(&mut files);
+        crate::rego::mocks::rewrite_all(&mut views, &functions, rego_v0);
         crate::rego::narrow::rewrite_all(&mut views, data_roots);
         crate::rego::narrow::join_split_functions(&mut views, &functions, rego_v0);
     }
     files
+}
+
+/// Views of `files` for the rewrites that need every file at once.
+fn sources_of(files: &mut [PolicyFile]) -> Vec<crate::rego::narrow::Source<'_>> {
+    files
+        .iter_mut()
+        .map(|f| crate::rego::narrow::Source {
+            builtin: f.path.starts_with(BUILTIN_PREFIX),
+            path: &f.path,
+            source: &mut f.source,
+        })
+        .collect()
 }
 
 /// Embedded packs by name (`kms` is `policy/kms/`).

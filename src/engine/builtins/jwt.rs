@@ -3,9 +3,7 @@
 //! Base64url as OPA reads it: missing padding is added, then Go's padded URL decoding.
 
 use super::keys::{self, Entry};
-use super::{operand, string_arg, Fault};
-use base64::engine::{general_purpose::GeneralPurpose, DecodePaddingMode, GeneralPurposeConfig};
-use base64::Engine;
+use super::{base64url, operand, string_arg, Fault};
 use hmac::{KeyInit, Mac};
 use regorus::Value;
 
@@ -38,29 +36,6 @@ pub const ALL: &[(&str, u8, Body)] = &[
     ("io.jwt.encode_sign", 3, encode_sign),
     ("io.jwt.encode_sign_raw", 3, encode_sign_raw),
 ];
-
-/// Go's `base64.URLEncoding` (lenient about trailing bits, as Go is).
-const URL: GeneralPurpose = GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(DecodePaddingMode::RequireCanonical),
-);
-
-/// OPA's `base64url.decode`: padding added where it is missing.
-pub(super) fn base64url(s: &str) -> Result<Vec<u8>, String> {
-    let mut padded = s.to_string();
-    if !s.ends_with('=') {
-        match s.len() % 4 {
-            2 => padded.push_str("=="),
-            3 => padded.push('='),
-            0 => {}
-            _ => return Err(format!("illegal base64url string: {s}")),
-        }
-    }
-    URL.decode(&padded)
-        .map_err(|e| super::base64_error(e, padded.len()))
-}
 
 /// The three sections of a compact JWS.
 fn sections(jwt: &str) -> Result<[&str; 3], Fault> {
@@ -410,6 +385,7 @@ fn sign_compact(headers: &str, payload: &str, jwk: &str) -> Result<Value, Fault>
         return Err(Fault::Opa("type is JWT but payload is not JSON".into()));
     }
     use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use base64::Engine as _;
     let input = format!(
         "{}.{}",
         URL_SAFE_NO_PAD.encode(headers),

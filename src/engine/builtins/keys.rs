@@ -2,7 +2,7 @@
 //! JWK set, and the JWS signatures they make and check (RustCrypto crates; no cryptography
 //! written here).
 
-use super::jwt::base64url;
+use super::base64url;
 use rsa::signature::hazmat::{PrehashSigner, PrehashVerifier};
 use rsa::BoxedUint;
 use serde_json::Value as Json;

@@ -212,6 +212,28 @@ fn simple_args(text: &str) -> Option<Vec<&str>> {
     Some(inner.split(',').map(str::trim).collect())
 }
 
+/// Go's `base64.URLEncoding` (lenient about trailing bits, as Go is).
+const URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::URL_SAFE,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
+);
+
+/// OPA's `base64url.decode`: padding added where it is missing.
+fn base64url(s: &str) -> Result<Vec<u8>, String> {
+    let mut padded = s.to_string();
+    if !s.ends_with('=') {
+        match s.len() % 4 {
+            2 => padded.push_str("=="),
+            3 => padded.push('='),
+            0 => {}
+            _ => return Err(format!("illegal base64url string: {s}")),
+        }
+    }
+    base64::Engine::decode(&URL, &padded).map_err(|e| base64_error(e, padded.len()))
+}
+
 /// Go's text for a base64 decoding error of a `len`-byte input.
 fn base64_error(e: base64::DecodeError, len: usize) -> String {
     let at = match e {
