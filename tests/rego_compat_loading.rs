@@ -576,3 +576,34 @@ fn sprintf_missing_values_print_as_in_go() {
         "",
     );
 }
+
+/// A set rule whose element calls a built-in regorun adds, undefined for some elements
+/// (`crypto.md5` of a number): those elements are left out, as in OPA, instead of the run
+/// stopping with regorus's "not an object", in Rego v1 (`if {`, `if cond`) and v0
+/// (`deny[...] {`); lines below a multi-line element keep their numbers.
+#[test]
+fn undefined_added_builtins_in_set_heads_leave_the_element_out() {
+    let policy = "package main\n\nimport rego.v1\n\ndeny contains concat(\" \", [\n\tformat_int(i, 10),\n\tcrypto.md5(t),\n]) if {\n\tsome i, t in input.t\n}\n\nwarn contains crypto.sha1(t) if some t in input.t\n\nviolation contains x if {\n\tx := 1\n\tprint(\"line 16\")\n\tfalse\n}\n";
+    let files = [("p/p.rego", policy), ("in.json", "{\"t\": [1, \"a\", 2]}")];
+    let r = run(&files, &["test", "-p", "p", "in.json"]);
+    assert_run(
+        &r,
+        1,
+        "PRNT   p/p.rego:16: line 16\n\nWARN - in.json - main - 86f7e437faa5a7fce15d1ddcb9eaeaea377667b8\nFAIL - in.json - main - 1 0cc175b9c0f1b6a831c399e269772661\n\n3 tests, 1 passed, 1 warning, 1 failure, 0 exceptions\n",
+        "",
+    );
+    let r = run(&files, &["verify", "-p", "p"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let v0 = "package main\n\ndeny[crypto.md5(t)] {\n\tt := input.t[_]\n}\n";
+    let files = [("p/p.rego", v0), ("in.json", "{\"t\": [1, \"a\"]}")];
+    let r = run(
+        &files,
+        &["test", "--rego-version", "v0", "-p", "p", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - in.json - main - 0cc175b9c0f1b6a831c399e269772661\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+}

@@ -311,6 +311,7 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(rebound_in_comprehensions(&toks));
     edits.extend(walk_assignments(source, &toks));
     edits.extend(sprintf_missing(source, &toks));
+    edits.extend(added_calls_in_set_heads(source, &toks, &stmts, v0));
     if edits.is_empty() {
         return templated;
     }
@@ -1297,6 +1298,120 @@ fn rebound_in_comprehensions(toks: &[Tok]) -> Vec<Edit> {
         }
     }
     edits
+}
+
+/// Built-ins that regorun provides as regorus extensions besides [`MISSING_ARITY`]'s:
+/// replacements that can be undefined where regorus's own version was not.
+const REPLACED_NAMES: &[&str] = &[
+    "glob.match",
+    "numbers.range",
+    "numbers.range_step",
+    "object.subset",
+    "strings.count",
+    "time.parse_duration_ns",
+    "time.parse_ns",
+    "time.add_date",
+    "units.parse",
+    "units.parse_bytes",
+];
+
+/// The variable a moved set-rule element is computed into.
+const ELEMENT_VAR: &str = "__regorun_h";
+
+/// A set rule whose element calls a built-in regorun adds (`deny contains crypto.md5(x) if
+/// {...}`, v0 `deny[crypto.md5(x)] {...}`) computes the element at the end of its body
+/// (`deny contains __regorun_h if { ...; __regorun_h := crypto.md5(x) }`): an extension's
+/// undefined value in the head made regorus drop the rule's earlier elements and stop the
+/// next one with "not an object"; in the body it only fails that element, as in OPA. The
+/// head keeps the element's line breaks, so the lines below stay the user's.
+fn added_calls_in_set_heads(
+    source: &str,
+    toks: &[Tok],
+    stmts: &[(usize, usize)],
+    v0: bool,
+) -> Vec<Edit> {
+    let added = |name: &str| {
+        MISSING_ARITY.iter().any(|(n, _)| *n == name) || REPLACED_NAMES.contains(&name)
+    };
+    let calls_added = |range: &[Tok]| {
+        (0..range.len()).any(|i| {
+            dotted_call(range, i).is_some_and(|open| {
+                let name: String = range[i..open].iter().map(|t| t.text.as_str()).collect();
+                added(&name)
+            })
+        })
+    };
+    let mut edits = Vec::new();
+    for &(s, e) in stmts {
+        if toks[s].kind != TokenKind::Ident || toks.get(s + 1).is_none() {
+            continue;
+        }
+        // The element's tokens and the token that opens the body (`if` or `{`).
+        let (first, last, body) = if toks[s + 1].text == "contains" {
+            let found = (s + 2..=e).find(|&k| toks[k].text == "if" && depth_at(toks, s, k) == 0);
+            let Some(k) = found else { continue };
+            (s + 2, k - 1, k)
+        } else if v0 && toks[s + 1].text == "[" {
+            let found = (s + 2..=e).find(|&m| toks[m].text == "]" && depth_at(toks, s + 1, m) == 1);
+            let Some(m) = found else { continue };
+            match toks.get(m + 1).map(|t| t.text.as_str()) {
+                Some("{" | "if") => (s + 2, m - 1, m + 1),
+                _ => continue,
+            }
+        } else {
+            continue;
+        };
+        if first > last || !calls_added(&toks[first..=last]) {
+            continue;
+        }
+        let element = &source[toks[first].start..toks[last].end];
+        let breaks = "\n".repeat(element.matches('\n').count());
+        let one_line = element.replace('\n', " ");
+        edits.push(Edit {
+            start: toks[first].start,
+            end: toks[last].end,
+            text: format!("{ELEMENT_VAR}{breaks}"),
+        });
+        let braced = toks[body].text == "{" || toks.get(body + 1).is_some_and(|t| t.text == "{");
+        if braced {
+            if toks[e].text != "}" {
+                continue;
+            }
+            edits.push(Edit {
+                start: toks[e].start,
+                end: toks[e].start,
+                text: format!("; {ELEMENT_VAR} := {one_line} "),
+            });
+        } else {
+            // `if cond` gets braces around the condition and the element.
+            edits.push(Edit {
+                start: toks[body].end,
+                end: toks[body].end,
+                text: " {".into(),
+            });
+            edits.push(Edit {
+                start: toks[e].end,
+                end: toks[e].end,
+                text: format!("; {ELEMENT_VAR} := {one_line} }}"),
+            });
+        }
+    }
+    edits
+}
+
+/// The bracket depth just before token `k`, counted from token `from`.
+fn depth_at(toks: &[Tok], from: usize, k: usize) -> usize {
+    let mut depth = 0usize;
+    for t in &toks[from..k] {
+        if t.kind == TokenKind::Symbol {
+            match t.text.as_str() {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+    }
+    depth
 }
 
 /// The variable a bodiless rule's indexed value is computed into.
