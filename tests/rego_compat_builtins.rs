@@ -558,3 +558,16 @@ fn aws_sign_req_gives_opas_signatures() {
     );
     assert!(run.stderr.contains("providers.aws.sign_req: operand 2 missing required AWS config parameters(s): {\"aws_access_key\", \"aws_region\", \"aws_secret_access_key\"}"), "{}", run.stderr);
 }
+
+/// 500 random `sprintf` formats over flags, widths, precisions, `*`, `[n]` indexes and
+/// verbs (made by a seeded generator, kept as data): every output is the OPA peer's, the
+/// bad-verb, `BADINDEX`, `BADWIDTH`, `NOVERB`, `MISSING` and `EXTRA` texts included.
+#[test]
+fn sprintf_random_formats_as_go() {
+    assert_as_opa(
+        include_str!("fixtures/sprintf/fuzz/policy.rego"),
+        "formats.json",
+        include_str!("fixtures/sprintf/fuzz/formats.json"),
+        include_str!("fixtures/sprintf/fuzz/opa.out"),
+    );
+}

@@ -51,71 +51,199 @@ struct Spec {
     space: bool,
     width: Option<usize>,
     prec: Option<usize>,
+    /// `%#v`: strings quoted as Go source.
+    go_syntax: bool,
 }
 
 /// Go's `fmt.Sprintf(format, args...)`.
 pub fn sprintf(format: &str, args: &[Arg]) -> String {
-    let mut out = String::new();
-    let mut next = 0;
-    let mut chars = format.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c != '%' {
-            out.push(c);
-            continue;
-        }
-        let mut spec = Spec::default();
-        while let Some(&f) = chars.peek() {
-            match f {
-                '+' => spec.plus = true,
-                '-' => spec.minus = true,
-                '#' => spec.sharp = true,
-                '0' => spec.zero = true,
-                ' ' => spec.space = true,
-                _ => break,
-            }
-            chars.next();
-        }
-        spec.width = number(&mut chars);
-        if chars.peek() == Some(&'.') {
-            chars.next();
-            spec.prec = Some(number(&mut chars).unwrap_or(0));
-        }
-        let Some(verb) = chars.next() else {
-            out.push_str("%!(NOVERB)");
-            break;
-        };
-        if verb == '%' {
-            out.push('%');
-            continue;
-        }
-        let Some(arg) = args.get(next) else {
-            out.push_str(&format!("%!{verb}(MISSING)"));
-            continue;
-        };
-        next += 1;
-        out.push_str(&one(verb, spec, arg));
-    }
-    if next < args.len() {
-        let extra: Vec<String> = args[next..]
-            .iter()
-            .map(|a| format!("{}={}", a.type_name(), a.plain()))
-            .collect();
-        out.push_str(&format!("%!(EXTRA {})", extra.join(", ")));
-    }
-    out
+    let f: Vec<char> = format.chars().collect();
+    let mut p = Printer {
+        f: &f,
+        args,
+        i: 0,
+        arg: 0,
+        reordered: false,
+        good_index: true,
+    };
+    p.run()
 }
 
-fn number(chars: &mut std::iter::Peekable<std::str::Chars>) -> Option<usize> {
-    let mut n: Option<usize> = None;
-    while let Some(d) = chars.peek().and_then(|c| c.to_digit(10)) {
-        n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
-        chars.next();
+/// Go's `pp.doPrintf` state: position in the format, next argument, explicit indexes.
+struct Printer<'a> {
+    f: &'a [char],
+    args: &'a [Arg],
+    i: usize,
+    arg: usize,
+    reordered: bool,
+    good_index: bool,
+}
+
+impl Printer<'_> {
+    fn run(&mut self) -> String {
+        let mut out = String::new();
+        let end = self.f.len();
+        while self.i < end {
+            let c = self.f[self.i];
+            self.i += 1;
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            self.good_index = true;
+            let mut spec = Spec::default();
+            while let Some(&flag) = self.f.get(self.i) {
+                match flag {
+                    '+' => spec.plus = true,
+                    '-' => spec.minus = true,
+                    '#' => spec.sharp = true,
+                    '0' => spec.zero = true,
+                    ' ' => spec.space = true,
+                    _ => break,
+                }
+                self.i += 1;
+            }
+            let mut after_index = self.arg_index();
+            if self.f.get(self.i) == Some(&'*') {
+                self.i += 1;
+                match self.int_arg() {
+                    Some(w) => {
+                        if w < 0 {
+                            spec.minus = true;
+                        }
+                        spec.width = Some(w.unsigned_abs() as usize);
+                    }
+                    None => out.push_str("%!(BADWIDTH)"),
+                }
+                after_index = false;
+            } else {
+                spec.width = self.number();
+                if after_index && spec.width.is_some() {
+                    self.good_index = false;
+                }
+            }
+            // A `.` that ends the format is the verb, not a precision.
+            if self.i + 1 < end && self.f[self.i] == '.' {
+                self.i += 1;
+                if after_index {
+                    self.good_index = false;
+                }
+                after_index = self.arg_index();
+                if self.f.get(self.i) == Some(&'*') {
+                    self.i += 1;
+                    match self.int_arg() {
+                        Some(p) if p >= 0 => spec.prec = Some(p as usize),
+                        Some(_) => spec.prec = None,
+                        None => out.push_str("%!(BADPREC)"),
+                    }
+                    after_index = false;
+                } else {
+                    spec.prec = Some(self.number().unwrap_or(0));
+                }
+            }
+            if !after_index {
+                self.arg_index();
+            }
+            let Some(&verb) = self.f.get(self.i) else {
+                out.push_str("%!(NOVERB)");
+                break;
+            };
+            self.i += 1;
+            if verb == 'v' {
+                // `%+v` and `%#v` are Go's struct-field and Go-syntax forms, not flags.
+                spec.plus = false;
+                if spec.sharp {
+                    spec.sharp = false;
+                    spec.go_syntax = true;
+                }
+            }
+            if verb == '%' {
+                out.push('%');
+            } else if !self.good_index {
+                out.push_str(&format!("%!{verb}(BADINDEX)"));
+            } else if let Some(arg) = self.args.get(self.arg) {
+                self.arg += 1;
+                out.push_str(&one(verb, spec, arg));
+            } else {
+                out.push_str(&format!("%!{verb}(MISSING)"));
+            }
+        }
+        if !self.reordered && self.arg < self.args.len() {
+            let extra: Vec<String> = self.args[self.arg..]
+                .iter()
+                .map(|a| format!("{}={}", a.type_name(), a.plain()))
+                .collect();
+            out.push_str(&format!("%!(EXTRA {})", extra.join(", ")));
+        }
+        out
     }
-    n
+
+    /// Digits at the position, as a number.
+    fn number(&mut self) -> Option<usize> {
+        let mut n: Option<usize> = None;
+        while let Some(d) = self.f.get(self.i).and_then(|c| c.to_digit(10)) {
+            n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
+            self.i += 1;
+        }
+        n
+    }
+
+    /// An explicit `[n]` argument index at the position: whether one was read.
+    fn arg_index(&mut self) -> bool {
+        if self.f.get(self.i) != Some(&'[') {
+            return false;
+        }
+        self.reordered = true;
+        let rest = &self.f[self.i..];
+        if rest.len() < 3 {
+            self.i += 1;
+            self.good_index = false;
+            return false;
+        }
+        let Some(close) = rest.iter().position(|&c| c == ']') else {
+            self.i += 1;
+            self.good_index = false;
+            return false;
+        };
+        let digits: String = rest[1..close].iter().collect();
+        self.i += close + 1;
+        match digits.parse::<usize>() {
+            Ok(n) if n >= 1 && n <= self.args.len() && !digits.starts_with('+') => {
+                self.arg = n - 1;
+                true
+            }
+            Ok(_) => {
+                self.good_index = false;
+                true
+            }
+            Err(_) => {
+                self.good_index = false;
+                false
+            }
+        }
+    }
+
+    /// A `*` width or precision: the next argument when it is an integer Go accepts.
+    fn int_arg(&mut self) -> Option<i64> {
+        let arg = self.args.get(self.arg)?;
+        self.arg += 1;
+        match arg {
+            Arg::Int(n) if n.unsigned_abs() <= 1_000_000 => Some(*n),
+            _ => None,
+        }
+    }
 }
 
 /// One verb applied to one argument.
 fn one(verb: char, spec: Spec, arg: &Arg) -> String {
+    if verb == 'T' {
+        return pad(arg.type_name(), spec);
+    }
+    if verb == 'v' && spec.go_syntax {
+        if let Arg::Str(s) = arg {
+            return pad(&quote(s), spec);
+        }
+    }
     // Go prints the value as `%v` under the same flags, width and precision.
     let bad = || format!("%!{verb}({}={})", arg.type_name(), one('v', spec, arg));
     match arg {
