@@ -178,11 +178,17 @@ impl Printer<'_> {
         out
     }
 
-    /// Digits at the position, as a number.
+    /// Digits at the position, as a number. As Go's `parsenum`, a number past a million
+    /// consumes the rest of the format (so `%.999999999f` is `%!(NOVERB)`, never a
+    /// gigabyte of zeros).
     fn number(&mut self) -> Option<usize> {
         let mut n: Option<usize> = None;
         while let Some(d) = self.f.get(self.i).and_then(|c| c.to_digit(10)) {
-            n = Some(n.unwrap_or(0).saturating_mul(10).saturating_add(d as usize));
+            if n.is_some_and(|n| n > 1_000_000) {
+                self.i = self.f.len();
+                return None;
+            }
+            n = Some(n.unwrap_or(0) * 10 + d as usize);
             self.i += 1;
         }
         n
@@ -594,6 +600,10 @@ mod tests {
         );
         assert_eq!(sprintf("%d", &[i(1), i(2)]), "1%!(EXTRA int64=2)");
         assert_eq!(sprintf("%", &[]), "%!(NOVERB)");
+        assert_eq!(
+            sprintf("%.99999999999f|", &[f(1.0)]),
+            "%!(NOVERB)%!(EXTRA float64=1)"
+        );
         assert_eq!(
             sprintf("%-6.2f|%5s|%05s", &[i(1), i(7), s("ab")]),
             "%!f(int64=01    )|%!s(int64=    7)|000ab"
