@@ -377,7 +377,13 @@ fn integer(verb: char, spec: Spec, neg: bool, digits: &str, value: i64) -> Optio
             body.insert(0, '0');
         }
     }
-    let sign = if neg {
+    let head = format!("{}{prefix}", sign(neg, spec));
+    Some(pad_number(&head, &body, spec, spec.prec.is_none()))
+}
+
+/// A number's sign: `-`, or what the `+` and space flags ask for a positive one.
+fn sign(neg: bool, spec: Spec) -> &'static str {
+    if neg {
         "-"
     } else if spec.plus {
         "+"
@@ -385,9 +391,7 @@ fn integer(verb: char, spec: Spec, neg: bool, digits: &str, value: i64) -> Optio
         " "
     } else {
         ""
-    };
-    let head = format!("{sign}{prefix}");
-    Some(pad_number(&head, &body, spec, spec.prec.is_none()))
+    }
 }
 
 /// Pads `s` to the width: spaces left, or right with `-`.
@@ -435,16 +439,7 @@ fn float(verb: char, spec: Spec, f: f64) -> String {
         Some(b) => (true, b.to_string()),
         None => (f.is_sign_negative() && !f.is_nan(), text),
     };
-    let sign = if neg {
-        "-"
-    } else if spec.plus {
-        "+"
-    } else if spec.space {
-        " "
-    } else {
-        ""
-    };
-    pad_number(sign, &body, spec, f.is_finite())
+    pad_number(sign(neg, spec), &body, spec, f.is_finite())
 }
 
 /// `%x` of a non-negative finite float: Go's shortest hexadecimal mantissa and a

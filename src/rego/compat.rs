@@ -1348,11 +1348,12 @@ fn added_calls_in_set_heads(
         }
         // The element's tokens and the token that opens the body (`if` or `{`).
         let (first, last, body) = if toks[s + 1].text == "contains" {
-            let found = (s + 2..=e).find(|&k| toks[k].text == "if" && depth_at(toks, s, k) == 0);
+            let found = first_at_depth(toks, s, e, 0, |t| t.text == "if");
             let Some(k) = found else { continue };
             (s + 2, k - 1, k)
         } else if v0 && toks[s + 1].text == "[" {
-            let found = (s + 2..=e).find(|&m| toks[m].text == "]" && depth_at(toks, s + 1, m) == 1);
+            // The `]` closing the `[` after the name.
+            let found = first_at_depth(toks, s + 1, e, 1, |t| t.text == "]");
             let Some(m) = found else { continue };
             match toks.get(m + 1).map(|t| t.text.as_str()) {
                 Some("{" | "if") => (s + 2, m - 1, m + 1),
@@ -1399,19 +1400,29 @@ fn added_calls_in_set_heads(
     edits
 }
 
-/// The bracket depth just before token `k`, counted from token `from`.
-fn depth_at(toks: &[Tok], from: usize, k: usize) -> usize {
-    let mut depth = 0usize;
-    for t in &toks[from..k] {
+/// The first token in `from..=to` matching `pred` while the bracket depth counted from
+/// `from` is `depth`, in one pass.
+fn first_at_depth(
+    toks: &[Tok],
+    from: usize,
+    to: usize,
+    depth: usize,
+    pred: impl Fn(&Tok) -> bool,
+) -> Option<usize> {
+    let mut d = 0usize;
+    for (k, t) in toks.iter().enumerate().take(to + 1).skip(from) {
+        if d == depth && pred(t) {
+            return Some(k);
+        }
         if t.kind == TokenKind::Symbol {
             match t.text.as_str() {
-                "(" | "[" | "{" => depth += 1,
-                ")" | "]" | "}" => depth = depth.saturating_sub(1),
+                "(" | "[" | "{" => d += 1,
+                ")" | "]" | "}" => d = d.saturating_sub(1),
                 _ => {}
             }
         }
     }
-    depth
+    None
 }
 
 /// The variable a bodiless rule's indexed value is computed into.

@@ -32,15 +32,14 @@ fn digest<D: Digest>(args: &[Value]) -> Result<Value, Fault> {
 
 fn hmac<M: Mac + KeyInit>(args: &[Value]) -> Result<Value, Fault> {
     let (x, key) = (string_arg(args, 1)?, string_arg(args, 2)?);
-    let mac = keyed::<M>(key, x)?;
+    let mac = keyed::<M>(key.as_bytes(), x.as_bytes())?;
     Ok(Value::from(hex::encode(mac.finalize().into_bytes())))
 }
 
 /// The MAC `M` keyed with `key` over `data` (every key length is valid for HMAC).
-pub(super) fn keyed<M: Mac + KeyInit>(key: &str, data: &str) -> Result<M, Fault> {
-    let mut mac =
-        <M as KeyInit>::new_from_slice(key.as_bytes()).map_err(|e| Fault::Opa(e.to_string()))?;
-    mac.update(data.as_bytes());
+pub(super) fn keyed<M: Mac + KeyInit>(key: &[u8], data: &[u8]) -> Result<M, Fault> {
+    let mut mac = <M as KeyInit>::new_from_slice(key).map_err(|e| Fault::Opa(e.to_string()))?;
+    mac.update(data);
     Ok(mac)
 }
 

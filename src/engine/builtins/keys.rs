@@ -187,41 +187,32 @@ fn pss_auto<D: Digest>() -> rsa::Pss<D> {
     }
 }
 
-/// Whether `sig` is the HMAC of `input` under `secret`, compared in constant time.
-pub fn hmac_ok(alg: &str, secret: &[u8], input: &[u8], sig: &[u8]) -> bool {
-    use hmac::{KeyInit, Mac};
-    fn check<M: Mac + KeyInit>(secret: &[u8], input: &[u8], sig: &[u8]) -> bool {
-        <M as KeyInit>::new_from_slice(secret).is_ok_and(|mut m| {
-            m.update(input);
-            m.verify_slice(sig).is_ok()
-        })
+/// The HMAC of `input` under `secret` for `HS256`, `HS384` or `HS512`.
+fn hmac_of(alg: &str, secret: &[u8], input: &[u8]) -> Vec<u8> {
+    fn mac<M: hmac::Mac + hmac::KeyInit>(secret: &[u8], input: &[u8]) -> Vec<u8> {
+        super::crypto::keyed::<M>(secret, input)
+            .map(|m| m.finalize().into_bytes().to_vec())
+            .unwrap_or_default()
     }
     match alg {
-        "HS384" => check::<hmac::Hmac<sha2::Sha384>>(secret, input, sig),
-        "HS512" => check::<hmac::Hmac<sha2::Sha512>>(secret, input, sig),
-        _ => check::<hmac::Hmac<sha2::Sha256>>(secret, input, sig),
+        "HS384" => mac::<hmac::Hmac<sha2::Sha384>>(secret, input),
+        "HS512" => mac::<hmac::Hmac<sha2::Sha512>>(secret, input),
+        _ => mac::<hmac::Hmac<sha2::Sha256>>(secret, input),
     }
+}
+
+/// Whether `sig` is the HMAC of `input` under `secret`, compared in constant time.
+pub fn hmac_ok(alg: &str, secret: &[u8], input: &[u8], sig: &[u8]) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(hmac_of(alg, secret, input).ct_eq(sig))
 }
 
 /// `alg`'s signature of `input` under `key`.
 pub fn sign(key: &Private, alg: &str, input: &[u8]) -> Result<Vec<u8>, String> {
-    use hmac::{KeyInit, Mac};
     let hashed = digest(alg, input);
     let failed = |e: String| format!("failed to sign payload: {e}");
     match (key, alg.get(..2).unwrap_or_default()) {
-        (Private::Secret(secret), "HS") => {
-            fn mac<M: Mac + KeyInit>(secret: &[u8], input: &[u8]) -> Vec<u8> {
-                // Any key length is valid for HMAC.
-                <M as KeyInit>::new_from_slice(secret)
-                    .map(|m| m.chain_update(input).finalize().into_bytes().to_vec())
-                    .unwrap_or_default()
-            }
-            Ok(match alg {
-                "HS384" => mac::<hmac::Hmac<sha2::Sha384>>(secret, input),
-                "HS512" => mac::<hmac::Hmac<sha2::Sha512>>(secret, input),
-                _ => mac::<hmac::Hmac<sha2::Sha256>>(secret, input),
-            })
-        }
+        (Private::Secret(secret), "HS") => Ok(hmac_of(alg, secret, input)),
         (Private::Rsa(k), "RS") => {
             let scheme = match alg {
                 "RS384" => rsa::pkcs1v15::Pkcs1v15Sign::new::<sha2::Sha384>(),

@@ -234,6 +234,18 @@ fn base64url(s: &str) -> Result<Vec<u8>, String> {
     base64::Engine::decode(&URL, &padded).map_err(|e| base64_error(e, padded.len()))
 }
 
+/// A certificate or key operand as OPA reads it: its own bytes when it starts with
+/// `prefix` (PEM), else its standard base64 decoded (which may be PEM or DER).
+fn pem_or_base64(text: &str, prefix: &str) -> Result<Vec<u8>, Fault> {
+    if text.starts_with(prefix) {
+        return Ok(text.as_bytes().to_vec());
+    }
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| Fault::Opa(base64_error(e, text.len())))
+}
+
 /// Go's text for a base64 decoding error of a `len`-byte input.
 fn base64_error(e: base64::DecodeError, len: usize) -> String {
     let at = match e {

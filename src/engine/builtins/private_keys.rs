@@ -4,13 +4,12 @@
 //! `RSA PRIVATE KEY` (PKCS #1), `PRIVATE KEY` (PKCS #8) and `EC PRIVATE KEY` (SEC 1),
 //! read with RustCrypto's `rsa`, `p256`/`p384`/`p521` and `ed25519-dalek`.
 
+use super::x509::{big, ec_public, object, rsa_public};
 use super::{string_arg, Fault};
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine as _;
 use regorus::Value;
 use rsa::traits::{PrivateKeyParts, PublicKeyParts};
-use std::collections::BTreeMap;
-use x509_parser::num_bigint::BigUint;
 
 /// A built-in's body.
 type Body = fn(&[Value]) -> Result<Value, Fault>;
@@ -26,40 +25,20 @@ pub const ALL: &[(&str, u8, Body)] = &[
     ("crypto.x509.parse_keypair", 2, parse_keypair),
 ];
 
-/// PEM text of `text`, or its base64 decoded; what is not PEM then is DER of `label`.
-fn pem_of(text: &str, label: &str) -> Result<Vec<u8>, Fault> {
-    let bytes = if text.starts_with("-----BEGIN ") {
-        text.as_bytes().to_vec()
-    } else {
-        STANDARD
-            .decode(text)
-            .map_err(|e| Fault::Opa(super::base64_error(e, text.len())))?
-    };
-    if bytes.starts_with(b"-----BEGIN") {
-        return Ok(bytes);
-    }
-    let body = STANDARD.encode(&bytes);
-    let lines: Vec<&str> = body
-        .as_bytes()
-        .chunks(64)
-        .map(|c| std::str::from_utf8(c).unwrap_or_default())
-        .collect();
-    Ok(format!(
-        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
-        lines.join("\n")
-    )
-    .into_bytes())
-}
-
 /// `crypto.x509.parse_keypair`: Go's `tls.X509KeyPair` as JSON.
 fn parse_keypair(args: &[Value]) -> Result<Value, Fault> {
-    let certs = pem_of(string_arg(args, 1)?, "CERTIFICATE")?;
-    let key_pem = pem_of(string_arg(args, 2)?, "PRIVATE KEY")?;
-    let ders: Vec<Vec<u8>> = x509_parser::pem::Pem::iter_from_buffer(&certs)
-        .map_while(Result::ok)
-        .filter(|p| p.label == "CERTIFICATE")
-        .map(|p| p.contents)
-        .collect();
+    // Either is PEM, or base64 of PEM or of DER (a certificate, a PKCS #8 key).
+    let certs = super::pem_or_base64(string_arg(args, 1)?, "-----BEGIN ")?;
+    let key_text = super::pem_or_base64(string_arg(args, 2)?, "-----BEGIN ")?;
+    let ders: Vec<Vec<u8>> = if certs.starts_with(b"-----BEGIN") {
+        x509_parser::pem::Pem::iter_from_buffer(&certs)
+            .map_while(Result::ok)
+            .filter(|p| p.label == "CERTIFICATE")
+            .map(|p| p.contents)
+            .collect()
+    } else {
+        vec![certs]
+    };
     let Some(first) = ders.first() else {
         return Err(Fault::Opa(
             "tls: failed to find any PEM data in certificate input".into(),
@@ -69,23 +48,18 @@ fn parse_keypair(args: &[Value]) -> Result<Value, Fault> {
     if let Ok(fields) = leaf.as_object_mut() {
         fields.remove(&Value::from("URIStrings"));
     }
-    let key = keys(&key_pem)?
-        .into_iter()
-        .next()
-        .ok_or_else(|| Fault::Opa("tls: failed to find any PEM data in key input".into()))?;
+    let key = if key_text.starts_with(b"-----BEGIN") {
+        keys(&key_text)?.into_iter().next()
+    } else {
+        block_key("PRIVATE KEY", &key_text)?
+    }
+    .ok_or_else(|| Fault::Opa("tls: failed to find any PEM data in key input".into()))?;
     let (algorithm, public) = match &key {
         Key::Rsa(k) => {
             let [n, e, ..] = rsa_parts(k);
-            (1, object(vec![("E", big(&e)), ("N", big(&n))]))
+            (1, rsa_public(&n, &e))
         }
-        Key::Ec { x, y, .. } => (
-            3,
-            object(vec![
-                ("Curve", Value::new_object()),
-                ("X", big(x)),
-                ("Y", big(y)),
-            ]),
-        ),
+        Key::Ec { x, y, .. } => (3, ec_public(x, y)),
         Key::Ed25519(b) => (4, Value::from(STANDARD.encode(&b[32..]))),
     };
     if leaf[&Value::from("PublicKeyAlgorithm")] != Value::from(algorithm) {
@@ -146,47 +120,43 @@ fn parse_rsa_private_key(args: &[Value]) -> Result<Value, Fault> {
     if text.is_empty() {
         return Err(Fault::Opa("input PEM data was empty".into()));
     }
-    let decoded;
-    let pem = if text.starts_with("-----BEGIN") {
-        text.as_bytes()
-    } else {
-        decoded = STANDARD
-            .decode(text)
-            .map_err(|e| Fault::Opa(super::base64_error(e, text.len())))?;
-        &decoded
-    };
-    Ok(keys(pem)?.first().map_or(Value::Null, jwk))
+    let pem = super::pem_or_base64(text, "-----BEGIN")?;
+    Ok(keys(&pem)?.first().map_or(Value::Null, jwk))
 }
 
 /// The private keys of the PEM blocks in `pem` (blocks of other types are skipped).
 fn keys(pem: &[u8]) -> Result<Vec<Key>, Fault> {
-    use rsa::pkcs1::DecodeRsaPrivateKey;
-    use rsa::pkcs8::DecodePrivateKey;
     let mut out = Vec::new();
     for block in x509_parser::pem::Pem::iter_from_buffer(pem) {
         let Ok(block) = block else { break };
-        let der = &block.contents;
-        let bad = |what: &str| Fault::Opa(format!("x509: failed to parse {what}"));
-        match block.label.as_str() {
-            "RSA PRIVATE KEY" => out.push(Key::Rsa(Box::new(
-                rsa::PrivateKey::from_pkcs1_der(der).map_err(|_| bad("private key"))?,
-            ))),
-            "EC PRIVATE KEY" => out.push(ec_key(der, true).ok_or_else(|| bad("EC private key"))?),
-            "PRIVATE KEY" => {
-                if let Ok(k) = rsa::PrivateKey::from_pkcs8_der(der) {
-                    out.push(Key::Rsa(Box::new(k)));
-                } else if let Some(k) = ec_key(der, false) {
-                    out.push(k);
-                } else if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
-                    out.push(Key::Ed25519(k.to_keypair_bytes().to_vec()));
-                } else {
-                    return Err(bad("private key"));
-                }
-            }
-            _ => {}
-        }
+        out.extend(block_key(&block.label, &block.contents)?);
     }
     Ok(out)
+}
+
+/// The key of one PEM block's DER, by its label (`None` for other labels).
+fn block_key(label: &str, der: &[u8]) -> Result<Option<Key>, Fault> {
+    use rsa::pkcs1::DecodeRsaPrivateKey;
+    use rsa::pkcs8::DecodePrivateKey;
+    let bad = |what: &str| Fault::Opa(format!("x509: failed to parse {what}"));
+    Ok(Some(match label {
+        "RSA PRIVATE KEY" => Key::Rsa(Box::new(
+            rsa::PrivateKey::from_pkcs1_der(der).map_err(|_| bad("private key"))?,
+        )),
+        "EC PRIVATE KEY" => ec_key(der, true).ok_or_else(|| bad("EC private key"))?,
+        "PRIVATE KEY" => {
+            if let Ok(k) = rsa::PrivateKey::from_pkcs8_der(der) {
+                Key::Rsa(Box::new(k))
+            } else if let Some(k) = ec_key(der, false) {
+                k
+            } else if let Ok(k) = ed25519_dalek::SigningKey::from_pkcs8_der(der) {
+                Key::Ed25519(k.to_keypair_bytes().to_vec())
+            } else {
+                return Err(bad("private key"));
+            }
+        }
+        _ => return Ok(None),
+    }))
 }
 
 /// An EC key from SEC 1 (`sec1`) or PKCS #8 DER, on any of the NIST curves.
@@ -217,25 +187,12 @@ fn ec_key(der: &[u8], sec1: bool) -> Option<Key> {
     None
 }
 
-fn object(fields: Vec<(&str, Value)>) -> Value {
-    let map: BTreeMap<Value, Value> = fields
-        .into_iter()
-        .map(|(k, v)| (Value::from(k), v))
-        .collect();
-    Value::from(map)
-}
-
-/// A big-endian unsigned integer as an exact number.
-fn big(bytes: &[u8]) -> Value {
-    Value::from_numeric_string(&BigUint::from_bytes_be(bytes).to_string()).unwrap_or(Value::Null)
-}
-
 fn uint_bytes(u: &rsa::BoxedUint) -> Vec<u8> {
     u.to_be_bytes().to_vec()
 }
 
 /// The RSA key's values, big-endian: n, e, d, primes, dp, dq, qinv.
-fn rsa_parts(k: &rsa::PrivateKey) -> [Vec<u8>; 7] {
+fn rsa_parts(k: &rsa::PrivateKey) -> [Vec<u8>; 8] {
     let primes = k.primes();
     let p = primes.first().map(|p| uint_bytes(p)).unwrap_or_default();
     let q = primes.get(1).map(|q| uint_bytes(q)).unwrap_or_default();
@@ -247,6 +204,9 @@ fn rsa_parts(k: &rsa::PrivateKey) -> [Vec<u8>; 7] {
         q,
         k.dp().map(uint_bytes).unwrap_or_default(),
         k.dq().map(uint_bytes).unwrap_or_default(),
+        k.crt_coefficient()
+            .map(|c| uint_bytes(&c))
+            .unwrap_or_default(),
     ]
 }
 
@@ -255,11 +215,7 @@ fn rsa_parts(k: &rsa::PrivateKey) -> [Vec<u8>; 7] {
 fn go_value(key: &Key) -> Value {
     match key {
         Key::Rsa(k) => {
-            let [n, e, d, p, q, dp, dq] = rsa_parts(k);
-            let qinv = k
-                .crt_coefficient()
-                .map(|c| uint_bytes(&c))
-                .unwrap_or_default();
+            let [n, e, d, p, q, dp, dq, qinv] = rsa_parts(k);
             object(vec![
                 ("D", big(&d)),
                 ("E", big(&e)),
@@ -276,13 +232,14 @@ fn go_value(key: &Key) -> Value {
                 ("Primes", Value::from(vec![big(&p), big(&q)])),
             ])
         }
-        Key::Ec { d, x, y, .. } => object(vec![
-            // Go's curve has no exported fields.
-            ("Curve", Value::new_object()),
-            ("D", big(d)),
-            ("X", big(x)),
-            ("Y", big(y)),
-        ]),
+        Key::Ec { d, x, y, .. } => {
+            // Go's private key adds `D` to its public key's fields.
+            let mut v = ec_public(x, y);
+            if let Ok(fields) = v.as_object_mut() {
+                fields.insert(Value::from("D"), big(d));
+            }
+            v
+        }
         Key::Ed25519(b) => Value::from(STANDARD.encode(b)),
     }
 }
@@ -301,11 +258,7 @@ fn jwk(key: &Key) -> Value {
     let enc = |b: &[u8]| Value::from(URL_SAFE_NO_PAD.encode(trimmed(b)));
     match key {
         Key::Rsa(k) => {
-            let [n, e, d, p, q, dp, dq] = rsa_parts(k);
-            let qi = k
-                .crt_coefficient()
-                .map(|c| uint_bytes(&c))
-                .unwrap_or_default();
+            let [n, e, d, p, q, dp, dq, qi] = rsa_parts(k);
             object(vec![
                 ("d", enc(&d)),
                 ("dp", enc(&dp)),

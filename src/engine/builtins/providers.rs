@@ -3,7 +3,7 @@
 //! payload hash, `UNSIGNED-PAYLOAD` when asked), on the RustCrypto `sha2` and `hmac` crates.
 
 use super::Fault;
-use hmac::{KeyInit, Mac};
+use hmac::Mac;
 use regorus::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -25,13 +25,8 @@ fn text(v: &Value) -> String {
 }
 
 fn hmac(key: &[u8], message: &str) -> Vec<u8> {
-    <hmac::Hmac<Sha256> as KeyInit>::new_from_slice(key)
-        .map(|m| {
-            m.chain_update(message.as_bytes())
-                .finalize()
-                .into_bytes()
-                .to_vec()
-        })
+    super::crypto::keyed::<hmac::Hmac<Sha256>>(key, message.as_bytes())
+        .map(|m| m.finalize().into_bytes().to_vec())
         .unwrap_or_default()
 }
 

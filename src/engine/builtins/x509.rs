@@ -55,13 +55,7 @@ fn parse_certificates(args: &[Value]) -> Result<Value, Fault> {
 /// The DER bytes of the certificates in PEM text, or in base64 of PEM or of DER, as OPA reads
 /// them (several DER certificates may be concatenated).
 fn certificate_ders(text: &str) -> Result<Vec<Vec<u8>>, Fault> {
-    let bytes = if text.starts_with("-----BEGIN") {
-        text.as_bytes().to_vec()
-    } else {
-        STANDARD
-            .decode(text)
-            .map_err(|e| Fault::Opa(super::base64_error(e, text.len())))?
-    };
+    let bytes = super::pem_or_base64(text, "-----BEGIN")?;
     let mut der = Vec::new();
     if bytes.starts_with(b"-----BEGIN") {
         for pem in Pem::iter_from_buffer(&bytes) {
@@ -90,7 +84,7 @@ fn certificate_ders(text: &str) -> Result<Vec<Vec<u8>>, Fault> {
 }
 
 /// A JSON object from string keys.
-fn object(fields: Vec<(&str, Value)>) -> Value {
+pub(super) fn object(fields: Vec<(&str, Value)>) -> Value {
     let map: BTreeMap<Value, Value> = fields
         .into_iter()
         .map(|(k, v)| (Value::from(k), v))
@@ -118,9 +112,23 @@ fn oid_arcs(oid: &Oid) -> Value {
     Value::from(arcs.unwrap_or_default())
 }
 
-/// A big integer, exactly (regorus keeps big integers).
-fn big(b: &BigUint) -> Value {
-    Value::from_numeric_string(&b.to_string()).unwrap_or(Value::Null)
+/// A big-endian unsigned integer, exactly (regorus keeps big integers).
+pub(super) fn big(bytes: &[u8]) -> Value {
+    Value::from_numeric_string(&BigUint::from_bytes_be(bytes).to_string()).unwrap_or(Value::Null)
+}
+
+/// Go's `*rsa.PublicKey` as JSON.
+pub(super) fn rsa_public(n: &[u8], e: &[u8]) -> Value {
+    object(vec![("E", big(e)), ("N", big(n))])
+}
+
+/// Go's `*ecdsa.PublicKey` as JSON (its curve has no exported fields).
+pub(super) fn ec_public(x: &[u8], y: &[u8]) -> Value {
+    object(vec![
+        ("Curve", Value::new_object()),
+        ("X", big(x)),
+        ("Y", big(y)),
+    ])
 }
 
 fn num(n: i64) -> Value {
@@ -219,28 +227,14 @@ fn signature_algorithm(alg: &AlgorithmIdentifier) -> i64 {
 /// Go's `PublicKeyAlgorithm` number and `PublicKey` value.
 fn public_key(spki: &SubjectPublicKeyInfo) -> (i64, Value) {
     match spki.parsed() {
-        Ok(x509_parser::public_key::PublicKey::RSA(k)) => (
-            1,
-            object(vec![
-                ("E", big(&BigUint::from_bytes_be(k.exponent))),
-                ("N", big(&BigUint::from_bytes_be(k.modulus))),
-            ]),
-        ),
+        Ok(x509_parser::public_key::PublicKey::RSA(k)) => (1, rsa_public(k.modulus, k.exponent)),
         Ok(x509_parser::public_key::PublicKey::EC(point)) => {
             let data = point.data();
             let half = data.len().saturating_sub(1) / 2;
             if data.first() != Some(&4) || half == 0 {
                 return (3, Value::Null);
             }
-            (
-                3,
-                object(vec![
-                    // Go's curve has no exported fields.
-                    ("Curve", Value::new_object()),
-                    ("X", big(&BigUint::from_bytes_be(&data[1..1 + half]))),
-                    ("Y", big(&BigUint::from_bytes_be(&data[1 + half..]))),
-                ]),
-            )
+            (3, ec_public(&data[1..1 + half], &data[1 + half..]))
         }
         Ok(x509_parser::public_key::PublicKey::DSA(_)) => (2, Value::Null),
         _ if spki.algorithm.algorithm.to_id_string() == "1.3.101.112" => {
@@ -422,7 +416,7 @@ pub(super) fn certificate(der: &[u8]) -> Result<Value, Fault> {
         num(signature_algorithm(&cert.signature_algorithm)),
     );
     f.insert("Version", num(i64::from(tbs.version.0) + 1));
-    f.insert("SerialNumber", big(&tbs.serial));
+    f.insert("SerialNumber", big(&tbs.serial.to_bytes_be()));
     f.insert("Subject", name(&tbs.subject));
     f.insert("Issuer", name(&tbs.issuer));
     f.insert("NotBefore", time(&tbs.validity.not_before));
@@ -620,13 +614,7 @@ pub(super) fn certificate(der: &[u8]) -> Result<Value, Fault> {
 /// or base64 of PEM or DER.
 fn parse_certificate_request(args: &[Value]) -> Result<Value, Fault> {
     let text = string_arg(args, 1)?;
-    let mut der = if text.starts_with("-----BEGIN CERTIFICATE REQUEST-----") {
-        text.as_bytes().to_vec()
-    } else {
-        STANDARD
-            .decode(text)
-            .map_err(|e| Fault::Opa(super::base64_error(e, text.len())))?
-    };
+    let mut der = super::pem_or_base64(text, "-----BEGIN CERTIFICATE REQUEST-----")?;
     if let Ok((_, pem)) = x509_parser::pem::parse_x509_pem(&der) {
         if pem.label != "CERTIFICATE REQUEST" {
             return Err(Fault::Opa(
