@@ -571,3 +571,32 @@ fn sprintf_random_formats_as_go() {
         include_str!("fixtures/sprintf/fuzz/opa.out"),
     );
 }
+
+/// `json.is_valid` and `yaml.is_valid` of a non-string are false in OPA (regorus gave no
+/// value, so `not json.is_valid(x)` rules fired and others vanished); a negated call in a
+/// one-expression `if` body with a missing argument is undefined (S1).
+#[test]
+fn is_valid_of_non_strings_is_false() {
+    let policy = r#"package main
+
+import rego.v1
+
+deny contains sprintf("json %v %v %v %v", [json.is_valid(input.n), json.is_valid(input.s), json.is_valid(input.o), json.is_valid("{")])
+deny contains sprintf("yaml %v %v %v", [yaml.is_valid(input.n), yaml.is_valid(input.s), yaml.is_valid(input.a)])
+deny contains "not json" if not json.is_valid(input.n)
+deny contains "missing" if not json.is_valid(input.missing)
+deny contains "missing in body" if {
+	not yaml.is_valid(input.o.missing)
+}
+deny contains "not a label" if not startswith(input.missing, "a")
+"#;
+    // What `conftest_peer.py --engine opa -p p -n main in.json` printed.
+    let opa = "FAIL - in.json - main - json false true false false
+FAIL - in.json - main - not json
+FAIL - in.json - main - yaml false true false
+
+6 tests, 3 passed, 0 warnings, 3 failures, 0 exceptions
+";
+    let input = r#"{"n": 1, "s": "{}", "o": {"k": 1}, "a": [1]}"#;
+    assert_as_opa(policy, "in.json", input, opa);
+}

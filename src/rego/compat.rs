@@ -312,6 +312,8 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(walk_assignments(source, &toks));
     edits.extend(sprintf_missing(source, &toks));
     edits.extend(added_calls_in_set_heads(source, &toks, &stmts, v0));
+    let v1 = !v0 || source.contains("rego.v1");
+    edits.extend(is_valid_calls(source, &toks, &aliases, v1));
     if edits.is_empty() {
         return templated;
     }
@@ -689,6 +691,61 @@ fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
     edits
 }
 
+/// `json.is_valid(x)` and `yaml.is_valid(x)` are false in OPA when `x` is not a string,
+/// where regorus's give no value on both evaluation paths. Each call goes through a
+/// function appended after the file's last line (lines kept), which the bytecode VM can
+/// run, unlike an extension.
+fn is_valid_calls(
+    source: &str,
+    toks: &[Tok],
+    aliases: &std::collections::BTreeSet<&str>,
+    v1: bool,
+) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut used = [false; 2];
+    for i in 0..toks.len() {
+        let Some(k) = ["json", "yaml"].iter().position(|n| toks[i].text == *n) else {
+            continue;
+        };
+        let called = toks[i].kind == TokenKind::Ident
+            && toks.get(i + 1).is_some_and(|t| t.text == ".")
+            && toks.get(i + 2).is_some_and(|t| t.text == "is_valid")
+            && toks.get(i + 3).is_some_and(|t| t.text == "(");
+        // `data.x.json.is_valid(...)`, or `json` an import alias: not the built-in.
+        let builtin = i == 0 || toks[i - 1].text != ".";
+        if !called || !builtin || aliases.contains(toks[i].text.as_str()) {
+            continue;
+        }
+        used[k] = true;
+        edits.push(Edit {
+            start: toks[i].start,
+            end: toks[i + 2].end,
+            text: format!("__regorun_{}_is_valid", toks[i].text),
+        });
+    }
+    let kw = if v1 { " if" } else { "" };
+    let mut helpers = String::new();
+    for (k, name) in ["json", "yaml"].iter().enumerate() {
+        // One definition with `else`: two could conflict for all the VM knows.
+        if used[k] {
+            helpers.push_str(&format!(
+                "__regorun_{name}_is_valid(x) := {name}.is_valid(x){kw} {{ is_string(x) }} else := false{kw} {{ true }}\n"
+            ));
+        }
+    }
+    if !helpers.is_empty() {
+        if !source.ends_with('\n') {
+            helpers.insert(0, '\n');
+        }
+        edits.push(Edit {
+            start: source.len(),
+            end: source.len(),
+            text: helpers,
+        });
+    }
+    edits
+}
+
 /// The verbs of a Go format string: (offset, length, verb), or `None` when one takes its
 /// width or index from the arguments (`*`, `[n]`) or the string ends inside one.
 fn format_verbs(format: &str) -> Option<Vec<(usize, usize, char)>> {
@@ -995,7 +1052,10 @@ fn negated_call_refs(source: &str, toks: &[Tok]) -> Vec<Edit> {
     let mut edits = Vec::new();
     for i in 1..toks.len() {
         let t = &toks[i];
-        let starts = matches!(toks[i - 1].text.as_str(), "{" | ";") || line_start(toks, i);
+        // `if not f(a.b)` (a one-expression body) gets braces to hold the checks.
+        let after_if = toks[i - 1].kind == TokenKind::Ident && toks[i - 1].text == "if";
+        let starts =
+            matches!(toks[i - 1].text.as_str(), "{" | ";") || line_start(toks, i) || after_if;
         if !(t.kind == TokenKind::Ident && t.text == "not" && starts) {
             continue;
         }
@@ -1012,6 +1072,12 @@ fn negated_call_refs(source: &str, toks: &[Tok]) -> Vec<Edit> {
         if !ends || toks[i].line != toks[close].line {
             continue;
         }
+        let last = toks
+            .get(close + 1)
+            .is_none_or(|t| t.line != toks[close].line);
+        if after_if && !last {
+            continue;
+        }
         let mut hoisted = String::new();
         for &(a, b) in &args {
             if !plain_reference(&toks[a..=b]) {
@@ -1025,6 +1091,14 @@ fn negated_call_refs(source: &str, toks: &[Tok]) -> Vec<Edit> {
             ));
         }
         if !hoisted.is_empty() {
+            if after_if {
+                hoisted.insert_str(0, "{ ");
+                edits.push(Edit {
+                    start: toks[close].end,
+                    end: toks[close].end,
+                    text: " }".to_string(),
+                });
+            }
             edits.push(Edit {
                 start: t.start,
                 end: t.start,
@@ -1546,15 +1620,28 @@ mod tests {
 
     #[test]
     fn shipped_pack_keeps_its_lines() {
-        // Only negated calls and import aliases are rewritten in the pack (its arguments
-        // are checked before), and every line stays where it was.
+        // Only negated calls, import aliases and `json.is_valid` calls are rewritten in
+        // the pack, every line stays where it was, and only helpers follow the last.
         for f in crate::rego::policy::builtin_pack("kms").unwrap() {
             if let Some(out) = rewrite(&f.path, &f.source, false) {
-                assert_eq!(out.lines().count(), f.source.lines().count(), "{}", f.path);
+                let lines = f.source.lines().count();
+                let added: Vec<&str> = out.lines().skip(lines).collect();
+                assert!(
+                    added
+                        .iter()
+                        .all(|l| l.starts_with("__regorun_json_is_valid(x)")),
+                    "{}: {added:?}",
+                    f.path
+                );
                 let unexpected: Vec<&str> = out
                     .lines()
                     .zip(f.source.lines())
-                    .filter(|(a, b)| a != b && !a.contains("_ = ") && !a.contains("data."))
+                    .filter(|(a, b)| {
+                        a != b
+                            && !a.contains("_ = ")
+                            && !a.contains("data.")
+                            && !a.contains("__regorun_json_is_valid(")
+                    })
                     .map(|(a, _)| a)
                     .collect();
                 assert!(unexpected.is_empty(), "{}: {unexpected:?}", f.path);
