@@ -600,3 +600,17 @@ FAIL - in.json - main - yaml false true false
     let input = r#"{"n": 1, "s": "{}", "o": {"k": 1}, "a": [1]}"#;
     assert_as_opa(policy, "in.json", input, opa);
 }
+
+/// `json.match_schema`: `[true, []]`, or `[false, errors]` with gojsonschema's error objects
+/// (type, field, description) for every keyword, nested places, combinators with the
+/// errors of their closest branch, and JSON-text operands, as the OPA peer gives them
+/// (regorus gave `[false, "<message>"]`, so policies iterating the errors saw none).
+#[test]
+fn match_schema_gives_opas_errors() {
+    assert_as_opa(
+        include_str!("fixtures/schema/policy.rego"),
+        "in.json",
+        "{}",
+        include_str!("fixtures/schema/opa.out"),
+    );
+}

@@ -1387,6 +1387,7 @@ const REPLACED_NAMES: &[&str] = &[
     "time.add_date",
     "units.parse",
     "units.parse_bytes",
+    "json.match_schema",
 ];
 
 /// The variable a moved set-rule element is computed into.

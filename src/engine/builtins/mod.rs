@@ -21,6 +21,7 @@ mod objects;
 mod private_keys;
 mod providers;
 mod regex;
+mod schema;
 mod strings;
 mod time;
 mod units;
@@ -98,6 +99,13 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         2,
         strings::sprintf,
         Vm::Text(strings::plain_literal_format),
+    ),
+    // regorus gives `[false, "<message>"]`; OPA a list of gojsonschema error objects.
+    (
+        "json.match_schema",
+        2,
+        schema::match_schema,
+        Vm::Only(|_| false),
     ),
     // regorus clamps an overflowing day where Go carries it into the next month.
     ("time.add_date", 4, time::add_date, Vm::Only(|_| false)),
