@@ -1388,6 +1388,7 @@ const REPLACED_NAMES: &[&str] = &[
     "units.parse",
     "units.parse_bytes",
     "json.match_schema",
+    "http.send",
 ];
 
 /// The variable a moved set-rule element is computed into.

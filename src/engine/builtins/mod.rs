@@ -13,6 +13,7 @@ mod arrays;
 mod conftest;
 mod crypto;
 mod glob;
+mod http;
 mod jwt;
 mod keys;
 mod net;
@@ -107,6 +108,8 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         schema::match_schema,
         Vm::Only(|_| false),
     ),
+    // regorus's is always undefined.
+    ("http.send", 1, http::send, Vm::Only(|_| false)),
     // regorus clamps an overflowing day where Go carries it into the next month.
     ("time.add_date", 4, time::add_date, Vm::Only(|_| false)),
     // regorus's version does not panic but can run for minutes: only literals it
