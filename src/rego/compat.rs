@@ -314,6 +314,7 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(added_calls_in_set_heads(source, &toks, &stmts, v0));
     let v1 = !v0 || source.contains("rego.v1");
     edits.extend(is_valid_calls(source, &toks, &aliases, v1));
+    edits.extend(builtin_mock_values(source, &toks, &aliases, v1));
     if edits.is_empty() {
         return templated;
     }
@@ -741,6 +742,96 @@ fn is_valid_calls(
             start: source.len(),
             end: source.len(),
             text: helpers,
+        });
+    }
+    edits
+}
+
+/// `with f as count`: regorus reads a built-in's name as a mock only as a variable (S10:
+/// "use of undefined variable `count` is unsafe"). The name becomes a function appended
+/// after the file's last line that calls the built-in (a rule for arity 0). Mocks of the
+/// built-ins regorun adds are the mock rewrite's.
+fn builtin_mock_values(
+    source: &str,
+    toks: &[Tok],
+    aliases: &std::collections::BTreeSet<&str>,
+    v1: bool,
+) -> Vec<Edit> {
+    let sym = |t: &Tok, s: &str| t.kind == TokenKind::Symbol && t.text == s;
+    let mut edits = Vec::new();
+    let mut helpers = std::collections::BTreeMap::new();
+    for i in 0..toks.len() {
+        if !(toks[i].kind == TokenKind::Ident && toks[i].text == "with") {
+            continue;
+        }
+        // The target: a dotted name up to `as`.
+        let Some(as_at) = (i + 1..toks.len().min(i + 40))
+            .find(|&k| toks[k].kind == TokenKind::Ident && toks[k].text == "as")
+        else {
+            continue;
+        };
+        let target: String = toks[i + 1..as_at].iter().map(|t| t.text.as_str()).collect();
+        if MISSING_ARITY.iter().any(|(n, _)| *n == target) {
+            continue;
+        }
+        // The value: a dotted name that the expression ends with.
+        let start = as_at + 1;
+        let mut end = start;
+        while end + 2 < toks.len()
+            && sym(&toks[end + 1], ".")
+            && toks[end + 2].kind == TokenKind::Ident
+        {
+            end += 2;
+        }
+        let Some(first) = toks.get(start) else {
+            continue;
+        };
+        let next = toks.get(end + 1);
+        let ends = next.is_none_or(|t| {
+            t.line != toks[end].line
+                || sym(t, ";")
+                || sym(t, "}")
+                || (t.kind == TokenKind::Ident && t.text == "with")
+        });
+        if first.kind != TokenKind::Ident || !ends || aliases.contains(first.text.as_str()) {
+            continue;
+        }
+        let name: String = toks[start..=end].iter().map(|t| t.text.as_str()).collect();
+        if MISSING_ARITY.iter().any(|(n, _)| *n == name) {
+            continue;
+        }
+        let Some(arity) = regorus::unstable::BUILTINS.get(name.as_str()).map(|b| b.1) else {
+            continue;
+        };
+        let helper = format!("__regorun_builtin_{}", name.replace('.', "_"));
+        edits.push(Edit {
+            start: first.start,
+            end: toks[end].end,
+            text: helper.clone(),
+        });
+        helpers.insert(helper, (name, usize::from(arity)));
+    }
+    let kw = if v1 { " if" } else { "" };
+    let mut text = String::new();
+    for (helper, (name, arity)) in helpers {
+        let params: Vec<String> = (0..arity).map(|k| format!("__regorun_a{k}")).collect();
+        let params = params.join(", ");
+        if arity == 0 {
+            text.push_str(&format!("{helper} := {name}(){kw} {{ true }}\n"));
+        } else {
+            text.push_str(&format!(
+                "{helper}({params}) := {name}({params}){kw} {{ true }}\n"
+            ));
+        }
+    }
+    if !text.is_empty() {
+        if !source.ends_with('\n') {
+            text.insert(0, '\n');
+        }
+        edits.push(Edit {
+            start: source.len(),
+            end: source.len(),
+            text,
         });
     }
     edits
