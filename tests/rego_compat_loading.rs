@@ -607,3 +607,26 @@ fn undefined_added_builtins_in_set_heads_leave_the_element_out() {
         "",
     );
 }
+
+/// An output argument of a built-in call written over several lines (OPA's own
+/// `jwtencodesign/EdDSA` case has this shape): the call loads and binds it, and the lines
+/// after it keep their numbers (the error names line 14).
+#[test]
+fn output_argument_of_a_call_over_several_lines() {
+    let policy = "package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tconcat(\n\t\t\"-\",\n\t\t[\"a\", \"b\"],\n\t\tmsg,\n\t)\n}\n\nwarn contains y if {\n\ty := concat(\"\", [input.x, \"s\"])\n}\n";
+    let r = run(
+        &[("p/p.rego", policy), ("a.json", "{\"x\": \"t\"}\n")],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "WARN - a.json - main - ts\nFAIL - a.json - main - a-b\n\n2 tests, 0 passed, 1 warning, 1 failure, 0 exceptions\n",
+        "",
+    );
+    let r = run(
+        &[("p/p.rego", policy), ("a.json", "{\"x\": 5}\n")],
+        &["test", "--show-builtin-errors", "-p", "p", "a.json"],
+    );
+    assert!(r.stderr.contains("p/p.rego:14:"), "{}", r.stderr);
+}

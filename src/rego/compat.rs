@@ -1070,20 +1070,25 @@ fn out_params(source: &str, toks: &[Tok], arity: &dyn Fn(&str) -> Option<usize>)
         let ends = toks.get(close + 1).is_none_or(|t| {
             matches!(t.text.as_str(), ";" | "}" | "with") || t.line != toks[close].line
         });
-        if args.len() == arity + 1 && ends && toks[i].line == toks[close].line {
-            let (a, b) = args[arity];
+        let (a, b) = args.get(arity).copied().unwrap_or((0, 0));
+        if args.len() == arity + 1 && ends && toks[a].line == toks[b].line {
             let out = &source[toks[a].start..toks[b].end];
             edits.push(Edit {
                 start: toks[i].start,
                 end: toks[i].start,
                 text: format!("{out} = "),
             });
-            // The output with the comma before it (alone for a call of no arguments).
+            // The output with the comma before it (alone for a call of no arguments); the
+            // line breaks between them stay, so a call over several lines keeps its lines.
             let from = if arity == 0 { a } else { a - 1 };
+            let breaks: String = source[toks[from].start..toks[b].end]
+                .chars()
+                .filter(|&c| c == '\n')
+                .collect();
             edits.push(Edit {
                 start: toks[from].start,
                 end: toks[b].end,
-                text: String::new(),
+                text: breaks,
             });
         }
         i = close + 1;
