@@ -630,3 +630,21 @@ fn output_argument_of_a_call_over_several_lines() {
     );
     assert!(r.stderr.contains("p/p.rego:14:"), "{}", r.stderr);
 }
+
+/// A complete rule whose one definition binds its value more than once is OPA's
+/// `eval_conflict_error` (OPA's `completedoc/vars conflict` case) on both paths; the
+/// bytecode VM used to keep one of the values silently.
+#[test]
+fn one_definition_with_several_values_is_a_conflict() {
+    let policy = "package main\n\nimport rego.v1\n\np := {\"a\": [x, y]} if {\n\txs = [1, 2]\n\tx = xs[_]\n\ty = xs[_]\n}\n\ndeny contains sprintf(\"%v\", [p])\n";
+    let r = run(
+        &[("p/p.rego", policy), ("a.json", "{}\n")],
+        &["test", "-p", "p", "a.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: query rule: check: query rule: p/p.rego:5: eval_conflict_error: complete rules must not produce multiple outputs\n",
+    );
+}

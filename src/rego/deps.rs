@@ -23,6 +23,9 @@ struct Group {
     values: Vec<Option<String>>,
     /// Indices of the groups this one refers to.
     edges: BTreeSet<usize>,
+    /// Whether a complete or function definition with a computed value has a body that
+    /// iterates ([`may_iterate`]): it may give several values for one document.
+    iterates: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -412,6 +415,86 @@ fn literal_value(rule: &Rule) -> Option<String> {
     }
 }
 
+/// Whether a definition's body may bind its variables more than once (OPA then raises
+/// `eval_conflict_error` when the values differ, where the bytecode VM keeps one): a
+/// `some`, or a `_` or first-seen variable as an index, outside comprehensions.
+/// Conservative: such a rule may well give one value.
+fn may_iterate(rule: &Rule) -> bool {
+    let Rule::Spec { head, bodies, .. } = rule else {
+        return false;
+    };
+    let mut bound: BTreeSet<String> = ["input", "data"].map(String::from).into();
+    if let RuleHead::Func { args, .. } = head {
+        for a in args {
+            for (k, t, _) in tokens("", a.span().text(), 1) {
+                if k == TokenKind::Ident {
+                    bound.insert(t);
+                }
+            }
+        }
+    }
+    bodies
+        .iter()
+        .any(|b| iterates(&tokens("", b.query.span.text(), 1), bound.clone()))
+}
+
+/// [`may_iterate`] on a body's tokens, `bound` holding the names known before it.
+fn iterates(toks: &[Tok], mut bound: BTreeSet<String>) -> bool {
+    let sym = |i: usize, s: &str| {
+        toks.get(i)
+            .is_some_and(|t| t.0 == TokenKind::Symbol && t.1 == s)
+    };
+    let mut i = 0;
+    while i < toks.len() {
+        let (kind, text, _) = &toks[i];
+        if *kind == TokenKind::Symbol && matches!(text.as_str(), "[" | "{") {
+            // A comprehension binds its variables inside it only.
+            let mut depth = 0usize;
+            let mut bar = false;
+            let mut close = None;
+            for (j, t) in toks.iter().enumerate().skip(i) {
+                if t.0 != TokenKind::Symbol {
+                    continue;
+                }
+                match t.1.as_str() {
+                    "[" | "{" | "(" => depth += 1,
+                    "]" | "}" | ")" => {
+                        depth -= 1;
+                        if depth == 0 {
+                            close = Some(j);
+                            break;
+                        }
+                    }
+                    "|" if depth == 1 => bar = true,
+                    _ => {}
+                }
+            }
+            if let (true, Some(c)) = (bar, close) {
+                i = c + 1;
+                continue;
+            }
+        }
+        if *kind == TokenKind::Ident && text == "some" {
+            return true;
+        }
+        // An index: `[` after a name, `]` or `)`, then one name and `]`.
+        let indexing = i > 0
+            && sym(i, "[")
+            && (toks[i - 1].0 == TokenKind::Ident || sym(i - 1, "]") || sym(i - 1, ")"));
+        if indexing && sym(i + 2, "]") && toks[i + 1].0 == TokenKind::Ident {
+            let name = &toks[i + 1].1;
+            if name == "_" || !bound.contains(name) {
+                return true;
+            }
+        }
+        if *kind == TokenKind::Ident {
+            bound.insert(text.clone());
+        }
+        i += 1;
+    }
+    false
+}
+
 /// The first component of a head: the rule name within its package.
 fn head_name(expr: &Expr) -> String {
     match expr {
@@ -496,6 +579,7 @@ impl Graph {
                         defs: Vec::new(),
                         values: Vec::new(),
                         edges: BTreeSet::new(),
+                        iterates: false,
                     });
                     graph.groups.len() - 1
                 });
@@ -506,7 +590,11 @@ impl Graph {
                     graph.vm_unsafe.push(format!("{file}:{}", rule.span().line));
                 }
                 if matches!(kind, Kind::Complete | Kind::Function) {
-                    graph.groups[i].values.push(literal_value(rule));
+                    let value = literal_value(rule);
+                    if value.is_none() && may_iterate(rule) {
+                        graph.groups[i].iterates = true;
+                    }
+                    graph.groups[i].values.push(value);
                 }
             }
             packages.push(package);
@@ -760,10 +848,13 @@ impl Graph {
     pub fn conflict_candidates(&self) -> Vec<&str> {
         self.groups
             .iter()
-            .filter(|g| match g.values.as_slice() {
-                [] | [_] => false,
-                [Some(first), rest @ ..] => rest.iter().any(|v| v.as_ref() != Some(first)),
-                _ => true,
+            .filter(|g| {
+                g.iterates
+                    || match g.values.as_slice() {
+                        [] | [_] => false,
+                        [Some(first), rest @ ..] => rest.iter().any(|v| v.as_ref() != Some(first)),
+                        _ => true,
+                    }
             })
             .map(|g| g.path.as_str())
             .collect()
@@ -887,6 +978,30 @@ mod tests {
         assert_eq!(g.conflict_candidates(), ["data.main.f"]);
         let g = graph(&[("a.rego", "package main\n\nf(x) := 1 if x else := 2\n")]);
         assert!(!g.may_conflict());
+    }
+
+    #[test]
+    fn one_definition_that_iterates_may_conflict() {
+        for src in [
+            "p := x if { some x in [1, 2] }",
+            "p := {\"a\": [x, y]} if { xs = [1, 2]; x = xs[_]; y = xs[i] }",
+            "p := v if { v := input.items[k] }",
+            "f(xs) := v if { v := xs[i] }",
+        ] {
+            let g = graph(&[("a.rego", &format!("package main\n\n{src}\n"))]);
+            assert!(g.may_conflict(), "{src}");
+        }
+        for src in [
+            "p := x if { x := input.a }",
+            "p if { some x in [1, 2]; x > 1 }",
+            "p := count([x | some x in input.a])",
+            "f(xs, i) := xs[i]",
+            "p := v if { k := \"a\"; v := input.items[k] }",
+            "p := n if { n := {k: v | some k, v in input} }",
+        ] {
+            let g = graph(&[("a.rego", &format!("package main\n\n{src}\n"))]);
+            assert!(!g.may_conflict(), "{src}");
+        }
     }
 
     #[test]

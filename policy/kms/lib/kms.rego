@@ -291,7 +291,7 @@ default plan_owner := ""
 
 plan_owner := a if {
 	count(plan_caller_accounts) == 1
-	some a in plan_caller_accounts
+	a := min(plan_caller_accounts)
 }
 
 # Configuration addresses (indices stripped) of resources that set `policy`.
@@ -1549,11 +1549,11 @@ delegation_account(v) := [cfn_owner, "add the statement that lets IAM policies o
 	v.doc.source == "cloudformation"
 } else := [v.doc.owner, sprintf("add the statement that lets IAM policies of account %s use and manage the key", [v.doc.owner])] if {
 	is_literal_account(v.doc.owner)
-} else := [a, sprintf("add the statement that lets IAM policies of account %s, the only account this policy names, use and manage the key; check that this account owns the key", [a])] if {
+} else := [min(accounts), sprintf("add the statement that lets IAM policies of account %s, the only account this policy names, use and manage the key; check that this account owns the key", [min(accounts)])] if {
 	not is_literal_account(v.doc.owner)
 	accounts := view_named_accounts(v)
 	count(accounts) == 1
-	some a in accounts
+	# The head names that one account.
 } else := ["ACCOUNT_ID", "add the statement that lets IAM policies of the owner account use and manage the key; replace ACCOUNT_ID with the key's account id"]
 
 # A template's key belongs to the stack's account: its fixes name AWS::AccountId.
