@@ -573,7 +573,8 @@ fn sprintf_random_formats_as_go() {
 }
 
 /// `json.is_valid` and `yaml.is_valid` of a non-string are false in OPA (regorus gave no
-/// value, so `not json.is_valid(x)` rules fired and others vanished); a negated call in a
+/// value, so `not json.is_valid(x)` rules fired and others vanished), and a YAML text of
+/// several valid documents is valid (regorus refused any second document); a negated call in a
 /// one-expression `if` body with a missing argument is undefined (S1).
 #[test]
 fn is_valid_of_non_strings_is_false() {
@@ -583,6 +584,7 @@ import rego.v1
 
 deny contains sprintf("json %v %v %v %v", [json.is_valid(input.n), json.is_valid(input.s), json.is_valid(input.o), json.is_valid("{")])
 deny contains sprintf("yaml %v %v %v", [yaml.is_valid(input.n), yaml.is_valid(input.s), yaml.is_valid(input.a)])
+deny contains sprintf("yaml documents %v", [yaml.is_valid(input.docs)])
 deny contains "not json" if not json.is_valid(input.n)
 deny contains "missing" if not json.is_valid(input.missing)
 deny contains "missing in body" if {
@@ -593,11 +595,12 @@ deny contains "not a label" if not startswith(input.missing, "a")
     // What `conftest_peer.py --engine opa -p p -n main in.json` printed.
     let opa = "FAIL - in.json - main - json false true false false
 FAIL - in.json - main - not json
+FAIL - in.json - main - yaml documents true
 FAIL - in.json - main - yaml false true false
 
-6 tests, 3 passed, 0 warnings, 3 failures, 0 exceptions
+7 tests, 3 passed, 0 warnings, 4 failures, 0 exceptions
 ";
-    let input = r#"{"n": 1, "s": "{}", "o": {"k": 1}, "a": [1]}"#;
+    let input = r#"{"n": 1, "s": "{}", "o": {"k": 1}, "a": [1], "docs": "a: 1\n---\nb: 2\n"}"#;
     assert_as_opa(policy, "in.json", input, opa);
 }
 

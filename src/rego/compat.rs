@@ -728,9 +728,15 @@ fn is_valid_calls(
     let mut helpers = String::new();
     for (k, name) in ["json", "yaml"].iter().enumerate() {
         // One definition with `else`: two could conflict for all the VM knows.
+        // regorus's `yaml.is_valid` refuses any second document: each is checked alone.
+        let check = if *name == "yaml" {
+            "count([d | d := split(x, \"\\n---\\n\")[_]; not yaml.is_valid(d)]) == 0".to_string()
+        } else {
+            format!("{name}.is_valid(x)")
+        };
         if used[k] {
             helpers.push_str(&format!(
-                "__regorun_{name}_is_valid(x) := {name}.is_valid(x){kw} {{ is_string(x) }} else := false{kw} {{ true }}\n"
+                "__regorun_{name}_is_valid(x) := {check}{kw} {{ is_string(x) }} else := false{kw} {{ true }}\n"
             ));
         }
     }
