@@ -692,6 +692,21 @@ fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
     edits
 }
 
+/// Helper rules appended after the file's last line, so no line of the user's moves.
+fn after_last_line(source: &str, mut text: String) -> Option<Edit> {
+    if text.is_empty() {
+        return None;
+    }
+    if !source.ends_with('\n') {
+        text.insert(0, '\n');
+    }
+    Some(Edit {
+        start: source.len(),
+        end: source.len(),
+        text,
+    })
+}
+
 /// `json.is_valid(x)` and `yaml.is_valid(x)` are false in OPA when `x` is not a string,
 /// where regorus's give no value on both evaluation paths. Each call goes through a
 /// function appended after the file's last line (lines kept), which the bytecode VM can
@@ -740,16 +755,7 @@ fn is_valid_calls(
             ));
         }
     }
-    if !helpers.is_empty() {
-        if !source.ends_with('\n') {
-            helpers.insert(0, '\n');
-        }
-        edits.push(Edit {
-            start: source.len(),
-            end: source.len(),
-            text: helpers,
-        });
-    }
+    edits.extend(after_last_line(source, helpers));
     edits
 }
 
@@ -830,16 +836,7 @@ fn builtin_mock_values(
             ));
         }
     }
-    if !text.is_empty() {
-        if !source.ends_with('\n') {
-            text.insert(0, '\n');
-        }
-        edits.push(Edit {
-            start: source.len(),
-            end: source.len(),
-            text,
-        });
-    }
+    edits.extend(after_last_line(source, text));
     edits
 }
 
