@@ -848,6 +848,9 @@ impl Graph {
     pub fn conflict_candidates(&self) -> Vec<&str> {
         self.groups
             .iter()
+            // regorun's own helpers (appended by the load-time rewrites) are the same
+            // text in every file of a package, so they cannot disagree.
+            .filter(|g| !g.path.contains(".__regorun_"))
             .filter(|g| {
                 g.iterates
                     || match g.values.as_slice() {
@@ -978,6 +981,16 @@ mod tests {
         assert_eq!(g.conflict_candidates(), ["data.main.f"]);
         let g = graph(&[("a.rego", "package main\n\nf(x) := 1 if x else := 2\n")]);
         assert!(!g.may_conflict());
+    }
+
+    #[test]
+    fn helpers_in_several_files_of_a_package_do_not_conflict() {
+        let file = "package main\n\nimport rego.v1\n\np if json.is_valid(input.a)\n";
+        let a = crate::rego::compat::rewrite("a.rego", file, false).unwrap();
+        let b =
+            crate::rego::compat::rewrite("b.rego", &file.replace("p if", "q if"), false).unwrap();
+        let g = graph(&[("a.rego", &a), ("b.rego", &b)]);
+        assert!(!g.may_conflict(), "{a}");
     }
 
     #[test]
