@@ -648,3 +648,23 @@ fn one_definition_with_several_values_is_a_conflict() {
         "Error: running test: query rule: check: query rule: p/p.rego:5: eval_conflict_error: complete rules must not produce multiple outputs\n",
     );
 }
+
+/// A v0 function with clauses in two files, in a file that imports only
+/// `future.keywords.in`: the delegating clause regorun appends is in the v0 form, so
+/// nothing is printed about `if` (it used to be written with `if`, which that file does
+/// not import).
+#[test]
+fn split_v0_function_without_the_if_keyword() {
+    let a = "package main\n\nimport future.keywords.in\n\nf(x) = 1 { x == 1 }\n\ndeny[msg] { some v in [1]; f(v) == 1; msg := \"one\" }\n";
+    let b = "package main\n\nf(x) = 2 { x == 2 }\n";
+    let r = run(
+        &[("p/a.rego", a), ("p/b.rego", b), ("in.json", "{}\n")],
+        &["test", "--rego-version", "v0", "-p", "p", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - in.json - main - one\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+}

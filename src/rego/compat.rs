@@ -312,7 +312,7 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(walk_assignments(source, &toks));
     edits.extend(sprintf_missing(source, &toks));
     edits.extend(added_calls_in_set_heads(source, &toks, &stmts, v0));
-    let v1 = !v0 || source.contains("rego.v1");
+    let v1 = helpers_take_if(source, v0);
     edits.extend(is_valid_calls(source, &toks, &aliases, v1));
     edits.extend(builtin_mock_values(source, &toks, &aliases, v1));
     if edits.is_empty() {
@@ -692,6 +692,21 @@ fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
     edits
 }
 
+/// Whether rules regorun appends to `source` are written with `if`: v1, or a v0 file that
+/// imports `rego.v1` (where `if` is required). Other v0 files take the v0 form, which v0
+/// always reads, with or without `future.keywords`.
+pub(crate) fn helpers_take_if(source: &str, rego_v0: bool) -> bool {
+    !rego_v0 || source.contains("rego.v1")
+}
+
+/// The parameter list of an appended helper of `n` arguments: `__regorun_a0, ...`.
+pub(crate) fn helper_params(n: usize) -> String {
+    (0..n)
+        .map(|i| format!("__regorun_a{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Helper rules appended after the file's last line, so no line of the user's moves.
 fn after_last_line(source: &str, mut text: String) -> Option<Edit> {
     if text.is_empty() {
@@ -826,8 +841,7 @@ fn builtin_mock_values(
     let kw = if v1 { " if" } else { "" };
     let mut text = String::new();
     for (helper, (name, arity)) in helpers {
-        let params: Vec<String> = (0..arity).map(|k| format!("__regorun_a{k}")).collect();
-        let params = params.join(", ");
+        let params = helper_params(arity);
         if arity == 0 {
             text.push_str(&format!("{helper} := {name}(){kw} {{ true }}\n"));
         } else {
@@ -1475,7 +1489,7 @@ fn rebound_in_comprehensions(toks: &[Tok]) -> Vec<Edit> {
 
 /// Built-ins that regorun provides as regorus extensions besides [`MISSING_ARITY`]'s:
 /// replacements that can be undefined where regorus's own version was not.
-const REPLACED_NAMES: &[&str] = &[
+pub(crate) const REPLACED_NAMES: &[&str] = &[
     "glob.match",
     "numbers.range",
     "numbers.range_step",

@@ -8,7 +8,9 @@
 //! named by `with data.__regorun_mocks.<id> as {...}`, which regorus supports; with no
 //! mock in force the dispatcher calls the built-in. Lines of the user's code are kept.
 
-use crate::rego::compat::{data_ref, lex, scope, statements, Functions, Tok, MISSING_ARITY};
+use crate::rego::compat::{
+    data_ref, helper_params, helpers_take_if, lex, scope, statements, Functions, Tok, MISSING_ARITY,
+};
 use crate::rego::narrow::Source;
 use regorus::unstable::TokenKind;
 use std::collections::BTreeMap;
@@ -200,7 +202,7 @@ pub fn rewrite_all(files: &mut [Source], functions: &Functions, rego_v0: bool) {
         }
     }
     for (builtin, (host, targets)) in hosts {
-        let v1 = !rego_v0 || files[host].source.contains("rego.v1");
+        let v1 = helpers_take_if(files[host].source, rego_v0);
         let text = dispatcher(builtin, &targets, v1);
         let source = &mut *files[host].source;
         if !source.ends_with('\n') {
@@ -248,8 +250,7 @@ fn target(
 fn dispatcher(builtin: &str, targets: &[String], v1: bool) -> String {
     let id = id(builtin);
     let n = arity(builtin).unwrap_or(0);
-    let params: Vec<String> = (0..n).map(|i| format!("__regorun_a{i}")).collect();
-    let params = params.join(", ");
+    let params = helper_params(n);
     let kw = if v1 { " if" } else { "" };
     let mut out = format!(
         "__regorun_mock_{id}({params}) := __regorun_v{kw} {{\n\t__regorun_v := data.__regorun_mocks.{id}.value\n}}"

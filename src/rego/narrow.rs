@@ -20,7 +20,9 @@
 //! after its last line, `f(a1, a2) := v if v := __regorun_fn1_f(a1, a2)`: each clause
 //! again runs in its own module, with the same values and conflicts.
 
-use crate::rego::compat::{data_ref, lex, scope, statements, Functions, Tok};
+use crate::rego::compat::{
+    data_ref, helper_params, helpers_take_if, lex, scope, statements, Functions, Tok,
+};
 use regorus::unstable::TokenKind;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -111,12 +113,9 @@ pub fn join_split_functions(files: &mut [Source], functions: &Functions, rego_v0
         for &k in &in_files[1..] {
             n += 1;
             let renamed = format!("__regorun_fn{n}_{name}");
-            let args: Vec<String> = (1..=arity).map(|i| format!("__regorun_a{i}")).collect();
-            let args = args.join(", ");
+            let args = helper_params(arity);
             let first = in_files[0];
-            let v1 = !rego_v0
-                || files[first].source.contains("rego.v1")
-                || files[first].source.contains("future.keywords");
+            let v1 = helpers_take_if(files[first].source, rego_v0);
             appended.entry(first).or_default().push(if v1 {
                 format!("{name}({args}) := __regorun_r if __regorun_r := {renamed}({args})")
             } else {
@@ -306,7 +305,7 @@ mod tests {
         join_split_functions(&mut views(&mut fs), &functions, true);
         assert_eq!(
             fs[0].1,
-            "package f\n\ng(_, _) {\n  true\n}\ng(__regorun_a1, __regorun_a2) = __regorun_r { __regorun_r := __regorun_fn1_g(__regorun_a1, __regorun_a2) }\n"
+            "package f\n\ng(_, _) {\n  true\n}\ng(__regorun_a0, __regorun_a1) = __regorun_r { __regorun_r := __regorun_fn1_g(__regorun_a0, __regorun_a1) }\n"
         );
         assert_eq!(
             fs[1].1,

@@ -10,18 +10,14 @@ use jsonschema::error::{TypeKind, ValidationErrorKind as Kind};
 use jsonschema::ValidationError;
 use regorus::Value;
 use serde_json::Value as Json;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 /// `json.match_schema(document, schema)`.
 pub fn match_schema(args: &[Value]) -> Result<Value, Fault> {
     let document = operand(&args[0])?;
     let schema = operand(&args[1])?;
-    let mut options = jsonschema::options().should_validate_formats(true);
-    // gojsonschema reads schemas without `$schema` with every draft's keywords; draft 7
-    // is the closest single draft.
-    if schema.get("$schema").is_none() {
-        options = options.with_draft(jsonschema::Draft::Draft7);
-    }
-    let validator = options.build(&schema).map_err(|e| e.to_string())?;
+    let validator = compiled(&schema)?;
     let mut found = Vec::new();
     for e in validator.iter_errors(&document) {
         let from = found.len();
@@ -36,6 +32,35 @@ pub fn match_schema(args: &[Value]) -> Result<Value, Fault> {
     let errors: Vec<Json> = found.into_iter().map(|e| e.value).collect();
     let result = serde_json::json!([errors.is_empty(), errors]);
     crate::base::value::to_rego(result).map_err(|e| Fault::Opa(e.to_string()))
+}
+
+/// Compiled schemas by their JSON text, at most [`CACHE_MAX`]: a batch checks every
+/// document against the same schema (OPA keeps compiled schemas too).
+static COMPILED: std::sync::LazyLock<Mutex<HashMap<String, Arc<jsonschema::Validator>>>> =
+    std::sync::LazyLock::new(Default::default);
+
+const CACHE_MAX: usize = 64;
+
+/// The validator of `schema`, compiled once per distinct schema.
+fn compiled(schema: &Json) -> Result<Arc<jsonschema::Validator>, Fault> {
+    let key = schema.to_string();
+    if let Some(v) = COMPILED.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(v);
+    }
+    let mut options = jsonschema::options().should_validate_formats(true);
+    // gojsonschema reads schemas without `$schema` with every draft's keywords; draft 7
+    // is the closest single draft.
+    if schema.get("$schema").is_none() {
+        options = options.with_draft(jsonschema::Draft::Draft7);
+    }
+    let validator = Arc::new(options.build(schema).map_err(|e| e.to_string())?);
+    if let Ok(mut cache) = COMPILED.lock() {
+        if cache.len() >= CACHE_MAX {
+            cache.clear();
+        }
+        cache.insert(key, validator.clone());
+    }
+    Ok(validator)
 }
 
 /// A document or schema: an object or array as it is, a string as JSON text.
