@@ -743,3 +743,62 @@ fn builtins_as_mock_values_give_opas_results() {
         include_str!("fixtures/builtin_mocks/opa.out"),
     );
 }
+
+/// The regex built-ins read patterns as Go does: ASCII `\d`, `\w`, `\s`, `\b`; Go's
+/// `\Q...\E`, literal braces and brackets, octal escapes; Go's validity (repeat counts,
+/// nested repeats, Perl syntax); Go's splits and replacements at empty matches; and
+/// patterns over regorus's 100 KiB compiled-size limit (a 20,000-word alternation from the
+/// input), which regorus refused with an error.
+#[test]
+fn regex_builtins_read_patterns_as_go() {
+    let words: Vec<String> = (0..20_000).map(|i| format!("word{i:05}")).collect();
+    let input = serde_json::json!({
+        "digits": "^\\d+$",
+        "big": format!("^({})$", words.join("|")),
+    });
+    assert_as_opa(
+        include_str!("fixtures/regex/policy.rego"),
+        "in.json",
+        &input.to_string(),
+        include_str!("fixtures/regex/opa.out"),
+    );
+}
+
+/// An invalid pattern: undefined by default, Go's parse error (OPA's text) with
+/// `--show-builtin-errors`; `re_match` under v0 is the same built-in.
+#[test]
+fn regex_errors_are_gos() {
+    let policy = "package main\n\ndeny[msg] {\n  re_match(input.p, \"a\")\n  msg := \"matched\"\n}\n\ndeny[msg] {\n  regex.match(input.p, \"a\")\n  msg := \"also\"\n}\n";
+    let dir = common::scratch(&[
+        ("policy/p.rego", policy),
+        ("in.json", r#"{"p": "a{1001}"}"#),
+        ("ok.json", r#"{"p": "^\\x{61}$"}"#),
+    ]);
+    let v0 = ["--rego-version", "v0"];
+    let run = common::run_at(
+        dir.path(),
+        &[&["test", "--no-color", "in.json"], &v0[..]].concat(),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = common::run_at(
+        dir.path(),
+        &[
+            &["test", "--no-color", "--show-builtin-errors", "in.json"],
+            &v0[..],
+        ]
+        .concat(),
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("error parsing regexp: invalid repeat count: `{1001}`"),
+        "{}",
+        run.stderr
+    );
+    let run = common::run_at(
+        dir.path(),
+        &[&["test", "--no-color", "ok.json"], &v0[..]].concat(),
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("2 failures"), "{}", run.stdout);
+}

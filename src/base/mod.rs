@@ -7,6 +7,7 @@ pub mod fs;
 pub mod godur;
 pub mod gofmt;
 pub mod gojson;
+pub mod goregex;
 pub mod gostr;
 pub mod gotemplate;
 pub mod result;

@@ -1502,6 +1502,12 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "units.parse_bytes",
     "json.match_schema",
     "http.send",
+    "regex.match",
+    "regex.is_valid",
+    "regex.find_n",
+    "regex.find_all_string_submatch_n",
+    "regex.replace",
+    "regex.split",
 ];
 
 /// The variable a moved set-rule element is computed into.

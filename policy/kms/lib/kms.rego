@@ -190,7 +190,8 @@ unevaluated_policies contains {"resource": d.resource, "reason": sprintf("its st
 	n > max_statement_conditions
 }
 
-is_hcl_expression(s) if regex.match(`^\s*\$\{[\s\S]*\}\s*$`, s)
+# Go's `\s` spelled out (ASCII) so that every engine reads the pattern alike.
+is_hcl_expression(s) if regex.match(`^[\t\n\f\r ]*\$\{(?s:.)*\}[\t\n\f\r ]*$`, s)
 
 # A heredoc that is JSON only once Terraform has filled in an interpolation
 # (`"AWS": ${jsonencode(var.admins)}`): it cannot be read here.
@@ -732,14 +733,14 @@ valid_aws_principal(v) if {
 
 valid_literal_principal(v) if v == "*"
 
-valid_literal_principal(v) if regex.match(`^\d{12}$`, v)
+valid_literal_principal(v) if regex.match(`^[0-9]{12}$`, v)
 
 valid_literal_principal(v) if {
 	startswith(v, "arn:")
 	not regex.match(`^arn:[^:]*:(iam|sts)::`, v)
 }
 
-valid_literal_principal(v) if regex.match(`^arn:[^:]*:(iam|sts)::\d{12}:`, v)
+valid_literal_principal(v) if regex.match(`^arn:[^:]*:(iam|sts)::[0-9]{12}:`, v)
 
 # The one account of a set, or "" when there are none or several.
 single_account(accounts) := [a | some a in accounts][0] if {

@@ -1,6 +1,6 @@
 //! Built-ins OPA has and regorus 0.14 lacks: the operators called by name (`plus(1, 2)`,
 //! `lt(a, b)`, valid in every Rego version) and, under `--rego-version v0`, the
-//! deprecated built-ins v0 policies still call (`any`, `all`, `re_match`, `set_diff`,
+//! deprecated built-ins v0 policies still call (`any`, `all`, `set_diff`,
 //! `cast_*`). Each is OPA's operator or built-in evaluated by regorus itself.
 //! It also renders template strings rewritten by [`crate::rego::template`].
 
@@ -26,7 +26,6 @@ const OPERATORS: &[(&str, u8, &str)] = &[
 
 /// The deprecated built-ins of Rego v0 that are expressions of current ones.
 const DEPRECATED: &[(&str, u8, &str)] = &[
-    ("re_match", 2, "regex.match(input[0], input[1])"),
     ("set_diff", 2, "input[0] - input[1]"),
     ("any", 1, "count([1 | some e in input[0]; e == true]) > 0"),
     ("all", 1, "count([1 | some e in input[0]; e != true]) == 0"),
@@ -159,10 +158,6 @@ mod tests {
         );
         assert_eq!(call("all", true, &[arr(vec![])]), Ok(t.clone()));
         assert!(call("any", true, &[Value::from("x")]).is_err());
-        assert_eq!(
-            call("re_match", true, &[Value::from("^a"), Value::from("abc")]),
-            Ok(t.clone())
-        );
         assert_eq!(
             call("cast_set", true, &[arr(vec![t.clone(), t.clone()])]),
             Ok(Value::from(

@@ -110,6 +110,40 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ),
     // regorus's is always undefined.
     ("http.send", 1, http::send, Vm::Only(|_| false)),
+    // regorus reads patterns with the `regex` crate's meanings (Unicode `\d`, `\w`...):
+    // the VM keeps literal patterns that mean the same to both.
+    (
+        "regex.match",
+        2,
+        regex::is_match,
+        Vm::Only(regex::plain_first),
+    ),
+    (
+        "regex.is_valid",
+        1,
+        regex::is_valid,
+        Vm::Only(regex::plain_first),
+    ),
+    (
+        "regex.find_n",
+        3,
+        regex::find_n,
+        Vm::Only(regex::plain_first),
+    ),
+    (
+        "regex.find_all_string_submatch_n",
+        3,
+        regex::find_all_string_submatch_n,
+        Vm::Only(regex::plain_first),
+    ),
+    (
+        "regex.replace",
+        3,
+        regex::replace,
+        Vm::Only(regex::plain_second),
+    ),
+    // regorus keeps the empty pieces Go drops.
+    ("regex.split", 2, regex::split, Vm::Only(|_| false)),
     // regorus clamps an overflowing day where Go carries it into the next month.
     ("time.add_date", 4, time::add_date, Vm::Only(|_| false)),
     // regorus's version does not panic but can run for minutes: only literals it
@@ -147,6 +181,7 @@ pub fn register(
         )?;
     }
     let v0_only: &[_] = if rego_v0 { net::V0 } else { &[] };
+    let v0_regex: &[_] = if rego_v0 { regex::V0 } else { &[] };
     for &(name, arity, body) in crypto::ALL
         .iter()
         .chain(arrays::ALL)
@@ -158,6 +193,7 @@ pub fn register(
         .chain(strings::ALL)
         .chain(providers::ALL)
         .chain(v0_only)
+        .chain(v0_regex)
     {
         add(engine, name, arity, body, strict)?;
     }
@@ -189,8 +225,22 @@ where
 
 /// Whether any of `files` may make a call of a replaced built-in that the bytecode VM must
 /// not make with regorus's version ([`Vm`]), so that only the interpreter may evaluate them.
-/// A textual scan: a match inside a comment or string only costs the fast path.
+/// A textual scan: a match inside a comment or string only costs the fast path. An
+/// argument naming a constant (`pattern := "..."` at the start of a line, in any file) is
+/// read as that constant's literal.
 pub fn calls_replaced(files: &[PolicyFile]) -> bool {
+    let constants = literal_constants(files);
+    let resolve = |arg: &str| -> Vec<String> {
+        let is_ref = !arg.is_empty()
+            && arg
+                .chars()
+                .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+        let name = arg.rsplit('.').next().unwrap_or(arg);
+        match constants.get(name) {
+            Some(values) if is_ref => values.clone(),
+            _ => vec![arg.to_string()],
+        }
+    };
     files.iter().any(|f| {
         REPLACED.iter().any(|&(name, _, _, vm)| {
             if matches!(vm, Vm::Any) {
@@ -203,7 +253,19 @@ pub fn calls_replaced(files: &[PolicyFile]) -> bool {
                     && rest.starts_with('(');
                 is_call
                     && !match vm {
-                        Vm::Only(safe) => simple_args(&rest[1..]).is_some_and(|args| safe(&args)),
+                        Vm::Only(safe) => call_args(&rest[1..]).is_some_and(|args| {
+                            // Every definition of a named constant must be safe.
+                            let choices: Vec<Vec<String>> =
+                                args.iter().map(|a| resolve(a)).collect();
+                            choices.iter().enumerate().all(|(k, options)| {
+                                options.iter().all(|option| {
+                                    let mut one: Vec<&str> =
+                                        choices.iter().map(|c| c[0].as_str()).collect();
+                                    one[k] = option;
+                                    safe(&one)
+                                })
+                            })
+                        }),
                         Vm::Text(safe) => safe(&rest[1..]),
                         Vm::Any => true,
                     }
@@ -212,15 +274,68 @@ pub fn calls_replaced(files: &[PolicyFile]) -> bool {
     })
 }
 
-/// The comma-separated argument texts up to the closing parenthesis, when no argument
-/// contains brackets or parentheses (anything else is not a literal).
-fn simple_args(text: &str) -> Option<Vec<&str>> {
-    let end = text.find(')')?;
-    let inner = &text[..end];
-    if inner.contains(['(', '[', '{']) {
-        return None;
+/// The constants whose whole definition is one string literal on one line
+/// (`name := "..."`, `` name = `...` ``), by name: every literal each name is given.
+fn literal_constants(files: &[PolicyFile]) -> std::collections::HashMap<&str, Vec<String>> {
+    let mut out: std::collections::HashMap<&str, Vec<String>> = Default::default();
+    for line in files.iter().flat_map(|f| f.source.lines()) {
+        let Some((name, value)) = line.split_once(":=").or_else(|| line.split_once('=')) else {
+            continue;
+        };
+        let name = name.trim_end();
+        let value = value.trim();
+        let is_name = name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+            && name.chars().all(|c| c.is_alphanumeric() || c == '_');
+        let is_literal = match value.strip_prefix('`') {
+            Some(raw) => raw.find('`') == Some(raw.len() - 1),
+            None => serde_json::from_str::<String>(value).is_ok(),
+        };
+        if is_name && is_literal {
+            out.entry(name).or_default().push(value.to_string());
+        }
     }
-    Some(inner.split(',').map(str::trim).collect())
+    out
+}
+
+/// The argument texts of a call, up to its closing parenthesis (strings and brackets
+/// skipped over), each trimmed; `None` if the call does not close.
+fn call_args(text: &str) -> Option<Vec<&str>> {
+    let mut args = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => {
+                while let Some((_, c)) = chars.next() {
+                    match c {
+                        '\\' => {
+                            chars.next();
+                        }
+                        '"' => break,
+                        _ => {}
+                    }
+                }
+            }
+            '`' => {
+                chars.find(|&(_, c)| c == '`')?;
+            }
+            '(' | '[' | '{' => depth += 1,
+            ')' if depth == 0 => {
+                args.push(text[start..i].trim());
+                return Some(args);
+            }
+            ')' | ']' | '}' => depth = depth.checked_sub(1)?,
+            ',' if depth == 0 => {
+                args.push(text[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Go's `base64.URLEncoding` (lenient about trailing bits, as Go is).
@@ -380,6 +495,30 @@ mod tests {
         assert!(!calls_replaced(&[file("x := mystrings.count(a, b)")]));
         assert!(!calls_replaced(&[file("x := strings.counter(a)")]));
         assert!(!calls_replaced(&[file("x := strings.count")]));
+    }
+
+    /// Regex patterns the VM may keep: literals (or constants) that mean the same in Go
+    /// and in the `regex` crate.
+    #[test]
+    fn keeps_regex_calls_whose_patterns_read_alike() {
+        assert!(calls_replaced(&[file("x if regex.match(`^\\d+$`, s)")]));
+        assert!(calls_replaced(&[file("x if regex.match(p, s)")]));
+        assert!(calls_replaced(&[file("x := regex.split(`,`, s)")]));
+        assert!(calls_replaced(&[file(
+            "x := regex.replace(s, \"\\\\w\", \"\")"
+        )]));
+        assert!(!calls_replaced(&[file("x if regex.match(`^[0-9]+$`, s)")]));
+        assert!(!calls_replaced(&[file(
+            "x := regex.replace(f(a, [1]), `\\[[^\\]]*\\]`, \"\")"
+        )]));
+        // A constant is read as its literal; every definition of the name must be plain.
+        let constant = "p := `^[a-z]+$`\nx if regex.match(data.q.p, s)";
+        assert!(!calls_replaced(&[file(constant)]));
+        let both = [file(constant), file("p := `\\w`")];
+        assert!(calls_replaced(&both));
+        assert!(calls_replaced(&[file(
+            "p := `[a-z]` + s\nx if regex.match(p, s)"
+        )]));
     }
 
     #[test]

@@ -1,18 +1,137 @@
-//! OPA's `regex.globs_match`: whether two regexp-style globs (`.`, `[a-z]` sets, `\`
+//! OPA's regex built-ins on Go's pattern syntax and semantics ([`crate::base::goregex`]):
+//! regorus's read `\d`, `\w`, `\s`, `\b` as Unicode classes, split differently at empty
+//! matches, lack `\Q...\E` and Go's repeat limits, and refuse patterns over 100 KiB.
+//!
+//! And `regex.globs_match`: whether two regexp-style globs (`.`, `[a-z]` sets, `\`
 //! escapes, `*` and `+` after a token; anchored at both ends) match a common non-empty
 //! string. OPA decides it with the Go package `glob-intersection` v0.2.0, whose greedy
 //! matching is not a full automaton intersection; this follows the same steps so that
 //! the answers, including its misses, are OPA's.
 
-use super::{string_arg, Fault};
+use super::{numbers, string_arg, Fault};
+use crate::base::goregex;
 use regorus::Value;
 use std::collections::BTreeSet;
 
 /// A built-in's body.
 type Body = fn(&[Value]) -> Result<Value, Fault>;
 
-/// Name, arity and body of each built-in of this namespace.
+/// Name, arity and body of each built-in of this namespace regorus lacks.
 pub const ALL: &[(&str, u8, Body)] = &[("regex.globs_match", 2, globs_match)];
+
+/// Rego v0's deprecated name of `regex.match`.
+pub const V0: &[(&str, u8, Body)] = &[("re_match", 2, is_match)];
+
+/// The compiled Go pattern of operand `pos` (its type already checked).
+fn compiled(pattern: &str) -> Result<regex::Regex, Fault> {
+    goregex::compile(pattern).map_err(|e| match e {
+        goregex::Error::Invalid(e) => Fault::Opa(e),
+        goregex::Error::Limit(e) => Fault::Limit(e),
+    })
+}
+
+/// `regex.match(pattern, value)`.
+pub fn is_match(args: &[Value]) -> Result<Value, Fault> {
+    let (pattern, value) = (string_arg(args, 1)?, string_arg(args, 2)?);
+    Ok(Value::from(compiled(pattern)?.is_match(value)))
+}
+
+/// `regex.is_valid(pattern)`: Go's parser decides, even where regorun could not compile it.
+pub fn is_valid(args: &[Value]) -> Result<Value, Fault> {
+    Ok(Value::from(match &args[0] {
+        Value::String(p) => goregex::translate(p).is_ok(),
+        _ => false,
+    }))
+}
+
+/// The count operand of the `_n` built-ins: a negative count means every match.
+fn count(args: &[Value], pos: usize) -> Result<usize, Fault> {
+    let n = numbers::integer(args, pos)?;
+    Ok(usize::try_from(n).unwrap_or(if n < 0 { usize::MAX } else { 0 }))
+}
+
+/// `regex.find_n(pattern, value, n)`.
+pub fn find_n(args: &[Value]) -> Result<Value, Fault> {
+    let (pattern, value) = (string_arg(args, 1)?, string_arg(args, 2)?);
+    let n = count(args, 3)?;
+    let re = compiled(pattern)?;
+    Ok(Value::from(
+        re.find_iter(value)
+            .take(n)
+            .map(|m| Value::from(m.as_str()))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `regex.find_all_string_submatch_n(pattern, value, n)`: a group that took no part is "".
+pub fn find_all_string_submatch_n(args: &[Value]) -> Result<Value, Fault> {
+    let (pattern, value) = (string_arg(args, 1)?, string_arg(args, 2)?);
+    let n = count(args, 3)?;
+    let re = compiled(pattern)?;
+    Ok(Value::from(
+        re.captures_iter(value)
+            .take(n)
+            .map(|c| {
+                Value::from(
+                    c.iter()
+                        .map(|g| Value::from(g.map_or("", |g| g.as_str())))
+                        .collect::<Vec<_>>(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// `regex.replace(s, pattern, value)`: Go's `ReplaceAllString` (`$1`, `${name}` expand).
+pub fn replace(args: &[Value]) -> Result<Value, Fault> {
+    let s = string_arg(args, 1)?;
+    let (pattern, value) = (string_arg(args, 2)?, string_arg(args, 3)?);
+    Ok(Value::from(
+        compiled(pattern)?.replace_all(s, value).into_owned(),
+    ))
+}
+
+/// `regex.split(pattern, value)`: Go's `Split`, which drops the empty piece before a
+/// match at the start and after one at the end.
+pub fn split(args: &[Value]) -> Result<Value, Fault> {
+    let (pattern, value) = (string_arg(args, 1)?, string_arg(args, 2)?);
+    let re = compiled(pattern)?;
+    Ok(Value::from(
+        goregex::split(&re, value, pattern.is_empty())
+            .into_iter()
+            .map(Value::from)
+            .collect::<Vec<_>>(),
+    ))
+}
+
+/// Whether argument `pos` (from 0) is a pattern literal that means the same to regorus's
+/// `regex` crate as to Go, so the bytecode VM may keep regorus's version of the call.
+fn plain_pattern_at(args: &[&str], pos: usize) -> bool {
+    let Some(text) = args.get(pos) else {
+        return false;
+    };
+    let pattern = if let Some(raw) = text.strip_prefix('`').and_then(|t| t.strip_suffix('`')) {
+        raw.to_string()
+    } else if text.starts_with('"') {
+        match serde_json::from_str::<String>(text) {
+            Ok(p) => p,
+            Err(_) => return false,
+        }
+    } else {
+        return false;
+    };
+    goregex::translate(&pattern).is_ok_and(|t| t == pattern)
+}
+
+/// [`plain_pattern_at`] for the first argument.
+pub fn plain_first(args: &[&str]) -> bool {
+    plain_pattern_at(args, 0)
+}
+
+/// [`plain_pattern_at`] for the second argument (`regex.replace`).
+pub fn plain_second(args: &[&str]) -> bool {
+    plain_pattern_at(args, 1)
+}
 
 fn globs_match(args: &[Value]) -> Result<Value, Fault> {
     let a = glob(string_arg(args, 1)?)?;
