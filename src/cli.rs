@@ -136,6 +136,12 @@ pub struct TestArgs {
     /// regorun: write each input as the findings' fixes correct it, then evaluate again and report what remains
     #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     pub fix: Option<bool>,
+    /// regorun: replace account ids, ARN resource names, key, organization and principal ids with stable placeholders in every output
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub redact: Option<bool>,
+    /// regorun: with --redact, write the placeholder table (placeholder -> value) to this file
+    #[arg(long = "redact-map")]
+    pub redact_map: Option<String>,
 }
 
 /// Flags of `regorun verify`.

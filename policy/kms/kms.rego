@@ -27,7 +27,7 @@ deny_kms_wildcard_principal contains result if {
 		"%s allows %s to any AWS principal (%s) with no condition limiting the caller's account or organization; name specific principals or add a condition such as StringEquals kms:CallerAccount.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
 	)
-	result := object.union(kms.finding("wildcard-principal", "deny", msg, d.resource, kms.statement_ref(i, st)), kms.wildcard_fix(v, i, st))
+	result := object.union(kms.finding("wildcard-principal", "deny", msg, d, kms.statement_ref(i, st)), kms.wildcard_fix(v, i, st))
 }
 
 # missing-iam-delegation: no Allow statement for the owner's account principal,
@@ -42,7 +42,7 @@ deny_kms_missing_iam_delegation contains result if {
 		"%s has no Allow statement with Resource \"*\" for the owner account principal %s, so IAM policies in account %s are ignored for this key and it can become unmanageable; add a statement allowing Principal {\"AWS\": \"%s\"} Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource), kms.owner_root_label(d.owner), kms.owner_label(d.owner), kms.owner_root_label(d.owner)],
 	)
-	result := object.union(kms.finding("missing-iam-delegation", "deny", msg, d.resource, null), kms.delegation_fix(v))
+	result := object.union(kms.finding("missing-iam-delegation", "deny", msg, d, null), kms.delegation_fix(v))
 }
 
 deny_kms_missing_iam_delegation contains result if {
@@ -55,7 +55,7 @@ deny_kms_missing_iam_delegation contains result if {
 		"%s has no Allow statement with Resource \"*\" for any account principal (arn:aws:iam::<account>:root), so IAM policies are ignored for this key and it can become unmanageable (owner account unknown: set data.kms.owner_account); add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\".",
 		[kms.subject(d.resource)],
 	)
-	result := object.union(kms.finding("missing-iam-delegation", "deny", msg, d.resource, null), kms.delegation_fix(v))
+	result := object.union(kms.finding("missing-iam-delegation", "deny", msg, d, null), kms.delegation_fix(v))
 }
 
 # missing-iam-delegation: the account principal is allowed only under a condition
@@ -71,7 +71,7 @@ deny_kms_missing_iam_delegation contains result if {
 		"%s allows the account principal only under %s, which a direct call to KMS never meets, so IAM policies cannot let administrators manage this key (PutKeyPolicy, ScheduleKeyDeletion) and it can become unmanageable; add a statement allowing the owner account principal Action \"kms:*\" on Resource \"*\" without that condition.",
 		[kms.subject(d.resource), concat(", ", sort(blockers))],
 	)
-	result := object.union(kms.finding("missing-iam-delegation", "deny", msg, d.resource, null), kms.delegation_fix(v))
+	result := object.union(kms.finding("missing-iam-delegation", "deny", msg, d, null), kms.delegation_fix(v))
 }
 
 # malformed-policy: texts that are not JSON.
@@ -81,7 +81,7 @@ deny_kms_malformed_policy contains result if {
 		"%s is not valid JSON (%s), so it cannot be evaluated; fix the policy document.",
 		[kms.subject(t.resource), kms.short(t.text)],
 	)
-	result := kms.finding("malformed-policy", "deny", msg, t.resource, null)
+	result := kms.finding("malformed-policy", "deny", msg, {"resource": t.resource}, null)
 }
 
 # malformed-policy: document-level structure.
@@ -89,7 +89,7 @@ deny_kms_malformed_policy contains result if {
 	some d in data.lib.kms.policy_documents
 	problem := document_problem(d.policy)
 	msg := sprintf("%s %s, so it cannot be evaluated; fix the policy document.", [kms.subject(d.resource), problem])
-	result := kms.finding("malformed-policy", "deny", msg, d.resource, null)
+	result := kms.finding("malformed-policy", "deny", msg, d, null)
 }
 
 # malformed-policy: statement-level structure (a statement missing Action or
@@ -100,7 +100,7 @@ deny_kms_malformed_policy contains result if {
 	some i, st in v.statements
 	problem := statement_problems(st, d.source == "cloudformation")[_]
 	msg := sprintf("%s, %s %s; fix the statement.", [kms.subject(d.resource), kms.statement_label(i, st), problem])
-	result := kms.finding("malformed-policy", "deny", msg, d.resource, kms.statement_ref(i, st))
+	result := kms.finding("malformed-policy", "deny", msg, d, kms.statement_ref(i, st))
 }
 
 # malformed-policy: KMS limits (size, characters).
@@ -112,7 +112,7 @@ deny_kms_malformed_policy contains result if {
 		"%s is %d bytes, over the KMS limit of 32768 bytes, so PutKeyPolicy rejects it; shorten it (merge statements, use conditions instead of long principal lists).",
 		[kms.subject(d.resource), size],
 	)
-	result := kms.finding("malformed-policy", "deny", msg, d.resource, null)
+	result := kms.finding("malformed-policy", "deny", msg, d, null)
 }
 
 deny_kms_malformed_policy contains result if {
@@ -122,7 +122,7 @@ deny_kms_malformed_policy contains result if {
 		"%s contains characters above U+00FF, which KMS rejects; use only printable ASCII and Latin-1 characters.",
 		[kms.subject(d.resource)],
 	)
-	result := kms.finding("malformed-policy", "deny", msg, d.resource, null)
+	result := kms.finding("malformed-policy", "deny", msg, d, null)
 }
 
 # One definition with `else` branches: the conditions exclude each other, and a single
@@ -279,7 +279,7 @@ warn_kms_admin_wildcard_action contains result if {
 		"%s grants %s (every KMS action, including PutKeyPolicy and ScheduleKeyDeletion) to %s; grant \"kms:*\" only to the account principal and list the actions these principals need.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
 	)
-	result := object.union(kms.finding("admin-wildcard-action", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.admin_wildcard_fix(v, i, st))
+	result := object.union(kms.finding("admin-wildcard-action", "warn", msg, d, kms.statement_ref(i, st)), kms.admin_wildcard_fix(v, i, st))
 }
 
 # cross-account-access: named principals in another account.
@@ -296,7 +296,7 @@ warn_kms_cross_account_access contains result if {
 		"%s allows %s to %s outside the owner account (%s); confirm this cross-account access is intended and limit it to the operations the other account needs.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who)), kms.owner_label(d.owner)],
 	)
-	result := kms.finding("cross-account-access", "warn", msg, d.resource, kms.statement_ref(i, st))
+	result := kms.finding("cross-account-access", "warn", msg, d, kms.statement_ref(i, st))
 }
 
 # cross-account-access: everyone-principal scoped to other accounts or to a
@@ -315,7 +315,7 @@ warn_kms_cross_account_access contains result if {
 		"%s allows %s to any principal admitted by %s, which reaches beyond the owner account (%s); confirm this cross-account or organization-wide access is intended.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), kms.fact_scope_label(s), kms.owner_label(d.owner)],
 	)
-	result := kms.finding("cross-account-access", "warn", msg, d.resource, kms.statement_ref(i, st))
+	result := kms.finding("cross-account-access", "warn", msg, d, kms.statement_ref(i, st))
 }
 
 # cross-account-access: owner unknown and several accounts named.
@@ -329,7 +329,7 @@ warn_kms_cross_account_access contains result if {
 		"%s names principals in several accounts (%s) and the owner account is unknown, so cross-account access cannot be told apart; set data.kms.owner_account (e.g. --data owner.json) to check it.",
 		[kms.subject(d.resource), concat(", ", sort(accounts))],
 	)
-	result := kms.finding("cross-account-access", "warn", msg, d.resource, null)
+	result := kms.finding("cross-account-access", "warn", msg, d, null)
 }
 
 # cross-account-access: `aws kms list-grants` grants to another account.
@@ -345,7 +345,7 @@ warn_kms_cross_account_access contains result if {
 		"Grant %d (%s) on key %s lets %s in account %s, outside the owner account (%s), perform %s; confirm it is intended or retire it.",
 		[i, kms.clean(object.get(g, "GrantId", "?")), kms.clean(object.get(g, "KeyId", "?")), grantee, account, owner, concat(", ", object.get(g, "Operations", []))],
 	)
-	result := kms.finding("cross-account-access", "warn", msg, "", null)
+	result := kms.finding("cross-account-access", "warn", msg, {"owner": owner}, null)
 }
 
 # grant-creation-not-limited-to-aws-services (optional): principals may call
@@ -365,7 +365,7 @@ warn_kms_grant_creation_not_limited_to_aws_services contains result if {
 		"%s lets %s call kms:CreateGrant (via %s) without the condition Bool kms:GrantIsForAWSResource = true; add that condition so grants can only be created through AWS services.",
 		[kms.statement_subject(d, i, st), concat(", ", sort(who)), kms.actions_label(st)],
 	)
-	result := object.union(kms.finding("grant-creation-not-limited-to-aws-services", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.grant_fix(v, i, st))
+	result := object.union(kms.finding("grant-creation-not-limited-to-aws-services", "warn", msg, d, kms.statement_ref(i, st)), kms.grant_fix(v, i, st))
 }
 
 # service-principal-without-source-condition: an Allow to a service that acts for many
@@ -388,7 +388,7 @@ warn_kms_service_principal_without_source_condition contains result if {
 		"%s allows %s to the service principal %s with no aws:SourceAccount, aws:SourceArn (or kms:ViaService, kms:CallerAccount) condition, so a resource in another account can make the service use this key (confused deputy); add StringEquals aws:SourceAccount or ArnLike aws:SourceArn.",
 		[kms.statement_subject(d, i, st), kms.actions_label(st), concat(", ", sort(who))],
 	)
-	result := object.union(kms.finding("service-principal-without-source-condition", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.source_account_fix(v, s))
+	result := object.union(kms.finding("service-principal-without-source-condition", "warn", msg, d, kms.statement_ref(i, st)), kms.source_account_fix(v, s))
 }
 
 # admin-and-use-same-principal: one role or user both administers the key
@@ -406,7 +406,7 @@ warn_kms_admin_and_use_same_principal contains result if {
 		"%s lets %s both administer the key (%s) and decrypt with it (%s); give key administration and key use to different principals (separation of duties).",
 		[kms.subject(d.resource), p, kms.statement_labels(admin), kms.statement_labels(use)],
 	)
-	result := object.union(kms.finding("admin-and-use-same-principal", "warn", msg, d.resource, null), kms.separation_fix(v, p, use))
+	result := object.union(kms.finding("admin-and-use-same-principal", "warn", msg, d, null), kms.separation_fix(v, p, use))
 }
 
 # decrypt-not-scoped (optional): kms:Decrypt to a role or user with neither
@@ -426,7 +426,7 @@ warn_kms_decrypt_not_scoped contains result if {
 		"%s lets %s decrypt with the key from anywhere, with neither kms:ViaService nor kms:CallerAccount; limit decryption to the AWS service that uses the key (StringEquals kms:ViaService).",
 		[kms.statement_subject(d, i, st), concat(", ", sort(who))],
 	)
-	result := object.union(kms.finding("decrypt-not-scoped", "warn", msg, d.resource, kms.statement_ref(i, st)), kms.via_service_fix(v, s))
+	result := object.union(kms.finding("decrypt-not-scoped", "warn", msg, d, kms.statement_ref(i, st)), kms.via_service_fix(v, s))
 }
 
 # rotation-disabled: symmetric encryption keys without automatic rotation.
@@ -440,7 +440,7 @@ warn_kms_rotation_disabled contains result if {
 		"KMS key %s does not enable automatic key rotation; set %s to true.",
 		[k.resource, attr],
 	)
-	result := kms.finding("rotation-disabled", "warn", msg, k.resource, null)
+	result := kms.finding("rotation-disabled", "warn", msg, {"resource": k.resource}, null)
 }
 
 rotation_attribute := {"aws_kms_key": "enable_key_rotation", "AWS::KMS::Key": "EnableKeyRotation"}
@@ -461,7 +461,7 @@ warn_kms_lockout_safety_check_bypassed contains result if {
 		"KMS key %s sets %s to true, which lets a key policy lock everyone out of the key; remove it or set it to false.",
 		[k.resource, bypass_attribute[k.type]],
 	)
-	result := kms.finding("lockout-safety-check-bypassed", "warn", msg, k.resource, null)
+	result := kms.finding("lockout-safety-check-bypassed", "warn", msg, {"resource": k.resource}, null)
 }
 
 # policy-not-evaluated: a policy this pack cannot see is reported, not passed.
@@ -471,5 +471,5 @@ warn_kms_policy_not_evaluated contains result if {
 		"Key policy of %s was not evaluated: %s; check the deployed policy (aws kms get-key-policy) or, for Terraform, a `terraform show -json` plan.",
 		[u.resource, u.reason],
 	)
-	result := kms.finding("policy-not-evaluated", "warn", msg, u.resource, null)
+	result := kms.finding("policy-not-evaluated", "warn", msg, {"resource": u.resource}, null)
 }

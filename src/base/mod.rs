@@ -10,5 +10,6 @@ pub mod gojson;
 pub mod goregex;
 pub mod gostr;
 pub mod gotemplate;
+pub mod redact;
 pub mod result;
 pub mod value;

@@ -2,6 +2,7 @@
 //! exit code (conftest `runner/test.go`).
 
 use crate::base::fs::io_reason;
+use crate::base::redact::Redactor;
 use crate::base::result::{CheckResult, Message, Totals};
 use crate::base::value::to_rego;
 use crate::cli::TestArgs;
@@ -67,6 +68,10 @@ pub struct TestSettings {
     pub diff: bool,
     /// `--fix`: write the corrected inputs, then report what remains.
     pub fix: bool,
+    /// `--redact`: placeholders for AWS identifiers in every output.
+    pub redact: bool,
+    /// `--redact-map`: where to write the placeholder table.
+    pub redact_map: Option<String>,
 }
 
 /// `--timeout`: empty or zero is no limit; otherwise pflag's wording for a bad duration.
@@ -162,6 +167,9 @@ impl TestSettings {
             fail_on_empty: cfg.bool("fail-on-empty", args.fail_on_empty, false)?,
             diff: cfg.bool("diff", args.diff, false)?,
             fix: cfg.bool("fix", args.fix, false)?,
+            redact: cfg.bool("redact", args.redact, false)?,
+            redact_map: Some(cfg.string("redact-map", args.redact_map, ""))
+                .filter(|s| !s.is_empty()),
         })
     }
 }
@@ -366,6 +374,88 @@ fn check_file_watched(
 
 /// Runs `regorun test` and renders its output.
 pub fn run_test(s: &TestSettings) -> Result<Outcome> {
+    if !s.redact {
+        if s.redact_map.is_some() {
+            bail!("--redact-map needs --redact");
+        }
+        return run(s, None);
+    }
+    let mut redactor = Redactor::default();
+    let result = run(s, Some(&mut redactor));
+    // The map file is written even when the run stops with an error, whose line it explains.
+    let redact = |text: &str, r: &mut Redactor| r.text(text);
+    match result {
+        Ok(mut outcome) => {
+            // Results were redacted before rendering; this covers the text made around
+            // them (diffs, notes, warnings), where a second pass changes nothing.
+            outcome.stderr = redact(&outcome.stderr, &mut redactor);
+            if s.diff {
+                outcome.stdout = redact(&outcome.stdout, &mut redactor);
+            }
+            if let Some(path) = &s.redact_map {
+                outcome.files.push((path.clone(), redactor.table_json()));
+            }
+            Ok(outcome)
+        }
+        Err(e) => {
+            let text = redact(&format!("{e:#}"), &mut redactor);
+            if let Some(path) = &s.redact_map {
+                if let Err(w) = std::fs::write(path, redactor.table_json()) {
+                    bail!("{text} (and write --redact-map {path}: {})", io_reason(&w));
+                }
+            }
+            Err(anyhow!("{text}"))
+        }
+    }
+}
+
+/// The owner accounts results name in a top-level `owner` metadata key (the built-in pack
+/// gives each finding's key owner there when it knows it).
+fn owners(results: &[CheckResult]) -> Vec<String> {
+    results
+        .iter()
+        .flat_map(|r| r.failures.iter().chain(&r.warnings).chain(&r.exceptions))
+        .filter_map(|m| m.metadata.get("owner")?.as_str().map(str::to_string))
+        .collect()
+}
+
+/// Every text of `results` redacted: file names, messages, metadata, `_loc` files,
+/// prints and traces.
+fn redact_results(r: &mut Redactor, results: &[CheckResult]) -> Vec<CheckResult> {
+    let mut out = results.to_vec();
+    for c in &mut out {
+        c.filename = r.text(&c.filename);
+        for m in c
+            .failures
+            .iter_mut()
+            .chain(&mut c.warnings)
+            .chain(&mut c.exceptions)
+            .chain(&mut c.skipped)
+        {
+            m.msg = r.text(&m.msg);
+            let mut metadata = Value::Object(std::mem::take(&mut m.metadata));
+            r.value(&mut metadata);
+            if let Value::Object(map) = metadata {
+                m.metadata = map;
+            }
+            if let Some(loc) = &mut m.loc {
+                loc.file = r.text(&loc.file);
+            }
+        }
+        for p in &mut c.prints {
+            *p = r.text(p);
+        }
+        for t in &mut c.traces {
+            for line in &mut t.lines {
+                *line = r.text(line);
+            }
+        }
+    }
+    out
+}
+
+/// `regorun test`, redacting through `redactor` when given.
+fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
     if s.fix && s.paths.iter().any(|p| p == "-") {
         bail!("--fix cannot correct stdin: give the file's path");
     }
@@ -517,9 +607,15 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
     };
 
     if s.fix {
-        return fix_and_rerun(s, &results);
+        return fix_and_rerun(s, &results, redactor);
     }
-    let mut outcome = render(s, &results)?;
+    let mut outcome = match redactor {
+        Some(r) => {
+            r.add_owners(owners(&results));
+            render(s, &redact_results(r, &results))?
+        }
+        None => render(s, &results)?,
+    };
     if s.diff {
         let (diffs, notes) = fix_diffs(s, &results);
         outcome.stdout = diffs;
@@ -673,7 +769,11 @@ fn fix_diffs(s: &TestSettings, results: &[CheckResult]) -> (String, String) {
 
 /// `--fix`: writes the corrected inputs (atomically, permissions kept), then evaluates
 /// again and reports what remains, after a `regorun: fixed FILE` line per written file.
-fn fix_and_rerun(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
+fn fix_and_rerun(
+    s: &TestSettings,
+    results: &[CheckResult],
+    redactor: Option<&mut Redactor>,
+) -> Result<Outcome> {
     // --fix refuses stdin up front.
     let (fixed, mut notes) = corrections(results, None, s.parser.as_deref());
     for c in &fixed {
@@ -692,7 +792,7 @@ fn fix_and_rerun(s: &TestSettings, results: &[CheckResult]) -> Result<Outcome> {
     }
     let mut again = s.clone();
     again.fix = false;
-    let mut outcome = run_test(&again)?;
+    let mut outcome = run(&again, redactor)?;
     outcome.stderr.insert_str(0, &notes);
     Ok(outcome)
 }

@@ -1217,11 +1217,19 @@ subject(resource) := "Key policy" if {
 
 statement_subject(d, i, st) := sprintf("%s, %s,", [subject(d.resource), statement_label(i, st)])
 
-# A result object: msg, id, severity, plus statement and resource when known.
-finding(id, severity, msg, resource, statement) := object.union(
-	object.union({"msg": msg, "id": id, "severity": severity}, resource_part(resource)),
+# A result object: msg, id, severity, plus statement, resource and owner account when
+# known. `subject` is the document, or an object with its `resource` and `owner`.
+finding(id, severity, msg, subject, statement) := object.union_n([
+	{"msg": msg, "id": id, "severity": severity},
+	resource_part(object.get(subject, "resource", "")),
+	owner_part(object.get(subject, "owner", "")),
 	statement_part(statement),
-)
+])
+
+# The owner as an account id (`--redact` marks it); a template reference is left out.
+owner_part(o) := {"owner": o} if {
+	is_digits12(o)
+} else := {}
 
 resource_part(r) := {"resource": r} if {
 	r != ""

@@ -259,8 +259,9 @@ test_is_hcl_expression if {
 }
 
 test_finding_shape if {
-	kms.finding("x", "warn", "m", "", null) == {"msg": "m", "id": "x", "severity": "warn"}
-	kms.finding("x", "deny", "m", "aws_kms_key.a", {"index": 0, "sid": ""}) == {"msg": "m", "id": "x", "severity": "deny", "resource": "aws_kms_key.a", "statement": {"index": 0, "sid": ""}}
+	kms.finding("x", "warn", "m", {}, null) == {"msg": "m", "id": "x", "severity": "warn"}
+	kms.finding("x", "deny", "m", {"resource": "aws_kms_key.a", "owner": "111122223333"}, {"index": 0, "sid": ""}) == {"msg": "m", "id": "x", "severity": "deny", "resource": "aws_kms_key.a", "owner": "111122223333", "statement": {"index": 0, "sid": ""}}
+	kms.finding("x", "warn", "m", {"resource": "", "owner": "(owner)"}, null) == {"msg": "m", "id": "x", "severity": "warn"}
 }
 
 test_clean_removes_tabs_and_newlines if {
