@@ -12,6 +12,15 @@ pub struct Location {
     pub line: i64,
 }
 
+/// A line and column (both from 1; the column counts characters) in an input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// The line.
+    pub line: usize,
+    /// The column.
+    pub column: usize,
+}
+
 /// One message of a rule: a failure, warning, exception or skipped test.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Message {
@@ -19,6 +28,9 @@ pub struct Message {
     pub msg: String,
     /// Location from `_loc`, when the policy set one.
     pub loc: Option<Location>,
+    /// Where `metadata.path` (a JSON pointer into the input) is in the input file, when the
+    /// run looked it up (formats with a place for it; `_loc` wins over it).
+    pub pos: Option<Position>,
     /// Extra keys of an object result plus conftest's `query`; sorted by key.
     pub metadata: Map<String, Value>,
 }
@@ -29,6 +41,7 @@ impl Message {
         Message {
             msg: msg.into(),
             loc: None,
+            pos: None,
             metadata: Map::new(),
         }
     }

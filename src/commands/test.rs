@@ -284,6 +284,7 @@ fn error_record(filename: &str, namespace: &str, id: &str, msg: String) -> Check
     r.failures.push(Message {
         msg,
         loc: None,
+        pos: None,
         metadata,
     });
     r
@@ -454,6 +455,53 @@ fn redact_results(r: &mut Redactor, results: &[CheckResult]) -> Vec<CheckResult>
     out
 }
 
+/// Whether a format writes the line a result's `metadata.path` names.
+fn shows_positions(format: &str) -> bool {
+    matches!(format, "sarif" | "github" | "azuredevops" | "junit" | "tap")
+}
+
+/// Sets each message's `pos` from its `metadata.path` (a JSON pointer into its input):
+/// each file with such a message is read again, once, and located in the syntax of its
+/// parser. `stdin` is stdin's result name and text.
+fn fill_positions(results: &mut [CheckResult], stdin: Option<(&str, &str)>, forced: Option<&str>) {
+    use crate::fix::position::{position, Syntax};
+    let mut texts: std::collections::HashMap<String, Option<(String, Syntax)>> =
+        std::collections::HashMap::new();
+    for r in results.iter_mut() {
+        let name = r.filename.clone();
+        for m in r
+            .failures
+            .iter_mut()
+            .chain(&mut r.warnings)
+            .chain(&mut r.exceptions)
+        {
+            let Some(pointer) = m.metadata.get("path").and_then(Value::as_str) else {
+                continue;
+            };
+            let source = texts.entry(name.clone()).or_insert_with(|| {
+                let parser = match forced {
+                    Some(p) => Parser::from_name(p),
+                    None => Parser::for_path(&name).ok(),
+                };
+                let syntax = match parser? {
+                    Parser::Json => Syntax::Json,
+                    Parser::Yaml => Syntax::Yaml,
+                    Parser::Hcl2 => Syntax::Hcl,
+                    _ => return None,
+                };
+                let text = match stdin {
+                    Some((stdin_name, text)) if stdin_name == name => text.to_string(),
+                    _ => std::fs::read_to_string(&name).ok()?,
+                };
+                Some((text, syntax))
+            });
+            if let Some((text, syntax)) = source {
+                m.pos = position(text, *syntax, pointer);
+            }
+        }
+    }
+}
+
 /// `regorun test`, redacting through `redactor` when given.
 fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
     if s.fix && s.paths.iter().any(|p| p == "-") {
@@ -515,7 +563,7 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
         .build()
         .map_err(|e| anyhow!("starting worker threads: {e}"))?;
 
-    let results: Vec<CheckResult> = if s.combine {
+    let mut results: Vec<CheckResult> = if s.combine {
         let mut combined = Vec::new();
         let mut sorted: Vec<&InputFile> = files.iter().collect();
         sorted.sort_by_key(|f| display(f));
@@ -606,6 +654,14 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
         by_ns.into_iter().flatten().collect()
     };
 
+    if !s.combine && s.outputs.iter().any(|o| shows_positions(&o.format)) {
+        let stdin_text = stdin.as_deref().map(String::from_utf8_lossy);
+        fill_positions(
+            &mut results,
+            stdin_name(s).as_deref().zip(stdin_text.as_deref()),
+            s.parser.as_deref(),
+        );
+    }
     if s.fix {
         return fix_and_rerun(s, &results, redactor);
     }

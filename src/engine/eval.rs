@@ -706,6 +706,7 @@ fn messages_of(v: &Value, query: &str) -> Result<Option<Vec<Message>>> {
                 out.push(Message {
                     msg: s.to_string(),
                     loc: None,
+                    pos: None,
                     metadata,
                 });
             }
@@ -732,7 +733,12 @@ fn messages_of(v: &Value, query: &str) -> Result<Option<Vec<Message>>> {
                     metadata.insert(key, to_json(val));
                 }
                 metadata.insert("query".into(), serde_json::Value::String(query.into()));
-                out.push(Message { msg, loc, metadata });
+                out.push(Message {
+                    msg,
+                    loc,
+                    pos: None,
+                    metadata,
+                });
             }
             _ => {}
         }

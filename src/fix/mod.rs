@@ -6,6 +6,7 @@
 
 pub mod hcl_text;
 pub mod json_text;
+pub mod position;
 pub mod yaml_text;
 
 use anyhow::{anyhow, bail, Context, Result};

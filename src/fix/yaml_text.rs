@@ -160,7 +160,7 @@ impl MarkedEventReceiver for Builder {
 /// The first document's nodes with their spans: scalars from their first byte (after a
 /// tag) to their last, collections from their first child (or `{`/`[`) to the end of
 /// their last child (or past `}`/`]`).
-fn parse(text: &str) -> Result<Node> {
+pub(crate) fn parse(text: &str) -> Result<Node> {
     let mut b = Builder {
         bytes: text
             .char_indices()

@@ -1,7 +1,7 @@
 //! `-o azuredevops`: Azure Pipelines logging commands (conftest `output/azuredevops.go`).
 
 use super::{summary_line, Formatter, OutputOptions};
-use crate::base::result::{CheckResult, Totals};
+use crate::base::result::{CheckResult, Message, Totals};
 
 /// `##[section]` / `##[group]` framing and `##vso[task.logissue …]` lines per record,
 /// then the plain summary line (never with a `, N skipped` suffix).
@@ -20,14 +20,16 @@ impl Formatter for AzureDevOps {
             out.push_str("##[group]See conftest results\n");
             for m in &r.failures {
                 out.push_str(&format!(
-                    "##vso[task.logissue type=error] file={file} --> {}\n",
+                    "##vso[task.logissue type=error{}] file={file} --> {}\n",
+                    properties(file, m),
                     m.msg
                 ));
             }
             // conftest reports exceptions as warnings too.
             for m in r.warnings.iter().chain(&r.exceptions) {
                 out.push_str(&format!(
-                    "##vso[task.logissue type=warning] file={file} --> {}\n",
+                    "##vso[task.logissue type=warning{}] file={file} --> {}\n",
+                    properties(file, m),
                     m.msg
                 ));
             }
@@ -42,6 +44,18 @@ impl Formatter for AzureDevOps {
         out.push_str(&summary_line(&Totals::of(results)));
         out.push('\n');
         out
+    }
+}
+
+/// regorun: the source file, line and column when `metadata.path` names a place
+/// in the input and the policy gave no `_loc` (conftest writes no properties).
+fn properties(file: &str, m: &Message) -> String {
+    match (m.pos, super::location(m)) {
+        (Some(p), None) => format!(
+            ";sourcepath={file};linenumber={};columnnumber={}",
+            p.line, p.column
+        ),
+        _ => String::new(),
     }
 }
 

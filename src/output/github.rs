@@ -1,7 +1,7 @@
 //! `-o github`: GitHub Actions workflow commands (conftest `output/github.go`, HEAD).
 
 use super::{summary_line, Formatter, OutputOptions};
-use crate::base::result::{CheckResult, Location, Totals};
+use crate::base::result::{CheckResult, Location, Message, Totals};
 
 /// One `::group::` per record with `::error`/`::warning`/`::notice` annotations, then
 /// the plain summary line (never with a `, N skipped` suffix).
@@ -12,6 +12,8 @@ pub struct GitHub;
 struct Loc {
     file: String,
     line: String,
+    /// A column, from a result's `metadata.path` (conftest's `_loc` has none).
+    col: Option<usize>,
 }
 
 impl Loc {
@@ -23,6 +25,7 @@ impl Loc {
             } else {
                 l.line.to_string()
             },
+            col: None,
         }
     }
 }
@@ -42,6 +45,7 @@ impl Formatter for GitHub {
             let file_loc = Loc {
                 file: r.filename.clone(),
                 line: "1".to_string(),
+                col: None,
             };
             out.push_str(&format!(
                 "::group::Testing {} against {} policies in namespace {}\n",
@@ -50,41 +54,20 @@ impl Formatter for GitHub {
                 crate::base::gostr::quote(&r.namespace)
             ));
             for m in &r.failures {
-                write_locs(
-                    &mut out,
-                    "error",
-                    &file_loc,
-                    super::location(m),
-                    &m.msg,
-                    &[],
-                );
+                write_locs(&mut out, "error", &file_loc, m, &m.msg, &[]);
             }
             for m in &r.warnings {
-                write_locs(
-                    &mut out,
-                    "warning",
-                    &file_loc,
-                    super::location(m),
-                    &m.msg,
-                    &[],
-                );
+                write_locs(&mut out, "warning", &file_loc, m, &m.msg, &[]);
             }
             for m in &r.exceptions {
-                write_locs(
-                    &mut out,
-                    "notice",
-                    &file_loc,
-                    super::location(m),
-                    &m.msg,
-                    &[],
-                );
+                write_locs(&mut out, "notice", &file_loc, m, &m.msg, &[]);
             }
             for m in &r.skipped {
                 write_locs(
                     &mut out,
                     "notice",
                     &file_loc,
-                    super::location(m),
+                    m,
                     "Test was skipped: %s",
                     &[&m.msg],
                 );
@@ -108,8 +91,9 @@ impl Formatter for GitHub {
 /// message is read as a verb; the file name is property-escaped.
 fn write_loc(out: &mut String, level: &str, loc: &Loc, msg: &str, args: &[&str]) {
     let msg = go_sprintf(msg, args);
+    let col = loc.col.map(|c| format!(",col={c}")).unwrap_or_default();
     out.push_str(&format!(
-        "::{level} file={},line={}::{msg}\n",
+        "::{level} file={},line={}{col}::{msg}\n",
         escape_property(&loc.file),
         loc.line
     ));
@@ -119,12 +103,23 @@ fn write_locs(
     out: &mut String,
     level: &str,
     file_loc: &Loc,
-    og: Option<&Location>,
+    m: &Message,
     msg: &str,
     args: &[&str],
 ) {
-    let Some(og) = og else {
-        write_loc(out, level, file_loc, msg, args);
+    let Some(og) = super::location(m) else {
+        // regorun: the line and column `metadata.path` names in the input.
+        match m.pos {
+            Some(p) => {
+                let at = Loc {
+                    file: file_loc.file.clone(),
+                    line: p.line.to_string(),
+                    col: Some(p.column),
+                };
+                write_loc(out, level, &at, msg, args);
+            }
+            None => write_loc(out, level, file_loc, msg, args),
+        }
         return;
     };
     let og = Loc::from_model(og);
@@ -135,6 +130,7 @@ fn write_locs(
     let og = Loc {
         file: rel_path(&og.file),
         line: og.line,
+        col: None,
     };
     write_loc(out, level, &og, msg, args);
     let prefixed = format!("(ORIGINATING FROM {} L{}) {msg}", og.file, og.line);

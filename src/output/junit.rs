@@ -6,7 +6,7 @@
 //! style escapes), which general-purpose writers do not produce.
 
 use super::{Formatter, OutputOptions};
-use crate::base::result::CheckResult;
+use crate::base::result::{CheckResult, Message};
 
 /// One `<testsuite>` per namespace (in first-seen order; upstream iterates a Go map),
 /// warnings and failures as failed cases, skipped tests as skipped cases, one passing
@@ -32,30 +32,38 @@ impl Formatter for JUnit {
     fn format(&self, results: &[CheckResult], opts: &OutputOptions) -> String {
         let mut suites: Vec<(String, Vec<Case>)> = Vec::new();
         for r in results {
-            let name = |msg: &str| {
+            let name = |msg: &str, m: Option<&Message>| {
+                // regorun: `file:line` when `metadata.path` names a line (and no `_loc`).
+                let file = match m
+                    .filter(|m| super::location(m).is_none())
+                    .and_then(|m| m.pos)
+                {
+                    Some(p) => format!("{}:{}", r.filename, p.line),
+                    None => r.filename.clone(),
+                };
                 if opts.junit_hide_message || msg.is_empty() {
-                    r.filename.clone()
+                    file
                 } else {
                     let first = msg.split('\n').next().unwrap_or_default();
-                    format!("{} - {}", r.filename, first)
+                    format!("{file} - {first}")
                 }
             };
             let mut cases = Vec::new();
             for m in r.warnings.iter().chain(&r.failures) {
                 cases.push(Case {
-                    name: name(&m.msg),
+                    name: name(&m.msg, Some(m)),
                     outcome: Outcome::Fail(m.msg.clone()),
                 });
             }
             for m in &r.skipped {
                 cases.push(Case {
-                    name: name(&m.msg),
+                    name: name(&m.msg, Some(m)),
                     outcome: Outcome::Skip(m.msg.clone()),
                 });
             }
             for _ in 0..r.successes {
                 cases.push(Case {
-                    name: name(""),
+                    name: name("", None),
                     outcome: Outcome::Pass,
                 });
             }

@@ -74,6 +74,13 @@ impl Run {
             None => {
                 write_str(&mut s, file);
                 s.push('}');
+                // regorun: the line and column `metadata.path` names in the input.
+                if let Some(p) = m.pos {
+                    s.push_str(&format!(
+                        ",\"region\":{{\"startLine\":{},\"startColumn\":{}}}",
+                        p.line, p.column
+                    ));
+                }
             }
         }
         s.push_str("}}]}");

@@ -1,7 +1,7 @@
 //! `-o tap`: Test Anything Protocol, one plan per record (conftest `output/tap.go`).
 
 use super::{Formatter, OutputOptions};
-use crate::base::result::CheckResult;
+use crate::base::result::{CheckResult, Message};
 
 /// TAP output. Quirk kept from conftest: the first record with 0 tests ends the whole
 /// output (later records are not printed), so a run whose first record is empty prints
@@ -28,35 +28,43 @@ impl Formatter for Tap {
             }
             out.push_str(&format!("1..{total}\n"));
             let mut counter = 1;
-            let mut line = |out: &mut String, status: &str, msg: &str| {
-                out.push_str(&format!("{status} {counter} {indicator} {ns} {msg}\n"));
+            let mut line = |out: &mut String, status: &str, msg: &str, m: Option<&Message>| {
+                // regorun: `file:line` when `metadata.path` names a line (and no `_loc`).
+                let at = match m
+                    .filter(|m| super::location(m).is_none())
+                    .and_then(|m| m.pos)
+                {
+                    Some(p) if r.filename != "-" => format!("{indicator}:{}", p.line),
+                    _ => indicator.clone(),
+                };
+                out.push_str(&format!("{status} {counter} {at} {ns} {msg}\n"));
                 counter += 1;
             };
             for m in &r.failures {
-                line(&mut out, "not ok", &m.msg);
+                line(&mut out, "not ok", &m.msg, Some(m));
             }
             if !r.warnings.is_empty() {
                 out.push_str("# warnings\n");
                 for m in &r.warnings {
-                    line(&mut out, "not ok", &m.msg);
+                    line(&mut out, "not ok", &m.msg, Some(m));
                 }
             }
             if !r.exceptions.is_empty() {
                 out.push_str("# exceptions\n");
                 for m in &r.exceptions {
-                    line(&mut out, "ok", &m.msg);
+                    line(&mut out, "ok", &m.msg, Some(m));
                 }
             }
             if !r.skipped.is_empty() {
                 out.push_str("# skip\n");
                 for m in &r.skipped {
-                    line(&mut out, "ok", &m.msg);
+                    line(&mut out, "ok", &m.msg, Some(m));
                 }
             }
             if r.successes > 0 {
                 out.push_str("# successes\n");
                 for _ in 0..r.successes {
-                    line(&mut out, "ok", "SUCCESS");
+                    line(&mut out, "ok", "SUCCESS", None);
                 }
             }
         }
