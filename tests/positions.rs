@@ -101,3 +101,116 @@ fn stdout_is_conftests() {
         "WARN - a.json - main - located\nFAIL - a.json - main - wildcard\n\n2 tests, 0 passed, 1 warning, 1 failure, 0 exceptions\n"
     );
 }
+
+/// One statement-level finding per input shape of the built-in pack, at a known place.
+const SHAPES: &[(&str, &str, usize, usize)] = &[
+    (
+        "fixtures/kms/raw/admin-kms-star-role.json",
+        "warning",
+        14,
+        5,
+    ),
+    (
+        "fixtures/kms/cli/get-key-policy-wildcard-minified.json",
+        "error",
+        2,
+        3,
+    ),
+    (
+        "fixtures/kms/cloudformation/join-short-account.json",
+        "warning",
+        10,
+        13,
+    ),
+    (
+        "fixtures/kms/cloudformation/hardcoded-other-account.yaml",
+        "warning",
+        15,
+        13,
+    ),
+    ("fixtures/kms/terraform/heredoc-wildcard.tf", "error", 7, 5),
+    ("fixtures/kms/terraform/module-inputs.tf", "error", 19, 5),
+    (
+        "fixtures/kms/terraform-plan/caller-identity-cross-account.json",
+        "warning",
+        57,
+        11,
+    ),
+    (
+        "fixtures/kms/grants/cross-account-role.json",
+        "warning",
+        3,
+        5,
+    ),
+];
+
+fn pack(format: &str, file: &str) -> String {
+    common::run_in(".", &["test", "--no-color", "-o", format, file]).stdout
+}
+
+#[test]
+fn the_pack_gives_the_line_of_each_input_shape() {
+    for &(file, level, line, col) in SHAPES {
+        let github = pack("github", file);
+        assert!(
+            github.contains(&format!("::{level} file={file},line={line},col={col}::")),
+            "{file}: {github}"
+        );
+        let sarif = pack("sarif", file);
+        assert!(
+            sarif.contains(&format!(
+                r#"{{"artifactLocation":{{"uri":"{file}"}},"region":{{"startLine":{line},"startColumn":{col}}}}}"#
+            )),
+            "{file}: {sarif}"
+        );
+        let azure = pack("azuredevops", file);
+        assert!(
+            azure.contains(&format!(
+                ";sourcepath={file};linenumber={line};columnnumber={col}] file={file} --> "
+            )),
+            "{file}: {azure}"
+        );
+        assert!(pack("junit", file).contains(&format!("name=\"{file}:{line} - ")));
+        assert!(pack("tap", file).contains(&format!(" - {file}:{line} - main - ")));
+    }
+}
+
+/// Every GitHub line is a workflow command in GitHub's syntax (`::error file=F,line=L,col=C::`)
+/// or the summary, and every SARIF log validates against the SARIF 2.1.0 schema, for every
+/// fixture of the pack.
+#[test]
+fn github_and_sarif_outputs_keep_their_syntax() {
+    let dirs = [
+        "fixtures/kms/raw",
+        "fixtures/kms/cli",
+        "fixtures/kms/cloudformation",
+        "fixtures/kms/terraform",
+        "fixtures/kms/terraform-plan",
+        "fixtures/kms/grants",
+    ];
+    let command = regex::Regex::new(
+        r"^(::group::.*|::endgroup::|::(error|warning|notice) file=[^,\n]+,line=[0-9]+(,col=[0-9]+)?::.*|[0-9]+ tests?, .*)$",
+    )
+    .unwrap();
+    let mut args = vec!["test", "--no-color", "-o", "github"];
+    args.extend(dirs);
+    let github = common::run_in(".", &args).stdout;
+    assert!(github.contains(",col="));
+    for line in github.lines() {
+        assert!(command.is_match(line), "not a workflow command: {line}");
+    }
+    let schema: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(common::root().join("tests/schemas/sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::draft4::new(&schema).unwrap();
+    args[3] = "sarif";
+    let sarif: serde_json::Value =
+        serde_json::from_str(&common::run_in(".", &args).stdout).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| e.to_string())
+        .collect();
+    assert!(errors.is_empty(), "{errors:?}");
+    assert!(sarif.to_string().contains("\"startColumn\""));
+}

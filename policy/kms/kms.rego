@@ -345,7 +345,7 @@ warn_kms_cross_account_access contains result if {
 		"Grant %d (%s) on key %s lets %s in account %s, outside the owner account (%s), perform %s; confirm it is intended or retire it.",
 		[i, kms.clean(object.get(g, "GrantId", "?")), kms.clean(object.get(g, "KeyId", "?")), grantee, account, owner, concat(", ", object.get(g, "Operations", []))],
 	)
-	result := kms.finding("cross-account-access", "warn", msg, {"owner": owner}, null)
+	result := kms.finding("cross-account-access", "warn", msg, {"owner": owner, "at": sprintf("/Grants/%d", [i])}, null)
 }
 
 # grant-creation-not-limited-to-aws-services (optional): principals may call

@@ -1224,7 +1224,23 @@ finding(id, severity, msg, subject, statement) := object.union_n([
 	resource_part(object.get(subject, "resource", "")),
 	owner_part(object.get(subject, "owner", "")),
 	statement_part(statement),
+	path_part(object.get(subject, "at", null), object.get(subject, "policy", null), statement),
 ])
+
+# `path`: a JSON pointer to the statement at fault in the input (regorun shows its line),
+# or to the key policy inside a larger document; nothing where the input gives no place.
+path_part(at, policy, statement) := {"path": sprintf("%s/Statement/%d", [at, statement.index])} if {
+	is_string(at)
+	statement != null
+	is_array(policy.Statement)
+} else := {"path": sprintf("%s/Statement", [at])} if {
+	is_string(at)
+	statement != null
+	is_object(policy.Statement)
+} else := {"path": at} if {
+	is_string(at)
+	at != ""
+} else := {}
 
 # The owner as an account id (`--redact` marks it); a template reference is left out.
 owner_part(o) := {"owner": o} if {

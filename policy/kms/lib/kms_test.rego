@@ -264,6 +264,15 @@ test_finding_shape if {
 	kms.finding("x", "warn", "m", {"resource": "", "owner": "(owner)"}, null) == {"msg": "m", "id": "x", "severity": "warn"}
 }
 
+test_finding_path_names_the_statement_or_the_policy if {
+	doc := {"at": "/Policy", "policy": {"Statement": [{}, {}]}}
+	kms.finding("x", "warn", "m", doc, {"index": 1, "sid": ""}).path == "/Policy/Statement/1"
+	kms.finding("x", "warn", "m", {"at": "", "policy": {"Statement": {}}}, {"index": 0, "sid": ""}).path == "/Statement"
+	kms.finding("x", "warn", "m", doc, null).path == "/Policy"
+	not kms.finding("x", "warn", "m", {"at": "", "policy": {}}, null).path
+	not kms.finding("x", "warn", "m", {"at": null, "policy": {"Statement": []}}, {"index": 0, "sid": ""}).path
+}
+
 test_clean_removes_tabs_and_newlines if {
 	kms.clean("a\tb\nc") == "a b c"
 }
