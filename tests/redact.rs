@@ -1,4 +1,4 @@
-//! `--redact` (issue 27): no account id, key id or organization id of an input is left in
+//! `--redact` (issue 27): no account id, key id or organization id of any fixture is left in
 //! any byte of any output format, `--trace`, `--diff` or error line, and counts and exit
 //! codes are the unredacted run's.
 
@@ -6,17 +6,6 @@ mod common;
 
 use regex::Regex;
 use std::collections::BTreeSet;
-
-/// Every input shape of the KMS fixtures.
-const INPUTS: &[&str] = &[
-    "fixtures/key-policies",
-    "fixtures/kms/raw",
-    "fixtures/kms/cli",
-    "fixtures/kms/cloudformation",
-    "fixtures/kms/grants",
-    "fixtures/kms/terraform",
-    "fixtures/kms/terraform-plan",
-];
 
 const FORMATS: &[&str] = &[
     "stdout",
@@ -37,9 +26,14 @@ fn identifiers() -> BTreeSet<String> {
     )
     .unwrap();
     let mut out = BTreeSet::new();
-    for dir in INPUTS {
-        for entry in std::fs::read_dir(common::root().join(dir)).unwrap() {
+    let mut dirs = vec![common::root().join("fixtures")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
             let text = format!(
                 "{}\n{}",
                 path.display(),
@@ -86,9 +80,17 @@ fn every_format_leaves_no_identifier_and_keeps_counts_and_exit_codes() {
     let ids = identifiers();
     assert!(ids.len() >= 5, "the fixtures name identifiers: {ids:?}");
     for format in FORMATS {
-        let mut args = vec!["test", "--no-color", "-o", format];
-        args.extend(INPUTS);
+        // Every fixture; the broken ones become FAIL records.
+        let args = vec![
+            "test",
+            "--no-color",
+            "--keep-going",
+            "-o",
+            format,
+            "fixtures",
+        ];
         let plain = common::run_in(".", &args);
+        let mut args = args;
         args.push("--redact");
         let redacted = common::run_in(".", &args);
         assert_eq!(redacted.code, plain.code, "{format}: {}", redacted.stderr);
@@ -109,6 +111,28 @@ fn every_format_leaves_no_identifier_and_keeps_counts_and_exit_codes() {
                 "the summary line"
             );
         }
+    }
+}
+
+/// `-o FORMAT=PATH` files are redacted as stdout is.
+#[test]
+fn output_files_are_redacted() {
+    let ids = identifiers();
+    let dir = tempfile::tempdir().unwrap();
+    let targets: Vec<String> = FORMATS
+        .iter()
+        .map(|f| format!("{f}={}", dir.path().join(f).display()))
+        .collect();
+    let mut args = vec!["test", "--no-color", "--keep-going", "--redact", "fixtures"];
+    for t in &targets {
+        args.extend(["-o", t.as_str()]);
+    }
+    let run = common::run_in(".", &args);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    for f in FORMATS {
+        let text = std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert!(!text.is_empty(), "{f}");
+        assert_clean(&ids, f, &text);
     }
 }
 
