@@ -13,6 +13,9 @@
 #   REGORUN_FLAGS     extra regorun flags
 #   OPA_PEER_PYTHON   peer interpreter (default: $HOME/.cache/opa-peer/bin/python)
 #   NO_BUILD=1        skip `cargo build --release`
+#   BENCH_DUP         size of the duplicate-share corpus: a quarter distinct policies,
+#                     each under four names (75% duplicates, as exported default
+#                     policies repeat across keys); 0 skips it (default: 10000)
 #
 # regorun rows are the best of BENCH_REPS runs, so they use the compiled-program
 # cache; for N=1 a "nocache" row times a first run (policies parsed and compiled).
@@ -103,3 +106,22 @@ for n in $sizes; do
       "$n" "$r_wall" "$o_wall"
   fi
 done
+
+# Duplicate documents are evaluated once: the same number of files, 75% of them copies.
+dup="${BENCH_DUP:-10000}"
+if (( dup > 0 )); then
+  distinct="$work/dup-src"
+  python3 "$gen" --out "$distinct" -n $(( dup / 4 )) --seed 1 >/dev/null 2>&1
+  corpus="$work/dup-$dup"
+  mkdir -p "$corpus"
+  for f in "$distinct"/*.json; do
+    b="$(basename "$f" .json)"
+    for k in 1 2 3 4; do cp "$f" "$corpus/$b-$k.json"; done
+  done
+  export BENCH_OUT="$work/regorun-dup.out"
+  # shellcheck disable=SC2086
+  read -r d_wall d_rss d_rc < <(measure "$reps" "$regorun" test --no-color --jobs "$jobs" \
+    -p "$policy" ${REGORUN_FLAGS:-} "$corpus")
+  printf '%-7s %-8s %10s %10s %5s  %s\n' "$dup" dup75 "$d_wall" "$d_rss" "$d_rc" \
+    "$(tail -n 1 "$BENCH_OUT") (75% duplicates)"
+fi

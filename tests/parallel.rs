@@ -3,6 +3,8 @@
 //! generated corpus (the shared generator when `../shared` is there, else inputs this
 //! test writes) and on every KMS fixture.
 
+mod common;
+
 use regorun::engine::eval::{EngineOptions, PolicyEngine};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -615,4 +617,64 @@ fn undefined_branch_values_fall_through_to_else() {
             run.stdout
         );
     }
+}
+
+/// Files with the same bytes are evaluated once and each still gets its own record; a
+/// policy that reads `data.conftest.file` evaluates every file.
+#[test]
+fn duplicate_files_keep_their_own_records() {
+    let wildcard = std::fs::read_to_string(
+        common::root().join("fixtures/key-policies/wildcard-principal.json"),
+    )
+    .unwrap();
+    let clean =
+        std::fs::read_to_string(common::root().join("fixtures/key-policies/clean.json")).unwrap();
+    let dir = common::scratch(&[
+        ("in/a.json", wildcard.as_str()),
+        ("in/b.json", clean.as_str()),
+        ("in/c.json", wildcard.as_str()),
+        ("in/d.yaml", wildcard.as_str()),
+        (
+            "named/policy/p.rego",
+            "package main\n\nimport rego.v1\n\ndeny contains data.conftest.file.name if input.x\n",
+        ),
+        ("named/a.json", "{\"x\": 1}"),
+        ("named/b.json", "{\"x\": 1}"),
+    ]);
+    let pack = common::root().join("policy");
+    let run = common::run_at(
+        dir.path(),
+        &[
+            "test",
+            "--no-color",
+            "-p",
+            pack.to_str().unwrap(),
+            "-o",
+            "json",
+            "in",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let records: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let names: Vec<&str> = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["filename"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["in/a.json", "in/b.json", "in/c.json", "in/d.yaml"]);
+    let failures = |i: usize| records[i]["failures"].as_array().map_or(0, Vec::len);
+    assert_eq!(
+        [failures(0), failures(1), failures(2), failures(3)],
+        [1, 0, 1, 1]
+    );
+    assert_eq!(records[0]["failures"], records[2]["failures"]);
+    let run = common::run_at(
+        &dir.path().join("named"),
+        &["test", "--no-color", "a.json", "b.json"],
+    );
+    assert_eq!(
+        run.stdout,
+        "FAIL - a.json - main - a.json\nFAIL - b.json - main - b.json\n\n2 tests, 0 passed, 0 warnings, 2 failures, 0 exceptions\n"
+    );
 }

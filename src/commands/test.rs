@@ -222,6 +222,7 @@ fn parse_input_rego(
     forced: Option<&str>,
     stdin: Option<&[u8]>,
     proto_file_dirs: &[String],
+    read: Option<&[u8]>,
 ) -> std::result::Result<regorus::Value, (bool, String)> {
     let parser = match forced {
         Some(name) => Parser::from_name(name),
@@ -229,8 +230,9 @@ fn parse_input_rego(
     };
     // JSON and YAML, the batch cases, go straight to a regorus value.
     if let (Some(p @ (Parser::Json | Parser::Yaml)), None) = (parser, &file.problem) {
-        let bytes = match stdin {
-            Some(b) if file.is_stdin() => Some(std::borrow::Cow::Borrowed(b)),
+        let bytes = match (stdin, read) {
+            (Some(b), _) if file.is_stdin() => Some(std::borrow::Cow::Borrowed(b)),
+            (_, Some(b)) => Some(std::borrow::Cow::Borrowed(b)),
             _ => std::fs::read(&file.path).ok().map(std::borrow::Cow::Owned),
         };
         if let Some(Ok(v)) = bytes.map(|b| p.parse_rego(&b)) {
@@ -240,6 +242,97 @@ fn parse_input_rego(
     // Everything else, and JSON that failed: the two-step route words errors as conftest.
     let value = parse_input(file, forced, stdin, proto_file_dirs).map_err(|e| (true, e))?;
     to_rego(value).map_err(|e| (false, format!("{e:#}")))
+}
+
+/// A file's bytes (stdin's from `stdin`), or `None` when it has a problem or cannot be read
+/// (evaluation then reports it as usual).
+fn read_whole(file: &InputFile, stdin: Option<&[u8]>) -> Option<Vec<u8>> {
+    if file.problem.is_some() {
+        return None;
+    }
+    match stdin {
+        Some(b) if file.is_stdin() => Some(b.to_vec()),
+        _ => std::fs::read(&file.path).ok(),
+    }
+}
+
+/// The results of each distinct input content seen so far, shared by the workers. Keyed
+/// by a hash of the parser and the bytes, and checked against the kept bytes, so that a
+/// hash collision is a miss, never another file's results. Bounded (a batch can hold
+/// millions of files): a full table starts again empty.
+#[derive(Default)]
+struct Duplicates(std::sync::Mutex<DuplicateTable>);
+
+#[derive(Default)]
+struct DuplicateTable {
+    entries: std::collections::HashMap<u64, (Vec<u8>, Vec<CheckResult>)>,
+    bytes: usize,
+}
+
+/// A content to look up: the parser's name, a zero byte, the file's bytes.
+struct Content {
+    hash: u64,
+    bytes: Vec<u8>,
+}
+
+impl Duplicates {
+    /// Bytes of content kept at once.
+    const MAX_BYTES: usize = 4 << 20;
+
+    fn key(file: &InputFile, forced: Option<&str>, bytes: &[u8]) -> Content {
+        use std::hash::{Hash, Hasher};
+        let parser = match forced {
+            Some(name) => format!("{:?}", Parser::from_name(name)),
+            None => format!("{:?}", Parser::for_path(&file.name).ok()),
+        };
+        let mut content = Vec::with_capacity(parser.len() + 1 + bytes.len());
+        content.extend_from_slice(parser.as_bytes());
+        content.push(0);
+        content.extend_from_slice(bytes);
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        content.hash(&mut h);
+        Content {
+            hash: h.finish(),
+            bytes: content,
+        }
+    }
+
+    /// The results for `key`, named for `name`.
+    fn get(&self, key: &Content, name: &str) -> Option<Vec<CheckResult>> {
+        let table = self.0.lock().ok()?;
+        let (bytes, records) = table.entries.get(&key.hash)?;
+        if *bytes != key.bytes {
+            return None;
+        }
+        Some(
+            records
+                .iter()
+                .map(|r| CheckResult {
+                    filename: name.to_string(),
+                    ..r.clone()
+                })
+                .collect(),
+        )
+    }
+
+    fn put(&self, key: Content, records: &[CheckResult]) {
+        if key.bytes.len() > Self::MAX_BYTES / 16 {
+            return;
+        }
+        if let Ok(mut table) = self.0.lock() {
+            if table.bytes + key.bytes.len() > Self::MAX_BYTES {
+                table.entries.clear();
+                table.bytes = 0;
+            }
+            table.bytes += key.bytes.len();
+            if let Some((old, _)) = table
+                .entries
+                .insert(key.hash, (key.bytes, records.to_vec()))
+            {
+                table.bytes -= old.len();
+            }
+        }
+    }
 }
 
 fn read_stdin(files: &[InputFile]) -> Result<Option<Vec<u8>>> {
@@ -590,6 +683,10 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
         out
     } else {
         let progress = progress_bar(s, files.len());
+        // Files with the same bytes give the same results when no policy reads the file
+        // name: each distinct content is evaluated once (traces are per file).
+        let dedup = !s.trace && !engine.reads_file_name();
+        let seen = Duplicates::default();
         let per_file: Vec<std::result::Result<Vec<CheckResult>, (bool, String)>> =
             pool.install(|| {
                 files
@@ -598,11 +695,22 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
                         || None,
                         |eng: &mut Option<PolicyEngine>, f| {
                             let name = display(f);
+                            let bytes = dedup.then(|| read_whole(f, stdin.as_deref())).flatten();
+                            let key = bytes
+                                .as_deref()
+                                .map(|b| Duplicates::key(f, s.parser.as_deref(), b));
+                            if let Some(hit) = key.as_ref().and_then(|k| seen.get(k, &name)) {
+                                if let Some(p) = &progress {
+                                    p.inc(1);
+                                }
+                                return Ok(hit);
+                            }
                             let value = parse_input_rego(
                                 f,
                                 s.parser.as_deref(),
                                 stdin.as_deref(),
                                 &s.proto_file_dirs,
+                                bytes.as_deref(),
                             )?;
                             let out = match s.engine.timeout {
                                 None => check_file(
@@ -617,6 +725,9 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
                                 ),
                             }
                             .map_err(|e| (false, format!("{e:#}")));
+                            if let (Some(k), Ok(records)) = (key, &out) {
+                                seen.put(k, records);
+                            }
                             if let Some(p) = &progress {
                                 p.inc(1);
                             }

@@ -102,9 +102,26 @@ impl Clone for PolicyEngine {
     }
 }
 
-/// Whether any policy can refer to `data.conftest.file`.
+/// Whether any policy can refer to `data.conftest.file`: a `conftest` name or `"conftest"`
+/// key in its code (comments and other strings do not count), or `data` read other than
+/// through a dotted name (`data[k]`, `walk(data, ...)`). A file that does not lex counts.
 fn serves_conftest_file(files: &[PolicyFile]) -> bool {
-    files.iter().any(|f| f.source.contains("conftest"))
+    use regorus::unstable::TokenKind;
+    files.iter().any(|f| {
+        let Some(toks) = crate::rego::compat::lex(&f.path, &f.source) else {
+            return true;
+        };
+        toks.iter().enumerate().any(|(i, t)| match t.kind {
+            TokenKind::Ident if t.text == "conftest" => true,
+            TokenKind::String | TokenKind::RawString => t.text == "conftest",
+            TokenKind::Ident if t.text == "data" => {
+                // The root document (not a field `x.data`) other than as `data.name`.
+                let field = i > 0 && toks[i - 1].text == ".";
+                !field && toks.get(i + 1).is_none_or(|n| n.text != ".")
+            }
+            _ => false,
+        })
+    })
 }
 
 /// Compiles `files` (already through the load-time rewrites, [`Recipe::sources`]) and
@@ -412,6 +429,12 @@ impl PolicyEngine {
         self.engine
             .as_mut()
             .ok_or_else(|| anyhow!("loading policies: no engine"))
+    }
+
+    /// Whether a result can depend on the input's file name (`data.conftest.file`): when
+    /// not, two files with the same bytes (and parser) give the same results.
+    pub fn reads_file_name(&self) -> bool {
+        self.serves_conftest_file
     }
 
     /// Whether documents go through the RVM fast path.
@@ -774,6 +797,36 @@ fn location(v: &Value) -> Option<Location> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_every_way_to_read_the_file_name() {
+        let reads = |src: &str| {
+            serves_conftest_file(&[PolicyFile {
+                path: "p.rego".into(),
+                source: format!("package main\n{src}\n"),
+            }])
+        };
+        for src in [
+            "x := data.conftest.file.name",
+            "import data.conftest",
+            "x := data[\"conftest\"]",
+            "x := object.get(data, [\"conftest\", \"file\"], 0)",
+            "x := data[k]",
+            "x if walk(data, [p, v])",
+            "import data",
+        ] {
+            assert!(reads(src), "{src}");
+        }
+        for src in [
+            "# conftest reads this\nx := 1",
+            "x := \"what conftest does\"",
+            "x := data.lib.kms.rules",
+            "x := input.data",
+            "x := input.data[0]",
+        ] {
+            assert!(!reads(src), "{src}");
+        }
+    }
 
     const RAW: &str = "\n--> bad/v0.rego:3:13\n  |\n3 |   msg := foo(1)\n  |             ^\nerror: could not find function foo";
 
