@@ -5,18 +5,8 @@
 mod common;
 
 use regex::Regex;
+use regorun::output::FORMATS;
 use std::collections::BTreeSet;
-
-const FORMATS: &[&str] = &[
-    "stdout",
-    "json",
-    "tap",
-    "table",
-    "junit",
-    "github",
-    "azuredevops",
-    "sarif",
-];
 
 /// The identifiers in the inputs' bytes and names: twelve-digit account ids, key ids
 /// (UUID and `mrk-`) and organization ids.
