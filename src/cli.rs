@@ -142,6 +142,9 @@ pub struct TestArgs {
     /// regorun: with --redact, write the placeholder table (placeholder -> value) to this file
     #[arg(long = "redact-map")]
     pub redact_map: Option<String>,
+    /// regorun: evaluate only shard K of N (K/N, from 1): inputs are split by a stable hash of their path, for CI matrices
+    #[arg(long)]
+    pub shard: Option<String>,
 }
 
 /// Flags of `regorun verify`.

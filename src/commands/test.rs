@@ -72,6 +72,35 @@ pub struct TestSettings {
     pub redact: bool,
     /// `--redact-map`: where to write the placeholder table.
     pub redact_map: Option<String>,
+    /// `--shard K/N`: (K - 1, N).
+    pub shard: Option<(u64, u64)>,
+}
+
+/// `--shard K/N` as (K - 1, N); empty is every input.
+fn shard(value: &str) -> Result<Option<(u64, u64)>> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    let parsed = value
+        .split_once('/')
+        .and_then(|(k, n)| Some((k.trim().parse::<u64>().ok()?, n.trim().parse::<u64>().ok()?)));
+    match parsed {
+        Some((k, n)) if k >= 1 && k <= n => Ok(Some((k - 1, n))),
+        _ => bail!(
+            "invalid argument {} for \"--shard\" flag: want K/N with 1 <= K <= N",
+            crate::base::gostr::quote(value)
+        ),
+    }
+}
+
+/// Which of `n` shards an input belongs to: a hash of its path that every machine and
+/// every regorun version computes alike (SHA-256, first eight bytes).
+fn shard_of(path: &str, n: u64) -> u64 {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(path.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first) % n
 }
 
 /// `--timeout`: empty or zero is no limit; otherwise pflag's wording for a bad duration.
@@ -167,6 +196,7 @@ impl TestSettings {
             fail_on_empty: cfg.bool("fail-on-empty", args.fail_on_empty, false)?,
             diff: cfg.bool("diff", args.diff, false)?,
             fix: cfg.bool("fix", args.fix, false)?,
+            shard: shard(&cfg.string("shard", args.shard, ""))?,
             redact: cfg.bool("redact", args.redact, false)?,
             redact_map: Some(cfg.string("redact-map", args.redact_map, ""))
                 .filter(|s| !s.is_empty()),
@@ -600,8 +630,11 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
     if s.fix && s.paths.iter().any(|p| p == "-") {
         bail!("--fix cannot correct stdin: give the file's path");
     }
-    let files = discover::discover(&s.paths, s.ignore.as_deref(), s.keep_going)
+    let mut files = discover::discover(&s.paths, s.ignore.as_deref(), s.keep_going)
         .map_err(|e| anyhow!("running test: parse files: {e:#}"))?;
+    if let Some((k, n)) = s.shard {
+        files.retain(|f| shard_of(&f.name, n) == k);
+    }
     if let Some(p) = &s.parser {
         if Parser::from_name(p).is_none() {
             let first = files.first().map(|f| f.name.as_str()).unwrap_or("");
