@@ -33,6 +33,34 @@ pub enum Command {
     Parse(ParseArgs),
     /// Generate documentation
     Doc(DocArgs),
+    /// regorun: combine the JSON reports of `test --shard` runs into one report
+    Merge(MergeArgs),
+}
+
+/// Flags of `regorun merge`.
+#[derive(Debug, Args, Default)]
+pub struct MergeArgs {
+    /// The JSON reports (`regorun test --shard K/N -o json`)
+    #[arg(required = true)]
+    pub reports: Vec<String>,
+    /// Output format (stdout, json, tap, table, junit, github, azuredevops, sarif; FORMAT=PATH for a file)
+    #[arg(short = 'o', long)]
+    pub output: Option<Vec<String>>,
+    /// Return a non-zero exit code if warnings or errors are found
+    #[arg(long = "fail-on-warn", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub fail_on_warn: Option<bool>,
+    /// Return an exit code of zero even if a policy fails
+    #[arg(long = "no-fail", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub no_fail: Option<bool>,
+    /// Disable color when printing
+    #[arg(long = "no-color", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub no_color: Option<bool>,
+    /// Hide the message in the JUnit test name
+    #[arg(long = "junit-hide-message", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub junit_hide_message: Option<bool>,
+    /// Hide passed results in GitHub output
+    #[arg(long = "github-hide-passed", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
+    pub github_hide_passed: Option<bool>,
 }
 
 /// Boolean flags take Go spellings: `--flag`, `--flag=true`, `--flag=false`, `--flag=1`.

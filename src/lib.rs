@@ -51,6 +51,7 @@ pub fn run(cli: Cli) -> Result<commands::Outcome> {
             commands::verify::run_verify(&settings)
         }
         Some(Command::Doc(args)) => commands::doc::run_doc(&args),
+        Some(Command::Merge(args)) => commands::merge::run_merge(args, &config),
         Some(Command::Parse(args)) => {
             let parser =
                 Some(config.string("parser", args.parser.clone(), "")).filter(|p| !p.is_empty());

@@ -55,3 +55,46 @@ fn a_bad_shard_is_an_error() {
         );
     }
 }
+
+/// `merge` of four shards' JSON reports prints, in every format, the bytes and exit code of
+/// one unsharded run.
+#[test]
+fn merged_shards_equal_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut reports = Vec::new();
+    for k in 1..=4 {
+        let report = dir.path().join(format!("shard-{k}.json"));
+        let target = format!("json={}", report.display());
+        let shard = format!("{k}/4");
+        let run = common::run_in(
+            ".",
+            &[
+                "test",
+                "--no-color",
+                "--shard",
+                &shard,
+                "-o",
+                &target,
+                "fixtures/kms",
+            ],
+        );
+        assert!(run.code <= 1, "{}", run.stderr);
+        reports.push(report.display().to_string());
+    }
+    for format in regorun::output::FORMATS {
+        let whole = common::run_in(".", &["test", "--no-color", "-o", format, "fixtures/kms"]);
+        let mut args = vec!["merge", "--no-color", "-o", format];
+        args.extend(reports.iter().map(String::as_str));
+        let merged = common::run_in(".", &args);
+        assert_eq!(merged.code, whole.code, "{format}: {}", merged.stderr);
+        assert_eq!(merged.stdout, whole.stdout, "{format}");
+    }
+    let run = common::run_in(".", &["merge", "README.md"]);
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .starts_with("Error: merge: README.md is not a JSON report: "),
+        "{}",
+        run.stderr
+    );
+}

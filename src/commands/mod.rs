@@ -4,6 +4,7 @@
 
 pub mod doc;
 pub mod emit;
+pub mod merge;
 pub mod parse;
 pub mod test;
 pub mod verify;

@@ -579,14 +579,18 @@ fn redact_results(r: &mut Redactor, results: &[CheckResult]) -> Vec<CheckResult>
 }
 
 /// Whether a format writes the line a result's `metadata.path` names.
-fn shows_positions(format: &str) -> bool {
+pub(super) fn shows_positions(format: &str) -> bool {
     matches!(format, "sarif" | "github" | "azuredevops" | "junit" | "tap")
 }
 
 /// Sets each message's `pos` from its `metadata.path` (a JSON pointer into its input):
 /// each file with such a message is read again, once, and located in the syntax of its
 /// parser. `stdin` is stdin's result name and text.
-fn fill_positions(results: &mut [CheckResult], stdin: Option<(&str, &str)>, forced: Option<&str>) {
+pub(super) fn fill_positions(
+    results: &mut [CheckResult],
+    stdin: Option<(&str, &str)>,
+    forced: Option<&str>,
+) {
     use crate::fix::position::{position, Syntax};
     let mut texts: std::collections::HashMap<String, Option<(String, Syntax)>> =
         std::collections::HashMap::new();
