@@ -37,13 +37,10 @@ pub enum Command {
     Merge(MergeArgs),
 }
 
-/// Flags of `regorun merge`.
+/// The flags of `test` and `merge` that choose the output and the exit code.
 #[derive(Debug, Args, Default)]
-pub struct MergeArgs {
-    /// The JSON reports (`regorun test --shard K/N -o json`)
-    #[arg(required = true)]
-    pub reports: Vec<String>,
-    /// Output format (stdout, json, tap, table, junit, github, azuredevops, sarif; FORMAT=PATH for a file)
+pub struct ReportArgs {
+    /// Output format for conftest results (stdout, json, tap, table, junit, github, azuredevops, sarif)
     #[arg(short = 'o', long)]
     pub output: Option<Vec<String>>,
     /// Return a non-zero exit code if warnings or errors are found
@@ -55,6 +52,17 @@ pub struct MergeArgs {
     /// Disable color when printing
     #[arg(long = "no-color", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     pub no_color: Option<bool>,
+}
+
+/// Flags of `regorun merge`.
+#[derive(Debug, Args, Default)]
+pub struct MergeArgs {
+    /// The JSON reports (`regorun test --shard K/N -o json`)
+    #[arg(required = true)]
+    pub reports: Vec<String>,
+    /// What the run reports and its exit code.
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Hide the message in the JUnit test name
     #[arg(long = "junit-hide-message", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     pub junit_hide_message: Option<bool>,
@@ -92,18 +100,9 @@ pub struct TestArgs {
     /// Parser to use to parse the configurations
     #[arg(long)]
     pub parser: Option<String>,
-    /// Output format for conftest results (stdout, json, tap, table, junit, github, azuredevops, sarif)
-    #[arg(short = 'o', long)]
-    pub output: Option<Vec<String>>,
-    /// Return a non-zero exit code if warnings or errors are found
-    #[arg(long = "fail-on-warn", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
-    pub fail_on_warn: Option<bool>,
-    /// Return an exit code of zero even if a policy fails
-    #[arg(long = "no-fail", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
-    pub no_fail: Option<bool>,
-    /// Disable color when printing
-    #[arg(long = "no-color", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
-    pub no_color: Option<bool>,
+    /// What the run reports and its exit code.
+    #[command(flatten)]
+    pub report: ReportArgs,
     /// Do not include exceptions in output
     #[arg(long = "suppress-exceptions", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = go_bool)]
     pub suppress_exceptions: Option<bool>,

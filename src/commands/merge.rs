@@ -16,13 +16,13 @@ use serde_json::Value;
 pub fn run_merge(args: MergeArgs, cfg: &Config) -> Result<Outcome> {
     let opts = OutputOptions::resolve(
         cfg,
-        args.no_color,
+        args.report.no_color,
         args.junit_hide_message,
         args.github_hide_passed,
     )?;
-    let fail_on_warn = cfg.bool("fail-on-warn", args.fail_on_warn, false)?;
-    let no_fail = cfg.bool("no-fail", args.no_fail, false)?;
-    let outputs = output_targets(cfg.list("output", args.output, &["stdout"]))?;
+    let fail_on_warn = cfg.bool("fail-on-warn", args.report.fail_on_warn, false)?;
+    let no_fail = cfg.bool("no-fail", args.report.no_fail, false)?;
+    let outputs = output_targets(cfg.list("output", args.report.output, &["stdout"]))?;
     let mut results = Vec::new();
     for path in &args.reports {
         let text = std::fs::read_to_string(path)

@@ -141,7 +141,7 @@ impl TestSettings {
         if !policy_configured && !std::path::Path::new("policy").exists() {
             policy = vec![DEFAULT_BUILTIN.to_string()];
         }
-        let outputs = output_targets(cfg.list("output", args.output, &["stdout"]))?;
+        let outputs = output_targets(cfg.list("output", args.report.output, &["stdout"]))?;
         let rego_v0 = rego_v0(&cfg.string("rego-version", args.rego_version, "v1"))
             .map_err(|e| anyhow!("running test: load: loading policies: {e}"))?;
         let parser = Some(cfg.string("parser", args.parser, "")).filter(|p| !p.is_empty());
@@ -160,8 +160,8 @@ impl TestSettings {
                 .filter(|d| !d.is_empty())
                 .collect(),
             outputs,
-            fail_on_warn: cfg.bool("fail-on-warn", args.fail_on_warn, false)?,
-            no_fail: cfg.bool("no-fail", args.no_fail, false)?,
+            fail_on_warn: cfg.bool("fail-on-warn", args.report.fail_on_warn, false)?,
+            no_fail: cfg.bool("no-fail", args.report.no_fail, false)?,
             output_options: OutputOptions {
                 suppress_exceptions: cfg.bool(
                     "suppress-exceptions",
@@ -170,7 +170,7 @@ impl TestSettings {
                 )?,
                 ..OutputOptions::resolve(
                     cfg,
-                    args.no_color,
+                    args.report.no_color,
                     args.junit_hide_message,
                     args.github_hide_passed,
                 )?
