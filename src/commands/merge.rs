@@ -37,9 +37,16 @@ pub fn run_merge(args: MergeArgs, cfg: &Config) -> Result<Outcome> {
             namespaces.push(r.namespace.clone());
         }
     }
+    let rank: std::collections::HashMap<&str, usize> = namespaces
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    // A directory walk's order: path components compared one by one.
     results.sort_by(|a, b| {
-        let rank = |r: &CheckResult| namespaces.iter().position(|n| *n == r.namespace);
-        (rank(a), walk_key(&a.filename)).cmp(&(rank(b), walk_key(&b.filename)))
+        rank[a.namespace.as_str()]
+            .cmp(&rank[b.namespace.as_str()])
+            .then_with(|| a.filename.split('/').cmp(b.filename.split('/')))
     });
     if outputs.iter().any(|o| shows_positions(&o.format)) {
         fill_positions(&mut results, None, None);
@@ -57,11 +64,6 @@ pub fn run_merge(args: MergeArgs, cfg: &Config) -> Result<Outcome> {
         }
     }
     Ok(outcome)
-}
-
-/// The order of a directory walk: path components compared one by one.
-fn walk_key(path: &str) -> Vec<&str> {
-    path.split('/').collect()
 }
 
 /// The records of one report (`null` is none).

@@ -247,6 +247,14 @@ pub fn parse_input(
 
 /// Like [`parse_input`], but straight to the regorus value. Errors are `(is_parse, text)`
 /// and read exactly as the two-step route's.
+/// The parser for an input: `--parser` when given, else the one its name calls for.
+fn parser_of(name: &str, forced: Option<&str>) -> Option<Parser> {
+    match forced {
+        Some(p) => Parser::from_name(p),
+        None => Parser::for_path(name).ok(),
+    }
+}
+
 fn parse_input_rego(
     file: &InputFile,
     forced: Option<&str>,
@@ -254,10 +262,7 @@ fn parse_input_rego(
     proto_file_dirs: &[String],
     read: Option<&[u8]>,
 ) -> std::result::Result<regorus::Value, (bool, String)> {
-    let parser = match forced {
-        Some(name) => Parser::from_name(name),
-        None => Parser::for_path(&file.name).ok(),
-    };
+    let parser = parser_of(&file.name, forced);
     // JSON and YAML, the batch cases, go straight to a regorus value.
     if let (Some(p @ (Parser::Json | Parser::Yaml)), None) = (parser, &file.problem) {
         let bytes = match (stdin, read) {
@@ -293,45 +298,38 @@ fn read_whole(file: &InputFile, stdin: Option<&[u8]>) -> Option<Vec<u8>> {
 #[derive(Default)]
 struct Duplicates(std::sync::Mutex<DuplicateTable>);
 
+/// A content seen: its parser, its bytes, its records.
+type Seen = (Option<Parser>, Vec<u8>, Vec<CheckResult>);
+
 #[derive(Default)]
 struct DuplicateTable {
-    entries: std::collections::HashMap<u64, (Vec<u8>, Vec<CheckResult>)>,
+    entries: std::collections::HashMap<u64, Seen>,
     bytes: usize,
-}
-
-/// A content to look up: the parser's name, a zero byte, the file's bytes.
-struct Content {
-    hash: u64,
-    bytes: Vec<u8>,
 }
 
 impl Duplicates {
     /// Bytes of content kept at once.
     const MAX_BYTES: usize = 4 << 20;
 
-    fn key(file: &InputFile, forced: Option<&str>, bytes: &[u8]) -> Content {
+    fn hash(parser: Option<Parser>, bytes: &[u8]) -> u64 {
         use std::hash::{Hash, Hasher};
-        let parser = match forced {
-            Some(name) => format!("{:?}", Parser::from_name(name)),
-            None => format!("{:?}", Parser::for_path(&file.name).ok()),
-        };
-        let mut content = Vec::with_capacity(parser.len() + 1 + bytes.len());
-        content.extend_from_slice(parser.as_bytes());
-        content.push(0);
-        content.extend_from_slice(bytes);
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        content.hash(&mut h);
-        Content {
-            hash: h.finish(),
-            bytes: content,
-        }
+        parser.hash(&mut h);
+        bytes.hash(&mut h);
+        h.finish()
     }
 
-    /// The results for `key`, named for `name`.
-    fn get(&self, key: &Content, name: &str) -> Option<Vec<CheckResult>> {
+    /// The records of the same content, named for `name`.
+    fn get(
+        &self,
+        hash: u64,
+        parser: Option<Parser>,
+        bytes: &[u8],
+        name: &str,
+    ) -> Option<Vec<CheckResult>> {
         let table = self.0.lock().ok()?;
-        let (bytes, records) = table.entries.get(&key.hash)?;
-        if *bytes != key.bytes {
+        let (seen_parser, seen_bytes, records) = table.entries.get(&hash)?;
+        if *seen_parser != parser || seen_bytes.as_slice() != bytes {
             return None;
         }
         Some(
@@ -345,19 +343,20 @@ impl Duplicates {
         )
     }
 
-    fn put(&self, key: Content, records: &[CheckResult]) {
-        if key.bytes.len() > Self::MAX_BYTES / 16 {
+    /// Keeps a content's records; the bytes are moved in, not copied.
+    fn put(&self, hash: u64, parser: Option<Parser>, bytes: Vec<u8>, records: &[CheckResult]) {
+        if bytes.len() > Self::MAX_BYTES / 16 {
             return;
         }
         if let Ok(mut table) = self.0.lock() {
-            if table.bytes + key.bytes.len() > Self::MAX_BYTES {
+            if table.bytes + bytes.len() > Self::MAX_BYTES {
                 table.entries.clear();
                 table.bytes = 0;
             }
-            table.bytes += key.bytes.len();
-            if let Some((old, _)) = table
+            table.bytes += bytes.len();
+            if let Some((_, old, _)) = table
                 .entries
-                .insert(key.hash, (key.bytes, records.to_vec()))
+                .insert(hash, (parser, bytes, records.to_vec()))
             {
                 table.bytes -= old.len();
             }
@@ -507,14 +506,13 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
     let mut redactor = Redactor::default();
     let result = run(s, Some(&mut redactor));
     // The map file is written even when the run stops with an error, whose line it explains.
-    let redact = |text: &str, r: &mut Redactor| r.text(text);
     match result {
         Ok(mut outcome) => {
             // Results were redacted before rendering; this covers the text made around
             // them (diffs, notes, warnings), where a second pass changes nothing.
-            outcome.stderr = redact(&outcome.stderr, &mut redactor);
+            outcome.stderr = redactor.text(&outcome.stderr);
             if s.diff {
-                outcome.stdout = redact(&outcome.stdout, &mut redactor);
+                outcome.stdout = redactor.text(&outcome.stdout);
             }
             if let Some(path) = &s.redact_map {
                 outcome.files.push((path.clone(), redactor.table_json()));
@@ -522,7 +520,7 @@ pub fn run_test(s: &TestSettings) -> Result<Outcome> {
             Ok(outcome)
         }
         Err(e) => {
-            let text = redact(&format!("{e:#}"), &mut redactor);
+            let text = redactor.text(&format!("{e:#}"));
             if let Some(path) = &s.redact_map {
                 if let Err(w) = std::fs::write(path, redactor.table_json()) {
                     bail!("{text} (and write --redact-map {path}: {})", io_reason(&w));
@@ -606,11 +604,7 @@ pub(super) fn fill_positions(
                 continue;
             };
             let source = texts.entry(name.clone()).or_insert_with(|| {
-                let parser = match forced {
-                    Some(p) => Parser::from_name(p),
-                    None => Parser::for_path(&name).ok(),
-                };
-                let syntax = match parser? {
+                let syntax = match parser_of(&name, forced)? {
                     Parser::Json => Syntax::Json,
                     Parser::Yaml => Syntax::Yaml,
                     Parser::Hcl2 => Syntax::Hcl,
@@ -733,10 +727,12 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
                         |eng: &mut Option<PolicyEngine>, f| {
                             let name = display(f);
                             let bytes = dedup.then(|| read_whole(f, stdin.as_deref())).flatten();
-                            let key = bytes
-                                .as_deref()
-                                .map(|b| Duplicates::key(f, s.parser.as_deref(), b));
-                            if let Some(hit) = key.as_ref().and_then(|k| seen.get(k, &name)) {
+                            let parser = parser_of(&f.name, s.parser.as_deref());
+                            let hash = bytes.as_deref().map(|b| Duplicates::hash(parser, b));
+                            let hit = hash
+                                .zip(bytes.as_deref())
+                                .and_then(|(h, b)| seen.get(h, parser, b, &name));
+                            if let Some(hit) = hit {
                                 if let Some(p) = &progress {
                                     p.inc(1);
                                 }
@@ -762,8 +758,8 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
                                 ),
                             }
                             .map_err(|e| (false, format!("{e:#}")));
-                            if let (Some(k), Ok(records)) = (key, &out) {
-                                seen.put(k, records);
+                            if let (Some(h), Some(b), Ok(records)) = (hash, bytes, &out) {
+                                seen.put(h, parser, b, records);
                             }
                             if let Some(p) = &progress {
                                 p.inc(1);
@@ -898,10 +894,7 @@ fn corrections(
                 continue;
             }
         };
-        let parser = match forced {
-            Some(p) => Parser::from_name(p),
-            None => Parser::for_path(name).ok(),
-        };
+        let parser = parser_of(name, forced);
         let read_yaml = |t: &str| Parser::Yaml.parse(t.as_bytes());
         let read_hcl = |t: &str| Parser::Hcl2.parse(t.as_bytes());
         let form = match parser {

@@ -127,12 +127,14 @@ fn serves_conftest_file(files: &[PolicyFile]) -> bool {
 /// Compiles `files` (already through the load-time rewrites, [`Recipe::sources`]) and
 /// merges `data` into a fresh engine; errors use conftest's wording.
 /// With `rewrite`, sources get the rewrites that make the interpreter give OPA's answers
-/// (the bytecode VM gives them without).
+/// (the bytecode VM gives them without). `conftest_file`: [`serves_conftest_file`] of the
+/// policies, decided once per run.
 fn build_engine(
     files: &[PolicyFile],
     data: &[DataDoc],
     opts: &EngineOptions,
     rewrite: bool,
+    conftest_file: bool,
 ) -> Result<Engine> {
     let mut engine = crate::rego::limits::engine();
     engine.set_rego_v0(opts.rego_v0);
@@ -177,7 +179,7 @@ fn build_engine(
             )
             .map_err(|e| anyhow!("loading policies: {e}"))?;
     }
-    if serves_conftest_file(files) {
+    if conftest_file {
         engine
             .add_extension(
                 CONFTEST_FILE_EXTENSION.to_string(),
@@ -327,7 +329,7 @@ impl PolicyEngine {
         }
         let parsed = Arc::clone(&recipe);
         let files = parsed.sources();
-        let mut engine = build_engine(files, data, opts, false)?;
+        let mut engine = build_engine(files, data, opts, false, serves_conftest_file)?;
         let mut catalog = policy::catalog(&mut engine);
         if serves_conftest_file {
             let own = catalog.namespaces.iter().position(|n| n == "conftest");
@@ -387,7 +389,7 @@ impl PolicyEngine {
             .any(|f| crate::rego::rewrite::some_in(&f.path, &f.source).is_some());
         let engine = match (needs_rewrite, fast.is_some()) {
             (true, true) => None,
-            (true, false) => Some(build_engine(files, data, opts, true)?),
+            (true, false) => Some(build_engine(files, data, opts, true, serves_conftest_file)?),
             (false, _) => Some(engine),
         };
         let mut engine = engine;
@@ -420,7 +422,13 @@ impl PolicyEngine {
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             if shared.is_none() {
                 let r = &self.recipe;
-                let mut engine = build_engine(r.sources(), &r.data, &r.opts, true)?;
+                let mut engine = build_engine(
+                    r.sources(),
+                    &r.data,
+                    &r.opts,
+                    true,
+                    self.serves_conftest_file,
+                )?;
                 prepare(&mut engine, &self.catalog);
                 *shared = Some(engine);
             }

@@ -230,17 +230,6 @@ where
 /// read as that constant's literal.
 pub fn calls_replaced(files: &[PolicyFile]) -> bool {
     let constants = literal_constants(files);
-    let resolve = |arg: &str| -> Vec<String> {
-        let is_ref = !arg.is_empty()
-            && arg
-                .chars()
-                .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
-        let name = arg.rsplit('.').next().unwrap_or(arg);
-        match constants.get(name) {
-            Some(values) if is_ref => values.clone(),
-            _ => vec![arg.to_string()],
-        }
-    };
     files.iter().any(|f| {
         REPLACED.iter().any(|&(name, _, _, vm)| {
             if matches!(vm, Vm::Any) {
@@ -254,17 +243,11 @@ pub fn calls_replaced(files: &[PolicyFile]) -> bool {
                 is_call
                     && !match vm {
                         Vm::Only(safe) => call_args(&rest[1..]).is_some_and(|args| {
-                            // Every definition of a named constant must be safe.
-                            let choices: Vec<Vec<String>> =
-                                args.iter().map(|a| resolve(a)).collect();
-                            choices.iter().enumerate().all(|(k, options)| {
-                                options.iter().all(|option| {
-                                    let mut one: Vec<&str> =
-                                        choices.iter().map(|c| c[0].as_str()).collect();
-                                    one[k] = option;
-                                    safe(&one)
-                                })
-                            })
+                            let args: Vec<&str> = args
+                                .into_iter()
+                                .map(|a| constant_value(&constants, a).unwrap_or(a))
+                                .collect();
+                            safe(&args)
                         }),
                         Vm::Text(safe) => safe(&rest[1..]),
                         Vm::Any => true,
@@ -272,6 +255,21 @@ pub fn calls_replaced(files: &[PolicyFile]) -> bool {
             })
         })
     })
+}
+
+/// The literal of the constant a (dotted) name refers to, when every definition of that
+/// name gives the same one.
+fn constant_value<'a>(
+    constants: &'a std::collections::HashMap<&str, Vec<String>>,
+    arg: &str,
+) -> Option<&'a str> {
+    let is_ref = !arg.is_empty()
+        && arg
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    let values = constants.get(arg.rsplit('.').next()?).filter(|_| is_ref)?;
+    let first = values.first()?;
+    values.iter().all(|v| v == first).then_some(first.as_str())
 }
 
 /// The constants whose whole definition is one string literal on one line
@@ -511,7 +509,7 @@ mod tests {
         assert!(!calls_replaced(&[file(
             "x := regex.replace(f(a, [1]), `\\[[^\\]]*\\]`, \"\")"
         )]));
-        // A constant is read as its literal; every definition of the name must be plain.
+        // A constant is read as its literal; differing definitions of a name are not.
         let constant = "p := `^[a-z]+$`\nx if regex.match(data.q.p, s)";
         assert!(!calls_replaced(&[file(constant)]));
         let both = [file(constant), file("p := `\\w`")];
