@@ -123,14 +123,19 @@ impl Totals {
     pub fn of(results: &[CheckResult]) -> Self {
         let mut t = Totals::default();
         for r in results {
-            t.tests += r.tests();
-            t.passed += r.successes;
-            t.warnings += r.warnings.len();
-            t.failures += r.failures.len();
-            t.exceptions += r.exceptions.len();
-            t.skipped += r.skipped.len();
+            t.add(r);
         }
         t
+    }
+
+    /// Counts one more record.
+    pub fn add(&mut self, r: &CheckResult) {
+        self.tests += r.tests();
+        self.passed += r.successes;
+        self.warnings += r.warnings.len();
+        self.failures += r.failures.len();
+        self.exceptions += r.exceptions.len();
+        self.skipped += r.skipped.len();
     }
 }
 

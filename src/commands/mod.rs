@@ -95,6 +95,7 @@ impl OutputOptions {
             show_skipped: false,
             junit_hide_message: cfg.bool("junit-hide-message", junit_hide_message, false)?,
             github_hide_passed: cfg.bool("github-hide-passed", github_hide_passed, false)?,
+            ..OutputOptions::default()
         })
     }
 }

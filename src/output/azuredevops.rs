@@ -1,54 +1,60 @@
 //! `-o azuredevops`: Azure Pipelines logging commands (conftest `output/azuredevops.go`).
 
-use super::{summary_line, Formatter, OutputOptions};
+use super::{summary_line, Formatter, OutputOptions, Sink};
 use crate::base::result::{CheckResult, Message, Totals};
+use std::io::{self, Write};
 
 /// `##[section]` / `##[group]` framing and `##vso[task.logissue …]` lines per record,
 /// then the plain summary line (never with a `, N skipped` suffix).
 pub struct AzureDevOps;
 
 impl Formatter for AzureDevOps {
-    fn format(&self, results: &[CheckResult], _opts: &OutputOptions) -> String {
-        let mut out = String::new();
-        for r in results {
-            let file = &r.filename;
-            out.push_str(&format!(
-                "##[section]Testing '{file}' against {} policies in namespace '{}'\n",
-                r.tests(),
-                r.namespace
-            ));
-            out.push_str("##[group]See conftest results\n");
-            for m in &r.failures {
-                out.push_str(&format!(
-                    "##vso[task.logissue type=error{}] file={file} --> {}\n",
-                    properties(file, m),
-                    m.msg
-                ));
-            }
-            // conftest reports exceptions as warnings too.
-            for m in r.warnings.iter().chain(&r.exceptions) {
-                out.push_str(&format!(
-                    "##vso[task.logissue type=warning{}] file={file} --> {}\n",
-                    properties(file, m),
-                    m.msg
-                ));
-            }
-            for m in &r.skipped {
-                out.push_str(&format!("skipped file={file} {}\n", m.msg));
-            }
-            if r.successes > 0 {
-                out.push_str(&format!("success file={file} {}\n", r.successes));
-            }
-            out.push_str("##[endgroup]\n");
-        }
-        out.push_str(&summary_line(&Totals::of(results)));
-        out.push('\n');
-        out
+    fn sink(&self, _opts: &OutputOptions) -> Box<dyn Sink> {
+        Box::new(AzureSink)
     }
 }
 
-/// regorun: the source file, line and column when `metadata.path` names a place
-/// in the input and the policy gave no `_loc` (conftest writes no properties).
+/// A section per record as it comes; the summary at the end.
+struct AzureSink;
+
+impl Sink for AzureSink {
+    fn record(&mut self, r: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
+        let file = &r.filename;
+        let mut text = format!(
+            "##[section]Testing '{file}' against {} policies in namespace '{}'\n",
+            r.tests(),
+            r.namespace
+        );
+        text.push_str("##[group]See conftest results\n");
+        for m in &r.failures {
+            text.push_str(&format!(
+                "##vso[task.logissue type=error{}] file={file} --> {}\n",
+                properties(file, m),
+                m.msg
+            ));
+        }
+        for m in r.warnings.iter().chain(&r.exceptions) {
+            text.push_str(&format!(
+                "##vso[task.logissue type=warning{}] file={file} --> {}\n",
+                properties(file, m),
+                m.msg
+            ));
+        }
+        for m in &r.skipped {
+            text.push_str(&format!("skipped file={file} {}\n", m.msg));
+        }
+        if r.successes > 0 {
+            text.push_str(&format!("success file={file} {}\n", r.successes));
+        }
+        text.push_str("##[endgroup]\n");
+        out.write_all(text.as_bytes())
+    }
+
+    fn finish(&mut self, totals: &Totals, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(format!("{}\n", summary_line(totals)).as_bytes())
+    }
+}
+
 fn properties(file: &str, m: &Message) -> String {
     match (m.pos, super::location(m)) {
         (Some(p), None) => format!(

@@ -1,7 +1,8 @@
 //! `-o github`: GitHub Actions workflow commands (conftest `output/github.go`, HEAD).
 
-use super::{summary_line, Formatter, OutputOptions};
+use super::{summary_line, Formatter, OutputOptions, Sink};
 use crate::base::result::{CheckResult, Location, Message, Totals};
+use std::io::{self, Write};
 
 /// One `::group::` per record with `::error`/`::warning`/`::notice` annotations, then
 /// the plain summary line (never with a `, N skipped` suffix).
@@ -31,64 +32,74 @@ impl Loc {
 }
 
 impl Formatter for GitHub {
-    fn format(&self, results: &[CheckResult], opts: &OutputOptions) -> String {
-        let mut out = String::new();
-        for r in results {
-            if opts.github_hide_passed
-                && r.failures.is_empty()
-                && r.warnings.is_empty()
-                && r.exceptions.is_empty()
-                && r.skipped.is_empty()
-            {
-                continue;
-            }
-            let file_loc = Loc {
-                file: r.filename.clone(),
-                line: "1".to_string(),
-                col: None,
-            };
-            out.push_str(&format!(
-                "::group::Testing {} against {} policies in namespace {}\n",
-                crate::base::gostr::quote(&r.filename),
-                r.tests(),
-                crate::base::gostr::quote(&r.namespace)
-            ));
-            for m in &r.failures {
-                write_locs(&mut out, "error", &file_loc, m, &m.msg, &[]);
-            }
-            for m in &r.warnings {
-                write_locs(&mut out, "warning", &file_loc, m, &m.msg, &[]);
-            }
-            for m in &r.exceptions {
-                write_locs(&mut out, "notice", &file_loc, m, &m.msg, &[]);
-            }
-            for m in &r.skipped {
-                write_locs(
-                    &mut out,
-                    "notice",
-                    &file_loc,
-                    m,
-                    "Test was skipped: %s",
-                    &[&m.msg],
-                );
-            }
-            write_loc(
-                &mut out,
-                "notice",
-                &file_loc,
-                &format!("Number of successful checks: {}", r.successes),
-                &[],
-            );
-            out.push_str("::endgroup::\n");
-        }
-        out.push_str(&summary_line(&Totals::of(results)));
-        out.push('\n');
-        out
+    fn sink(&self, opts: &OutputOptions) -> Box<dyn Sink> {
+        Box::new(GitHubSink {
+            hide_passed: opts.github_hide_passed,
+        })
     }
 }
 
-/// conftest formats the message with Go's `fmt.Sprintf(msg, args...)`, so `%` in a
-/// message is read as a verb; the file name is property-escaped.
+/// A group per record as it comes; the summary at the end.
+struct GitHubSink {
+    hide_passed: bool,
+}
+
+impl Sink for GitHubSink {
+    fn record(&mut self, r: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
+        if self.hide_passed
+            && r.failures.is_empty()
+            && r.warnings.is_empty()
+            && r.exceptions.is_empty()
+            && r.skipped.is_empty()
+        {
+            return Ok(());
+        }
+        let file_loc = Loc {
+            file: r.filename.clone(),
+            line: "1".to_string(),
+            col: None,
+        };
+        let mut text = format!(
+            "::group::Testing {} against {} policies in namespace {}\n",
+            crate::base::gostr::quote(&r.filename),
+            r.tests(),
+            crate::base::gostr::quote(&r.namespace)
+        );
+        for m in &r.failures {
+            write_locs(&mut text, "error", &file_loc, m, &m.msg, &[]);
+        }
+        for m in &r.warnings {
+            write_locs(&mut text, "warning", &file_loc, m, &m.msg, &[]);
+        }
+        for m in &r.exceptions {
+            write_locs(&mut text, "notice", &file_loc, m, &m.msg, &[]);
+        }
+        for m in &r.skipped {
+            write_locs(
+                &mut text,
+                "notice",
+                &file_loc,
+                m,
+                "Test was skipped: %s",
+                &[&m.msg],
+            );
+        }
+        write_loc(
+            &mut text,
+            "notice",
+            &file_loc,
+            &format!("Number of successful checks: {}", r.successes),
+            &[],
+        );
+        text.push_str("::endgroup::\n");
+        out.write_all(text.as_bytes())
+    }
+
+    fn finish(&mut self, totals: &Totals, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(format!("{}\n", summary_line(totals)).as_bytes())
+    }
+}
+
 fn write_loc(out: &mut String, level: &str, loc: &Loc, msg: &str, args: &[&str]) {
     let msg = go_sprintf(msg, args);
     let col = loc.col.map(|c| format!(",col={c}")).unwrap_or_default();

@@ -1,8 +1,9 @@
 //! `-o json`: conftest's records marshalled by Go and indented with one TAB per level.
 
-use super::{Formatter, OutputOptions};
+use super::{Formatter, OutputOptions, Sink};
 use crate::base::gojson::{newline, write_str, write_value, Indent};
-use crate::base::result::{CheckResult, Message};
+use crate::base::result::{CheckResult, Message, Totals};
+use std::io::{self, Write};
 
 /// Go-compatible JSON records.
 pub struct Json;
@@ -66,36 +67,48 @@ fn write_messages(out: &mut String, key: &str, messages: &[Message], level: usiz
 }
 
 impl Formatter for Json {
-    fn format(&self, results: &[CheckResult], _opts: &OutputOptions) -> String {
-        if results.is_empty() {
-            return "null\n".to_string();
+    fn sink(&self, _opts: &OutputOptions) -> Box<dyn Sink> {
+        Box::new(JsonSink { written: 0 })
+    }
+}
+
+/// Writes each record as it comes: `[` before the first, `]` (or `null` for none) at the end.
+struct JsonSink {
+    written: usize,
+}
+
+impl Sink for JsonSink {
+    fn record(&mut self, r: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
+        let mut text = String::from(if self.written == 0 { "[" } else { "," });
+        self.written += 1;
+        newline(&mut text, TAB, 1);
+        text.push('{');
+        newline(&mut text, TAB, 2);
+        text.push_str("\"filename\": ");
+        write_str(&mut text, if r.filename == "-" { "" } else { &r.filename });
+        text.push(',');
+        newline(&mut text, TAB, 2);
+        text.push_str("\"namespace\": ");
+        write_str(&mut text, &r.namespace);
+        text.push(',');
+        newline(&mut text, TAB, 2);
+        text.push_str(&format!("\"successes\": {}", r.successes));
+        write_messages(&mut text, "skipped", &r.skipped, 2);
+        write_messages(&mut text, "warnings", &r.warnings, 2);
+        write_messages(&mut text, "failures", &r.failures, 2);
+        write_messages(&mut text, "exceptions", &r.exceptions, 2);
+        newline(&mut text, TAB, 1);
+        text.push('}');
+        out.write_all(text.as_bytes())
+    }
+
+    fn finish(&mut self, _totals: &Totals, out: &mut dyn Write) -> io::Result<()> {
+        if self.written == 0 {
+            return out.write_all(b"null\n");
         }
-        let mut out = String::from("[");
-        for (i, r) in results.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            newline(&mut out, TAB, 1);
-            out.push('{');
-            newline(&mut out, TAB, 2);
-            out.push_str("\"filename\": ");
-            write_str(&mut out, if r.filename == "-" { "" } else { &r.filename });
-            out.push(',');
-            newline(&mut out, TAB, 2);
-            out.push_str("\"namespace\": ");
-            write_str(&mut out, &r.namespace);
-            out.push(',');
-            newline(&mut out, TAB, 2);
-            out.push_str(&format!("\"successes\": {}", r.successes));
-            write_messages(&mut out, "skipped", &r.skipped, 2);
-            write_messages(&mut out, "warnings", &r.warnings, 2);
-            write_messages(&mut out, "failures", &r.failures, 2);
-            write_messages(&mut out, "exceptions", &r.exceptions, 2);
-            newline(&mut out, TAB, 1);
-            out.push('}');
-        }
-        newline(&mut out, TAB, 0);
-        out.push_str("]\n");
-        out
+        let mut text = String::new();
+        newline(&mut text, TAB, 0);
+        text.push_str("]\n");
+        out.write_all(text.as_bytes())
     }
 }

@@ -5,8 +5,10 @@
 //! `xml.MarshalIndent` exactly (TAB indentation, never self-closed elements, `&#34;`
 //! style escapes), which general-purpose writers do not produce.
 
-use super::{Formatter, OutputOptions};
-use crate::base::result::{CheckResult, Message};
+use super::spool::Spool;
+use super::{Formatter, OutputOptions, Sink};
+use crate::base::result::{CheckResult, Message, Totals};
+use std::io::{self, Write};
 
 /// One `<testsuite>` per namespace (in first-seen order; upstream iterates a Go map),
 /// warnings and failures as failed cases, skipped tests as skipped cases, one passing
@@ -17,118 +19,135 @@ pub struct JUnit;
 /// this is the toolchain of the conftest release whose output regorun reproduces.
 pub const GO_VERSION: &str = "go1.26.3";
 
-enum Outcome {
-    Pass,
-    Fail(String),
-    Skip(String),
-}
-
-struct Case {
-    name: String,
-    outcome: Outcome,
-}
-
 impl Formatter for JUnit {
-    fn format(&self, results: &[CheckResult], opts: &OutputOptions) -> String {
-        let mut suites: Vec<(String, Vec<Case>)> = Vec::new();
-        for r in results {
-            let name = |msg: &str, m: Option<&Message>| {
-                // regorun: `file:line` when `metadata.path` names a line (and no `_loc`).
-                let file = match m
-                    .filter(|m| super::location(m).is_none())
-                    .and_then(|m| m.pos)
-                {
-                    Some(p) => format!("{}:{}", r.filename, p.line),
-                    None => r.filename.clone(),
-                };
-                if opts.junit_hide_message || msg.is_empty() {
-                    file
-                } else {
-                    let first = msg.split('\n').next().unwrap_or_default();
-                    format!("{file} - {first}")
-                }
-            };
-            let mut cases = Vec::new();
-            for m in r.warnings.iter().chain(&r.failures) {
-                cases.push(Case {
-                    name: name(&m.msg, Some(m)),
-                    outcome: Outcome::Fail(m.msg.clone()),
-                });
-            }
-            for m in &r.skipped {
-                cases.push(Case {
-                    name: name(&m.msg, Some(m)),
-                    outcome: Outcome::Skip(m.msg.clone()),
-                });
-            }
-            for _ in 0..r.successes {
-                cases.push(Case {
-                    name: name("", None),
-                    outcome: Outcome::Pass,
-                });
-            }
-            if cases.is_empty() {
-                continue;
-            }
-            match suites.iter_mut().find(|(ns, _)| *ns == r.namespace) {
-                Some((_, existing)) => existing.extend(cases),
-                None => suites.push((r.namespace.clone(), cases)),
-            }
-        }
-
-        let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>");
-        for (ns, cases) in &suites {
-            let suite = format!("conftest.{ns}");
-            // go-junit-report uses the part after the last `/` as the class name.
-            let classname = match suite.rfind('/') {
-                Some(i) => &suite[i + 1..],
-                None => suite.as_str(),
-            };
-            let failures = cases
-                .iter()
-                .filter(|c| matches!(c.outcome, Outcome::Fail(_)))
-                .count();
-            out.push_str(&format!(
-                "\n\t<testsuite tests=\"{}\" failures=\"{failures}\" time=\"0.000\" name=\"{}\">",
-                cases.len(),
-                escape(&suite)
-            ));
-            out.push_str("\n\t\t<properties>");
-            out.push_str(&format!(
-                "\n\t\t\t<property name=\"go.version\" value=\"{}\"></property>",
-                escape(GO_VERSION)
-            ));
-            out.push_str("\n\t\t</properties>");
-            for c in cases {
-                out.push_str(&format!(
-                    "\n\t\t<testcase classname=\"{}\" name=\"{}\" time=\"0.000\">",
-                    escape(classname),
-                    escape(&c.name)
-                ));
-                match &c.outcome {
-                    Outcome::Pass => {}
-                    Outcome::Skip(msg) => out.push_str(&format!(
-                        "\n\t\t\t<skipped message=\"{}\"></skipped>\n\t\t",
-                        escape(msg)
-                    )),
-                    Outcome::Fail(msg) => out.push_str(&format!(
-                        "\n\t\t\t<failure message=\"Failed\" type=\"\">{}</failure>\n\t\t",
-                        escape(msg)
-                    )),
-                }
-                out.push_str("</testcase>");
-            }
-            out.push_str("\n\t</testsuite>");
-        }
-        if !suites.is_empty() {
-            out.push('\n');
-        }
-        out.push_str("</testsuites>\n");
-        out
+    fn sink(&self, opts: &OutputOptions) -> Box<dyn Sink> {
+        Box::new(JUnitSink {
+            hide_message: opts.junit_hide_message,
+            spill: opts.spill,
+            suites: Vec::new(),
+        })
     }
 }
 
-/// Go's `xml.EscapeText` (used for attribute values and character data alike).
+/// One namespace's suite: its counts lead its cases, so the cases wait in a spool.
+struct Suite {
+    namespace: String,
+    tests: usize,
+    failures: usize,
+    cases: Spool,
+}
+
+/// Suites by namespace in order of first appearance, written at the end.
+struct JUnitSink {
+    hide_message: bool,
+    spill: bool,
+    suites: Vec<Suite>,
+}
+
+impl Sink for JUnitSink {
+    fn record(&mut self, r: &CheckResult, _out: &mut dyn Write) -> io::Result<()> {
+        let name = |msg: &str, m: Option<&Message>| {
+            let file = match m
+                .filter(|m| super::location(m).is_none())
+                .and_then(|m| m.pos)
+            {
+                Some(p) => format!("{}:{}", r.filename, p.line),
+                None => r.filename.clone(),
+            };
+            if self.hide_message || msg.is_empty() {
+                file
+            } else {
+                let first = msg.split('\n').next().unwrap_or_default();
+                format!("{file} - {first}")
+            }
+        };
+        let suite_name = format!("conftest.{}", r.namespace);
+        let classname = escape(match suite_name.rfind('/') {
+            Some(i) => &suite_name[i + 1..],
+            None => suite_name.as_str(),
+        });
+        let mut text = String::new();
+        let (mut tests, mut failures) = (0, 0);
+        let mut case = |name: String, body: Option<String>| {
+            text.push_str(&format!(
+                "\n\t\t<testcase classname=\"{classname}\" name=\"{}\" time=\"0.000\">",
+                escape(&name)
+            ));
+            if let Some(body) = body {
+                text.push_str(&body);
+            }
+            text.push_str("</testcase>");
+            tests += 1;
+        };
+        for m in r.warnings.iter().chain(&r.failures) {
+            case(
+                name(&m.msg, Some(m)),
+                Some(format!(
+                    "\n\t\t\t<failure message=\"Failed\" type=\"\">{}</failure>\n\t\t",
+                    escape(&m.msg)
+                )),
+            );
+            failures += 1;
+        }
+        for m in &r.skipped {
+            case(
+                name(&m.msg, Some(m)),
+                Some(format!(
+                    "\n\t\t\t<skipped message=\"{}\"></skipped>\n\t\t",
+                    escape(&m.msg)
+                )),
+            );
+        }
+        for _ in 0..r.successes {
+            case(name("", None), None);
+        }
+        if tests == 0 {
+            return Ok(());
+        }
+        let i = match self.suites.iter().rposition(|s| s.namespace == r.namespace) {
+            Some(i) => i,
+            None => {
+                self.suites.push(Suite {
+                    namespace: r.namespace.clone(),
+                    tests: 0,
+                    failures: 0,
+                    cases: Spool::new(self.spill),
+                });
+                self.suites.len() - 1
+            }
+        };
+        let suite = &mut self.suites[i];
+        suite.tests += tests;
+        suite.failures += failures;
+        suite.cases.write(text.as_bytes())
+    }
+
+    fn finish(&mut self, _totals: &Totals, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>")?;
+        for suite in &mut self.suites {
+            out.write_all(
+                format!(
+                    "\n\t<testsuite tests=\"{}\" failures=\"{}\" time=\"0.000\" name=\"{}\">\
+                     \n\t\t<properties>\
+                     \n\t\t\t<property name=\"go.version\" value=\"{}\"></property>\
+                     \n\t\t</properties>",
+                    suite.tests,
+                    suite.failures,
+                    escape(&format!("conftest.{}", suite.namespace)),
+                    escape(GO_VERSION)
+                )
+                .as_bytes(),
+            )?;
+            suite.cases.drain_to(out)?;
+            out.write_all(b"\n\t</testsuite>")?;
+        }
+        if !self.suites.is_empty() {
+            out.write_all(b"\n")?;
+        }
+        out.write_all(b"</testsuites>\n")
+    }
+}
+
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {

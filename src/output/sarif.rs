@@ -2,10 +2,12 @@
 //! `output/sarif.go`): compact Go JSON, keys in go-sarif's struct order, no trailing
 //! newline.
 
-use super::{Formatter, OutputOptions};
+use super::spool::Spool;
+use super::{Formatter, OutputOptions, Sink};
 use crate::base::gojson::{to_string, write_str, Indent};
-use crate::base::result::{CheckResult, Message};
+use crate::base::result::{CheckResult, Message, Totals};
 use serde_json::{Map, Value};
+use std::io::{self, Write};
 
 /// The SARIF log of a run.
 pub struct Sarif;
@@ -25,10 +27,13 @@ struct Rule {
     properties: Map<String, Value>,
 }
 
-#[derive(Default)]
-struct Run {
+/// Rules as first seen; results wait in a spool because the rules table precedes them.
+struct SarifSink {
     rules: Vec<Rule>,
-    results: Vec<String>,
+    results: Spool,
+    written: usize,
+    has_failures: bool,
+    has_warnings: bool,
 }
 
 fn description(rule_type: &str) -> &'static str {
@@ -41,10 +46,15 @@ fn description(rule_type: &str) -> &'static str {
     }
 }
 
-impl Run {
-    /// Appends one result, creating its rule (with the result's metadata as
-    /// properties) the first time the rule id is seen.
-    fn add(&mut self, m: &Message, namespace: &str, rule_type: &str, level: &str, file: &str) {
+impl SarifSink {
+    fn add(
+        &mut self,
+        m: &Message,
+        namespace: &str,
+        rule_type: &str,
+        level: &str,
+        file: &str,
+    ) -> io::Result<()> {
         let id = format!("{namespace}/{rule_type}");
         let index = match self.rules.iter().position(|r| r.id == id) {
             Some(i) => i,
@@ -56,7 +66,9 @@ impl Run {
                 self.rules.len() - 1
             }
         };
-        let mut s = String::from("{\"ruleId\":");
+        let mut s = String::from(if self.written == 0 { "" } else { "," });
+        self.written += 1;
+        s.push_str("{\"ruleId\":");
         write_str(&mut s, &id);
         s.push_str(&format!(",\"ruleIndex\":{index},\"level\":"));
         write_str(&mut s, level);
@@ -74,7 +86,6 @@ impl Run {
             None => {
                 write_str(&mut s, file);
                 s.push('}');
-                // regorun: the line and column `metadata.path` names in the input.
                 if let Some(p) = m.pos {
                     s.push_str(&format!(
                         ",\"region\":{{\"startLine\":{},\"startColumn\":{}}}",
@@ -84,7 +95,7 @@ impl Run {
             }
         }
         s.push_str("}}]}");
-        self.results.push(s);
+        self.results.write(s.as_bytes())
     }
 }
 
@@ -96,72 +107,83 @@ fn status(text: &str) -> Message {
 }
 
 impl Formatter for Sarif {
-    fn format(&self, results: &[CheckResult], _opts: &OutputOptions) -> String {
-        let mut run = Run::default();
-        for r in results {
-            let (ns, file) = (r.namespace.as_str(), r.filename.as_str());
-            for m in &r.failures {
-                run.add(m, ns, "deny", "error", file);
-            }
-            for m in &r.warnings {
-                run.add(m, ns, "warn", "warning", file);
-            }
-            for m in &r.exceptions {
-                run.add(m, ns, "allow", "note", file);
-            }
-            if !r.failures.is_empty() || !r.warnings.is_empty() {
-                continue;
-            }
-            if r.successes > 0 || !r.exceptions.is_empty() {
-                run.add(&status(SUCCESS_DESC), ns, "success", "none", file);
-            } else {
-                run.add(&status(SKIPPED_DESC), ns, "skip", "none", file);
-            }
+    fn sink(&self, opts: &OutputOptions) -> Box<dyn Sink> {
+        Box::new(SarifSink {
+            rules: Vec::new(),
+            results: Spool::new(opts.spill),
+            written: 0,
+            has_failures: false,
+            has_warnings: false,
+        })
+    }
+}
+
+impl Sink for SarifSink {
+    fn record(&mut self, r: &CheckResult, _out: &mut dyn Write) -> io::Result<()> {
+        let (ns, file) = (r.namespace.as_str(), r.filename.as_str());
+        self.has_failures |= !r.failures.is_empty();
+        self.has_warnings |= !r.warnings.is_empty();
+        for m in &r.failures {
+            self.add(m, ns, "deny", "error", file)?;
         }
-        let has_failures = results.iter().any(|r| !r.failures.is_empty());
-        let has_warnings = results.iter().any(|r| !r.warnings.is_empty());
-        let (exit_code, exit_desc) = if has_failures {
+        for m in &r.warnings {
+            self.add(m, ns, "warn", "warning", file)?;
+        }
+        for m in &r.exceptions {
+            self.add(m, ns, "allow", "note", file)?;
+        }
+        if !r.failures.is_empty() || !r.warnings.is_empty() {
+            return Ok(());
+        }
+        if r.successes > 0 || !r.exceptions.is_empty() {
+            self.add(&status(SUCCESS_DESC), ns, "success", "none", file)
+        } else {
+            self.add(&status(SKIPPED_DESC), ns, "skip", "none", file)
+        }
+    }
+
+    fn finish(&mut self, _totals: &Totals, out: &mut dyn Write) -> io::Result<()> {
+        let (exit_code, exit_desc) = if self.has_failures {
             (1, "Policy violations found")
-        } else if has_warnings {
+        } else if self.has_warnings {
             (0, "Policy warnings found")
         } else {
             (0, "No policy violations found")
         };
-
-        let mut out = String::from("{\"version\":\"2.1.0\",\"$schema\":");
-        write_str(&mut out, SCHEMA);
-        out.push_str(",\"runs\":[{\"tool\":{\"driver\":{\"informationUri\":");
-        write_str(&mut out, TOOL_URI);
-        out.push_str(",\"name\":\"conftest\",\"rules\":[");
-        for (i, rule) in run.rules.iter().enumerate() {
+        let mut text = String::from("{\"version\":\"2.1.0\",\"$schema\":");
+        write_str(&mut text, SCHEMA);
+        text.push_str(",\"runs\":[{\"tool\":{\"driver\":{\"informationUri\":");
+        write_str(&mut text, TOOL_URI);
+        text.push_str(",\"name\":\"conftest\",\"rules\":[");
+        for (i, rule) in self.rules.iter().enumerate() {
             if i > 0 {
-                out.push(',');
+                text.push(',');
             }
-            out.push_str("{\"id\":");
-            write_str(&mut out, &rule.id);
-            out.push_str(",\"shortDescription\":{\"text\":");
+            text.push_str("{\"id\":");
+            write_str(&mut text, &rule.id);
+            text.push_str(",\"shortDescription\":{\"text\":");
             let rule_type = rule.id.rsplit('/').next().unwrap_or_default();
-            write_str(&mut out, description(rule_type));
-            out.push('}');
+            write_str(&mut text, description(rule_type));
+            text.push('}');
             if !rule.properties.is_empty() {
-                out.push_str(",\"properties\":");
-                out.push_str(&to_string(
+                text.push_str(",\"properties\":");
+                text.push_str(&to_string(
                     &Value::Object(rule.properties.clone()),
                     Indent::Compact,
                 ));
             }
-            out.push('}');
+            text.push('}');
         }
-        out.push_str("],\"version\":");
-        write_str(&mut out, DRIVER_VERSION);
-        out.push_str(&format!(
+        text.push_str("],\"version\":");
+        write_str(&mut text, DRIVER_VERSION);
+        text.push_str(&format!(
             "}}}},\"invocations\":[{{\"executionSuccessful\":true,\"exitCode\":{exit_code},\"exitCodeDescription\":"
         ));
-        write_str(&mut out, exit_desc);
-        out.push_str("}],\"results\":[");
-        out.push_str(&run.results.join(","));
-        out.push_str("]}]}");
-        out
+        write_str(&mut text, exit_desc);
+        text.push_str("}],\"results\":[");
+        out.write_all(text.as_bytes())?;
+        self.results.drain_to(out)?;
+        out.write_all(b"]}]}")
     }
 }
 

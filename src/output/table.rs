@@ -5,9 +5,10 @@
 //! centring with the odd space on the right, whole-cell trimming, blank continuation
 //! lines dropped, tab expansion by a detected tab width).
 
-use super::{Formatter, OutputOptions};
-use crate::base::result::CheckResult;
+use super::{Formatter, OutputOptions, Sink};
+use crate::base::result::{CheckResult, Totals};
 use regex::Regex;
+use std::io::{self, Write};
 use std::sync::OnceLock;
 use unicode_width::UnicodeWidthStr;
 
@@ -17,38 +18,57 @@ pub struct Table;
 const HEADERS: [&str; 4] = ["RESULT", "FILE", "NAMESPACE", "MESSAGE"];
 
 impl Formatter for Table {
-    fn format(&self, results: &[CheckResult], _opts: &OutputOptions) -> String {
-        let mut rows: Vec<[String; 4]> = Vec::new();
-        for r in results {
-            let row = |kind: &str, msg: &str| {
-                [
-                    kind.to_string(),
-                    r.filename.clone(),
-                    r.namespace.clone(),
-                    msg.to_string(),
-                ]
-            };
-            for _ in 0..r.successes {
-                rows.push(row("success", "SUCCESS"));
-            }
-            for m in &r.exceptions {
-                rows.push(row("exception", &m.msg));
-            }
-            for m in &r.warnings {
-                rows.push(row("warning", &m.msg));
-            }
-            for m in &r.skipped {
-                rows.push(row("skipped", &m.msg));
-            }
-            for m in &r.failures {
-                rows.push(row("failure", &m.msg));
-            }
-        }
-        if rows.is_empty() {
-            return String::new();
-        }
-        render(&rows, tab_width())
+    fn sink(&self, _opts: &OutputOptions) -> Box<dyn Sink> {
+        Box::new(TableSink(Vec::new()))
     }
+}
+
+/// Column widths depend on every row: the records are kept and drawn at the end.
+struct TableSink(Vec<CheckResult>);
+
+impl Sink for TableSink {
+    fn record(&mut self, r: &CheckResult, _out: &mut dyn Write) -> io::Result<()> {
+        self.0.push(r.clone());
+        Ok(())
+    }
+
+    fn finish(&mut self, _totals: &Totals, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(draw(&self.0).as_bytes())
+    }
+}
+
+/// The whole table for `results`.
+fn draw(results: &[CheckResult]) -> String {
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    for r in results {
+        let row = |kind: &str, msg: &str| {
+            [
+                kind.to_string(),
+                r.filename.clone(),
+                r.namespace.clone(),
+                msg.to_string(),
+            ]
+        };
+        for _ in 0..r.successes {
+            rows.push(row("success", "SUCCESS"));
+        }
+        for m in &r.exceptions {
+            rows.push(row("exception", &m.msg));
+        }
+        for m in &r.warnings {
+            rows.push(row("warning", &m.msg));
+        }
+        for m in &r.skipped {
+            rows.push(row("skipped", &m.msg));
+        }
+        for m in &r.failures {
+            rows.push(row("failure", &m.msg));
+        }
+    }
+    if rows.is_empty() {
+        return String::new();
+    }
+    render(&rows, tab_width())
 }
 
 /// Display width as tablewriter measures it: ANSI CSI/OSC sequences count for nothing.

@@ -1,7 +1,8 @@
 //! `-o tap`: Test Anything Protocol, one plan per record (conftest `output/tap.go`).
 
-use super::{Formatter, OutputOptions};
-use crate::base::result::{CheckResult, Message};
+use super::{Formatter, OutputOptions, Sink};
+use crate::base::result::{CheckResult, Message, Totals};
+use std::io::{self, Write};
 
 /// TAP output. Quirk kept from conftest: the first record with 0 tests ends the whole
 /// output (later records are not printed), so a run whose first record is empty prints
@@ -9,66 +10,82 @@ use crate::base::result::{CheckResult, Message};
 pub struct Tap;
 
 impl Formatter for Tap {
-    fn format(&self, results: &[CheckResult], _opts: &OutputOptions) -> String {
-        let mut out = String::new();
-        for r in results {
-            let indicator = if r.filename == "-" {
-                "-".to_string()
-            } else {
-                format!("- {}", r.filename)
+    fn sink(&self, _opts: &OutputOptions) -> Box<dyn Sink> {
+        Box::new(TapSink { stopped: false })
+    }
+}
+
+/// conftest's TAP writer returns at the first record without tests: later records are
+/// not written.
+struct TapSink {
+    stopped: bool,
+}
+
+impl Sink for TapSink {
+    fn record(&mut self, r: &CheckResult, out: &mut dyn Write) -> io::Result<()> {
+        if self.stopped {
+            return Ok(());
+        }
+        let indicator = if r.filename == "-" {
+            "-".to_string()
+        } else {
+            format!("- {}", r.filename)
+        };
+        let ns = if r.namespace == "-" {
+            "-".to_string()
+        } else {
+            format!("- {} -", r.namespace)
+        };
+        let total = r.tests();
+        if total == 0 {
+            self.stopped = true;
+            return Ok(());
+        }
+        let mut text = format!("1..{total}\n");
+        let mut counter = 1;
+        let mut line = |out: &mut String, status: &str, msg: &str, m: Option<&Message>| {
+            let at = match m
+                .filter(|m| super::location(m).is_none())
+                .and_then(|m| m.pos)
+            {
+                Some(p) if r.filename != "-" => format!("{indicator}:{}", p.line),
+                _ => indicator.clone(),
             };
-            let ns = if r.namespace == "-" {
-                "-".to_string()
-            } else {
-                format!("- {} -", r.namespace)
-            };
-            let total = r.tests();
-            if total == 0 {
-                return out;
-            }
-            out.push_str(&format!("1..{total}\n"));
-            let mut counter = 1;
-            let mut line = |out: &mut String, status: &str, msg: &str, m: Option<&Message>| {
-                // regorun: `file:line` when `metadata.path` names a line (and no `_loc`).
-                let at = match m
-                    .filter(|m| super::location(m).is_none())
-                    .and_then(|m| m.pos)
-                {
-                    Some(p) if r.filename != "-" => format!("{indicator}:{}", p.line),
-                    _ => indicator.clone(),
-                };
-                out.push_str(&format!("{status} {counter} {at} {ns} {msg}\n"));
-                counter += 1;
-            };
-            for m in &r.failures {
-                line(&mut out, "not ok", &m.msg, Some(m));
-            }
-            if !r.warnings.is_empty() {
-                out.push_str("# warnings\n");
-                for m in &r.warnings {
-                    line(&mut out, "not ok", &m.msg, Some(m));
-                }
-            }
-            if !r.exceptions.is_empty() {
-                out.push_str("# exceptions\n");
-                for m in &r.exceptions {
-                    line(&mut out, "ok", &m.msg, Some(m));
-                }
-            }
-            if !r.skipped.is_empty() {
-                out.push_str("# skip\n");
-                for m in &r.skipped {
-                    line(&mut out, "ok", &m.msg, Some(m));
-                }
-            }
-            if r.successes > 0 {
-                out.push_str("# successes\n");
-                for _ in 0..r.successes {
-                    line(&mut out, "ok", "SUCCESS", None);
-                }
+            out.push_str(&format!("{status} {counter} {at} {ns} {msg}\n"));
+            counter += 1;
+        };
+        for m in &r.failures {
+            line(&mut text, "not ok", &m.msg, Some(m));
+        }
+        if !r.warnings.is_empty() {
+            text.push_str("# warnings\n");
+            for m in &r.warnings {
+                line(&mut text, "not ok", &m.msg, Some(m));
             }
         }
-        out
+        if !r.exceptions.is_empty() {
+            text.push_str("# exceptions\n");
+            for m in &r.exceptions {
+                line(&mut text, "ok", &m.msg, Some(m));
+            }
+        }
+        if !r.skipped.is_empty() {
+            text.push_str("# skip\n");
+            for m in &r.skipped {
+                line(&mut text, "ok", &m.msg, Some(m));
+            }
+        }
+        if r.successes > 0 {
+            text.push_str("# successes\n");
+            for _ in 0..r.successes {
+                line(&mut text, "ok", "SUCCESS", None);
+            }
+        }
+        out.write_all(text.as_bytes())
+    }
+
+    fn finish(&mut self, _totals: &Totals, _out: &mut dyn Write) -> io::Result<()> {
+        Ok(())
     }
 }
 
