@@ -50,7 +50,7 @@ fn run_main() -> ExitCode {
     let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
     let code = match result {
         Ok(outcome) => regorun::commands::emit::emit(&outcome, &mut stdout, &mut stderr),
-        Err(e) => regorun::commands::emit::error(&mut stderr, &format!("{e:#}")),
+        Err(e) => regorun::commands::emit::failed(&mut stderr, &e),
     };
     ExitCode::from(code)
 }

@@ -12,4 +12,5 @@ pub mod gostr;
 pub mod gotemplate;
 pub mod redact;
 pub mod result;
+pub mod spool;
 pub mod value;

@@ -1,10 +1,11 @@
 //! The result model shared by the runner and every output format, mirroring conftest's
 //! `output.CheckResult`.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Where a result came from, as a policy reports it through `_loc`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Location {
     /// The file the policy names (may be empty).
     pub file: String,
@@ -13,7 +14,7 @@ pub struct Location {
 }
 
 /// A line and column (both from 1; the column counts characters) in an input file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
     /// The line.
     pub line: usize,
@@ -22,7 +23,7 @@ pub struct Position {
 }
 
 /// One message of a rule: a failure, warning, exception or skipped test.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Message {
     /// The message text.
     pub msg: String,
@@ -48,7 +49,7 @@ impl Message {
 }
 
 /// The outcome of evaluating one namespace against one file (or the combined input).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CheckResult {
     /// The file name as conftest prints it (`-` for stdin, `Combined` for `--combine`).
     pub filename: String,
@@ -140,7 +141,7 @@ impl Totals {
 }
 
 /// The trace of one query.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct QueryTrace {
     /// The query as conftest names it in the header.
     pub query: String,

@@ -9,6 +9,27 @@ use std::io::{ErrorKind, Write};
 /// SIGPIPE reports (128 + 13), as conftest does.
 pub const BROKEN_PIPE: u8 = 141;
 
+/// A run stopped because the reader of stdout went away: the process ends with
+/// [`BROKEN_PIPE`] and no `Error:` line.
+#[derive(Debug)]
+pub struct BrokenPipe;
+
+impl std::fmt::Display for BrokenPipe {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("write stdout: broken pipe")
+    }
+}
+
+impl std::error::Error for BrokenPipe {}
+
+/// The exit code for a run that failed with `e`, after its `Error:` line.
+pub fn failed(stderr: &mut dyn Write, e: &anyhow::Error) -> u8 {
+    if e.is::<BrokenPipe>() {
+        return BROKEN_PIPE;
+    }
+    error(stderr, &format!("{e:#}"))
+}
+
 /// Writes `outcome` and returns the exit code: the outcome's own, 1 when a file or stdout
 /// cannot be written (with an `Error:` line on stderr), [`BROKEN_PIPE`] when a reader
 /// closed stdout or stderr (quietly, as a Unix tool ends).

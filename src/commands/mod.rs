@@ -6,6 +6,7 @@ pub mod doc;
 pub mod emit;
 pub mod merge;
 pub mod parse;
+mod stream;
 pub mod test;
 pub mod verify;
 

@@ -296,7 +296,7 @@ fn read_whole(file: &InputFile, stdin: Option<&[u8]>) -> Option<Vec<u8>> {
 /// hash collision is a miss, never another file's results. Bounded (a batch can hold
 /// millions of files): a full table starts again empty.
 #[derive(Default)]
-struct Duplicates(std::sync::Mutex<DuplicateTable>);
+pub(super) struct Duplicates(std::sync::Mutex<DuplicateTable>);
 
 /// A content seen: its parser, its bytes, its records.
 type Seen = (Option<Parser>, Vec<u8>, Vec<CheckResult>);
@@ -623,6 +623,122 @@ pub(super) fn fill_positions(
     }
 }
 
+/// One input's records (one per namespace), or why it could not be evaluated:
+/// `(is_parse_error, text)`.
+pub(super) type FileResult = std::result::Result<Vec<CheckResult>, (bool, String)>;
+
+/// What evaluating one input needs, shared by a run's workers.
+pub(super) struct Checker<'a> {
+    pub(super) s: &'a TestSettings,
+    /// The loaded policies; each worker evaluates with its own clone.
+    pub(super) engine: &'a PolicyEngine,
+    /// Each selected namespace with its rules (`None`: not loaded).
+    pub(super) selected: &'a [(String, Option<Namespace>)],
+    pub(super) namespaces: &'a [String],
+    pub(super) stdin: Option<&'a [u8]>,
+    pub(super) cwd: &'a std::path::Path,
+    /// Files with the same bytes give the same results when no policy reads the file
+    /// name: each distinct content is evaluated once (traces are per file).
+    pub(super) dedup: bool,
+    pub(super) seen: Duplicates,
+    pub(super) progress: Option<indicatif::ProgressBar>,
+    /// Look up the input lines of findings (each worker for its own file).
+    pub(super) positions: bool,
+}
+
+impl Checker<'_> {
+    /// The name results give `f`.
+    pub(super) fn display(&self, f: &InputFile) -> String {
+        match (&self.s.stdin_filename, f.is_stdin()) {
+            (Some(n), true) => n.clone(),
+            _ => f.name.clone(),
+        }
+    }
+
+    /// Reads, parses and evaluates `f` with the worker's engine in `eng`.
+    pub(super) fn check(&self, eng: &mut Option<PolicyEngine>, f: &InputFile) -> FileResult {
+        let s = self.s;
+        let name = self.display(f);
+        let bytes = self.dedup.then(|| read_whole(f, self.stdin)).flatten();
+        let parser = parser_of(&f.name, s.parser.as_deref());
+        let hash = bytes.as_deref().map(|b| Duplicates::hash(parser, b));
+        let hit = hash
+            .zip(bytes.as_deref())
+            .and_then(|(h, b)| self.seen.get(h, parser, b, &name));
+        let out = match hit {
+            Some(hit) => Ok(hit),
+            None => {
+                let value = parse_input_rego(
+                    f,
+                    s.parser.as_deref(),
+                    self.stdin,
+                    &s.proto_file_dirs,
+                    bytes.as_deref(),
+                )?;
+                let out = match s.engine.timeout {
+                    None => check_file(
+                        eng.get_or_insert_with(|| self.engine.clone()),
+                        self.selected,
+                        &name,
+                        value,
+                        self.cwd,
+                    ),
+                    Some(limit) => check_file_watched(
+                        eng,
+                        self.engine,
+                        self.selected,
+                        &name,
+                        value,
+                        self.cwd,
+                        limit,
+                    ),
+                }
+                .map_err(|e| (false, format!("{e:#}")));
+                if let (Some(h), Some(b), Ok(records)) = (hash, bytes, &out) {
+                    self.seen.put(h, parser, b, records);
+                }
+                out
+            }
+        };
+        if let Some(p) = &self.progress {
+            p.inc(1);
+        }
+        let mut records = out?;
+        if self.positions {
+            let stdin_text = self.stdin.map(String::from_utf8_lossy);
+            fill_positions(
+                &mut records,
+                stdin_name(s).as_deref().zip(stdin_text.as_deref()),
+                s.parser.as_deref(),
+            );
+        }
+        Ok(records)
+    }
+
+    /// `f`'s records: its results, or with `--keep-going` its error as a failure in each
+    /// namespace; without, the run's error.
+    pub(super) fn records(&self, f: &InputFile, res: FileResult) -> Result<Vec<CheckResult>> {
+        match res {
+            Ok(records) => Ok(records),
+            Err((is_parse, e)) if self.s.keep_going => {
+                let id = if is_parse {
+                    "parse-error"
+                } else {
+                    "eval-error"
+                };
+                let name = self.display(f);
+                Ok(self
+                    .namespaces
+                    .iter()
+                    .map(|ns| error_record(&name, ns, id, e.clone()))
+                    .collect())
+            }
+            Err((true, e)) => bail!("running test: parse configurations: {e}"),
+            Err((false, e)) => bail!("running test: {e}"),
+        }
+    }
+}
+
 /// `regorun test`, redacting through `redactor` when given.
 fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
     if s.fix && s.paths.iter().any(|p| p == "-") {
@@ -713,86 +829,40 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
         }
         out
     } else {
-        let progress = progress_bar(s, files.len());
-        // Files with the same bytes give the same results when no policy reads the file
-        // name: each distinct content is evaluated once (traces are per file).
-        let dedup = !s.trace && !engine.reads_file_name();
-        let seen = Duplicates::default();
-        let per_file: Vec<std::result::Result<Vec<CheckResult>, (bool, String)>> =
-            pool.install(|| {
-                files
-                    .par_iter()
-                    .map_init(
-                        || None,
-                        |eng: &mut Option<PolicyEngine>, f| {
-                            let name = display(f);
-                            let bytes = dedup.then(|| read_whole(f, stdin.as_deref())).flatten();
-                            let parser = parser_of(&f.name, s.parser.as_deref());
-                            let hash = bytes.as_deref().map(|b| Duplicates::hash(parser, b));
-                            let hit = hash
-                                .zip(bytes.as_deref())
-                                .and_then(|(h, b)| seen.get(h, parser, b, &name));
-                            if let Some(hit) = hit {
-                                if let Some(p) = &progress {
-                                    p.inc(1);
-                                }
-                                return Ok(hit);
-                            }
-                            let value = parse_input_rego(
-                                f,
-                                s.parser.as_deref(),
-                                stdin.as_deref(),
-                                &s.proto_file_dirs,
-                                bytes.as_deref(),
-                            )?;
-                            let out = match s.engine.timeout {
-                                None => check_file(
-                                    eng.get_or_insert_with(|| engine.clone()),
-                                    &selected,
-                                    &name,
-                                    value,
-                                    &cwd,
-                                ),
-                                Some(limit) => check_file_watched(
-                                    eng, &engine, &selected, &name, value, &cwd, limit,
-                                ),
-                            }
-                            .map_err(|e| (false, format!("{e:#}")));
-                            if let (Some(h), Some(b), Ok(records)) = (hash, bytes, &out) {
-                                seen.put(h, parser, b, records);
-                            }
-                            if let Some(p) = &progress {
-                                p.inc(1);
-                            }
-                            out
-                        },
-                    )
-                    .collect()
-            });
-        if let Some(p) = progress {
+        let streamed = super::stream::streams(s) && redactor.is_none();
+        let checker = Checker {
+            s,
+            engine: &engine,
+            selected: &selected,
+            namespaces: &namespaces,
+            stdin: stdin.as_deref(),
+            cwd: &cwd,
+            dedup: !s.trace && !engine.reads_file_name(),
+            seen: Duplicates::default(),
+            progress: progress_bar(s, files.len()),
+            positions: streamed && s.outputs.iter().any(|o| shows_positions(&o.format)),
+        };
+        if streamed {
+            let mut outcome = super::stream::run(s, &checker, &files)?;
+            if let Some(w) = warning {
+                outcome.stderr.insert_str(0, &format!("{w}\n"));
+            }
+            return Ok(outcome);
+        }
+        let per_file: Vec<FileResult> = pool.install(|| {
+            files
+                .par_iter()
+                .map_init(|| None, |eng, f| checker.check(eng, f))
+                .collect()
+        });
+        if let Some(p) = &checker.progress {
             p.finish_and_clear();
         }
         // Records are namespace-major: every file for namespace 1, then namespace 2, ...
         let mut by_ns: Vec<Vec<CheckResult>> = vec![Vec::new(); namespaces.len()];
         for (f, res) in files.iter().zip(per_file) {
-            match res {
-                Ok(records) => {
-                    for (i, r) in records.into_iter().enumerate() {
-                        by_ns[i].push(r);
-                    }
-                }
-                Err((is_parse, e)) if s.keep_going => {
-                    let id = if is_parse {
-                        "parse-error"
-                    } else {
-                        "eval-error"
-                    };
-                    for (i, ns) in namespaces.iter().enumerate() {
-                        by_ns[i].push(error_record(&display(f), ns, id, e.clone()));
-                    }
-                }
-                Err((true, e)) => bail!("running test: parse configurations: {e}"),
-                Err((false, e)) => bail!("running test: {e}"),
+            for (i, r) in checker.records(f, res)?.into_iter().enumerate() {
+                by_ns[i].push(r);
             }
         }
         by_ns.into_iter().flatten().collect()

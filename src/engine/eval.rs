@@ -102,6 +102,17 @@ impl Clone for PolicyEngine {
     }
 }
 
+/// Whether any policy calls `print` (a file that does not lex counts).
+fn calls_print(files: &[PolicyFile]) -> bool {
+    files.iter().any(|f| {
+        let Some(toks) = crate::rego::compat::lex(&f.path, &f.source) else {
+            return true;
+        };
+        toks.windows(2)
+            .any(|w| w[0].text == "print" && w[1].text == "(")
+    })
+}
+
 /// Whether any policy can refer to `data.conftest.file`: a `conftest` name or `"conftest"`
 /// key in its code (comments and other strings do not count), or `data` read other than
 /// through a dotted name (`data[k]`, `walk(data, ...)`). A file that does not lex counts.
@@ -443,6 +454,11 @@ impl PolicyEngine {
     /// not, two files with the same bytes (and parser) give the same results.
     pub fn reads_file_name(&self) -> bool {
         self.serves_conftest_file
+    }
+
+    /// Whether results may carry `print()` lines (a lexer pass over the policies).
+    pub fn may_print(&self) -> bool {
+        calls_print(&self.recipe.files)
     }
 
     /// Whether documents go through the RVM fast path.

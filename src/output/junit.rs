@@ -5,9 +5,9 @@
 //! `xml.MarshalIndent` exactly (TAB indentation, never self-closed elements, `&#34;`
 //! style escapes), which general-purpose writers do not produce.
 
-use super::spool::Spool;
 use super::{Formatter, OutputOptions, Sink};
 use crate::base::result::{CheckResult, Message, Totals};
+use crate::base::spool::Spool;
 use std::io::{self, Write};
 
 /// One `<testsuite>` per namespace (in first-seen order; upstream iterates a Go map),

@@ -6,7 +6,7 @@ mod github;
 mod json;
 mod junit;
 mod sarif;
-mod spool;
+
 mod stdout;
 mod table;
 mod tap;

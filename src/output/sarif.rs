@@ -2,10 +2,10 @@
 //! `output/sarif.go`): compact Go JSON, keys in go-sarif's struct order, no trailing
 //! newline.
 
-use super::spool::Spool;
 use super::{Formatter, OutputOptions, Sink};
 use crate::base::gojson::{to_string, write_str, Indent};
 use crate::base::result::{CheckResult, Message, Totals};
+use crate::base::spool::Spool;
 use serde_json::{Map, Value};
 use std::io::{self, Write};
 

@@ -1,8 +1,8 @@
 //! The default human format (conftest `output/standard.go`).
 
-use super::spool::Spool;
 use super::{summary_line, Formatter, OutputOptions, Sink};
 use crate::base::result::{CheckResult, Totals};
+use crate::base::spool::Spool;
 use std::io::{self, Write};
 
 /// `FAIL - file - ns - msg` lines and a coloured summary.

@@ -1,5 +1,5 @@
-//! Text a format must hold back until later records are known (a JUnit suite's cases
-//! until its counts, SARIF results until its rules table): kept in memory up to a bound,
+//! Bytes held back until later (a JUnit suite's cases until its counts, SARIF results
+//! until its rules table, a later namespace's records): kept in memory up to a bound,
 //! then in an unnamed temporary file, so a long run's memory stays flat.
 
 use std::fs::File;
@@ -8,8 +8,8 @@ use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 /// Bytes kept in memory before a spilling spool moves to a temporary file.
 const MEMORY_LIMIT: usize = 1 << 20;
 
-/// Held-back output text.
-pub(crate) struct Spool {
+/// Held-back bytes.
+pub struct Spool {
     memory: Vec<u8>,
     file: Option<BufWriter<File>>,
     spill: bool,
@@ -17,7 +17,7 @@ pub(crate) struct Spool {
 
 impl Spool {
     /// An empty spool; with `spill`, text beyond [`MEMORY_LIMIT`] goes to a temporary file.
-    pub(crate) fn new(spill: bool) -> Self {
+    pub fn new(spill: bool) -> Self {
         Spool {
             memory: Vec::new(),
             file: None,
@@ -26,7 +26,7 @@ impl Spool {
     }
 
     /// Appends `bytes`.
-    pub(crate) fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+    pub fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
         if let Some(f) = &mut self.file {
             return f.write_all(bytes);
         }
@@ -40,8 +40,20 @@ impl Spool {
         Ok(())
     }
 
+    /// Everything held, to read from the start.
+    pub fn into_reader(self) -> io::Result<Box<dyn io::BufRead>> {
+        Ok(match self.file {
+            Some(f) => {
+                let mut f = f.into_inner().map_err(|e| e.into_error())?;
+                f.seek(SeekFrom::Start(0))?;
+                Box::new(io::BufReader::new(f))
+            }
+            None => Box::new(io::Cursor::new(self.memory)),
+        })
+    }
+
     /// Writes everything held to `out` and empties the spool.
-    pub(crate) fn drain_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
+    pub fn drain_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
         match self.file.take() {
             Some(f) => {
                 let mut f = f.into_inner().map_err(|e| e.into_error())?;
