@@ -253,8 +253,13 @@ impl Writer {
     }
 }
 
-/// Evaluates `files` with `checker`'s workers and writes every output as records come.
-pub(super) fn run(s: &TestSettings, checker: &Checker, files: &[InputFile]) -> Result<Outcome> {
+/// Evaluates the inputs `walk` gives with `checker`'s workers and writes every output as
+/// records come.
+pub(super) fn run(
+    s: &TestSettings,
+    checker: &Checker,
+    walk: impl Iterator<Item = Result<InputFile>> + Send,
+) -> Result<Outcome> {
     let opts = crate::output::OutputOptions {
         prints: checker.engine.may_print(),
         spill: true,
@@ -285,7 +290,7 @@ pub(super) fn run(s: &TestSettings, checker: &Checker, files: &[InputFile]) -> R
             .collect(),
         untested: None,
     };
-    evaluate(s, checker, files, |f, res| {
+    evaluate(s, checker, walk, |f, res| {
         writer.file(checker.records(f, res)?)
     })?;
     if let Some(p) = &checker.progress {
@@ -317,14 +322,23 @@ pub(super) fn run(s: &TestSettings, checker: &Checker, files: &[InputFile]) -> R
     Ok(outcome)
 }
 
-/// Evaluates `files` on worker threads and calls `each` with every input's result in
-/// the order of `files`. At most [`WINDOW`] inputs are taken ahead of the next one to
-/// write, so a slow input holds back a bounded number of records; an error from `each`
-/// stops the run.
+/// What the writer receives for one position of the walk.
+enum Done {
+    /// An input and its result.
+    File(InputFile, FileResult),
+    /// The walk failed here.
+    WalkFailed(anyhow::Error),
+}
+
+/// Walks `walk` on a thread of its own, evaluates its inputs on worker threads, and calls
+/// `each` with every input's result in walk order. At most [`WINDOW`] inputs are taken
+/// ahead of the next one to write, so a slow input holds back a bounded number of
+/// records and the walk stays a bounded distance ahead; an error from `each` or from
+/// the walk (when its turn comes) stops the run.
 fn evaluate(
     s: &TestSettings,
     checker: &Checker,
-    files: &[InputFile],
+    walk: impl Iterator<Item = Result<InputFile>> + Send,
     mut each: impl FnMut(&InputFile, FileResult) -> Result<()>,
 ) -> Result<()> {
     let jobs = match s.jobs {
@@ -332,26 +346,39 @@ fn evaluate(
         n => n,
     };
     let stop = AtomicBool::new(false);
-    let (work_tx, work_rx) = mpsc::sync_channel::<usize>(jobs * 2);
+    let (work_tx, work_rx) = mpsc::sync_channel::<(usize, InputFile)>(jobs * 2);
     let work_rx = Mutex::new(work_rx);
-    let (done_tx, done_rx) = mpsc::channel::<(usize, FileResult)>();
+    let (done_tx, done_rx) = mpsc::channel::<(usize, Done)>();
     let (token_tx, token_rx) = mpsc::sync_channel::<()>(WINDOW);
     std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..WINDOW.min(files.len()) {
+        for _ in 0..WINDOW {
             token_tx
                 .send(())
                 .map_err(|_| anyhow!("internal error: no work queue"))?;
         }
         let stop = &stop;
-        scope.spawn(move || {
-            for i in 0..files.len() {
+        let walk_done = done_tx.clone();
+        let feeder = scope.spawn(move || {
+            let mut count = 0;
+            for item in walk {
                 if token_rx.recv().is_err() || stop.load(Ordering::Relaxed) {
                     break;
                 }
-                if work_tx.send(i).is_err() {
-                    break;
+                match item {
+                    Ok(f) => {
+                        if work_tx.send((count, f)).is_err() {
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        let _ = walk_done.send((count, Done::WalkFailed(e)));
+                        count += 1;
+                        break;
+                    }
                 }
+                count += 1;
             }
+            count
         });
         for _ in 0..jobs {
             let (work_rx, done_tx) = (&work_rx, done_tx.clone());
@@ -365,19 +392,18 @@ fn evaluate(
                             Ok(rx) => rx.recv(),
                             Err(_) => break,
                         };
-                        let Ok(i) = next else { break };
+                        let Ok((i, f)) = next else { break };
                         // Drained, not evaluated: the feeder may be waiting to send.
                         if stop.load(Ordering::Relaxed) {
                             continue;
                         }
                         // A panic is this input's error: the writer waits for every index.
-                        let res =
-                            crate::engine::guard::catch(|| checker.check(&mut engine, &files[i]))
-                                .unwrap_or_else(|panic| {
-                                    engine = None;
-                                    Err((false, format!("internal error: {panic}")))
-                                });
-                        if done_tx.send((i, res)).is_err() {
+                        let res = crate::engine::guard::catch(|| checker.check(&mut engine, &f))
+                            .unwrap_or_else(|panic| {
+                                engine = None;
+                                Err((false, format!("internal error: {panic}")))
+                            });
+                        if done_tx.send((i, Done::File(f, res))).is_err() {
                             break;
                         }
                     }
@@ -385,13 +411,16 @@ fn evaluate(
                 .map_err(|e| anyhow!("starting worker threads: {e}"))?;
         }
         drop(done_tx);
-        let mut waiting: BTreeMap<usize, FileResult> = BTreeMap::new();
+        let mut waiting: BTreeMap<usize, Done> = BTreeMap::new();
         let mut next = 0;
         let written = (|| -> Result<()> {
-            for (i, res) in done_rx.iter() {
-                waiting.insert(i, res);
-                while let Some(res) = waiting.remove(&next) {
-                    each(&files[next], res)?;
+            for (i, done) in done_rx.iter() {
+                waiting.insert(i, done);
+                while let Some(done) = waiting.remove(&next) {
+                    match done {
+                        Done::File(f, res) => each(&f, res)?,
+                        Done::WalkFailed(e) => return Err(e),
+                    }
                     next += 1;
                     // The feeder may have stopped after the last input.
                     let _ = token_tx.send(());
@@ -402,11 +431,11 @@ fn evaluate(
         stop.store(true, Ordering::Relaxed);
         drop(token_tx);
         written?;
-        if next < files.len() {
-            bail!(
-                "internal error: a worker stopped before evaluating {}",
-                files[next].name
-            );
+        let count = feeder
+            .join()
+            .map_err(|_| anyhow!("internal error: the walk stopped"))?;
+        if next < count {
+            bail!("internal error: a worker stopped before evaluating input {next}");
         }
         Ok(())
     })

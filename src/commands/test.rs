@@ -364,8 +364,9 @@ impl Duplicates {
     }
 }
 
-fn read_stdin(files: &[InputFile]) -> Result<Option<Vec<u8>>> {
-    if !files.iter().any(InputFile::is_stdin) {
+/// Standard input's bytes when `wanted` (stdin is one of the inputs).
+fn read_stdin(wanted: bool) -> Result<Option<Vec<u8>>> {
+    if !wanted {
         return Ok(None);
     }
     let mut buf = Vec::new();
@@ -702,6 +703,10 @@ impl Checker<'_> {
         };
         if let Some(p) = &self.progress {
             p.inc(1);
+            // A streamed run's count is unknown: it shows once the run is long.
+            if p.length().is_none() && p.position() == PROGRESS_MIN_FILES as u64 {
+                p.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
         }
         let mut records = out?;
         if self.positions {
@@ -744,18 +749,35 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
     if s.fix && s.paths.iter().any(|p| p == "-") {
         bail!("--fix cannot correct stdin: give the file's path");
     }
-    let mut files = discover::discover(&s.paths, s.ignore.as_deref(), s.keep_going)
-        .map_err(|e| anyhow!("running test: parse files: {e:#}"))?;
-    if let Some((k, n)) = s.shard {
-        files.retain(|f| shard_of(&f.name, n) == k);
+    let shard = s.shard;
+    let in_shard = move |name: &str| shard.is_none_or(|(k, n)| shard_of(name, n) == k);
+    let walk_error = |e: anyhow::Error| anyhow!("running test: parse files: {e:#}");
+    let mut walk = discover::Discovery::new(&s.paths, s.ignore.as_deref(), s.keep_going)
+        .filter(move |f| f.as_ref().map_or(true, |f| in_shard(&f.name)))
+        .peekable();
+    let streamed = super::stream::streams(s) && redactor.is_none();
+    // A batch run walks everything first, as conftest does; a streamed run walks while
+    // it evaluates.
+    let files: Option<Vec<InputFile>> = match streamed {
+        true => None,
+        false => Some(walk.by_ref().collect::<Result<_>>().map_err(walk_error)?),
+    };
+    if let Some(Err(_)) = walk.peek() {
+        if let Some(Err(e)) = walk.next() {
+            return Err(walk_error(e));
+        }
     }
     if let Some(p) = &s.parser {
         if Parser::from_name(p).is_none() {
-            let first = files.first().map(|f| f.name.as_str()).unwrap_or("");
+            let first = match &files {
+                Some(files) => files.first(),
+                None => walk.peek().and_then(|f| f.as_ref().ok()),
+            };
+            let first = first.map(|f| f.name.as_str()).unwrap_or("");
             bail!("running test: parse configurations: new parser: unknown parser: {p}, path: {first}");
         }
     }
-    let stdin = read_stdin(&files)?;
+    let stdin = read_stdin(s.paths.iter().any(|p| p == "-") && in_shard("-"))?;
     let display = |f: &InputFile| -> String {
         match (&s.stdin_filename, f.is_stdin()) {
             (Some(n), true) => n.clone(),
@@ -766,6 +788,10 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
     let mut engine = match load_engine(s) {
         Ok(e) => e,
         Err(load_err) => {
+            let files = match files {
+                Some(files) => files,
+                None => walk.collect::<Result<_>>().map_err(walk_error)?,
+            };
             // conftest parses every input before loading policies: its parse errors win.
             if !s.keep_going {
                 for f in &files {
@@ -796,6 +822,26 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
     );
     let cwd = std::env::current_dir().unwrap_or_default();
 
+    if streamed {
+        let checker = Checker {
+            s,
+            engine: &engine,
+            selected: &selected,
+            namespaces: &namespaces,
+            stdin: stdin.as_deref(),
+            cwd: &cwd,
+            dedup: !engine.reads_file_name(),
+            seen: Duplicates::default(),
+            progress: progress_bar(s, None),
+            positions: s.outputs.iter().any(|o| shows_positions(&o.format)),
+        };
+        let mut outcome = super::stream::run(s, &checker, walk.map(|f| f.map_err(walk_error)))?;
+        if let Some(w) = warning {
+            outcome.stderr.insert_str(0, &format!("{w}\n"));
+        }
+        return Ok(outcome);
+    }
+    let files = files.unwrap_or_default();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(s.jobs)
         // Deeply nested inputs recurse in conversion and evaluation.
@@ -829,7 +875,6 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
         }
         out
     } else {
-        let streamed = super::stream::streams(s) && redactor.is_none();
         let checker = Checker {
             s,
             engine: &engine,
@@ -839,16 +884,9 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
             cwd: &cwd,
             dedup: !s.trace && !engine.reads_file_name(),
             seen: Duplicates::default(),
-            progress: progress_bar(s, files.len()),
-            positions: streamed && s.outputs.iter().any(|o| shows_positions(&o.format)),
+            progress: progress_bar(s, Some(files.len())),
+            positions: false,
         };
-        if streamed {
-            let mut outcome = super::stream::run(s, &checker, &files)?;
-            if let Some(w) = warning {
-                outcome.stderr.insert_str(0, &format!("{w}\n"));
-            }
-            return Ok(outcome);
-        }
         let per_file: Vec<FileResult> = pool.install(|| {
             files
                 .par_iter()
@@ -1068,18 +1106,24 @@ fn fix_and_rerun(
 const PROGRESS_MIN_FILES: usize = 300;
 
 /// A progress bar on stderr for long interactive runs; never in pipes or with `--quiet`.
-fn progress_bar(s: &TestSettings, files: usize) -> Option<indicatif::ProgressBar> {
+/// `files`: how many inputs there are, or `None` while the walk goes on (a streamed run
+/// counts files evaluated).
+fn progress_bar(s: &TestSettings, files: Option<usize>) -> Option<indicatif::ProgressBar> {
     use std::io::IsTerminal;
-    if s.quiet || files <= PROGRESS_MIN_FILES || !std::io::stderr().is_terminal() {
+    if s.quiet || files.is_some_and(|n| n <= PROGRESS_MIN_FILES) || !std::io::stderr().is_terminal()
+    {
         return None;
     }
-    let bar = indicatif::ProgressBar::with_draw_target(
-        Some(files as u64),
-        indicatif::ProgressDrawTarget::stderr(),
-    );
-    if let Ok(style) =
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files, {per_sec}, eta {eta}")
-    {
+    let target = match files {
+        Some(_) => indicatif::ProgressDrawTarget::stderr(),
+        None => indicatif::ProgressDrawTarget::hidden(),
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(files.map(|n| n as u64), target);
+    let template = match files {
+        Some(_) => "{bar:40} {pos}/{len} files, {per_sec}, eta {eta}",
+        None => "{pos} files, {per_sec}",
+    };
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     Some(bar)

@@ -1,7 +1,7 @@
 //! Input discovery: turning the positional paths of `test` into the list of files to
 //! evaluate, as conftest's runner does (spec section 3).
 
-use crate::base::fs::{io_reason, sorted_entries};
+use crate::base::fs::io_reason;
 use crate::parser::Parser;
 use anyhow::{anyhow, bail, Result};
 use std::collections::HashSet;
@@ -31,32 +31,238 @@ impl InputFile {
 /// walk cannot resolve stops it with conftest's error, or with `keep_going` becomes an
 /// entry carrying its problem.
 pub fn discover(args: &[String], ignore: Option<&str>, keep_going: bool) -> Result<Vec<InputFile>> {
-    let mut files = Vec::new();
-    let mut seen = HashSet::new();
-    let mut ignore_re: Option<regex::Regex> = None;
-    for arg in args {
-        if arg.is_empty() {
-            continue;
+    Discovery::new(args, ignore, keep_going).collect()
+}
+
+/// [`discover`] one file at a time: the walk goes only as far as the files taken, and
+/// holds the sorted names of the directories on its current path (a directory's names
+/// are read whole to sort them), not the list of every file. The last item is an error
+/// when the walk fails, or `no files found` when it found nothing.
+pub struct Discovery<'a> {
+    args: std::slice::Iter<'a, String>,
+    ignore: Option<&'a str>,
+    ignore_re: Option<regex::Regex>,
+    keep_going: bool,
+    /// Names given out, to give each once. A single relative directory walk cannot meet
+    /// one of its own names twice, only the absolute names of resolved symlinks: only
+    /// those are kept then, so memory does not grow with the files.
+    seen: HashSet<String>,
+    keep_all_names: bool,
+    /// Real directories entered under the current argument (symlink loop guard).
+    visited: HashSet<PathBuf>,
+    stack: Vec<Frame>,
+    found: bool,
+    done: bool,
+}
+
+/// A directory being walked: its sorted entries and the next one to look at.
+struct Frame {
+    dir: PathBuf,
+    shown: String,
+    names: Names,
+    next: usize,
+}
+
+/// A directory's entry names in one buffer, sorted by bytes (as Go sorts them).
+struct Names {
+    bytes: Vec<u8>,
+    /// Start, length and kind of each name, in sorted order.
+    entries: Vec<(u32, u32, Kind)>,
+}
+
+/// An entry's type as the directory listing gives it.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Dir,
+    Symlink,
+    Other,
+    /// The type could not be read: looked up again to report why.
+    Unknown,
+}
+
+impl Names {
+    fn read(dir: &Path) -> std::io::Result<Names> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut bytes = Vec::new();
+        let mut entries = Vec::new();
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            let kind = match entry.file_type() {
+                Ok(t) if t.is_dir() => Kind::Dir,
+                Ok(t) if t.is_symlink() => Kind::Symlink,
+                Ok(_) => Kind::Other,
+                Err(_) => Kind::Unknown,
+            };
+            let name = entry.file_name();
+            let (start, len) = (bytes.len(), name.as_bytes().len());
+            bytes.extend_from_slice(name.as_bytes());
+            let too_big = || std::io::Error::other("directory listing over 4 GiB");
+            entries.push((
+                u32::try_from(start).map_err(|_| too_big())?,
+                u32::try_from(len).map_err(|_| too_big())?,
+                kind,
+            ));
         }
+        let name = |&(start, len, _): &(u32, u32, Kind)| {
+            &bytes[start as usize..start as usize + len as usize]
+        };
+        entries.sort_by(|a, b| name(a).cmp(name(b)));
+        Ok(Names { bytes, entries })
+    }
+
+    fn get(&self, i: usize) -> (&std::ffi::OsStr, Kind) {
+        use std::os::unix::ffi::OsStrExt;
+        let (start, len, kind) = self.entries[i];
+        let name = &self.bytes[start as usize..start as usize + len as usize];
+        (std::ffi::OsStr::from_bytes(name), kind)
+    }
+}
+
+impl<'a> Discovery<'a> {
+    /// A walk over `args` (see [`discover`]).
+    pub fn new(args: &'a [String], ignore: Option<&'a str>, keep_going: bool) -> Self {
+        let given = args.iter().filter(|a| !a.is_empty()).count();
+        Discovery {
+            args: args.iter(),
+            ignore,
+            ignore_re: None,
+            keep_going,
+            seen: HashSet::new(),
+            keep_all_names: given > 1,
+            visited: HashSet::new(),
+            stack: Vec::new(),
+            found: false,
+            done: false,
+        }
+    }
+
+    /// Gives `name` out unless it was given before.
+    fn push(&mut self, name: String, path: PathBuf) -> Option<InputFile> {
+        if (self.keep_all_names || name.starts_with('/')) && !self.seen.insert(name.clone()) {
+            return None;
+        }
+        self.found = true;
+        Some(InputFile {
+            name,
+            path,
+            problem: None,
+        })
+    }
+
+    /// Starts walking `dir`, shown as `shown`, unless it was entered before.
+    fn enter(&mut self, dir: &Path, shown: &str) -> Result<()> {
+        if let Ok(real) = std::fs::canonicalize(dir) {
+            if !self.visited.insert(real) {
+                return Ok(());
+            }
+        }
+        let names = Names::read(dir).map_err(|e| anyhow!("walk {shown}: {}", io_reason(&e)))?;
+        self.stack.push(Frame {
+            dir: dir.to_path_buf(),
+            shown: shown.to_string(),
+            names,
+            next: 0,
+        });
+        Ok(())
+    }
+
+    /// An entry the walk cannot use: the walk's error, or with `--keep-going` an entry
+    /// that reports it.
+    fn problem(&mut self, name: String, path: PathBuf, why: String) -> Result<Option<InputFile>> {
+        if !self.keep_going {
+            bail!("{why}");
+        }
+        if !self.seen.insert(name.clone()) {
+            return Ok(None);
+        }
+        self.found = true;
+        Ok(Some(InputFile {
+            name,
+            path,
+            problem: Some(format!("parse files: get files from directory: {why}")),
+        }))
+    }
+
+    /// The next entry of the innermost directory, if it gives a file; `Ok(None)` to go on.
+    fn step(&mut self) -> Result<Option<InputFile>> {
+        let Some(frame) = self.stack.last_mut() else {
+            return Ok(None);
+        };
+        if frame.next == frame.names.entries.len() {
+            self.stack.pop();
+            return Ok(None);
+        }
+        let (name, kind) = frame.names.get(frame.next);
+        frame.next += 1;
+        let path = frame.dir.join(name);
+        let shown_path = join(&frame.shown, &name.to_string_lossy());
+        let shown = frame.shown.clone();
+        let kind = match kind {
+            Kind::Unknown => match std::fs::symlink_metadata(&path) {
+                Ok(m) if m.is_dir() => Kind::Dir,
+                Ok(m) if m.file_type().is_symlink() => Kind::Symlink,
+                Ok(_) => Kind::Other,
+                Err(e) => {
+                    return self.problem(shown_path, path, format!("lstat: {}", io_reason(&e)))
+                }
+            },
+            k => k,
+        };
+        if kind == Kind::Dir {
+            self.enter(&path, &shown_path)?;
+            return Ok(None);
+        }
+        if self
+            .ignore_re
+            .as_ref()
+            .is_some_and(|re| re.is_match(&shown_path))
+        {
+            return Ok(None);
+        }
+        if kind == Kind::Symlink {
+            // Symlinks are reported under their resolved real path, as conftest does.
+            let real = match std::fs::canonicalize(&path) {
+                Ok(real) => real,
+                Err(e) => {
+                    let why = symlink_error(&path, &shown, &e);
+                    return self.problem(shown_path, path, why);
+                }
+            };
+            let real_name = real.to_string_lossy().into_owned();
+            if real.is_dir() {
+                self.enter(&real, &real_name)?;
+                return Ok(None);
+            }
+            if Parser::for_path(&real_name).is_ok() {
+                return Ok(self.push(real_name, real));
+            }
+            return Ok(None);
+        }
+        if Parser::for_path(&shown_path).is_ok() {
+            return Ok(self.push(shown_path, path));
+        }
+        Ok(None)
+    }
+
+    /// Starts the next argument; `Ok(None)` when it was a directory (walked next).
+    fn argument(&mut self, arg: &str) -> Result<Option<InputFile>> {
         if arg == "-" {
-            push(&mut files, &mut seen, arg.clone(), PathBuf::from(arg));
-            continue;
+            return Ok(self.push(arg.to_string(), PathBuf::from(arg)));
         }
         let meta = std::fs::metadata(arg)
             .map_err(|e| anyhow!("get file info: stat {arg}: {}", io_reason(&e)))?;
         if !meta.is_dir() {
-            push(&mut files, &mut seen, arg.clone(), PathBuf::from(arg));
-            continue;
+            return Ok(self.push(arg.to_string(), PathBuf::from(arg)));
         }
         // The ignore regex only matters (and is only validated) when walking.
-        if ignore_re.is_none() {
-            if let Some(pattern) = ignore.filter(|p| !p.is_empty()) {
-                ignore_re = Some(regex::Regex::new(pattern).map_err(|e| {
+        if self.ignore_re.is_none() {
+            if let Some(pattern) = self.ignore.filter(|p| !p.is_empty()) {
+                self.ignore_re = Some(regex::Regex::new(pattern).map_err(|e| {
                     anyhow!("get files from directory: given regexp couldn't be parsed :{e}")
                 })?);
             }
         }
-        let mut visited = HashSet::new();
+        self.visited.clear();
         // Go's Walk does not follow a symlinked root; conftest resolves it and reports the
         // files under the real path.
         let is_link = std::fs::symlink_metadata(arg).is_ok_and(|m| m.file_type().is_symlink());
@@ -64,111 +270,42 @@ pub fn discover(args: &[String], ignore: Option<&str>, keep_going: bool) -> Resu
             (true, Ok(real)) => real.to_string_lossy().into_owned(),
             _ => clean(arg),
         };
-        let mut walk = Walk {
-            ignore: ignore_re.as_ref(),
-            keep_going,
-            visited: &mut visited,
-            files: &mut files,
-            seen: &mut seen,
-        };
-        walk.dir(Path::new(arg), &shown)
+        self.enter(Path::new(arg), &shown)
             .map_err(|e| anyhow!("get files from directory: {e}"))?;
-    }
-    if files.is_empty() {
-        bail!("no files found");
-    }
-    Ok(files)
-}
-
-fn push(files: &mut Vec<InputFile>, seen: &mut HashSet<String>, name: String, path: PathBuf) {
-    if seen.insert(name.clone()) {
-        files.push(InputFile {
-            name,
-            path,
-            problem: None,
-        });
+        Ok(None)
     }
 }
 
-/// One directory walk's state.
-struct Walk<'a> {
-    ignore: Option<&'a regex::Regex>,
-    keep_going: bool,
-    visited: &'a mut HashSet<PathBuf>,
-    files: &'a mut Vec<InputFile>,
-    seen: &'a mut HashSet<String>,
-}
+impl Iterator for Discovery<'_> {
+    type Item = Result<InputFile>;
 
-impl Walk<'_> {
-    fn dir(&mut self, dir: &Path, shown: &str) -> Result<()> {
-        // Loop guard for symlinked directories.
-        if let Ok(real) = std::fs::canonicalize(dir) {
-            if !self.visited.insert(real) {
-                return Ok(());
-            }
-        }
-        let entries =
-            sorted_entries(dir).map_err(|e| anyhow!("walk {shown}: {}", io_reason(&e)))?;
-        for entry in entries {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let shown_path = join(shown, &name);
-            let file_type = match entry.file_type() {
-                Ok(t) => t,
-                Err(e) => {
-                    self.problem(
-                        shown_path,
-                        entry.path(),
-                        format!("lstat: {}", io_reason(&e)),
-                    )?;
+    fn next(&mut self) -> Option<Self::Item> {
+        while !self.done {
+            let step = if !self.stack.is_empty() {
+                self.step()
+                    .map_err(|e| anyhow!("get files from directory: {e}"))
+            } else if let Some(arg) = self.args.next() {
+                if arg.is_empty() {
                     continue;
                 }
-            };
-            if file_type.is_dir() {
-                self.dir(&entry.path(), &shown_path)?;
-                continue;
-            }
-            if self.ignore.is_some_and(|re| re.is_match(&shown_path)) {
-                continue;
-            }
-            if file_type.is_symlink() {
-                // Symlinks are reported under their resolved real path, as conftest does.
-                let real = match std::fs::canonicalize(entry.path()) {
-                    Ok(real) => real,
-                    Err(e) => {
-                        let why = symlink_error(&entry.path(), shown, &e);
-                        self.problem(shown_path, entry.path(), why)?;
-                        continue;
-                    }
-                };
-                let real_name = real.to_string_lossy().into_owned();
-                if real.is_dir() {
-                    self.dir(&real, &real_name)?;
-                } else if Parser::for_path(&real_name).is_ok() {
-                    push(self.files, self.seen, real_name, real);
+                self.argument(arg)
+            } else {
+                self.done = true;
+                if self.found {
+                    return None;
                 }
-                continue;
+                Err(anyhow!("no files found"))
+            };
+            match step {
+                Ok(Some(file)) => return Some(Ok(file)),
+                Ok(None) => {}
+                Err(e) => {
+                    self.done = true;
+                    return Some(Err(e));
+                }
             }
-            if Parser::for_path(&shown_path).is_ok() {
-                push(self.files, self.seen, shown_path, entry.path());
-            }
         }
-        Ok(())
-    }
-
-    /// An entry the walk cannot use: the walk's error, or with `--keep-going` an entry
-    /// that reports it.
-    fn problem(&mut self, name: String, path: PathBuf, why: String) -> Result<()> {
-        if !self.keep_going {
-            bail!("{why}");
-        }
-        if self.seen.insert(name.clone()) {
-            self.files.push(InputFile {
-                name,
-                path,
-                problem: Some(format!("parse files: get files from directory: {why}")),
-            });
-        }
-        Ok(())
+        None
     }
 }
 
@@ -250,5 +387,32 @@ mod tests {
         assert_eq!(clean("."), ".");
         assert_eq!(clean("/x/./y"), "/x/y");
         assert_eq!(join(".", "a.yaml"), "a.yaml");
+    }
+
+    #[test]
+    fn walks_only_as_far_as_the_files_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_str().unwrap().to_string();
+        std::fs::create_dir_all(dir.path().join("a")).unwrap();
+        std::fs::create_dir_all(dir.path().join("b")).unwrap();
+        std::fs::write(dir.path().join("a/1.json"), "{}").unwrap();
+        let args = [root.clone()];
+        let mut walk = Discovery::new(&args, None, false);
+        let first = walk.next().unwrap().unwrap();
+        assert_eq!(first.name, format!("{root}/a/1.json"));
+        // `b` is read only when the walk gets there.
+        std::fs::write(dir.path().join("b/2.json"), "{}").unwrap();
+        let rest: Vec<String> = walk.map(|f| f.unwrap().name).collect();
+        assert_eq!(rest, [format!("{root}/b/2.json")]);
+        assert_eq!(
+            discover(
+                &[format!("{root}/b"), format!("{root}/b/2.json")],
+                None,
+                false
+            )
+            .unwrap()
+            .len(),
+            1
+        );
     }
 }
