@@ -55,19 +55,23 @@ pub struct Discovery<'a> {
     done: bool,
 }
 
-/// A directory being walked: its sorted entries and the next one to look at.
+/// A directory being walked: its sorted entries and where the walk is in them.
 struct Frame {
     dir: PathBuf,
     shown: String,
     names: Names,
-    next: usize,
+    /// Byte offset of the next entry in `names.coded`.
+    at: usize,
+    /// The previous entry's name (the next one is coded against it).
+    prev: Vec<u8>,
 }
 
-/// A directory's entry names in one buffer, sorted by bytes (as Go sorts them).
+/// A directory's entry names sorted by bytes (as Go sorts them), front-coded: each entry
+/// is the length it shares with the name before it, the rest of its name and its kind.
+/// Exported files are named alike (`kms-000001.json`, `kms-000002.json`), so a
+/// directory of a million of them takes a few bytes per name.
 struct Names {
-    bytes: Vec<u8>,
-    /// Start, length and kind of each name, in sorted order.
-    entries: Vec<(u32, u32, Kind)>,
+    coded: Vec<u8>,
 }
 
 /// An entry's type as the directory listing gives it.
@@ -80,11 +84,37 @@ enum Kind {
     Unknown,
 }
 
+impl Kind {
+    const ALL: [Kind; 4] = [Kind::Dir, Kind::Symlink, Kind::Other, Kind::Unknown];
+}
+
+fn put_len(out: &mut Vec<u8>, mut n: usize) {
+    while n >= 0x80 {
+        out.push((n as u8) | 0x80);
+        n >>= 7;
+    }
+    out.push(n as u8);
+}
+
+fn get_len(coded: &[u8], at: &mut usize) -> usize {
+    let (mut n, mut shift) = (0usize, 0);
+    while let Some(&b) = coded.get(*at) {
+        *at += 1;
+        n |= usize::from(b & 0x7f) << shift;
+        if b < 0x80 {
+            break;
+        }
+        shift += 7;
+    }
+    n
+}
+
 impl Names {
     fn read(dir: &Path) -> std::io::Result<Names> {
         use std::os::unix::ffi::OsStrExt;
         let mut bytes = Vec::new();
-        let mut entries = Vec::new();
+        // Eight bytes an entry while sorting: a listing of a million names stays small.
+        let mut entries: Vec<(u32, u16, Kind)> = Vec::new();
         for entry in std::fs::read_dir(dir)? {
             let entry = entry?;
             let kind = match entry.file_type() {
@@ -94,27 +124,55 @@ impl Names {
                 Err(_) => Kind::Unknown,
             };
             let name = entry.file_name();
-            let (start, len) = (bytes.len(), name.as_bytes().len());
-            bytes.extend_from_slice(name.as_bytes());
-            let too_big = || std::io::Error::other("directory listing over 4 GiB");
+            let too_long = || std::io::Error::other("directory listing too long");
             entries.push((
-                u32::try_from(start).map_err(|_| too_big())?,
-                u32::try_from(len).map_err(|_| too_big())?,
+                u32::try_from(bytes.len()).map_err(|_| too_long())?,
+                u16::try_from(name.as_bytes().len()).map_err(|_| too_long())?,
                 kind,
             ));
+            bytes.extend_from_slice(name.as_bytes());
         }
-        let name = |&(start, len, _): &(u32, u32, Kind)| {
-            &bytes[start as usize..start as usize + len as usize]
+        let name = |&(start, len, _): &(u32, u16, Kind)| {
+            &bytes[start as usize..start as usize + usize::from(len)]
         };
         entries.sort_by(|a, b| name(a).cmp(name(b)));
-        Ok(Names { bytes, entries })
+        let mut coded = Vec::new();
+        let mut prev: &[u8] = &[];
+        for e in &entries {
+            let this = name(e);
+            let shared = prev.iter().zip(this).take_while(|(a, b)| a == b).count();
+            put_len(&mut coded, shared);
+            put_len(&mut coded, this.len() - shared);
+            coded.extend_from_slice(&this[shared..]);
+            coded.push(e.2 as u8);
+            prev = this;
+        }
+        coded.shrink_to_fit();
+        Ok(Names { coded })
     }
+}
 
-    fn get(&self, i: usize) -> (&std::ffi::OsStr, Kind) {
+impl Frame {
+    /// The next entry's name and kind, or `None` at the end of the directory.
+    fn next_entry(&mut self) -> Option<(std::ffi::OsString, Kind)> {
         use std::os::unix::ffi::OsStrExt;
-        let (start, len, kind) = self.entries[i];
-        let name = &self.bytes[start as usize..start as usize + len as usize];
-        (std::ffi::OsStr::from_bytes(name), kind)
+        let coded = &self.names.coded;
+        if self.at >= coded.len() {
+            return None;
+        }
+        let shared = get_len(coded, &mut self.at);
+        let rest = get_len(coded, &mut self.at);
+        let end = (self.at + rest).min(coded.len());
+        self.prev.truncate(shared);
+        self.prev.extend_from_slice(&coded[self.at..end]);
+        let kind = coded.get(end).map_or(Kind::Unknown, |&k| {
+            Kind::ALL
+                .get(usize::from(k))
+                .copied()
+                .unwrap_or(Kind::Unknown)
+        });
+        self.at = end + 1;
+        Some((std::ffi::OsStr::from_bytes(&self.prev).to_os_string(), kind))
     }
 }
 
@@ -161,7 +219,8 @@ impl<'a> Discovery<'a> {
             dir: dir.to_path_buf(),
             shown: shown.to_string(),
             names,
-            next: 0,
+            at: 0,
+            prev: Vec::new(),
         });
         Ok(())
     }
@@ -188,13 +247,11 @@ impl<'a> Discovery<'a> {
         let Some(frame) = self.stack.last_mut() else {
             return Ok(None);
         };
-        if frame.next == frame.names.entries.len() {
+        let Some((name, kind)) = frame.next_entry() else {
             self.stack.pop();
             return Ok(None);
-        }
-        let (name, kind) = frame.names.get(frame.next);
-        frame.next += 1;
-        let path = frame.dir.join(name);
+        };
+        let path = frame.dir.join(&name);
         let shown_path = join(&frame.shown, &name.to_string_lossy());
         let shown = frame.shown.clone();
         let kind = match kind {
