@@ -43,11 +43,14 @@ pub struct Discovery<'a> {
     ignore: Option<&'a str>,
     ignore_re: Option<regex::Regex>,
     keep_going: bool,
-    /// Names given out, to give each once. A single relative directory walk cannot meet
-    /// one of its own names twice, only the absolute names of resolved symlinks: only
-    /// those are kept then, so memory does not grow with the files.
+    /// Names given out, to give each once. With several arguments every name is kept.
+    /// A single directory's walk cannot meet one of its own names twice: only names
+    /// reached through symlinks are kept then (so memory does not grow with the files),
+    /// and a symlink to a file the walk already passed is recognised by its position.
     seen: HashSet<String>,
     keep_all_names: bool,
+    /// The single directory argument as its names begin (`dir/`).
+    root: Option<String>,
     /// Real directories entered under the current argument (symlink loop guard).
     visited: HashSet<PathBuf>,
     stack: Vec<Frame>,
@@ -59,6 +62,8 @@ pub struct Discovery<'a> {
 struct Frame {
     dir: PathBuf,
     shown: String,
+    /// Entered through a symlink: its names are kept in `seen`.
+    linked: bool,
     names: Names,
     /// Byte offset of the next entry in `names.coded`.
     at: usize,
@@ -187,6 +192,7 @@ impl<'a> Discovery<'a> {
             keep_going,
             seen: HashSet::new(),
             keep_all_names: given > 1,
+            root: None,
             visited: HashSet::new(),
             stack: Vec::new(),
             found: false,
@@ -194,9 +200,14 @@ impl<'a> Discovery<'a> {
         }
     }
 
-    /// Gives `name` out unless it was given before.
-    fn push(&mut self, name: String, path: PathBuf) -> Option<InputFile> {
-        if (self.keep_all_names || name.starts_with('/')) && !self.seen.insert(name.clone()) {
+    /// Gives `name` out unless it was given before; with `keep`, remembers it.
+    fn push(&mut self, name: String, path: PathBuf, keep: bool) -> Option<InputFile> {
+        let given = if keep || self.keep_all_names {
+            !self.seen.insert(name.clone())
+        } else {
+            self.seen.contains(&name)
+        };
+        if given {
             return None;
         }
         self.found = true;
@@ -207,8 +218,23 @@ impl<'a> Discovery<'a> {
         })
     }
 
+    /// Whether the walk of the single directory argument already gave `real` (a symlink's
+    /// target, met at `link`) under its own name: it is under the argument and comes
+    /// before `link` in the walk's order, and was not skipped by `--ignore`.
+    fn passed(&self, real: &str, link: &str) -> bool {
+        let Some(root) = &self.root else {
+            return false;
+        };
+        let (Some(real_rel), Some(link_rel)) = (real.strip_prefix(root), link.strip_prefix(root))
+        else {
+            return false;
+        };
+        let ignored = self.ignore_re.as_ref().is_some_and(|re| re.is_match(real));
+        !ignored && real_rel.split('/').lt(link_rel.split('/'))
+    }
+
     /// Starts walking `dir`, shown as `shown`, unless it was entered before.
-    fn enter(&mut self, dir: &Path, shown: &str) -> Result<()> {
+    fn enter(&mut self, dir: &Path, shown: &str, linked: bool) -> Result<()> {
         if let Ok(real) = std::fs::canonicalize(dir) {
             if !self.visited.insert(real) {
                 return Ok(());
@@ -218,6 +244,7 @@ impl<'a> Discovery<'a> {
         self.stack.push(Frame {
             dir: dir.to_path_buf(),
             shown: shown.to_string(),
+            linked,
             names,
             at: 0,
             prev: Vec::new(),
@@ -254,6 +281,7 @@ impl<'a> Discovery<'a> {
         let path = frame.dir.join(&name);
         let shown_path = join(&frame.shown, &name.to_string_lossy());
         let shown = frame.shown.clone();
+        let linked = frame.linked;
         let kind = match kind {
             Kind::Unknown => match std::fs::symlink_metadata(&path) {
                 Ok(m) if m.is_dir() => Kind::Dir,
@@ -266,7 +294,7 @@ impl<'a> Discovery<'a> {
             k => k,
         };
         if kind == Kind::Dir {
-            self.enter(&path, &shown_path)?;
+            self.enter(&path, &shown_path, linked)?;
             return Ok(None);
         }
         if self
@@ -287,16 +315,18 @@ impl<'a> Discovery<'a> {
             };
             let real_name = real.to_string_lossy().into_owned();
             if real.is_dir() {
-                self.enter(&real, &real_name)?;
+                self.enter(&real, &real_name, true)?;
                 return Ok(None);
             }
-            if Parser::for_path(&real_name).is_ok() {
-                return Ok(self.push(real_name, real));
+            if Parser::for_path(&real_name).is_ok()
+                && (linked || !self.passed(&real_name, &shown_path))
+            {
+                return Ok(self.push(real_name, real, true));
             }
             return Ok(None);
         }
         if Parser::for_path(&shown_path).is_ok() {
-            return Ok(self.push(shown_path, path));
+            return Ok(self.push(shown_path, path, linked));
         }
         Ok(None)
     }
@@ -304,12 +334,12 @@ impl<'a> Discovery<'a> {
     /// Starts the next argument; `Ok(None)` when it was a directory (walked next).
     fn argument(&mut self, arg: &str) -> Result<Option<InputFile>> {
         if arg == "-" {
-            return Ok(self.push(arg.to_string(), PathBuf::from(arg)));
+            return Ok(self.push(arg.to_string(), PathBuf::from(arg), true));
         }
         let meta = std::fs::metadata(arg)
             .map_err(|e| anyhow!("get file info: stat {arg}: {}", io_reason(&e)))?;
         if !meta.is_dir() {
-            return Ok(self.push(arg.to_string(), PathBuf::from(arg)));
+            return Ok(self.push(arg.to_string(), PathBuf::from(arg), true));
         }
         // The ignore regex only matters (and is only validated) when walking.
         if self.ignore_re.is_none() {
@@ -327,7 +357,10 @@ impl<'a> Discovery<'a> {
             (true, Ok(real)) => real.to_string_lossy().into_owned(),
             _ => clean(arg),
         };
-        self.enter(Path::new(arg), &shown)
+        // Names from a relative argument are relative, a symlink's target is absolute:
+        // they never meet.
+        self.root = (!self.keep_all_names && shown.starts_with('/')).then(|| join(&shown, ""));
+        self.enter(Path::new(arg), &shown, false)
             .map_err(|e| anyhow!("get files from directory: {e}"))?;
         Ok(None)
     }
@@ -470,6 +503,45 @@ mod tests {
             .unwrap()
             .len(),
             1
+        );
+    }
+
+    #[test]
+    fn a_symlink_to_a_walked_file_gives_it_once_at_its_first_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        let root = root.to_str().unwrap().to_string();
+        for f in ["b.json", "m.json", "z.json", "skip/s.json"] {
+            std::fs::create_dir_all(dir.path().join("skip")).unwrap();
+            std::fs::write(dir.path().join(f), "{}").unwrap();
+        }
+        let link = |name: &str, to: &str| {
+            std::os::unix::fs::symlink(dir.path().join(to), dir.path().join(name)).unwrap()
+        };
+        link("a-link.json", "z.json"); // before its target: given here
+        link("n-link.json", "b.json"); // after its target: already given
+        link("o-link.json", "skip/s.json"); // the target is ignored by the walk
+        let names = |args: &[String], ignore: Option<&str>| -> Vec<String> {
+            discover(args, ignore, false)
+                .unwrap()
+                .into_iter()
+                .map(|f| f.name.strip_prefix(&root).unwrap().to_string())
+                .collect()
+        };
+        let single = [root.clone()];
+        assert_eq!(
+            names(&single, Some("skip/")),
+            ["/z.json", "/b.json", "/m.json", "/skip/s.json"]
+        );
+        assert_eq!(
+            names(&single, None),
+            ["/z.json", "/b.json", "/m.json", "/skip/s.json"]
+        );
+        // Several arguments keep every name: the same files, each once.
+        let two = [root.clone(), format!("{root}/m.json")];
+        assert_eq!(
+            names(&two, None),
+            ["/z.json", "/b.json", "/m.json", "/skip/s.json"]
         );
     }
 }
