@@ -151,7 +151,7 @@ for n in $sizes; do
       "$n" "$r_wall" "$o_wall"
   fi
   # Scaling: each size's time against the previous size's.
-  if [[ -n "${prev_n:-}" ]]; then
+  if (( ${prev_n:-0} >= 1000 )); then
     python3 -c "import sys; n,p,w,pw = sys.argv[1:]; print(f'{n:<8} scale    {float(w)/float(pw):9.2f}x the time of N={p} for {int(n)//int(p)}x the files')" \
       "$n" "$prev_n" "$r_wall" "$prev_wall"
   fi
