@@ -31,6 +31,14 @@ const HOLD: usize = 1 << 20;
 /// slow input.
 const WINDOW: usize = 4096;
 
+/// Consecutive inputs a worker takes at once: copies of one document are often next to
+/// each other in the walk, and one worker evaluates the first and reuses its results for
+/// the others, where several workers would each evaluate (or wait for) the same content.
+const CHUNK: usize = 32;
+
+// The feeder waits for a window slot only between whole chunks.
+const _: () = assert!(WINDOW % CHUNK == 0);
+
 /// Whether `s` can be run streamed: every option whose output depends on all results
 /// at once (`--combine`, `--fix`, `--diff`, `--trace`, `--redact`) runs as a batch.
 pub(super) fn streams(s: &TestSettings) -> bool {
@@ -346,7 +354,7 @@ fn evaluate(
         n => n,
     };
     let stop = AtomicBool::new(false);
-    let (work_tx, work_rx) = mpsc::sync_channel::<(usize, InputFile)>(jobs * 2);
+    let (work_tx, work_rx) = mpsc::sync_channel::<Vec<(usize, InputFile)>>(jobs * 2);
     let work_rx = Mutex::new(work_rx);
     let (done_tx, done_rx) = mpsc::channel::<(usize, Done)>();
     let (token_tx, token_rx) = mpsc::sync_channel::<()>(WINDOW);
@@ -360,16 +368,13 @@ fn evaluate(
         let walk_done = done_tx.clone();
         let feeder = scope.spawn(move || {
             let mut count = 0;
+            let mut chunk = Vec::with_capacity(CHUNK);
             for item in walk {
                 if token_rx.recv().is_err() || stop.load(Ordering::Relaxed) {
                     break;
                 }
                 match item {
-                    Ok(f) => {
-                        if work_tx.send((count, f)).is_err() {
-                            break;
-                        }
-                    }
+                    Ok(f) => chunk.push((count, f)),
                     Err(e) => {
                         let _ = walk_done.send((count, Done::WalkFailed(e)));
                         count += 1;
@@ -377,6 +382,15 @@ fn evaluate(
                     }
                 }
                 count += 1;
+                if chunk.len() == CHUNK {
+                    let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+                    if work_tx.send(full).is_err() {
+                        return count;
+                    }
+                }
+            }
+            if !chunk.is_empty() {
+                let _ = work_tx.send(chunk);
             }
             count
         });
@@ -392,19 +406,23 @@ fn evaluate(
                             Ok(rx) => rx.recv(),
                             Err(_) => break,
                         };
-                        let Ok((i, f)) = next else { break };
-                        // Drained, not evaluated: the feeder may be waiting to send.
-                        if stop.load(Ordering::Relaxed) {
-                            continue;
-                        }
-                        // A panic is this input's error: the writer waits for every index.
-                        let res = crate::engine::guard::catch(|| checker.check(&mut engine, &f))
-                            .unwrap_or_else(|panic| {
-                                engine = None;
-                                Err((false, format!("internal error: {panic}")))
-                            });
-                        if done_tx.send((i, Done::File(f, res))).is_err() {
-                            break;
+                        let Ok(chunk) = next else { break };
+                        for (i, f) in chunk {
+                            // Drained, not evaluated: the feeder may be waiting to send.
+                            if stop.load(Ordering::Relaxed) {
+                                break;
+                            }
+                            // A panic is this input's error: the writer waits for every
+                            // index.
+                            let res =
+                                crate::engine::guard::catch(|| checker.check(&mut engine, &f))
+                                    .unwrap_or_else(|panic| {
+                                        engine = None;
+                                        Err((false, format!("internal error: {panic}")))
+                                    });
+                            if done_tx.send((i, Done::File(f, res))).is_err() {
+                                break;
+                            }
                         }
                     }
                 })

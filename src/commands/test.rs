@@ -294,9 +294,11 @@ fn read_whole(file: &InputFile, stdin: Option<&[u8]>) -> Option<Vec<u8>> {
 /// The results of each distinct input content seen so far, shared by the workers. Keyed
 /// by a hash of the parser and the bytes, and checked against the kept bytes, so that a
 /// hash collision is a miss, never another file's results. Bounded (a batch can hold
-/// millions of files): a full table starts again empty.
+/// millions of files): a full table starts again empty. A content being evaluated is
+/// marked, so that a copy taken meanwhile by another worker (copies are often next to
+/// each other in the walk) waits for its results instead of evaluating it again.
 #[derive(Default)]
-pub(super) struct Duplicates(std::sync::Mutex<DuplicateTable>);
+pub(super) struct Duplicates(std::sync::Mutex<DuplicateTable>, std::sync::Condvar);
 
 /// A content seen: its parser, its bytes, its records.
 type Seen = (Option<Parser>, Vec<u8>, Vec<CheckResult>);
@@ -305,6 +307,21 @@ type Seen = (Option<Parser>, Vec<u8>, Vec<CheckResult>);
 struct DuplicateTable {
     entries: std::collections::HashMap<u64, Seen>,
     bytes: usize,
+    /// Hashes of contents a worker is evaluating now.
+    evaluating: std::collections::HashSet<u64>,
+}
+
+/// A worker's claim on evaluating a content: ends (and wakes the workers waiting for
+/// it) when dropped, after the results are kept or the evaluation failed.
+pub(super) struct Claim<'a>(&'a Duplicates, u64);
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut table) = self.0 .0.lock() {
+            table.evaluating.remove(&self.1);
+        }
+        self.0 .1.notify_all();
+    }
 }
 
 impl Duplicates {
@@ -319,28 +336,41 @@ impl Duplicates {
         h.finish()
     }
 
-    /// The records of the same content, named for `name`.
+    /// The records of the same content, named for `name` (waiting while another worker
+    /// evaluates it); else this worker's claim to evaluate it (`None`: too big to keep).
     fn get(
         &self,
         hash: u64,
         parser: Option<Parser>,
         bytes: &[u8],
         name: &str,
-    ) -> Option<Vec<CheckResult>> {
-        let table = self.0.lock().ok()?;
-        let (seen_parser, seen_bytes, records) = table.entries.get(&hash)?;
-        if *seen_parser != parser || seen_bytes.as_slice() != bytes {
-            return None;
+    ) -> Result<Vec<CheckResult>, Option<Claim<'_>>> {
+        let Ok(mut table) = self.0.lock() else {
+            return Err(None);
+        };
+        loop {
+            if let Some((seen_parser, seen_bytes, records)) = table.entries.get(&hash) {
+                if *seen_parser == parser && seen_bytes.as_slice() == bytes {
+                    return Ok(records
+                        .iter()
+                        .map(|r| CheckResult {
+                            filename: name.to_string(),
+                            ..r.clone()
+                        })
+                        .collect());
+                }
+            }
+            if bytes.len() > Self::MAX_BYTES / 16 {
+                return Err(None);
+            }
+            if table.evaluating.insert(hash) {
+                return Err(Some(Claim(self, hash)));
+            }
+            table = match self.1.wait(table) {
+                Ok(t) => t,
+                Err(_) => return Err(None),
+            };
         }
-        Some(
-            records
-                .iter()
-                .map(|r| CheckResult {
-                    filename: name.to_string(),
-                    ..r.clone()
-                })
-                .collect(),
-        )
     }
 
     /// Keeps a content's records; the bytes are moved in, not copied.
@@ -663,12 +693,14 @@ impl Checker<'_> {
         let bytes = self.dedup.then(|| read_whole(f, self.stdin)).flatten();
         let parser = parser_of(&f.name, s.parser.as_deref());
         let hash = bytes.as_deref().map(|b| Duplicates::hash(parser, b));
-        let hit = hash
+        let looked_up = hash
             .zip(bytes.as_deref())
-            .and_then(|(h, b)| self.seen.get(h, parser, b, &name));
-        let out = match hit {
-            Some(hit) => Ok(hit),
-            None => {
+            .map(|(h, b)| self.seen.get(h, parser, b, &name));
+        let out = match looked_up {
+            Some(Ok(hit)) => Ok(hit),
+            claim => {
+                // Held until the records are kept (or the evaluation failed).
+                let _claim = claim.and_then(Result::err).flatten();
                 let value = parse_input_rego(
                     f,
                     s.parser.as_deref(),
