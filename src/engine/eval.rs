@@ -84,6 +84,8 @@ pub struct PolicyEngine {
     vm: Option<FastVm>,
     /// `--trace`: record a [`crate::base::result::QueryTrace`] per query into the results.
     trace: bool,
+    /// Some policy calls `print`.
+    calls_print: bool,
 }
 
 impl Clone for PolicyEngine {
@@ -98,47 +100,46 @@ impl Clone for PolicyEngine {
             fast: self.fast.clone(),
             vm: None,
             trace: self.trace,
+            calls_print: self.calls_print,
         }
     }
 }
 
-/// Whether any policy calls `print` (a file that does not lex counts).
-fn calls_print(files: &[PolicyFile]) -> bool {
-    files.iter().any(|f| {
-        let Some(toks) = crate::rego::compat::lex(&f.path, &f.source) else {
-            return true;
-        };
-        toks.windows(2)
-            .any(|w| w[0].text == "print" && w[1].text == "(")
-    })
-}
-
-/// Whether any policy can refer to `data.conftest.file`: a `conftest` name or `"conftest"`
-/// key in its code (comments and other strings do not count), or `data` read other than
-/// through a dotted name (`data[k]`, `walk(data, ...)`). A file that does not lex counts.
-fn serves_conftest_file(files: &[PolicyFile]) -> bool {
+/// What the policies' tokens tell, from one lexer pass: whether any policy can refer to
+/// `data.conftest.file` (a `conftest` name or `"conftest"` key in its code, comments and
+/// other strings aside, or `data` read other than through a dotted name: `data[k]`,
+/// `walk(data, ...)`), and whether any calls `print`. A file that does not lex counts
+/// for both.
+fn lexed_facts(files: &[PolicyFile]) -> (bool, bool) {
     use regorus::unstable::TokenKind;
-    files.iter().any(|f| {
+    let (mut conftest_file, mut print) = (false, false);
+    for f in files {
         let Some(toks) = crate::rego::compat::lex(&f.path, &f.source) else {
-            return true;
+            return (true, true);
         };
-        toks.iter().enumerate().any(|(i, t)| match t.kind {
-            TokenKind::Ident if t.text == "conftest" => true,
-            TokenKind::String | TokenKind::RawString => t.text == "conftest",
-            TokenKind::Ident if t.text == "data" => {
-                // The root document (not a field `x.data`) other than as `data.name`.
-                let field = i > 0 && toks[i - 1].text == ".";
-                !field && toks.get(i + 1).is_none_or(|n| n.text != ".")
-            }
-            _ => false,
-        })
-    })
+        for (i, t) in toks.iter().enumerate() {
+            conftest_file |= match t.kind {
+                TokenKind::Ident if t.text == "conftest" => true,
+                TokenKind::String | TokenKind::RawString => t.text == "conftest",
+                TokenKind::Ident if t.text == "data" => {
+                    // The root document (not a field `x.data`) other than as `data.name`.
+                    let field = i > 0 && toks[i - 1].text == ".";
+                    !field && toks.get(i + 1).is_none_or(|n| n.text != ".")
+                }
+                _ => false,
+            };
+            print |= t.kind == TokenKind::Ident
+                && t.text == "print"
+                && toks.get(i + 1).is_some_and(|n| n.text == "(");
+        }
+    }
+    (conftest_file, print)
 }
 
 /// Compiles `files` (already through the load-time rewrites, [`Recipe::sources`]) and
 /// merges `data` into a fresh engine; errors use conftest's wording.
 /// With `rewrite`, sources get the rewrites that make the interpreter give OPA's answers
-/// (the bytecode VM gives them without). `conftest_file`: [`serves_conftest_file`] of the
+/// (the bytecode VM gives them without). `conftest_file`: the first of [`lexed_facts`] of the
 /// policies, decided once per run.
 fn build_engine(
     files: &[PolicyFile],
@@ -317,7 +318,7 @@ impl PolicyEngine {
             opts: opts.clone(),
             sources,
         });
-        let serves_conftest_file = serves_conftest_file(files);
+        let (serves_conftest_file, calls_print) = lexed_facts(files);
         let key = (!opts.strict && opts.fast_path())
             .then(|| crate::engine::fast::source_key(files, data, opts.rego_v0));
         if let Some(key) = &key {
@@ -335,6 +336,7 @@ impl PolicyEngine {
                     fast: Some(Arc::new(fast)),
                     vm: None,
                     trace: false,
+                    calls_print,
                 });
             }
         }
@@ -418,6 +420,7 @@ impl PolicyEngine {
             fast,
             vm: None,
             trace: false,
+            calls_print,
         })
     }
 
@@ -456,9 +459,9 @@ impl PolicyEngine {
         self.serves_conftest_file
     }
 
-    /// Whether results may carry `print()` lines (a lexer pass over the policies).
+    /// Whether results may carry `print()` lines (from the policies' tokens).
     pub fn may_print(&self) -> bool {
-        calls_print(&self.recipe.files)
+        self.calls_print
     }
 
     /// Whether documents go through the RVM fast path.
@@ -823,12 +826,28 @@ mod tests {
     use super::*;
 
     #[test]
-    fn finds_every_way_to_read_the_file_name() {
-        let reads = |src: &str| {
-            serves_conftest_file(&[PolicyFile {
+    fn finds_print_calls() {
+        let prints = |src: &str| {
+            lexed_facts(&[PolicyFile {
                 path: "p.rego".into(),
                 source: format!("package main\n{src}\n"),
             }])
+            .1
+        };
+        assert!(prints("x if print(\"a\")"));
+        assert!(prints("x if {\n\tprint(input)\n}"));
+        assert!(!prints("# print(x)\nx := \"print(\""));
+        assert!(!prints("x := fingerprint(1)"));
+    }
+
+    #[test]
+    fn finds_every_way_to_read_the_file_name() {
+        let reads = |src: &str| {
+            lexed_facts(&[PolicyFile {
+                path: "p.rego".into(),
+                source: format!("package main\n{src}\n"),
+            }])
+            .0
         };
         for src in [
             "x := data.conftest.file.name",
