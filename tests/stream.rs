@@ -6,18 +6,8 @@
 
 mod common;
 
+use regorun::output::FORMATS;
 use std::path::Path;
-
-const FORMATS: [&str; 8] = [
-    "stdout",
-    "json",
-    "tap",
-    "table",
-    "junit",
-    "github",
-    "azuredevops",
-    "sarif",
-];
 
 /// Two namespaces (the second one's records wait until the first one's are written),
 /// warnings, failures, exceptions and prints.
@@ -87,7 +77,7 @@ fn run(dir: &Path, args: &[&str]) -> common::Run {
 #[test]
 fn every_format_writes_the_bytes_of_a_batch_run() {
     let dir = corpus();
-    for format in FORMATS {
+    for &format in FORMATS {
         let batch = run(
             dir.path(),
             &[

@@ -854,19 +854,23 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
     );
     let cwd = std::env::current_dir().unwrap_or_default();
 
+    // `files`: how many inputs a batch run has; `None` for a streamed run.
+    let make_checker = |files: Option<usize>| Checker {
+        s,
+        engine: &engine,
+        selected: &selected,
+        namespaces: &namespaces,
+        stdin: stdin.as_deref(),
+        cwd: &cwd,
+        dedup: !s.trace && !engine.reads_file_name(),
+        seen: Duplicates::default(),
+        progress: progress_bar(s, files),
+        // A streamed run's workers look up lines for their own file; a batch run looks
+        // them up once at the end.
+        positions: files.is_none() && s.outputs.iter().any(|o| shows_positions(&o.format)),
+    };
     if streamed {
-        let checker = Checker {
-            s,
-            engine: &engine,
-            selected: &selected,
-            namespaces: &namespaces,
-            stdin: stdin.as_deref(),
-            cwd: &cwd,
-            dedup: !engine.reads_file_name(),
-            seen: Duplicates::default(),
-            progress: progress_bar(s, None),
-            positions: s.outputs.iter().any(|o| shows_positions(&o.format)),
-        };
+        let checker = make_checker(None);
         let mut outcome = super::stream::run(s, &checker, walk.map(|f| f.map_err(walk_error)))?;
         if let Some(w) = warning {
             outcome.stderr.insert_str(0, &format!("{w}\n"));
@@ -907,18 +911,7 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
         }
         out
     } else {
-        let checker = Checker {
-            s,
-            engine: &engine,
-            selected: &selected,
-            namespaces: &namespaces,
-            stdin: stdin.as_deref(),
-            cwd: &cwd,
-            dedup: !s.trace && !engine.reads_file_name(),
-            seen: Duplicates::default(),
-            progress: progress_bar(s, Some(files.len())),
-            positions: false,
-        };
+        let checker = make_checker(Some(files.len()));
         let per_file: Vec<FileResult> = pool.install(|| {
             files
                 .par_iter()
