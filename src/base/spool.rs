@@ -54,14 +54,8 @@ impl Spool {
 
     /// Writes everything held to `out` and empties the spool.
     pub fn drain_to(&mut self, out: &mut dyn Write) -> io::Result<()> {
-        match self.file.take() {
-            Some(f) => {
-                let mut f = f.into_inner().map_err(|e| e.into_error())?;
-                f.seek(SeekFrom::Start(0))?;
-                io::copy(&mut f, out)?;
-            }
-            None => out.write_all(&std::mem::take(&mut self.memory))?,
-        }
+        let spool = std::mem::replace(self, Spool::new(self.spill));
+        io::copy(&mut spool.into_reader()?, out)?;
         Ok(())
     }
 }

@@ -10,7 +10,7 @@
 //! leaves what was written. Files are written beside their path and renamed into place
 //! at the end.
 
-use super::test::{exit_code, Checker, FileResult, TestSettings};
+use super::test::{evaluated, exit_code, Checker, FileResult, TestSettings};
 use super::Outcome;
 use crate::base::fs::io_reason;
 use crate::base::result::{CheckResult, Totals};
@@ -189,11 +189,6 @@ impl Write for TargetOut {
     }
 }
 
-/// Whether a record ran any rule.
-fn evaluated(r: &CheckResult) -> bool {
-    r.successes > 0 || !r.failures.is_empty() || !r.warnings.is_empty() || !r.exceptions.is_empty()
-}
-
 /// The writing side of a streamed run.
 struct Writer {
     targets: Vec<Target>,
@@ -262,12 +257,12 @@ impl Writer {
 }
 
 /// Evaluates the inputs `walk` gives with `checker`'s workers and writes every output as
-/// records come.
+/// records come; also gives the first input no rule was evaluated for.
 pub(super) fn run(
     s: &TestSettings,
     checker: &Checker,
     walk: impl Iterator<Item = Result<InputFile>> + Send,
-) -> Result<Outcome> {
+) -> Result<(Outcome, Option<String>)> {
     let opts = crate::output::OutputOptions {
         prints: checker.engine.may_print(),
         spill: true,
@@ -319,15 +314,7 @@ pub(super) fn run(
         }
     }
     outcome.stdout = String::from_utf8_lossy(&stdout_text).into_owned();
-    if s.fail_on_empty {
-        if let Some(name) = &writer.untested {
-            outcome.stderr.push_str(&format!(
-                "Error: no rule was evaluated for {name} (--fail-on-empty)\n"
-            ));
-            outcome.exit_code = 1;
-        }
-    }
-    Ok(outcome)
+    Ok((outcome, writer.untested))
 }
 
 /// What the writer receives for one position of the walk.

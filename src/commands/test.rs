@@ -794,10 +794,8 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
         true => None,
         false => Some(walk.by_ref().collect::<Result<_>>().map_err(walk_error)?),
     };
-    if let Some(Err(_)) = walk.peek() {
-        if let Some(Err(e)) = walk.next() {
-            return Err(walk_error(e));
-        }
+    if let Some(Err(e)) = walk.next_if(Result::is_err) {
+        return Err(walk_error(e));
     }
     if let Some(p) = &s.parser {
         if Parser::from_name(p).is_none() {
@@ -871,11 +869,9 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
     };
     if streamed {
         let checker = make_checker(None);
-        let mut outcome = super::stream::run(s, &checker, walk.map(|f| f.map_err(walk_error)))?;
-        if let Some(w) = warning {
-            outcome.stderr.insert_str(0, &format!("{w}\n"));
-        }
-        return Ok(outcome);
+        let (outcome, untested) =
+            super::stream::run(s, &checker, walk.map(|f| f.map_err(walk_error)))?;
+        return Ok(around(s, outcome, warning, untested.as_deref()));
     }
     let files = files.unwrap_or_default();
     let pool = rayon::ThreadPoolBuilder::new()
@@ -955,18 +951,28 @@ fn run(s: &TestSettings, redactor: Option<&mut Redactor>) -> Result<Outcome> {
         outcome.files.clear();
         outcome.stderr.push_str(&notes);
     }
+    Ok(around(s, outcome, warning, first_untested(&results)))
+}
+
+/// A run's outcome with the text around its output: the untested-namespace `warning`
+/// first and, with `--fail-on-empty`, the error for `untested`, the first input no rule
+/// was evaluated for.
+fn around(
+    s: &TestSettings,
+    mut outcome: Outcome,
+    warning: Option<String>,
+    untested: Option<&str>,
+) -> Outcome {
     if let Some(w) = warning {
         outcome.stderr.insert_str(0, &format!("{w}\n"));
     }
-    if s.fail_on_empty {
-        if let Some(name) = first_untested(&results) {
-            outcome.stderr.push_str(&format!(
-                "Error: no rule was evaluated for {name} (--fail-on-empty)\n"
-            ));
-            outcome.exit_code = 1;
-        }
+    if let (true, Some(name)) = (s.fail_on_empty, untested) {
+        outcome.stderr.push_str(&format!(
+            "Error: no rule was evaluated for {name} (--fail-on-empty)\n"
+        ));
+        outcome.exit_code = 1;
     }
-    Ok(outcome)
+    outcome
 }
 
 /// An input corrected by its findings' fixes.
@@ -1175,15 +1181,17 @@ pub fn exit_code(totals: &Totals, fail_on_warn: bool, no_fail: bool) -> i32 {
     }
 }
 
+/// Whether a record ran any rule.
+pub(super) fn evaluated(r: &CheckResult) -> bool {
+    r.successes > 0 || !r.failures.is_empty() || !r.warnings.is_empty() || !r.exceptions.is_empty()
+}
+
 /// The first input for which no rule was evaluated in any namespace.
 fn first_untested(results: &[CheckResult]) -> Option<&str> {
     let mut tested: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
     let mut order = Vec::new();
     for r in results {
-        let any = r.successes > 0
-            || !r.failures.is_empty()
-            || !r.warnings.is_empty()
-            || !r.exceptions.is_empty();
+        let any = evaluated(r);
         let e = tested.entry(r.filename.as_str()).or_insert_with(|| {
             order.push(r.filename.as_str());
             false

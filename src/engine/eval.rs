@@ -825,15 +825,17 @@ fn location(v: &Value) -> Option<Location> {
 mod tests {
     use super::*;
 
+    /// [`lexed_facts`] of one policy with body `src`.
+    fn facts(src: &str) -> (bool, bool) {
+        lexed_facts(&[PolicyFile {
+            path: "p.rego".into(),
+            source: format!("package main\n{src}\n"),
+        }])
+    }
+
     #[test]
     fn finds_print_calls() {
-        let prints = |src: &str| {
-            lexed_facts(&[PolicyFile {
-                path: "p.rego".into(),
-                source: format!("package main\n{src}\n"),
-            }])
-            .1
-        };
+        let prints = |src: &str| facts(src).1;
         assert!(prints("x if print(\"a\")"));
         assert!(prints("x if {\n\tprint(input)\n}"));
         assert!(!prints("# print(x)\nx := \"print(\""));
@@ -842,13 +844,7 @@ mod tests {
 
     #[test]
     fn finds_every_way_to_read_the_file_name() {
-        let reads = |src: &str| {
-            lexed_facts(&[PolicyFile {
-                path: "p.rego".into(),
-                source: format!("package main\n{src}\n"),
-            }])
-            .0
-        };
+        let reads = |src: &str| facts(src).0;
         for src in [
             "x := data.conftest.file.name",
             "import data.conftest",
