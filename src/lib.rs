@@ -43,7 +43,7 @@ pub fn run(cli: Cli) -> Result<commands::Outcome> {
             if args.paths.iter().all(|p| p.is_empty()) {
                 anyhow::bail!("missing required arguments");
             }
-            let settings = commands::test::TestSettings::resolve(args, &config)?;
+            let settings = commands::settings::TestSettings::resolve(args, &config)?;
             commands::test::run_test(&settings)
         }
         Some(Command::Verify(args)) => {

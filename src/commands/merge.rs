@@ -3,7 +3,7 @@
 //! ordered as a run over one directory walks it: namespaces in the order the reports give
 //! them, files by their path, directory by directory, in byte order.
 
-use super::test::{exit_code, fill_positions, shows_positions};
+use super::check::{exit_code, fill_positions, shows_positions};
 use super::{output_targets, Outcome};
 use crate::base::result::{CheckResult, Location, Message, Totals};
 use crate::cli::MergeArgs;

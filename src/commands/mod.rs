@@ -2,10 +2,12 @@
 //! from flags and configuration, drive the engine and hand results to `output`.
 //! Nothing below imports from here.
 
+pub mod check;
 pub mod doc;
 pub mod emit;
 pub mod merge;
 pub mod parse;
+pub mod settings;
 mod stream;
 pub mod test;
 pub mod verify;

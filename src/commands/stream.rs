@@ -10,7 +10,8 @@
 //! leaves what was written. Files are written beside their path and renamed into place
 //! at the end.
 
-use super::test::{evaluated, exit_code, Checker, FileResult, TestSettings};
+use super::check::{evaluated, exit_code, Checker, FileResult};
+use super::settings::TestSettings;
 use super::Outcome;
 use crate::base::fs::io_reason;
 use crate::base::result::{CheckResult, Totals};
