@@ -802,3 +802,42 @@ fn regex_errors_are_gos() {
     assert_eq!(run.code, 1, "{}", run.stderr);
     assert!(run.stdout.contains("2 failures"), "{}", run.stdout);
 }
+
+/// `opa.runtime()` is conftest's: the environment under `env`, OPA's version and an empty
+/// commit, on both evaluation paths (regorus's own has no `env` and names itself).
+#[test]
+fn opa_runtime_gives_conftests_object() {
+    let policy = r#"package main
+
+import rego.v1
+
+deny contains sprintf("keys %v", [object.keys(opa.runtime())])
+deny contains sprintf("env %s", [opa.runtime().env.REGORUN_RUNTIME_T])
+deny contains sprintf("version %s commit %q", [opa.runtime().version, opa.runtime().commit])
+deny contains "no home" if not opa.runtime().env.REGORUN_NOT_SET
+"#;
+    let dir = common::scratch(&[("policy/p.rego", policy), ("in.json", "{}")]);
+    for rvm in ["1", "0"] {
+        let run = common::run_with(
+            dir.path().to_str().unwrap(),
+            &["test", "--no-color", "in.json"],
+            &[("REGORUN_RVM", rvm), ("REGORUN_RUNTIME_T", "a=b c")],
+            None,
+        );
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (
+                1,
+                "FAIL - in.json - main - env a=b c
+FAIL - in.json - main - keys {\"commit\", \"env\", \"version\"}
+FAIL - in.json - main - no home
+FAIL - in.json - main - version 1.19.0 commit \"\"
+
+4 tests, 0 passed, 0 warnings, 4 failures, 0 exceptions
+"
+            ),
+            "{}",
+            run.stderr
+        );
+    }
+}

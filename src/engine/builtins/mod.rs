@@ -22,6 +22,7 @@ mod objects;
 mod private_keys;
 mod providers;
 mod regex;
+mod runtime;
 mod schema;
 mod strings;
 mod time;
@@ -110,6 +111,8 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ),
     // regorus's is always undefined.
     ("http.send", 1, http::send, Vm::Only(|_| false)),
+    // regorus's has no `env` and names regorus's version.
+    ("opa.runtime", 0, runtime::runtime, Vm::Only(|_| false)),
     // regorus reads patterns with the `regex` crate's meanings (Unicode `\d`, `\w`...):
     // the VM keeps literal patterns that mean the same to both.
     (
@@ -456,14 +459,14 @@ mod tests {
     use super::*;
 
     /// The load-time rewrites keep their own list of the replaced names (they sit below
-    /// the engine): it must name every replacement but `sprintf`, which is never
-    /// undefined where regorus's gave a value.
+    /// the engine): it must name every replacement but `sprintf` and `opa.runtime`, which
+    /// are never undefined where regorus's gave a value.
     #[test]
     fn rewrites_know_every_replacement() {
         let mut here: Vec<&str> = REPLACED
             .iter()
             .map(|r| r.0)
-            .filter(|n| *n != "sprintf")
+            .filter(|n| !matches!(*n, "sprintf" | "opa.runtime"))
             .collect();
         let mut there = crate::rego::compat::REPLACED_NAMES.to_vec();
         here.sort();
