@@ -19,6 +19,9 @@
 #   REGORUN_FLAGS     extra regorun flags
 #   OPA_PEER_PYTHON   peer interpreter (default: $HOME/.cache/opa-peer/bin/python)
 #   NO_BUILD=1        skip `cargo build --release`
+#   BENCH_SLICES=0    skip the linearity row: N=100,000 split in ten slices of 10,000
+#                     files (hard links), each timed on its own, their sum against the
+#                     whole run (default: on)
 #   BENCH_DUP         size of the duplicate-share corpus: a quarter distinct policies,
 #                     each under four names (75% duplicates, as exported default
 #                     policies repeat across keys); 0 skips it (default: 10000)
@@ -151,11 +154,37 @@ for n in $sizes; do
       "$n" "$r_wall" "$o_wall"
   fi
   # Scaling: each size's time against the previous size's.
+  # The corpus's later files are a little larger, so the bytes are shown too.
+  bytes="$(du -sb "$corpus" | cut -f1)"
   if (( ${prev_n:-0} >= 1000 )); then
-    python3 -c "import sys; n,p,w,pw = sys.argv[1:]; print(f'{n:<8} scale    {float(w)/float(pw):9.2f}x the time of N={p} for {int(n)//int(p)}x the files')" \
-      "$n" "$prev_n" "$r_wall" "$prev_wall"
+    python3 -c "import sys; n,p,w,pw,b,pb = sys.argv[1:]; print(f'{n:<8} scale    {float(w)/float(pw):9.2f}x the time of N={p} for {int(n)//int(p)}x the files ({int(b)/int(pb):.2f}x the bytes)')" \
+      "$n" "$prev_n" "$r_wall" "$prev_wall" "$bytes" "$prev_bytes"
   fi
-  prev_n=$n prev_wall=$r_wall
+  # Linearity: the same files as ten separate runs of a tenth each.
+  if (( n == 100000 )) && [[ "${BENCH_SLICES:-1}" == 1 ]]; then
+    python3 - "$corpus" "$work/slices" <<'PY'
+import os, sys
+src, out = sys.argv[1], sys.argv[2]
+names = sorted(os.listdir(src))
+for k in range(10):
+    d = os.path.join(out, f"s{k}")
+    os.makedirs(d, exist_ok=True)
+    for name in names[k * len(names) // 10:(k + 1) * len(names) // 10]:
+        os.link(os.path.join(src, name), os.path.join(d, name))
+PY
+    sum=0
+    for k in 0 1 2 3 4 5 6 7 8 9; do
+      export BENCH_OUT="$work/regorun-slice.out"
+      # shellcheck disable=SC2086
+      read -r s_wall _ _ < <(measure "$reps" "$regorun" test --no-color --jobs "$jobs" \
+        -o "$format" -p "$policy" ${REGORUN_FLAGS:-} "$work/slices/s$k")
+      sum="$(python3 -c "import sys; print(float(sys.argv[1]) + float(sys.argv[2]))" "$sum" "$s_wall")"
+    done
+    rm -rf "$work/slices"
+    python3 -c "import sys; n,w,s = sys.argv[1:]; print(f'{n:<8} slices   {float(w)/float(s):9.3f}x the sum of ten separate runs of a tenth of the files ({float(s):.2f} s)')" \
+      "$n" "$r_wall" "$sum"
+  fi
+  prev_n=$n prev_wall=$r_wall prev_bytes=$bytes
 done
 
 # Duplicate documents are evaluated once: the same number of files, 75% of them copies.

@@ -841,3 +841,32 @@ FAIL - in.json - main - version 1.19.0 commit \"\"
         );
     }
 }
+
+/// `strings.split_n` (OPA 1.19+): the first `n` pieces, the last `-n` for a negative `n`,
+/// characters for an empty delimiter; both paths as the OPA peer printed them.
+#[test]
+fn split_n_gives_opas_pieces() {
+    let policy = r#"package main
+
+deny contains sprintf("%v", [strings.split_n("a.b.c.d", ".", 2)])
+deny contains sprintf("%v", [strings.split_n("a.b.c.d", ".", -2)])
+deny contains sprintf("e %v", [strings.split_n("abc", "", -2)])
+deny contains sprintf("e2 %v", [strings.split_n("abc", "", 2)])
+deny contains sprintf("z %v", [strings.split_n("abc", ".", 0)])
+deny contains sprintf("u %v", [strings.split_n("ä.ö.ü", "", -2)])
+"#;
+    assert_as_opa(
+        policy,
+        "in.json",
+        "{}",
+        r#"FAIL - in.json - main - ["a", "b"]
+FAIL - in.json - main - ["c", "d"]
+FAIL - in.json - main - e ["b", "c"]
+FAIL - in.json - main - e2 ["a", "b"]
+FAIL - in.json - main - u [".", "ü"]
+FAIL - in.json - main - z []
+
+6 tests, 0 passed, 0 warnings, 6 failures, 0 exceptions
+"#,
+    );
+}

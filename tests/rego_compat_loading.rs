@@ -668,3 +668,41 @@ fn split_v0_function_without_the_if_keyword() {
         "",
     );
 }
+
+/// A package read whole is an object of its defined rules only, as in OPA: the bytecode
+/// VM kept undefined rules in it (counted, listed by `object.keys`, printed as
+/// `#undefined`), so such policies are evaluated by the interpreter.
+#[test]
+fn a_package_read_whole_leaves_out_undefined_rules() {
+    let lib = "package lib
+
+foo := units.parse_bytes(\"1KB\")
+bar := to_number(\"abc\")
+baz := input.missing if true
+";
+    let main = "package main
+
+deny contains sprintf(\"count %v\", [count(x)]) if x := data.lib
+deny contains sprintf(\"keys %v\", [object.keys(data.lib)])
+deny contains sprintf(\"whole %v\", [data.lib])
+";
+    let r = run(
+        &[
+            ("policy/lib.rego", lib),
+            ("policy/main.rego", main),
+            ("in.json", "{}"),
+        ],
+        &["test", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - in.json - main - count 1
+FAIL - in.json - main - keys {\"foo\"}
+FAIL - in.json - main - whole {\"foo\": 1000}
+
+3 tests, 0 passed, 0 warnings, 3 failures, 0 exceptions
+",
+        "",
+    );
+}

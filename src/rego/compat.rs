@@ -1009,6 +1009,7 @@ pub(crate) const MISSING_ARITY: &[(&str, usize)] = &[
     ("net.lookup_ip_addr", 1),
     ("regex.globs_match", 2),
     ("strings.render_template", 2),
+    ("strings.split_n", 3),
     ("io.jwt.decode", 1),
     ("io.jwt.decode_verify", 2),
     ("io.jwt.verify_hs256", 2),

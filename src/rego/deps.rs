@@ -687,14 +687,15 @@ impl Graph {
                                 ));
                             }
                         }
-                        targets.push(path);
+                        targets.push((path, toks[i].2));
                     }
                     // The rest of the chain: names after dots are skipped above, and a
                     // variable index may itself be a rule.
                     i += 1;
                 }
                 let mut edges = BTreeSet::new();
-                for target in targets {
+                for (target, line) in targets {
+                    let mut whole_package = false;
                     for (j, g) in graph.groups.iter().enumerate() {
                         let gp: Vec<&str> = g.path.split('.').skip(1).collect();
                         let n = gp.len().min(target.len());
@@ -704,7 +705,13 @@ impl Graph {
                             .all(|(a, b)| b == ANY || a == b)
                         {
                             edges.insert(j);
+                            whole_package |= gp.len() > target.len();
                         }
+                    }
+                    // A package read as a value: the VM keeps its undefined rules in
+                    // the object (as undefined values that count and print).
+                    if whole_package {
+                        graph.vm_unsafe.push(format!("{file}:{line}"));
                     }
                 }
                 graph.groups[from].edges.extend(edges);
@@ -1062,6 +1069,32 @@ mod tests {
             "r contains x if { some x in input.xs }\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{good}"))]);
+            assert_eq!(g.vm_unsafe(), None, "{good}");
+        }
+    }
+
+    /// A package read whole goes to the interpreter: the VM's object keeps the package's
+    /// undefined rules. Reading one rule of it stays on the VM.
+    #[test]
+    fn whole_package_reads_leave_the_vm() {
+        let rules = ("r.rego", "package rules.a\n\nt := input.t\n");
+        for bad in [
+            "x := data.rules.a\n",
+            "x := count(data.rules)\n",
+            "x := [p | data.rules[p]]\n",
+            "x := data\n",
+            "x := y if y := data.main\n",
+        ] {
+            let g = graph(&[("a.rego", &format!("package main\n\n{bad}")), rules]);
+            assert_eq!(g.vm_unsafe(), Some("a.rego:3"), "{bad}");
+        }
+        for good in [
+            "x := data.rules.a.t\n",
+            "x := [t | t := data.rules[_].t]\n",
+            "x := [p | data.rules[p].t]\n",
+            "import data.rules.a\nx := a.t\n",
+        ] {
+            let g = graph(&[("a.rego", &format!("package main\n\n{good}")), rules]);
             assert_eq!(g.vm_unsafe(), None, "{good}");
         }
     }

@@ -33,7 +33,34 @@ pub fn one_char_literal(args: &[&str]) -> bool {
 type Body = fn(&[Value]) -> Result<Value, Fault>;
 
 /// Name, arity and body of the `strings` built-ins regorus lacks.
-pub const ALL: &[(&str, u8, Body)] = &[("strings.render_template", 2, render_template)];
+pub const ALL: &[(&str, u8, Body)] = &[
+    ("strings.render_template", 2, render_template),
+    ("strings.split_n", 3, split_n),
+];
+
+/// OPA's `strings.split_n(text, delimiter, n)`: the first `n` pieces of the split, or for
+/// a negative `n` the last `-n` (an empty delimiter splits between characters, as Go).
+fn split_n(args: &[Value]) -> Result<Value, Fault> {
+    let text = string_arg(args, 1)?;
+    let delim = string_arg(args, 2)?;
+    let n = super::numbers::integer(args, 3)?;
+    let pieces: Vec<&str> = if delim.is_empty() {
+        text.char_indices()
+            .map(|(i, c)| &text[i..i + c.len_utf8()])
+            .collect()
+    } else {
+        text.split(delim).collect()
+    };
+    let len = pieces.len() as i128;
+    let kept = if n >= 0 {
+        &pieces[..n.min(len) as usize]
+    } else {
+        &pieces[(len + n).max(0) as usize..]
+    };
+    Ok(Value::from(
+        kept.iter().map(|p| Value::from(*p)).collect::<Vec<_>>(),
+    ))
+}
 
 /// OPA's `strings.render_template`: Go's `text/template` (the subset in
 /// [`crate::base::gotemplate`]) with `missingkey=error` over the variables as JSON.
