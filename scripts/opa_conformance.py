@@ -27,8 +27,9 @@ How a case is judged:
 - a case that expects an error (`want_error_code`) agrees when regorun stops with an
   `Error:` line (built-in errors count with `--show-builtin-errors` when the case asks for
   strict built-in errors);
-- a case that regorun cannot be asked as written (an `input_term` that is not JSON, or no
-  query) is counted as skipped, never as agreeing.
+- a case that regorun cannot be asked as written (an `input_term` that is not JSON, no
+  query, or no input while it reads `input` itself: a conftest run always has an input
+  document) is counted as skipped, never as agreeing.
 Needs PyYAML (`pip install pyyaml`).
 """
 
@@ -94,6 +95,10 @@ def same_bindings(got, want):
     return False
 
 
+# `input` itself (not `input.x` or `input[...]`), which is defined in every regorun run.
+BARE_INPUT = re.compile(r"\binput\b(?![.\[])")
+
+
 def write_case(case, root):
     """The files of one case; None when it cannot be asked through regorun."""
     query = case.get("query")
@@ -117,6 +122,11 @@ def write_case(case, root):
             json.dump(case["data"], f)
         args += ["--data", "data.json"]
     input_doc = case.get("input", {})
+    text = "\n".join([query] + list(case.get("modules") or []))
+    if ("input" not in case and "input_term" not in case and BARE_INPUT.search(text)
+            and "with input as" not in text):
+        # A conftest run always has an input document; the case needs none at all.
+        return None
     if "input_term" in case:
         try:
             input_doc = json.loads(case["input_term"])
