@@ -706,3 +706,59 @@ FAIL - in.json - main - whole {\"foo\": 1000}
         "",
     );
 }
+
+/// A call of a function that no rule defines and no built-in provides is OPA's load-time
+/// type error, each named at its line, as the OPA peer reported them for this policy; it
+/// no longer passes silently when its rule is not evaluated. OPA built-ins regorun lacks
+/// (`rego.parse_module`) still load.
+#[test]
+fn undefined_functions_are_load_errors() {
+    let main = "package main
+
+import data.lib
+
+deny contains msg if {
+\tinput.x
+\tmsg := fooo(input.y)
+}
+deny contains msg if {
+\tinput.x
+\tmsg := io.jwt.decod(input.y)
+}
+deny contains msg if {
+\tinput.x
+\tmsg := lib.nothere(input.y)
+}
+deny contains msg if {
+\tinput.x
+\tmsg := data.lib.gone(input.y)
+}
+deny contains msg if {
+\tinput.x
+\tmsg := lib.f(set())
+}
+deny contains msg if {
+\tinput.x
+\tmsg := rego.parse_module(\"p.rego\", input.y)
+}
+";
+    let lib = "package lib\n\nf(x) := x\n";
+    let files = [
+        ("policy/main.rego", main),
+        ("policy/lib.rego", lib),
+        ("in.json", "{}"),
+    ];
+    for (cmd, what) in [
+        (&["test", "in.json"][..], "running test"),
+        (&["verify"][..], "running verification"),
+    ] {
+        let r = run(&files, cmd);
+        let errors = "load: loading policies: get compiler: 4 errors occurred:
+policy/main.rego:7: rego_type_error: undefined function fooo
+policy/main.rego:11: rego_type_error: undefined function io.jwt.decod
+policy/main.rego:15: rego_type_error: undefined function data.lib.nothere
+policy/main.rego:19: rego_type_error: undefined function data.lib.gone
+";
+        assert_run(&r, 1, "", &format!("Error: {what}: {errors}"));
+    }
+}

@@ -48,6 +48,11 @@ pub struct Graph {
     vm_unsafe: Vec<String>,
     /// Differences from OPA that no rewrite removes, one message each.
     notes: Vec<String>,
+    /// Calls of names that are no rule, import or `data` reference (built-ins, or
+    /// unknown): name and `file:line`.
+    calls: Vec<(String, String)>,
+    /// OPA's type errors for calls of `data` functions no rule defines.
+    undefined_calls: Vec<String>,
 }
 
 /// A token of a rule: kind, text, absolute line.
@@ -658,7 +663,10 @@ impl Graph {
                         i += 1;
                         continue;
                     }
-                    let chain = chain(&toks, i);
+                    let (chain, end) = chain_to(&toks, i);
+                    let called = toks.get(end).is_some_and(|t| t.1 == "(")
+                        && !chain.iter().any(|c| c == ANY)
+                        && !KEYWORDS.contains(&text.as_str());
                     let base: Option<Vec<String>> = if text == "data" {
                         Some(chain[1..].to_vec())
                     } else if let Some(p) = aliases.get(text) {
@@ -687,7 +695,26 @@ impl Graph {
                                 ));
                             }
                         }
+                        // A call of a user function: some rule group is at its path
+                        // (a reference head's first name, `foo["bar"](x)`, is enough).
+                        let defined = || {
+                            graph.groups.iter().any(|g| {
+                                let gp: Vec<&str> = g.path.split('.').skip(1).collect();
+                                gp.len() <= path.len() && gp.iter().zip(&path).all(|(a, b)| a == b)
+                            })
+                        };
+                        if called && !defined() {
+                            graph.undefined_calls.push(format!(
+                                "{file}:{}: rego_type_error: undefined function data.{}",
+                                toks[i].2,
+                                path.join(".")
+                            ));
+                        }
                         targets.push((path, toks[i].2));
+                    } else if called {
+                        graph
+                            .calls
+                            .push((chain.join("."), format!("{file}:{}", toks[i].2)));
                     }
                     // The rest of the chain: names after dots are skipped above, and a
                     // variable index may itself be a rule.
@@ -846,6 +873,21 @@ impl Graph {
         self.vm_unsafe.first().map(String::as_str)
     }
 
+    /// OPA's `rego_type_error: undefined function <name>` for every call of a function
+    /// that is neither defined by a rule nor a built-in (`builtin(name)` says which names
+    /// are), one per call, in file order.
+    pub fn undefined_functions(&self, builtin: impl Fn(&str) -> bool) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .calls
+            .iter()
+            .filter(|(name, _)| !builtin(name))
+            .map(|(name, at)| format!("{at}: rego_type_error: undefined function {name}"))
+            .chain(self.undefined_calls.iter().cloned())
+            .collect();
+        out.sort_by(|a, b| line_order(a).cmp(&line_order(b)));
+        out
+    }
+
     /// Load-time messages for the differences from OPA that remain (`file:line: text`).
     pub fn notes(&self) -> &[String] {
         &self.notes
@@ -873,7 +915,8 @@ impl Graph {
 
 /// The components of the reference starting at token `i` (`a.b["c"]`): static ones, and
 /// [`ANY`] for an index that is a variable or another single term (`data.rules[p].x`).
-fn chain(toks: &[Tok], i: usize) -> Vec<String> {
+/// Also gives the index of the token after the reference.
+fn chain_to(toks: &[Tok], i: usize) -> (Vec<String>, usize) {
     let mut out = vec![toks[i].1.clone()];
     let mut j = i + 1;
     loop {
@@ -897,8 +940,22 @@ fn chain(toks: &[Tok], i: usize) -> Vec<String> {
             _ => break,
         }
     }
-    out
+    (out, j)
 }
+
+/// `file:line: ...` as (file, line), to put messages in file order.
+fn line_order(message: &str) -> (&str, u32) {
+    let mut parts = message.splitn(3, ':');
+    let file = parts.next().unwrap_or("");
+    let line = parts.next().and_then(|l| l.parse().ok()).unwrap_or(0);
+    (file, line)
+}
+
+/// Words of the language that a `(` may follow without a call.
+const KEYWORDS: &[&str] = &[
+    "not", "if", "else", "some", "every", "in", "with", "as", "contains", "default", "import",
+    "package", "true", "false", "null", "set",
+];
 
 /// A reference component that matches any rule name.
 const ANY: &str = "*";

@@ -16,6 +16,7 @@ mod glob;
 mod http;
 mod jwt;
 mod keys;
+mod native;
 mod net;
 mod numbers;
 mod objects;
@@ -183,9 +184,20 @@ pub fn register(
             strict,
         )?;
     }
+    for &(name, arity, body) in tables(rego_v0) {
+        add(engine, name, arity, body, strict)?;
+    }
+    for &(name, arity, body, _) in REPLACED {
+        add(engine, name, arity, body, strict)?;
+    }
+    Ok(())
+}
+
+/// The built-ins regorun adds from tables (OPA's that regorus lacks).
+fn tables(rego_v0: bool) -> impl Iterator<Item = &'static (&'static str, u8, Body)> {
     let v0_only: &[_] = if rego_v0 { net::V0 } else { &[] };
     let v0_regex: &[_] = if rego_v0 { regex::V0 } else { &[] };
-    for &(name, arity, body) in crypto::ALL
+    crypto::ALL
         .iter()
         .chain(arrays::ALL)
         .chain(net::ALL)
@@ -197,13 +209,36 @@ pub fn register(
         .chain(providers::ALL)
         .chain(v0_only)
         .chain(v0_regex)
-    {
-        add(engine, name, arity, body, strict)?;
-    }
-    for &(name, arity, body, _) in REPLACED {
-        add(engine, name, arity, body, strict)?;
-    }
-    Ok(())
+}
+
+/// OPA built-ins that neither regorus nor regorun provides: a call loads (OPA knows the
+/// name) and stops the run with "could not find function" when it is evaluated.
+const OPA_ONLY: &[&str] = &[
+    "graphql.is_valid",
+    "graphql.parse",
+    "graphql.parse_and_verify",
+    "graphql.parse_query",
+    "graphql.parse_schema",
+    "graphql.schema_is_valid",
+    "rego.parse_module",
+    "uri.is_valid",
+    "uri.parse",
+];
+
+/// Whether a policy may call `name` as a built-in: regorus's own, conftest's, those regorun
+/// adds or replaces, OPA's that it lacks ([`OPA_ONLY`]), `print`, and regorun's internal
+/// helpers (`__regorun_…`).
+pub fn known(name: &str, rego_v0: bool) -> bool {
+    native::NAMES.binary_search(&name).is_ok()
+        || OPA_ONLY.contains(&name)
+        || matches!(
+            name,
+            "print" | "parse_config" | "parse_config_file" | "parse_combined_config_files"
+        )
+        || name.starts_with("__regorun")
+        || tables(rego_v0).any(|t| t.0 == name)
+        || REPLACED.iter().any(|r| r.0 == name)
+        || added::all(rego_v0).iter().any(|a| a.0 == name)
 }
 
 /// Registers `body` as the built-in `name`, with OPA's non-strict rule for its faults.
@@ -472,6 +507,31 @@ mod tests {
         here.sort();
         there.sort();
         assert_eq!(here, there);
+    }
+
+    /// Each name of the regorus table is a function regorus knows (an unknown one is
+    /// "could not find function"); a made-up one is not known.
+    #[test]
+    fn regorus_names_are_regorus_builtins() {
+        let mut sorted = native::NAMES.to_vec();
+        sorted.sort_unstable();
+        assert_eq!(sorted, native::NAMES, "kept sorted for the binary search");
+        let unknown: Vec<&str> = native::NAMES
+            .iter()
+            .copied()
+            .filter(|name| {
+                native(name, &[])
+                    .err()
+                    .is_some_and(|e| e.contains("could not find function"))
+            })
+            .collect();
+        assert_eq!(unknown, Vec::<&str>::new());
+        assert!(native("no.such.fn", &[])
+            .unwrap_err()
+            .contains("could not find function"));
+        assert!(known("io.jwt.decode", false) && known("print", false));
+        assert!(known("re_match", true) && !known("re_match", false));
+        assert!(!known("io.jwt.decod", false));
     }
 
     fn file(source: &str) -> PolicyFile {
