@@ -762,3 +762,60 @@ policy/main.rego:19: rego_type_error: undefined function data.lib.gone
         assert_run(&r, 1, "", &format!("Error: {what}: {errors}"));
     }
 }
+
+/// A call with a wrong number of arguments is a load-time type error at its line, as the
+/// OPA peer reported for this policy: a user function's text is OPA's; for a built-in the
+/// first line is OPA's (`count: arity mismatch`) and OPA's `have:`/`want:` type lines are
+/// left out. One argument more is an output, except where the call is a value (`y :=
+/// time.now_ns(1)`); a trailing comma is no argument.
+#[test]
+fn wrong_arity_is_a_load_error() {
+    let policy = "package main
+
+f(x) := x
+
+deny contains \"a\" if {
+\tinput.x
+\tcount(input.y, 1, 2)
+}
+deny contains \"b\" if {
+\tinput.x
+\tx := 1
+\tconcat(x)
+}
+deny contains \"c\" if {
+\tinput.x
+\tf(1, 2, 3)
+}
+deny contains \"d\" if {
+\tinput.x
+\ty := sprintf(\"a\")
+}
+deny contains \"e\" if {
+\tinput.x
+\ty := time.now_ns(1)
+}
+deny contains \"fine\" if {
+\tinput.x
+\tcount(input.y, n)
+\tf(n, m)
+\tm == concat(\"}\", [\"(\"],)
+}
+";
+    let r = run(
+        &[("policy/p.rego", policy), ("in.json", "{}")],
+        &["test", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: load: loading policies: get compiler: 5 errors occurred:
+policy/p.rego:7: rego_type_error: count: arity mismatch
+policy/p.rego:12: rego_type_error: concat: arity mismatch
+policy/p.rego:16: rego_type_error: function data.main.f has arity 1, got 3 arguments
+policy/p.rego:20: rego_type_error: sprintf: arity mismatch
+policy/p.rego:24: rego_type_error: time.now_ns: arity mismatch
+",
+    );
+}

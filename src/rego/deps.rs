@@ -26,6 +26,8 @@ struct Group {
     /// Whether a complete or function definition with a computed value has a body that
     /// iterates ([`may_iterate`]): it may give several values for one document.
     iterates: bool,
+    /// A function's number of parameters (its first definition's).
+    arity: Option<usize>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -49,10 +51,12 @@ pub struct Graph {
     /// Differences from OPA that no rewrite removes, one message each.
     notes: Vec<String>,
     /// Calls of names that are no rule, import or `data` reference (built-ins, or
-    /// unknown): name and `file:line`.
-    calls: Vec<(String, String)>,
-    /// OPA's type errors for calls of `data` functions no rule defines.
-    undefined_calls: Vec<String>,
+    /// unknown): name, `file:line`, the number of arguments and whether the call is a
+    /// value (an operand or argument, where an output argument is not possible).
+    calls: Vec<(String, String, usize, bool)>,
+    /// OPA's type errors for calls of the policy's own functions: undefined, or with a
+    /// number of arguments that is neither the arity nor one more (an output).
+    call_errors: Vec<String>,
 }
 
 /// A token of a rule: kind, text, absolute line.
@@ -585,6 +589,7 @@ impl Graph {
                         values: Vec::new(),
                         edges: BTreeSet::new(),
                         iterates: false,
+                        arity: None,
                     });
                     graph.groups.len() - 1
                 });
@@ -593,6 +598,13 @@ impl Graph {
                     .push((file.clone(), rule.span().line, kind));
                 if !vm_safe_head(rule) {
                     graph.vm_unsafe.push(format!("{file}:{}", rule.span().line));
+                }
+                if let Rule::Spec {
+                    head: RuleHead::Func { args, .. },
+                    ..
+                } = rule.as_ref()
+                {
+                    graph.groups[i].arity.get_or_insert(args.len());
                 }
                 if matches!(kind, Kind::Complete | Kind::Function) {
                     let value = literal_value(rule);
@@ -703,18 +715,30 @@ impl Graph {
                                 gp.len() <= path.len() && gp.iter().zip(&path).all(|(a, b)| a == b)
                             })
                         };
+                        let line = toks[i].2;
+                        let name = format!("data.{}", path.join("."));
+                        let arity = index.get(&name).and_then(|&g| graph.groups[g].arity);
+                        let n = argument_count(&toks, end);
+                        let most = arity.map(|a| a + usize::from(!valued(&toks, i)));
                         if called && !defined() {
-                            graph.undefined_calls.push(format!(
-                                "{file}:{}: rego_type_error: undefined function data.{}",
-                                toks[i].2,
-                                path.join(".")
+                            graph.call_errors.push(format!(
+                                "{file}:{line}: rego_type_error: undefined function {name}"
+                            ));
+                        } else if let Some(a) =
+                            arity.filter(|&a| called && (n < a || Some(n) > most))
+                        {
+                            graph.call_errors.push(format!(
+                                "{file}:{line}: rego_type_error: function {name} has arity {a}, got {n} arguments"
                             ));
                         }
                         targets.push((path, toks[i].2));
                     } else if called {
-                        graph
-                            .calls
-                            .push((chain.join("."), format!("{file}:{}", toks[i].2)));
+                        graph.calls.push((
+                            chain.join("."),
+                            format!("{file}:{}", toks[i].2),
+                            argument_count(&toks, end),
+                            valued(&toks, i),
+                        ));
                     }
                     // The rest of the chain: names after dots are skipped above, and a
                     // variable index may itself be a rule.
@@ -873,16 +897,25 @@ impl Graph {
         self.vm_unsafe.first().map(String::as_str)
     }
 
-    /// OPA's `rego_type_error: undefined function <name>` for every call of a function
-    /// that is neither defined by a rule nor a built-in (`builtin(name)` says which names
-    /// are), one per call, in file order.
-    pub fn undefined_functions(&self, builtin: impl Fn(&str) -> bool) -> Vec<String> {
+    /// OPA's type errors for calls, one per call in file order: `undefined function
+    /// <name>` for a function that is neither defined by a rule nor a built-in, and
+    /// `<name>: arity mismatch` (without OPA's `have`/`want` type lines) or `function
+    /// <path> has arity <a>, got <n> arguments` for a wrong number of arguments.
+    /// `builtin(name)` is `None` for a name that is no built-in, else its arity if fixed.
+    pub fn call_errors(&self, builtin: impl Fn(&str) -> Option<Option<u8>>) -> Vec<String> {
         let mut out: Vec<String> = self
             .calls
             .iter()
-            .filter(|(name, _)| !builtin(name))
-            .map(|(name, at)| format!("{at}: rego_type_error: undefined function {name}"))
-            .chain(self.undefined_calls.iter().cloned())
+            .filter_map(|(name, at, n, value)| match builtin(name) {
+                None => Some(format!("{at}: rego_type_error: undefined function {name}")),
+                Some(Some(a))
+                    if *n < usize::from(a) || *n > usize::from(a) + usize::from(!value) =>
+                {
+                    Some(format!("{at}: rego_type_error: {name}: arity mismatch"))
+                }
+                Some(_) => None,
+            })
+            .chain(self.call_errors.iter().cloned())
             .collect();
         out.sort_by(|a, b| line_order(a).cmp(&line_order(b)));
         out
@@ -941,6 +974,69 @@ fn chain_to(toks: &[Tok], i: usize) -> (Vec<String>, usize) {
         }
     }
     (out, j)
+}
+
+/// Whether the reference starting at token `i` is an operand, an argument or an element
+/// (after `:=`, `==`, `(`, `,` and the like): a call there gives a value, so it cannot
+/// take an output argument. After `|` it may start a comprehension's body: not counted.
+fn valued(toks: &[Tok], i: usize) -> bool {
+    i.checked_sub(1).is_some_and(|p| {
+        (toks[p].0 == TokenKind::Symbol || toks[p].0 == TokenKind::Ident)
+            && matches!(
+                toks[p].1.as_str(),
+                ":=" | "="
+                    | "=="
+                    | "!="
+                    | "<"
+                    | ">"
+                    | "<="
+                    | ">="
+                    | "+"
+                    | "-"
+                    | "*"
+                    | "/"
+                    | "%"
+                    | "("
+                    | "["
+                    | ","
+                    | ":"
+                    | "&"
+                    | "in"
+                    | "contains"
+                    | "as"
+            )
+    })
+}
+
+/// The number of arguments of the call whose `(` is at `open`.
+fn argument_count(toks: &[Tok], open: usize) -> usize {
+    let mut depth = 0usize;
+    let mut commas = 0;
+    for (k, t) in toks.iter().enumerate().skip(open) {
+        if t.0 != TokenKind::Symbol {
+            continue;
+        }
+        match t.1.as_str() {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    // `f()` has none; otherwise one more than the commas, less a
+                    // trailing one (`f(\n\ta,\n\tb,\n)`).
+                    return if k == open + 1 {
+                        0
+                    } else if toks[k - 1].0 == TokenKind::Symbol && toks[k - 1].1 == "," {
+                        commas
+                    } else {
+                        commas + 1
+                    };
+                }
+            }
+            "," if depth == 1 => commas += 1,
+            _ => {}
+        }
+    }
+    commas + 1
 }
 
 /// `file:line: ...` as (file, line), to put messages in file order.

@@ -225,20 +225,29 @@ const OPA_ONLY: &[&str] = &[
     "uri.parse",
 ];
 
-/// Whether a policy may call `name` as a built-in: regorus's own, conftest's, those regorun
-/// adds or replaces, OPA's that it lacks ([`OPA_ONLY`]), `print`, and regorun's internal
-/// helpers (`__regorun_…`).
-pub fn known(name: &str, rego_v0: bool) -> bool {
-    native::NAMES.binary_search(&name).is_ok()
-        || OPA_ONLY.contains(&name)
-        || matches!(
-            name,
-            "print" | "parse_config" | "parse_config_file" | "parse_combined_config_files"
-        )
-        || name.starts_with("__regorun")
-        || tables(rego_v0).any(|t| t.0 == name)
-        || REPLACED.iter().any(|r| r.0 == name)
-        || added::all(rego_v0).iter().any(|a| a.0 == name)
+/// Whether a policy may call `name` as a built-in, and its arity when it is fixed:
+/// regorus's own, conftest's, those regorun adds or replaces, OPA's that it lacks
+/// ([`OPA_ONLY`]), `print`, and regorun's internal helpers (`__regorun_…`). `None` for a
+/// name that is no built-in.
+pub fn arity(name: &str, rego_v0: bool) -> Option<Option<u8>> {
+    if let Ok(i) = native::NAMES.binary_search_by(|(n, _)| n.cmp(&name)) {
+        return Some(Some(native::NAMES[i].1));
+    }
+    let fixed = match name {
+        "parse_config" => Some(2),
+        "parse_config_file" | "parse_combined_config_files" => Some(1),
+        _ => tables(rego_v0)
+            .map(|t| (t.0, t.1))
+            .chain(REPLACED.iter().map(|r| (r.0, r.1)))
+            .chain(added::all(rego_v0).iter().map(|a| (a.0, a.1)))
+            .find(|(n, _)| *n == name)
+            .map(|(_, a)| a),
+    };
+    if fixed.is_some() {
+        return Some(fixed);
+    }
+    let variadic = name == "print" || name.starts_with("__regorun") || OPA_ONLY.contains(&name);
+    variadic.then_some(None)
 }
 
 /// Registers `body` as the built-in `name`, with OPA's non-strict rule for its faults.
@@ -518,7 +527,7 @@ mod tests {
         assert_eq!(sorted, native::NAMES, "kept sorted for the binary search");
         let unknown: Vec<&str> = native::NAMES
             .iter()
-            .copied()
+            .map(|(name, _)| *name)
             .filter(|name| {
                 native(name, &[])
                     .err()
@@ -529,9 +538,12 @@ mod tests {
         assert!(native("no.such.fn", &[])
             .unwrap_err()
             .contains("could not find function"));
-        assert!(known("io.jwt.decode", false) && known("print", false));
-        assert!(known("re_match", true) && !known("re_match", false));
-        assert!(!known("io.jwt.decod", false));
+        assert_eq!(arity("count", false), Some(Some(1)));
+        assert_eq!(arity("io.jwt.decode", false), Some(Some(1)));
+        assert_eq!(arity("print", false), Some(None));
+        assert_eq!(arity("re_match", true), Some(Some(2)));
+        assert_eq!(arity("re_match", false), None);
+        assert_eq!(arity("io.jwt.decod", false), None);
     }
 
     fn file(source: &str) -> PolicyFile {
