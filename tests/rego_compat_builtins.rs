@@ -870,3 +870,68 @@ FAIL - in.json - main - z []
 "#,
     );
 }
+
+/// `graphql.is_valid` and `graphql.schema_is_valid` on both paths, as the OPA peer printed
+/// them: fields, arguments, variables, fragments (unused ones are invalid), syntax errors, an
+/// invalid schema, and schemas without a query root (valid in OPA); an AST object in place of
+/// GraphQL text is an error naming the limit.
+#[test]
+fn graphql_validity_gives_opas_answers() {
+    let policy = r#"package main
+
+schema := `type Query { user(id: ID!): User } type User { id: ID! name: String }`
+deny contains sprintf("valid %v", [graphql.is_valid(`{ user(id: "1") { name } }`, schema)])
+deny contains sprintf("badfield %v", [graphql.is_valid(`{ user(id: "1") { nope } }`, schema)])
+deny contains sprintf("noarg %v", [graphql.is_valid(`{ user { name } }`, schema)])
+deny contains sprintf("syntax %v", [graphql.is_valid(`{ user(`, schema)])
+deny contains sprintf("vars %v", [graphql.is_valid(`query Q($id: ID!) { user(id: $id) { id name } }`, schema)])
+deny contains sprintf("unusedvar %v", [graphql.is_valid(`query Q($id: ID!) { user(id: "2") { id } }`, schema)])
+deny contains sprintf("frag %v", [graphql.is_valid(`{ user(id: "1") { ...F } } fragment F on User { name }`, schema)])
+deny contains sprintf("unusedfrag %v", [graphql.is_valid(`{ user(id: "1") { id } } fragment F on User { name }`, schema)])
+deny contains sprintf("badschema %v", [graphql.is_valid(`{ a }`, `type Query { a: Nope }`)])
+deny contains sprintf("schema ok %v", [graphql.schema_is_valid(schema)])
+deny contains sprintf("schema noquery %v", [graphql.schema_is_valid(`type Foo { a: Int }`)])
+deny contains sprintf("schema bad %v", [graphql.schema_is_valid(`type Query { a: Nope }`)])
+deny contains sprintf("schema syntax %v", [graphql.schema_is_valid(`type Query {`)])
+deny contains sprintf("schema dup %v", [graphql.schema_is_valid(`type Query { a: Int } type Query { b: Int }`)])
+deny contains sprintf("schema iface %v", [graphql.schema_is_valid(`interface N { id: ID! } type Query implements N { a: Int }`)])
+deny contains sprintf("schema empty %v", [graphql.schema_is_valid(``)])
+deny contains sprintf("schema def %v", [graphql.schema_is_valid(`schema { query: Q } type Q { a: Int }`)])
+"#;
+    assert_as_opa(
+        policy,
+        "in.json",
+        "{}",
+        r#"FAIL - in.json - main - badfield false
+FAIL - in.json - main - badschema false
+FAIL - in.json - main - frag true
+FAIL - in.json - main - noarg false
+FAIL - in.json - main - schema bad false
+FAIL - in.json - main - schema def true
+FAIL - in.json - main - schema dup false
+FAIL - in.json - main - schema empty true
+FAIL - in.json - main - schema iface false
+FAIL - in.json - main - schema noquery true
+FAIL - in.json - main - schema ok true
+FAIL - in.json - main - schema syntax false
+FAIL - in.json - main - syntax false
+FAIL - in.json - main - unusedfrag false
+FAIL - in.json - main - unusedvar false
+FAIL - in.json - main - valid true
+FAIL - in.json - main - vars true
+
+17 tests, 0 passed, 0 warnings, 17 failures, 0 exceptions
+"#,
+    );
+    let ast =
+        "package main\n\ndeny contains \"x\" if graphql.schema_is_valid({\"Definitions\": []})\n";
+    let dir = common::scratch(&[("policy/p.rego", ast), ("in.json", "{}")]);
+    let run = common::run_at(dir.path(), &["test", "--no-color", "in.json"]);
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("a GraphQL AST object is not supported by regorun: pass the GraphQL text"),
+        "{}",
+        run.stderr
+    );
+}

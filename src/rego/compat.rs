@@ -1010,6 +1010,8 @@ pub(crate) const MISSING_ARITY: &[(&str, usize)] = &[
     ("regex.globs_match", 2),
     ("strings.render_template", 2),
     ("strings.split_n", 3),
+    ("graphql.is_valid", 2),
+    ("graphql.schema_is_valid", 1),
     ("io.jwt.decode", 1),
     ("io.jwt.decode_verify", 2),
     ("io.jwt.verify_hs256", 2),

@@ -13,6 +13,7 @@ mod arrays;
 mod conftest;
 mod crypto;
 mod glob;
+mod graphql;
 mod http;
 mod jwt;
 mod keys;
@@ -207,6 +208,7 @@ fn tables(rego_v0: bool) -> impl Iterator<Item = &'static (&'static str, u8, Bod
         .chain(private_keys::ALL)
         .chain(strings::ALL)
         .chain(providers::ALL)
+        .chain(graphql::ALL)
         .chain(v0_only)
         .chain(v0_regex)
 }
@@ -214,12 +216,10 @@ fn tables(rego_v0: bool) -> impl Iterator<Item = &'static (&'static str, u8, Bod
 /// OPA built-ins that neither regorus nor regorun provides: a call loads (OPA knows the
 /// name) and stops the run with "could not find function" when it is evaluated.
 const OPA_ONLY: &[&str] = &[
-    "graphql.is_valid",
     "graphql.parse",
     "graphql.parse_and_verify",
     "graphql.parse_query",
     "graphql.parse_schema",
-    "graphql.schema_is_valid",
     "rego.parse_module",
     "uri.is_valid",
     "uri.parse",
