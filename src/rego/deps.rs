@@ -716,22 +716,23 @@ impl Graph {
                             })
                         };
                         let line = toks[i].2;
-                        let name = format!("data.{}", path.join("."));
-                        let arity = index.get(&name).and_then(|&g| graph.groups[g].arity);
-                        let n = argument_count(&toks, end);
-                        let most = arity.map(|a| a + usize::from(!valued(&toks, i)));
-                        if called && !defined() {
-                            graph.call_errors.push(format!(
-                                "{file}:{line}: rego_type_error: undefined function {name}"
-                            ));
-                        } else if let Some(a) =
-                            arity.filter(|&a| called && (n < a || Some(n) > most))
-                        {
-                            graph.call_errors.push(format!(
-                                "{file}:{line}: rego_type_error: function {name} has arity {a}, got {n} arguments"
-                            ));
+                        if called {
+                            let name = format!("data.{}", path.join("."));
+                            let arity = index.get(&name).and_then(|&g| graph.groups[g].arity);
+                            let n = argument_count(&toks, end);
+                            if !defined() {
+                                graph.call_errors.push(format!(
+                                    "{file}:{line}: rego_type_error: undefined function {name}"
+                                ));
+                            } else if let Some(a) =
+                                arity.filter(|&a| !arity_fits(n, a, valued(&toks, i)))
+                            {
+                                graph.call_errors.push(format!(
+                                    "{file}:{line}: rego_type_error: function {name} has arity {a}, got {n} arguments"
+                                ));
+                            }
                         }
-                        targets.push((path, toks[i].2));
+                        targets.push((path, line));
                     } else if called {
                         graph.calls.push((
                             chain.join("."),
@@ -908,9 +909,7 @@ impl Graph {
             .iter()
             .filter_map(|(name, at, n, value)| match builtin(name) {
                 None => Some(format!("{at}: rego_type_error: undefined function {name}")),
-                Some(Some(a))
-                    if *n < usize::from(a) || *n > usize::from(a) + usize::from(!value) =>
-                {
+                Some(Some(a)) if !arity_fits(*n, usize::from(a), *value) => {
                     Some(format!("{at}: rego_type_error: {name}: arity mismatch"))
                 }
                 Some(_) => None,
@@ -1006,6 +1005,12 @@ fn valued(toks: &[Tok], i: usize) -> bool {
                     | "as"
             )
     })
+}
+
+/// Whether `n` arguments suit a function of arity `a`: one more is an output, unless the
+/// call is a value.
+fn arity_fits(n: usize, a: usize, value: bool) -> bool {
+    n == a || (n == a + 1 && !value)
 }
 
 /// The number of arguments of the call whose `(` is at `open`.
