@@ -707,32 +707,9 @@ impl Graph {
                                 ));
                             }
                         }
-                        // A call of a user function: some rule group is at its path
-                        // (a reference head's first name, `foo["bar"](x)`, is enough).
-                        let defined = || {
-                            graph.groups.iter().any(|g| {
-                                let gp: Vec<&str> = g.path.split('.').skip(1).collect();
-                                gp.len() <= path.len() && gp.iter().zip(&path).all(|(a, b)| a == b)
-                            })
-                        };
-                        let line = toks[i].2;
-                        if called {
-                            let name = format!("data.{}", path.join("."));
-                            let arity = index.get(&name).and_then(|&g| graph.groups[g].arity);
-                            let n = argument_count(&toks, end);
-                            if !defined() {
-                                graph.call_errors.push(format!(
-                                    "{file}:{line}: rego_type_error: undefined function {name}"
-                                ));
-                            } else if let Some(a) =
-                                arity.filter(|&a| !arity_fits(n, a, valued(&toks, i)))
-                            {
-                                graph.call_errors.push(format!(
-                                    "{file}:{line}: rego_type_error: function {name} has arity {a}, got {n} arguments"
-                                ));
-                            }
-                        }
-                        targets.push((path, line));
+                        // A call's arguments and whether it is a value, checked below.
+                        let call = called.then(|| (argument_count(&toks, end), valued(&toks, i)));
+                        targets.push((path, toks[i].2, call));
                     } else if called {
                         graph.calls.push((
                             chain.join("."),
@@ -746,8 +723,11 @@ impl Graph {
                     i += 1;
                 }
                 let mut edges = BTreeSet::new();
-                for (target, line) in targets {
+                for (target, line, call) in targets {
                     let mut whole_package = false;
+                    // Some rule group is at the target's path or above it (a reference
+                    // head's first name, `foo["bar"](x)`, is enough for a call).
+                    let mut defined = false;
                     for (j, g) in graph.groups.iter().enumerate() {
                         let gp: Vec<&str> = g.path.split('.').skip(1).collect();
                         let n = gp.len().min(target.len());
@@ -758,6 +738,20 @@ impl Graph {
                         {
                             edges.insert(j);
                             whole_package |= gp.len() > target.len();
+                            defined |= gp.len() <= target.len();
+                        }
+                    }
+                    if let Some((n, value)) = call {
+                        let name = format!("data.{}", target.join("."));
+                        let arity = index.get(&name).and_then(|&g| graph.groups[g].arity);
+                        if !defined {
+                            graph.call_errors.push(format!(
+                                "{file}:{line}: rego_type_error: undefined function {name}"
+                            ));
+                        } else if let Some(a) = arity.filter(|&a| !arity_fits(n, a, value)) {
+                            graph.call_errors.push(format!(
+                                "{file}:{line}: rego_type_error: function {name} has arity {a}, got {n} arguments"
+                            ));
                         }
                     }
                     // A package read as a value: the VM keeps its undefined rules in
