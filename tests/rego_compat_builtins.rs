@@ -873,8 +873,7 @@ FAIL - in.json - main - z []
 
 /// `graphql.is_valid` and `graphql.schema_is_valid` on both paths, as the OPA peer printed
 /// them: fields, arguments, variables, fragments (unused ones are invalid), syntax errors, an
-/// invalid schema, and schemas without a query root (valid in OPA); an AST object in place of
-/// GraphQL text is an error naming the limit.
+/// invalid schema, and schemas without a query root (valid in OPA).
 #[test]
 fn graphql_validity_gives_opas_answers() {
     let policy = r#"package main
@@ -923,15 +922,49 @@ FAIL - in.json - main - vars true
 17 tests, 0 passed, 0 warnings, 17 failures, 0 exceptions
 "#,
     );
-    let ast =
-        "package main\n\ndeny contains \"x\" if graphql.schema_is_valid({\"Definitions\": []})\n";
-    let dir = common::scratch(&[("policy/p.rego", ast), ("in.json", "{}")]);
-    let run = common::run_at(dir.path(), &["test", "--no-color", "in.json"]);
-    assert_eq!(run.code, 1, "{}", run.stdout);
-    assert!(
-        run.stderr
-            .contains("a GraphQL AST object is not supported by regorun: pass the GraphQL text"),
+}
+
+/// `graphql.parse_query`, `parse_schema`, `parse` and `parse_and_verify` give OPA's syntax
+/// trees on both paths: every kind of definition, value and type, descriptions (block
+/// strings dedented), `#` comments where gqlparser keeps them, AST objects in place of text,
+/// a failed validation; `opa.out` is the OPA peer's output.
+#[test]
+fn graphql_syntax_trees_are_opas() {
+    assert_as_opa(
+        include_str!("fixtures/graphql/policy.rego"),
+        "in.json",
         "{}",
-        run.stderr
+        include_str!("fixtures/graphql/opa.out"),
     );
+}
+
+/// Syntax errors stop the run with OPA's text and position (with `--show-builtin-errors`;
+/// without it the call is undefined, as in OPA).
+#[test]
+fn graphql_syntax_errors_are_opas() {
+    let cases = [
+        ("graphql.parse_query(`{`)", "graphql.parse_query: Expected Name, found <EOF> in GraphQL string at location 1:2"),
+        ("graphql.parse_query(`{ ...on }`)", "graphql.parse_query: Expected Name, found } in GraphQL string at location 1:9"),
+        ("graphql.parse_query(`{ f(a: 'x') }`)", "graphql.parse_query: Unexpected <Invalid> in GraphQL string at location 1:8"),
+        ("graphql.parse_query(`query Q() { f }`)", "graphql.parse_query: expected at least one definition, found ) in GraphQL string at location 1:9"),
+        ("graphql.parse_query(`query Foo($x: C = [$v]) { f }`)", "graphql.parse_query: Unexpected $ in GraphQL string at location 1:20"),
+        ("graphql.parse_schema(`\"d\" extend type A { a: Int }`)", "graphql.parse_schema: Unexpected String \"d\" in GraphQL string at location 1:2"),
+        ("graphql.parse_schema(`directive @x on NOPE`)", "graphql.parse_schema: Unexpected Name \"NOPE\" in GraphQL string at location 1:17"),
+        ("graphql.parse_schema(`extend scalar S`)", "graphql.parse_schema: Unexpected <EOF> in GraphQL string at location 1:16"),
+        ("graphql.parse(`{ a }`, `type Query { b: Nope }`)", "graphql.parse: Error in gqlparser SchemaDocument to Schema conversion: input:1:17: Undefined type Nope."),
+        ("graphql.parse(`{ myAction { id } }`, `extend type Query { myAction(e: Int!): R! } type R { id: String }`)", "graphql.parse: Field \"myAction\" argument \"e\" of type \"Int!\" is required, but it was not provided in GraphQL string at location 1:3"),
+    ];
+    for (call, error) in cases {
+        let policy = format!("package main\n\ndeny contains json.marshal({call})\n");
+        let dir = common::scratch(&[("policy/p.rego", &policy), ("in.json", "{}")]);
+        let strict = common::run_at(
+            dir.path(),
+            &["test", "--no-color", "--show-builtin-errors", "in.json"],
+        );
+        assert_eq!(strict.code, 1, "{call}: {}", strict.stdout);
+        let want = format!("policy/p.rego:3: {error}");
+        assert!(strict.stderr.contains(&want), "{call}: {}", strict.stderr);
+        let lenient = common::run_at(dir.path(), &["test", "--no-color", "in.json"]);
+        assert_eq!(lenient.code, 0, "{call}: {}", lenient.stdout);
+    }
 }

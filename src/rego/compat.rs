@@ -1011,6 +1011,10 @@ pub(crate) const MISSING_ARITY: &[(&str, usize)] = &[
     ("strings.render_template", 2),
     ("strings.split_n", 3),
     ("graphql.is_valid", 2),
+    ("graphql.parse", 2),
+    ("graphql.parse_and_verify", 2),
+    ("graphql.parse_query", 1),
+    ("graphql.parse_schema", 1),
     ("graphql.schema_is_valid", 1),
     ("io.jwt.decode", 1),
     ("io.jwt.decode_verify", 2),
@@ -1068,9 +1072,10 @@ fn out_params(source: &str, toks: &[Tok], arity: &dyn Fn(&str) -> Option<usize>)
     let mut edits = Vec::new();
     let mut i = 0;
     while i < toks.len() {
-        // A statement start inside a body: after `{`, `;` or a line break.
+        // A statement start inside a body: after `{`, `;`, a line break, or the `if` of a
+        // body of one expression without braces.
         let starts =
-            i > 0 && (matches!(toks[i - 1].text.as_str(), "{" | ";") || line_start(toks, i));
+            i > 0 && (matches!(toks[i - 1].text.as_str(), "{" | ";" | "if") || line_start(toks, i));
         let Some(open) = starts.then(|| dotted_call(toks, i)).flatten() else {
             i += 1;
             continue;
@@ -1909,6 +1914,13 @@ mod tests {
                 false
             ),
             "package main\n\np if { s = concat(\",\", [\"a\"]); s == \"a\" }\n"
+        );
+        assert_eq!(
+            rw(
+                "package main\n\ndeny contains x if graphql.parse_query(q, x)\n",
+                false
+            ),
+            "package main\n\ndeny contains x if x = graphql.parse_query(q)\n"
         );
         untouched(
             &[

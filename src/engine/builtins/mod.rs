@@ -215,15 +215,7 @@ fn tables(rego_v0: bool) -> impl Iterator<Item = &'static (&'static str, u8, Bod
 
 /// OPA built-ins that neither regorus nor regorun provides: a call loads (OPA knows the
 /// name) and stops the run with "could not find function" when it is evaluated.
-const OPA_ONLY: &[&str] = &[
-    "graphql.parse",
-    "graphql.parse_and_verify",
-    "graphql.parse_query",
-    "graphql.parse_schema",
-    "rego.parse_module",
-    "uri.is_valid",
-    "uri.parse",
-];
+const OPA_ONLY: &[&str] = &["rego.parse_module", "uri.is_valid", "uri.parse"];
 
 /// Whether a policy may call `name` as a built-in, and its arity when it is fixed:
 /// regorus's own, conftest's, those regorun adds or replaces, OPA's that it lacks
