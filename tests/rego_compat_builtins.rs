@@ -618,6 +618,30 @@ fn match_schema_gives_opas_errors() {
     );
 }
 
+/// `json.verify_schema` answers `[false, "jsonschema: <message>"]` for every fault OPA's
+/// gojsonschema finds in a schema, with its words and in its order of checks (regorus's
+/// failed, so `[ok, _] := json.verify_schema(s); not ok` never fired); `json.match_schema`
+/// fails with the same message. Both as the OPA peer gives them.
+#[test]
+fn schema_faults_are_opas() {
+    assert_as_opa(
+        include_str!("fixtures/schema/verify.rego"),
+        "in.json",
+        "{}",
+        include_str!("fixtures/schema/verify.opa.out"),
+    );
+    let policy =
+        "package main\n\ndeny contains \"x\" if json.match_schema({}, {\"type\": \"objectx\"})\n";
+    let dir = common::scratch(&[("policy/p.rego", policy), ("in.json", "{}")]);
+    let run = common::run_at(
+        dir.path(),
+        &["test", "--no-color", "--show-builtin-errors", "in.json"],
+    );
+    assert_eq!(run.code, 1, "{}", run.stdout);
+    let want = "policy/p.rego:3: json.match_schema: has a primitive type that is NOT VALID -- given: /objectx/ Expected valid values are:[array boolean integer number null object string]";
+    assert!(run.stderr.contains(want), "{}", run.stderr);
+}
+
 /// A small HTTP/1.1 server on a free local port for `http.send`: the answers the OPA
 /// peer's output in `fixtures/http/opa.out` was recorded against. Returns its base URL.
 fn serve_http() -> String {

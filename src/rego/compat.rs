@@ -1509,6 +1509,7 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "units.parse",
     "units.parse_bytes",
     "json.match_schema",
+    "json.verify_schema",
     "http.send",
     "regex.match",
     "regex.is_valid",

@@ -13,10 +13,28 @@ use serde_json::Value as Json;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+/// `json.verify_schema(schema)`: `[true, null]`, or `[false, "jsonschema: <message>"]` with
+/// OPA's message for the first fault OPA finds in the schema.
+pub fn verify_schema(args: &[Value]) -> Result<Value, Fault> {
+    let fault = match operand(&args[0]) {
+        Ok(schema) => super::schema_check::fault(&schema),
+        Err(Fault::Opa(message)) => Some(message),
+        Err(limit) => return Err(limit),
+    };
+    let result = match fault {
+        None => serde_json::json!([true, null]),
+        Some(message) => serde_json::json!([false, format!("jsonschema: {message}")]),
+    };
+    crate::base::value::to_rego(result).map_err(|e| Fault::Opa(e.to_string()))
+}
+
 /// `json.match_schema(document, schema)`.
 pub fn match_schema(args: &[Value]) -> Result<Value, Fault> {
     let document = operand(&args[0])?;
     let schema = operand(&args[1])?;
+    if let Some(message) = super::schema_check::fault(&schema) {
+        return Err(Fault::Opa(message));
+    }
     let validator = compiled(&schema)?;
     let mut found = Vec::new();
     for e in validator.iter_errors(&document) {
