@@ -642,6 +642,21 @@ fn schema_faults_are_opas() {
     assert!(run.stderr.contains(want), "{}", run.stderr);
 }
 
+/// Values regorus gave differently from OPA, now OPA's on both paths: `json.marshal`'s
+/// HTML-safe escapes (Go's `encoding/json`), `semver` with a `v` prefix and leading zeros,
+/// `glob.quote_meta`'s full set, `uuid.parse`'s "Reserved" variant, `yaml.unmarshal` with
+/// YAML 1.1 booleans and octal numbers and only its first document; `opa.out` is the OPA
+/// peer's output.
+#[test]
+fn builtin_values_are_opas() {
+    assert_as_opa(
+        include_str!("fixtures/values/policy.rego"),
+        "in.json",
+        "{}",
+        include_str!("fixtures/values/opa.out"),
+    );
+}
+
 /// A small HTTP/1.1 server on a free local port for `http.send`: the answers the OPA
 /// peer's output in `fixtures/http/opa.out` was recorded against. Returns its base URL.
 fn serve_http() -> String {

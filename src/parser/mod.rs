@@ -25,6 +25,8 @@ mod vcl;
 mod xml;
 mod yaml;
 
+pub use yaml::first_document as yaml_first_document;
+
 use anyhow::{anyhow, Result};
 use serde_json::Value;
 use std::path::Path;

@@ -76,6 +76,15 @@ fn parse_into<T: Tree>(bytes: &[u8]) -> Result<T> {
     Ok(T::array(docs))
 }
 
+/// The first document of a YAML text, as OPA's `yaml.unmarshal` reads it (go-yaml v2 through
+/// sigs.k8s.io/yaml, conftest's front end too): later documents are ignored.
+pub fn first_document(text: &str) -> Result<regorus::Value> {
+    if text.chars().any(|c| !allowed_char(c)) {
+        bail!("yaml: control characters are not allowed");
+    }
+    parse_document::<regorus::Value>(text)
+}
+
 /// The value tree a document is decoded into: serde_json's (for `parse`, `--combine` and
 /// the other front ends) or regorus's (for evaluation).
 pub trait Tree: Sized + Clone {

@@ -315,10 +315,81 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     let v1 = helpers_take_if(source, v0);
     edits.extend(is_valid_calls(source, &toks, &aliases, v1));
     edits.extend(builtin_mock_values(source, &toks, &aliases, v1));
+    let escapes = html_safe_marshal(&toks, &edits);
+    edits.extend(escapes);
     if edits.is_empty() {
         return templated;
     }
     Some(apply(source, edits))
+}
+
+/// Go's `encoding/json`, which OPA's `json.marshal` and `json.marshal_with_options` use,
+/// writes `<`, `>`, `&`, U+2028 and U+2029 as `\u003c`, `\u003e`, `\u0026`, `\u2028`,
+/// `\u2029`; regorus writes them as they are. Each call's result goes through `replace`
+/// with those escapes (in JSON text the characters occur only inside strings), on the
+/// call's own lines, so the bytecode VM still runs it. Calls inside the range of another
+/// rewrite are left alone.
+fn html_safe_marshal(toks: &[Tok], edits: &[Edit]) -> Vec<Edit> {
+    const ESCAPES: [(&str, &str); 5] = [
+        ("<", "\\\\u003c"),
+        (">", "\\\\u003e"),
+        ("&", "\\\\u0026"),
+        ("\\u2028", "\\\\u2028"),
+        ("\\u2029", "\\\\u2029"),
+    ];
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        if i > 0 && toks[i - 1].text == "." {
+            continue;
+        }
+        let Some(open) = dotted_call(toks, i) else {
+            continue;
+        };
+        let name: String = toks[i..open].iter().map(|t| t.text.as_str()).collect();
+        let arity = match name.as_str() {
+            "json.marshal" => 1,
+            "json.marshal_with_options" => 2,
+            _ => continue,
+        };
+        let Some((args, close)) = call_args(toks, open) else {
+            continue;
+        };
+        let (start, end) = (toks[i].start, toks[close].end);
+        let crossed = edits
+            .iter()
+            .any(|e| e.start < e.end && e.start < end && start < e.end);
+        if args.len() != arity || crossed {
+            continue;
+        }
+        // Go writes the prefix and indent as they are: options must be a literal without
+        // those characters.
+        if arity == 2 {
+            let (a, b) = args[1];
+            let literal = toks[a].text == "{"
+                && toks[a..=b].iter().all(|t| {
+                    t.kind != TokenKind::Ident || matches!(t.text.as_str(), "true" | "false")
+                })
+                && !toks[a..=b].iter().any(|t| t.text.contains(['<', '>', '&']));
+            if !literal {
+                continue;
+            }
+        }
+        out.push(Edit {
+            start,
+            end: start,
+            text: "replace(".repeat(ESCAPES.len()),
+        });
+        let tail: String = ESCAPES
+            .iter()
+            .map(|(from, to)| format!(", \"{from}\", \"{to}\")"))
+            .collect();
+        out.push(Edit {
+            start: end,
+            end,
+            text: tail,
+        });
+    }
+    out
 }
 
 /// Whether token `i` is the first on its line.
@@ -1511,6 +1582,12 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "json.match_schema",
     "json.verify_schema",
     "http.send",
+    "semver.is_valid",
+    "semver.compare",
+    "glob.quote_meta",
+    "uuid.parse",
+    "yaml.unmarshal",
+    "yaml.is_valid",
     "regex.match",
     "regex.is_valid",
     "regex.find_n",
@@ -1771,6 +1848,7 @@ mod tests {
                             && !a.contains("_ = ")
                             && !a.contains("data.")
                             && !a.contains("__regorun_json_is_valid(")
+                            && !a.contains("replace(json.marshal(")
                     })
                     .map(|(a, _)| a)
                     .collect();
@@ -1929,6 +2007,24 @@ mod tests {
                 "package main\n\np if { net.cidr_merge(xs) }\n",
                 "package main\n\np if { myfn(a, b, c) }\n",
                 "package main\n\np if {\n\twalk(input, [path, v])\n\tv == 1\n}\n",
+            ],
+            false,
+        );
+    }
+
+    #[test]
+    fn marshalled_json_escapes_as_go_does() {
+        let tail = r#", "<", "\\u003c"), ">", "\\u003e"), "&", "\\u0026"), "\u2028", "\\u2028"), "\u2029", "\\u2029")"#;
+        assert_eq!(
+            rw("package main\n\nx := json.marshal({\"a\": \"<\"})\n", false),
+            format!("package main\n\nx := replace(replace(replace(replace(replace(json.marshal({{\"a\": \"<\"}}){tail}\n")
+        );
+        untouched(
+            &[
+                "package main\n\np if { f(json.marshal) }\n",
+                "package main\n\nx := my.json.marshal(1)\n",
+                "package main\n\nx := json.marshal_with_options(1, {\"prefix\": \">\"})\n",
+                "package main\n\nx := json.marshal_with_options(1, opts)\n",
             ],
             false,
         );

@@ -1,5 +1,6 @@
 //! `glob.match` made safe: regorus 0.14 compiles every `*` into its regular expression and
-//! panics when the expression grows past the regex size limit.
+//! panics when the expression grows past the regex size limit. `glob.quote_meta` escapes
+//! every character gobwas/glob gives a meaning (regorus escaped `*` alone).
 
 use super::{native, Fault};
 use regorus::Value;
@@ -25,6 +26,19 @@ pub fn matches(args: &[Value]) -> Result<Value, Fault> {
             }
         })
     })
+}
+
+/// `glob.quote_meta(pattern)`: `*`, `?`, `[`, `]`, `{`, `}` and `\` escaped with `\`.
+pub fn quote_meta(args: &[Value]) -> Result<Value, Fault> {
+    let pattern = super::string_arg(args, 1)?;
+    let mut out = String::with_capacity(pattern.len());
+    for c in pattern.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    Ok(Value::from(out))
 }
 
 /// Every run of two or more `*` becomes `**` (an escaped `\*` is left alone).

@@ -27,10 +27,13 @@ mod regex;
 mod runtime;
 mod schema;
 mod schema_check;
+mod semver;
 mod strings;
 mod time;
 mod units;
+mod uuid;
 mod x509;
+mod yaml;
 
 use crate::rego::policy::PolicyFile;
 use anyhow::{anyhow, Result};
@@ -121,6 +124,16 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ),
     // regorus's is always undefined.
     ("http.send", 1, http::send, Vm::Only(|_| false)),
+    // regorus's refused `v1.0.0` and `01.0.0`, which OPA reads.
+    ("semver.is_valid", 1, semver::is_valid, Vm::Only(|_| false)),
+    ("semver.compare", 2, semver::compare, Vm::Only(|_| false)),
+    // regorus's escaped `*` alone.
+    ("glob.quote_meta", 1, glob::quote_meta, Vm::Only(|_| false)),
+    // regorus's named variant `0xx` "NCS", Go's uuid package "Reserved".
+    ("uuid.parse", 1, uuid::parse, Vm::Only(|_| false)),
+    // regorus reads YAML 1.2; OPA go-yaml v2's YAML 1.1 (`yes` is true).
+    ("yaml.unmarshal", 1, yaml::unmarshal, Vm::Only(|_| false)),
+    ("yaml.is_valid", 1, yaml::is_valid, Vm::Only(|_| false)),
     // regorus's has no `env` and names regorus's version.
     ("opa.runtime", 0, runtime::runtime, Vm::Only(|_| false)),
     // regorus reads patterns with the `regex` crate's meanings (Unicode `\d`, `\w`...):
