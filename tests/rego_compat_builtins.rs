@@ -657,6 +657,38 @@ fn builtin_values_are_opas() {
     );
 }
 
+/// `%s` given a number prints Go's `%!s(int64=80)` as OPA does (regorus printed `80`), on
+/// both paths, for one-line and multi-line calls with a trailing comma; other verbs and
+/// non-numbers are unchanged. The expected text is the OPA peer's output.
+#[test]
+fn string_verbs_of_numbers_print_as_opa() {
+    let policy = r#"package main
+
+deny contains sprintf("port %s of %s", [input.port, input.name])
+deny contains sprintf("ratio %s", [input.r])
+deny contains sprintf("list %s", [[input.port]])
+deny contains msg if {
+	msg := sprintf(
+		"multi %s %d",
+		[input.port, input.port],
+	)
+}
+"#;
+    let opa = "FAIL - in.json - main - list [80]
+FAIL - in.json - main - multi %!s(int64=80) 80
+FAIL - in.json - main - port %!s(int64=80) of web
+FAIL - in.json - main - ratio %!s(float64=0.5)
+
+4 tests, 0 passed, 0 warnings, 4 failures, 0 exceptions
+";
+    assert_as_opa(
+        policy,
+        "in.json",
+        r#"{"port": 80, "name": "web", "r": 0.5}"#,
+        opa,
+    );
+}
+
 /// A small HTTP/1.1 server on a free local port for `http.send`: the answers the OPA
 /// peer's output in `fixtures/http/opa.out` was recorded against. Returns its base URL.
 fn serve_http() -> String {

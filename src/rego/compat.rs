@@ -317,6 +317,8 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(builtin_mock_values(source, &toks, &aliases, v1));
     let escapes = html_safe_marshal(&toks, &edits);
     edits.extend(escapes);
+    let strings = sprintf_string_values(source, &toks, &edits, v1);
+    edits.extend(strings);
     if edits.is_empty() {
         return templated;
     }
@@ -705,54 +707,75 @@ fn shadowing_locals(
     edits
 }
 
+/// A `sprintf` call with a literal format and a literal array of values: the format
+/// token and the first and last token of each value.
+struct SprintfCall {
+    format: usize,
+    values: Vec<(usize, usize)>,
+}
+
+/// The `sprintf` call whose name is token `i`, when its format and values are literals.
+fn sprintf_call(toks: &[Tok], i: usize) -> Option<SprintfCall> {
+    let t = &toks[i];
+    if t.kind != TokenKind::Ident || t.text != "sprintf" || i > 0 && toks[i - 1].text == "." {
+        return None;
+    }
+    let (open, format, comma, bracket) = (
+        toks.get(i + 1)?,
+        toks.get(i + 2)?,
+        toks.get(i + 3)?,
+        toks.get(i + 4)?,
+    );
+    let literal = matches!(format.kind, TokenKind::String | TokenKind::RawString);
+    if open.text != "(" || !literal || comma.text != "," || bracket.text != "[" {
+        return None;
+    }
+    let close = closing(toks, i + 4)?;
+    // `)` after the array, or after a trailing comma.
+    let after = |k: usize| toks.get(k).map(|t| t.text.as_str());
+    let ends = after(close + 1) == Some(")")
+        || after(close + 1) == Some(",") && after(close + 2) == Some(")");
+    if !ends {
+        return None;
+    }
+    // Values: split at the array's top-level commas; a trailing comma ends none.
+    let mut values = Vec::new();
+    let (mut depth, mut first) = (0usize, i + 5);
+    for (k, t) in toks.iter().enumerate().take(close).skip(i + 5) {
+        match (t.kind == TokenKind::Symbol, t.text.as_str()) {
+            (true, "(" | "[" | "{") => depth += 1,
+            (true, ")" | "]" | "}") => depth = depth.saturating_sub(1),
+            (true, ",") if depth == 0 => {
+                values.push((first, k - 1));
+                first = k + 1;
+            }
+            _ => {}
+        }
+    }
+    if first < close {
+        values.push((first, close - 1));
+    }
+    Some(SprintfCall {
+        format: i + 2,
+        values,
+    })
+}
+
 /// `sprintf` with a literal format and a literal array of fewer values than verbs: OPA
 /// prints `%!v(MISSING)` for each verb without a value, regorus gives no value (so a deny
 /// message vanished). Those verbs become that text, escaped (`%%!v(MISSING)`).
 fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
     let mut edits = Vec::new();
     for i in 0..toks.len() {
-        let t = &toks[i];
-        if t.kind != TokenKind::Ident || t.text != "sprintf" || i > 0 && toks[i - 1].text == "." {
-            continue;
-        }
-        let shape = (
-            toks.get(i + 1),
-            toks.get(i + 2),
-            toks.get(i + 3),
-            toks.get(i + 4),
-        );
-        let (Some(open), Some(format), Some(comma), Some(bracket)) = shape else {
+        let Some(call) = sprintf_call(toks, i) else {
             continue;
         };
-        let literal = matches!(format.kind, TokenKind::String | TokenKind::RawString);
-        if open.text != "(" || !literal || comma.text != "," || bracket.text != "[" {
-            continue;
-        }
-        let Some(close) = closing(toks, i + 4) else {
-            continue;
-        };
-        if toks.get(close + 1).map(|t| t.text.as_str()) != Some(")") {
-            continue;
-        }
-        // Values: the top-level commas of the array, a trailing one not counted.
-        let mut depth = 0usize;
-        let mut values = usize::from(close > i + 5);
-        for t in &toks[i + 5..close] {
-            match (t.kind == TokenKind::Symbol, t.text.as_str()) {
-                (true, "(" | "[" | "{") => depth += 1,
-                (true, ")" | "]" | "}") => depth = depth.saturating_sub(1),
-                (true, ",") if depth == 0 => values += 1,
-                _ => {}
-            }
-        }
-        if toks[close - 1].text == "," {
-            values -= 1;
-        }
+        let format = &toks[call.format];
         let raw_start = format.start + 1;
         let Some(verbs) = format_verbs(&source[raw_start..format.end - 1]) else {
             continue;
         };
-        for (at, len, verb) in verbs.into_iter().skip(values) {
+        for (at, len, verb) in verbs.into_iter().skip(call.values.len()) {
             edits.push(Edit {
                 start: raw_start + at,
                 end: raw_start + at + len,
@@ -761,6 +784,60 @@ fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
         }
     }
     edits
+}
+
+/// `sprintf("%s", [n])` with a number `n` prints `%!s(int64=n)` (or `float64=`) in OPA,
+/// as Go's `fmt` does; regorus prints the number. Each value a plain `%s` takes, unless it
+/// is a string literal, goes through a function appended after the file's last line that
+/// gives OPA's text for a number and the value itself otherwise (the bytecode VM runs
+/// it). Values another rewrite touches are left alone.
+fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -> Vec<Edit> {
+    const HELPER: &str = "__regorun_fmt_s";
+    let mut out = Vec::new();
+    for i in 0..toks.len() {
+        let Some(call) = sprintf_call(toks, i) else {
+            continue;
+        };
+        let format = &toks[call.format];
+        let Some(verbs) = format_verbs(&source[format.start + 1..format.end - 1]) else {
+            continue;
+        };
+        for ((_, len, verb), &(a, b)) in verbs.iter().zip(&call.values) {
+            let (start, end) = (toks[a].start, toks[b].end);
+            let literal =
+                a == b && matches!(toks[a].kind, TokenKind::String | TokenKind::RawString);
+            // Another rewrite's insertion at either end would interleave with this one.
+            let crossed = edits.iter().any(|e| {
+                (e.start < e.end && e.start < end && start < e.end)
+                    || e.start == start
+                    || e.start == end
+            });
+            if *verb != 's' || *len != 2 || literal || crossed {
+                continue;
+            }
+            out.push(Edit {
+                start,
+                end: start,
+                text: format!("{HELPER}("),
+            });
+            out.push(Edit {
+                start: end,
+                end,
+                text: ")".into(),
+            });
+        }
+    }
+    if out.is_empty() {
+        return out;
+    }
+    let kw = if v1 { " if" } else { "" };
+    let helper = format!(
+        "{HELPER}(x) := x{kw} {{ is_string(x) }} \
+         else := sprintf(\"%%!s(int64=%d)\", [x]){kw} {{ is_number(x); x == floor(x); abs(x) < 9223372036854775808 }} \
+         else := sprintf(\"%%!s(float64=%v)\", [x]){kw} {{ is_number(x) }} else := x{kw} {{ true }}\n"
+    );
+    out.extend(after_last_line(source, helper));
+    out
 }
 
 /// Whether rules regorun appends to `source` are written with `if`: v1, or a v0 file that
@@ -829,12 +906,7 @@ fn is_valid_calls(
     let mut helpers = String::new();
     for (k, name) in ["json", "yaml"].iter().enumerate() {
         // One definition with `else`: two could conflict for all the VM knows.
-        // regorus's `yaml.is_valid` refuses any second document: each is checked alone.
-        let check = if *name == "yaml" {
-            "count([d | d := split(x, \"\\n---\\n\")[_]; not yaml.is_valid(d)]) == 0".to_string()
-        } else {
-            format!("{name}.is_valid(x)")
-        };
+        let check = format!("{name}.is_valid(x)");
         if used[k] {
             helpers.push_str(&format!(
                 "__regorun_{name}_is_valid(x) := {check}{kw} {{ is_string(x) }} else := false{kw} {{ true }}\n"
@@ -1836,7 +1908,8 @@ mod tests {
                 assert!(
                     added
                         .iter()
-                        .all(|l| l.starts_with("__regorun_json_is_valid(x)")),
+                        .all(|l| l.starts_with("__regorun_json_is_valid(x)")
+                            || l.starts_with("__regorun_fmt_s(x)")),
                     "{}: {added:?}",
                     f.path
                 );
@@ -1846,6 +1919,9 @@ mod tests {
                     .filter(|(a, b)| {
                         a != b
                             && !a.contains("_ = ")
+                            && !a.contains("__regorun_fmt_s(")
+                            // The `)` closing a wrapped value that spans lines.
+                            && a.replace(')', "") != b.replace(')', "")
                             && !a.contains("data.")
                             && !a.contains("__regorun_json_is_valid(")
                             && !a.contains("replace(json.marshal(")
@@ -1964,7 +2040,7 @@ mod tests {
                 "package main\n\nv := s[0] if { s := input.a } else := 0\n",
                 "package main\n\nf(x) := x if { x > 1 } else := 0\n",
                 "package main\n\nv := m[k] if { k := \"b\" }\n",
-                "package main\n\nv := sprintf(\"%s\", [w]) if { w := \"b\" } else := \"\"\n",
+                "package main\n\nv := sprintf(\"%v\", [w]) if { w := \"b\" } else := \"\"\n",
             ],
             false,
         );
@@ -2007,6 +2083,28 @@ mod tests {
                 "package main\n\np if { net.cidr_merge(xs) }\n",
                 "package main\n\np if { myfn(a, b, c) }\n",
                 "package main\n\np if {\n\twalk(input, [path, v])\n\tv == 1\n}\n",
+            ],
+            false,
+        );
+    }
+
+    #[test]
+    fn string_verbs_give_numbers_opas_text() {
+        let out = rw(
+            "package main\n\nm := sprintf(\"%s %s %d %5s\", [input.a, \"lit\", input.b, input.c,])\n",
+            false,
+        );
+        let mut lines = out.lines();
+        assert_eq!(lines.nth(2), Some("m := sprintf(\"%s %s %d %5s\", [__regorun_fmt_s(input.a), \"lit\", input.b, input.c,])"));
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("__regorun_fmt_s(x) := x if { is_string(x) } else := sprintf("));
+        untouched(
+            &[
+                "package main\n\nm := sprintf(\"%v\", [input.a])\n",
+                "package main\n\nm := sprintf(\"%s\", [\"a\"])\n",
+                "package main\n\nm := sprintf(\"%s\", xs)\n",
             ],
             false,
         );
