@@ -645,8 +645,8 @@ fn schema_faults_are_opas() {
 /// Values regorus gave differently from OPA, now OPA's on both paths: `json.marshal`'s
 /// HTML-safe escapes (Go's `encoding/json`), `semver` with a `v` prefix and leading zeros,
 /// `glob.quote_meta`'s full set, `uuid.parse`'s "Reserved" variant, `yaml.unmarshal` with
-/// YAML 1.1 booleans and octal numbers and only its first document; `opa.out` is the OPA
-/// peer's output.
+/// YAML 1.1 booleans and octal numbers and only its first document, `floor` and `ceil` of
+/// numbers between -1 and 0 (OPA gives 0 and 1); `opa.out` is the OPA peer's output.
 #[test]
 fn builtin_values_are_opas() {
     assert_as_opa(

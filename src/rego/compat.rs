@@ -314,6 +314,7 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(added_calls_in_set_heads(source, &toks, &stmts, v0));
     let v1 = helpers_take_if(source, v0);
     edits.extend(is_valid_calls(source, &toks, &aliases, v1));
+    edits.extend(floor_ceil_calls(source, &toks, v1));
     edits.extend(builtin_mock_values(source, &toks, &aliases, v1));
     let escapes = html_safe_marshal(&toks, &edits);
     edits.extend(escapes);
@@ -910,6 +911,44 @@ fn is_valid_calls(
         if used[k] {
             helpers.push_str(&format!(
                 "__regorun_{name}_is_valid(x) := {check}{kw} {{ is_string(x) }} else := false{kw} {{ true }}\n"
+            ));
+        }
+    }
+    edits.extend(after_last_line(source, helpers));
+    edits
+}
+
+/// OPA's `floor` and `ceil` of a number between -1 and 0 are 0 and 1 (they truncate, then
+/// adjust by the sign of the truncated value, which is 0); regorus gives -1 and 0. Each call
+/// goes through a function appended after the file's last line (lines kept) that the
+/// bytecode VM runs.
+fn floor_ceil_calls(source: &str, toks: &[Tok], v1: bool) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    let mut used = [false; 2];
+    for i in 0..toks.len() {
+        let Some(k) = ["floor", "ceil"].iter().position(|n| toks[i].text == *n) else {
+            continue;
+        };
+        let called = toks[i].kind == TokenKind::Ident
+            && toks.get(i + 1).is_some_and(|t| t.text == "(")
+            && (i == 0 || toks[i - 1].text != ".");
+        let one_arg = call_args(toks, i + 1).is_some_and(|(args, _)| args.len() == 1);
+        if !called || !one_arg {
+            continue;
+        }
+        used[k] = true;
+        edits.push(Edit {
+            start: toks[i].start,
+            end: toks[i].end,
+            text: format!("__regorun_{}", toks[i].text),
+        });
+    }
+    let kw = if v1 { " if" } else { "" };
+    let mut helpers = String::new();
+    for (k, (name, between)) in [("floor", 0), ("ceil", 1)].iter().enumerate() {
+        if used[k] {
+            helpers.push_str(&format!(
+                "__regorun_{name}(x) := {between}{kw} {{ x > -1; x < 0 }} else := {name}(x){kw} {{ true }}\n"
             ));
         }
     }
@@ -2083,6 +2122,23 @@ mod tests {
                 "package main\n\np if { net.cidr_merge(xs) }\n",
                 "package main\n\np if { myfn(a, b, c) }\n",
                 "package main\n\np if {\n\twalk(input, [path, v])\n\tv == 1\n}\n",
+            ],
+            false,
+        );
+    }
+
+    #[test]
+    fn floor_and_ceil_take_opas_values_between_minus_one_and_zero() {
+        assert_eq!(
+            rw("package main\n\nx := floor(input.a) + ceil(1)\n", false),
+            "package main\n\nx := __regorun_floor(input.a) + __regorun_ceil(1)\n\
+             __regorun_floor(x) := 0 if { x > -1; x < 0 } else := floor(x) if { true }\n\
+             __regorun_ceil(x) := 1 if { x > -1; x < 0 } else := ceil(x) if { true }\n"
+        );
+        untouched(
+            &[
+                "package main\n\nx := math.floor(1)\n",
+                "package main\n\nx := floor\n",
             ],
             false,
         );
