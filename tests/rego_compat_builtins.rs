@@ -657,9 +657,10 @@ fn builtin_values_are_opas() {
     );
 }
 
-/// `%s` given a number prints Go's `%!s(int64=80)` as OPA does (regorus printed `80`), on
-/// both paths, for one-line and multi-line calls with a trailing comma; other verbs and
-/// non-numbers are unchanged. The expected text is the OPA peer's output.
+/// `%s` given a number prints Go's `%!s(int64=80)` as OPA does (regorus printed `80`), and
+/// `%d` prints negative numbers once signed (regorus printed `--4`) and other types in
+/// Go's words, on both paths, for one-line and multi-line calls with a trailing comma. The
+/// expected text is the OPA peer's output.
 #[test]
 fn string_verbs_of_numbers_print_as_opa() {
     let policy = r#"package main
@@ -673,20 +674,18 @@ deny contains msg if {
 		[input.port, input.port],
 	)
 }
+deny contains sprintf("digits %d %d %d %d", [input.n, input.name, input.r, input.port])
 "#;
-    let opa = "FAIL - in.json - main - list [80]
+    let opa = "FAIL - in.json - main - digits -4 %!d(string=web) %!d(float64=0.5) 80
+FAIL - in.json - main - list [80]
 FAIL - in.json - main - multi %!s(int64=80) 80
 FAIL - in.json - main - port %!s(int64=80) of web
 FAIL - in.json - main - ratio %!s(float64=0.5)
 
-4 tests, 0 passed, 0 warnings, 4 failures, 0 exceptions
+5 tests, 0 passed, 0 warnings, 5 failures, 0 exceptions
 ";
-    assert_as_opa(
-        policy,
-        "in.json",
-        r#"{"port": 80, "name": "web", "r": 0.5}"#,
-        opa,
-    );
+    let input = r#"{"port": 80, "name": "web", "r": 0.5, "n": -4}"#;
+    assert_as_opa(policy, "in.json", input, opa);
 }
 
 /// A small HTTP/1.1 server on a free local port for `http.send`: the answers the OPA

@@ -787,23 +787,27 @@ fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
     edits
 }
 
-/// `sprintf("%s", [n])` with a number `n` prints `%!s(int64=n)` (or `float64=`) in OPA,
-/// as Go's `fmt` does; regorus prints the number. Each value a plain `%s` takes, unless it
-/// is a string literal, goes through a function appended after the file's last line that
-/// gives OPA's text for a number and the value itself otherwise (the bytecode VM runs
-/// it). Values another rewrite touches are left alone.
+/// Go's `fmt` prints a value of the wrong type for its verb as `%!s(int64=80)` or
+/// `%!d(string=a)`, and OPA with it; regorus prints the number for `%s`, nothing for `%d` of
+/// a string, and fails on `%d` of a fraction. Each value of a plain `%s` (but a string
+/// literal) goes through a function appended after the file's last line that gives OPA's
+/// text for a number and the value itself otherwise; each plain `%d` becomes `%v` of a
+/// function that gives the number's digits (regorus's own `%d` printed -4 as `--4`) or
+/// OPA's text for anything else. The bytecode VM runs both. Values another rewrite touches
+/// are left alone.
 fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -> Vec<Edit> {
-    const HELPER: &str = "__regorun_fmt_s";
     let mut out = Vec::new();
+    let mut used = [false; 2];
     for i in 0..toks.len() {
         let Some(call) = sprintf_call(toks, i) else {
             continue;
         };
         let format = &toks[call.format];
-        let Some(verbs) = format_verbs(&source[format.start + 1..format.end - 1]) else {
+        let raw_start = format.start + 1;
+        let Some(verbs) = format_verbs(&source[raw_start..format.end - 1]) else {
             continue;
         };
-        for ((_, len, verb), &(a, b)) in verbs.iter().zip(&call.values) {
+        for ((at, len, verb), &(a, b)) in verbs.iter().zip(&call.values) {
             let (start, end) = (toks[a].start, toks[b].end);
             let literal =
                 a == b && matches!(toks[a].kind, TokenKind::String | TokenKind::RawString);
@@ -813,13 +817,26 @@ fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -
                     || e.start == start
                     || e.start == end
             });
-            if *verb != 's' || *len != 2 || literal || crossed {
+            let k = match verb {
+                's' if !literal => 0,
+                'd' => 1,
+                _ => continue,
+            };
+            if *len != 2 || crossed {
                 continue;
+            }
+            used[k] = true;
+            if k == 1 {
+                out.push(Edit {
+                    start: raw_start + at,
+                    end: raw_start + at + len,
+                    text: "%v".into(),
+                });
             }
             out.push(Edit {
                 start,
                 end: start,
-                text: format!("{HELPER}("),
+                text: format!("__regorun_fmt_{verb}("),
             });
             out.push(Edit {
                 start: end,
@@ -828,16 +845,23 @@ fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -
             });
         }
     }
-    if out.is_empty() {
-        return out;
-    }
     let kw = if v1 { " if" } else { "" };
-    let helper = format!(
-        "{HELPER}(x) := x{kw} {{ is_string(x) }} \
-         else := sprintf(\"%%!s(int64=%d)\", [x]){kw} {{ is_number(x); x == floor(x); abs(x) < 9223372036854775808 }} \
-         else := sprintf(\"%%!s(float64=%v)\", [x]){kw} {{ is_number(x) }} else := x{kw} {{ true }}\n"
-    );
-    out.extend(after_last_line(source, helper));
+    let mut helpers = String::new();
+    if used[0] {
+        helpers.push_str(&format!(
+            "__regorun_fmt_s(x) := x{kw} {{ is_string(x) }} \
+             else := sprintf(\"%%!s(int64=%d)\", [x]){kw} {{ is_number(x); x == floor(x); abs(x) < 9223372036854775808 }} \
+             else := sprintf(\"%%!s(float64=%v)\", [x]){kw} {{ is_number(x) }} else := x{kw} {{ true }}\n"
+        ));
+    }
+    if used[1] {
+        helpers.push_str(&format!(
+            "__regorun_fmt_d(x) := sprintf(\"%v\", [x]){kw} {{ is_number(x); x == floor(x) }} \
+             else := sprintf(\"%%!d(float64=%v)\", [x]){kw} {{ is_number(x) }} \
+             else := sprintf(\"%%!d(string=%v)\", [x]){kw} {{ true }}\n"
+        ));
+    }
+    out.extend(after_last_line(source, helpers));
     out
 }
 
@@ -1948,7 +1972,7 @@ mod tests {
                     added
                         .iter()
                         .all(|l| l.starts_with("__regorun_json_is_valid(x)")
-                            || l.starts_with("__regorun_fmt_s(x)")),
+                            || l.starts_with("__regorun_fmt_")),
                     "{}: {added:?}",
                     f.path
                 );
@@ -1958,7 +1982,8 @@ mod tests {
                     .filter(|(a, b)| {
                         a != b
                             && !a.contains("_ = ")
-                            && !a.contains("__regorun_fmt_s(")
+                            && !a.contains("__regorun_fmt_")
+                            && a.replace("%v", "%d") != b.replace("%v", "%d")
                             // The `)` closing a wrapped value that spans lines.
                             && a.replace(')', "") != b.replace(')', "")
                             && !a.contains("data.")
@@ -2151,7 +2176,7 @@ mod tests {
             false,
         );
         let mut lines = out.lines();
-        assert_eq!(lines.nth(2), Some("m := sprintf(\"%s %s %d %5s\", [__regorun_fmt_s(input.a), \"lit\", input.b, input.c,])"));
+        assert_eq!(lines.nth(2), Some("m := sprintf(\"%s %s %v %5s\", [__regorun_fmt_s(input.a), \"lit\", __regorun_fmt_d(input.b), input.c,])"));
         assert!(lines
             .next()
             .unwrap()
