@@ -675,14 +675,16 @@ deny contains msg if {
 	)
 }
 deny contains sprintf("digits %d %d %d %d", [input.n, input.name, input.r, input.port])
+deny contains sprintf("neg %s", [input.n])
 "#;
     let opa = "FAIL - in.json - main - digits -4 %!d(string=web) %!d(float64=0.5) 80
 FAIL - in.json - main - list [80]
 FAIL - in.json - main - multi %!s(int64=80) 80
+FAIL - in.json - main - neg %!s(int64=-4)
 FAIL - in.json - main - port %!s(int64=80) of web
 FAIL - in.json - main - ratio %!s(float64=0.5)
 
-5 tests, 0 passed, 0 warnings, 5 failures, 0 exceptions
+6 tests, 0 passed, 0 warnings, 6 failures, 0 exceptions
 ";
     let input = r#"{"port": 80, "name": "web", "r": 0.5, "n": -4}"#;
     assert_as_opa(policy, "in.json", input, opa);

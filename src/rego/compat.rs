@@ -850,7 +850,7 @@ fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -
     if used[0] {
         helpers.push_str(&format!(
             "__regorun_fmt_s(x) := x{kw} {{ is_string(x) }} \
-             else := sprintf(\"%%!s(int64=%d)\", [x]){kw} {{ is_number(x); x == floor(x); abs(x) < 9223372036854775808 }} \
+             else := sprintf(\"%%!s(int64=%v)\", [x]){kw} {{ is_number(x); x == floor(x); abs(x) < 9223372036854775808 }} \
              else := sprintf(\"%%!s(float64=%v)\", [x]){kw} {{ is_number(x) }} else := x{kw} {{ true }}\n"
         ));
     }
