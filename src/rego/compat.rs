@@ -708,15 +708,17 @@ fn shadowing_locals(
     edits
 }
 
-/// A `sprintf` call with a literal format and a literal array of values: the format
-/// token and the first and last token of each value.
+/// A `sprintf` call with a literal format and a literal array of values: where the
+/// format's text starts, its verbs (offset in that text, length, verb) and the first and
+/// last token of each value.
 struct SprintfCall {
-    format: usize,
+    raw_start: usize,
+    verbs: Vec<(usize, usize, char)>,
     values: Vec<(usize, usize)>,
 }
 
 /// The `sprintf` call whose name is token `i`, when its format and values are literals.
-fn sprintf_call(toks: &[Tok], i: usize) -> Option<SprintfCall> {
+fn sprintf_call(source: &str, toks: &[Tok], i: usize) -> Option<SprintfCall> {
     let t = &toks[i];
     if t.kind != TokenKind::Ident || t.text != "sprintf" || i > 0 && toks[i - 1].text == "." {
         return None;
@@ -756,8 +758,11 @@ fn sprintf_call(toks: &[Tok], i: usize) -> Option<SprintfCall> {
     if first < close {
         values.push((first, close - 1));
     }
+    let raw_start = format.start + 1;
+    let verbs = format_verbs(&source[raw_start..format.end - 1])?;
     Some(SprintfCall {
-        format: i + 2,
+        raw_start,
+        verbs,
         values,
     })
 }
@@ -768,18 +773,13 @@ fn sprintf_call(toks: &[Tok], i: usize) -> Option<SprintfCall> {
 fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
     let mut edits = Vec::new();
     for i in 0..toks.len() {
-        let Some(call) = sprintf_call(toks, i) else {
+        let Some(call) = sprintf_call(source, toks, i) else {
             continue;
         };
-        let format = &toks[call.format];
-        let raw_start = format.start + 1;
-        let Some(verbs) = format_verbs(&source[raw_start..format.end - 1]) else {
-            continue;
-        };
-        for (at, len, verb) in verbs.into_iter().skip(call.values.len()) {
+        for &(at, len, verb) in call.verbs.iter().skip(call.values.len()) {
             edits.push(Edit {
-                start: raw_start + at,
-                end: raw_start + at + len,
+                start: call.raw_start + at,
+                end: call.raw_start + at + len,
                 text: format!("%%!{verb}(MISSING)"),
             });
         }
@@ -799,15 +799,11 @@ fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -
     let mut out = Vec::new();
     let mut used = [false; 2];
     for i in 0..toks.len() {
-        let Some(call) = sprintf_call(toks, i) else {
+        let Some(call) = sprintf_call(source, toks, i) else {
             continue;
         };
-        let format = &toks[call.format];
-        let raw_start = format.start + 1;
-        let Some(verbs) = format_verbs(&source[raw_start..format.end - 1]) else {
-            continue;
-        };
-        for ((at, len, verb), &(a, b)) in verbs.iter().zip(&call.values) {
+        let raw_start = call.raw_start;
+        for ((at, len, verb), &(a, b)) in call.verbs.iter().zip(&call.values) {
             let (start, end) = (toks[a].start, toks[b].end);
             let literal =
                 a == b && matches!(toks[a].kind, TokenKind::String | TokenKind::RawString);

@@ -701,6 +701,16 @@ impl<'a> Parser<'a> {
     fn variable_definition(&mut self) -> Parsed<Json> {
         let comment = self.comment.clone();
         let variable = self.variable()?;
+        let (typ, default) = self.typed_default()?;
+        Ok(json!({
+            "Variable": variable, "Type": typ, "DefaultValue": default,
+            "Directives": self.directives(false)?, "Comment": comment,
+            "Definition": null, "Used": false,
+        }))
+    }
+
+    /// `: Type` and an optional `= value` (a constant): a variable's or an input value's.
+    fn typed_default(&mut self) -> Parsed<(Json, Json)> {
         self.expect(Kind::Colon)?;
         let typ = self.type_reference()?;
         let default = if self.skip(Kind::Equals) {
@@ -708,11 +718,7 @@ impl<'a> Parser<'a> {
         } else {
             Json::Null
         };
-        Ok(json!({
-            "Variable": variable, "Type": typ, "DefaultValue": default,
-            "Directives": self.directives(false)?, "Comment": comment,
-            "Definition": null, "Used": false,
-        }))
+        Ok((typ, default))
     }
 
     fn variable(&mut self) -> Parsed<String> {
@@ -1065,13 +1071,7 @@ impl<'a> Parser<'a> {
     fn input_value(&mut self) -> Parsed<Json> {
         let (description, after) = self.member_description();
         let name = self.name()?;
-        self.expect(Kind::Colon)?;
-        let typ = self.type_reference()?;
-        let default = if self.skip(Kind::Equals) {
-            self.value_literal(true)?
-        } else {
-            Json::Null
-        };
+        let (typ, default) = self.typed_default()?;
         Ok(json!({
             "Description": description.text, "Name": name, "Arguments": null,
             "DefaultValue": default, "Type": typ, "Directives": self.directives(true)?,
