@@ -313,8 +313,7 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(sprintf_missing(source, &toks));
     edits.extend(added_calls_in_set_heads(source, &toks, &stmts, v0));
     let v1 = helpers_take_if(source, v0);
-    edits.extend(is_valid_calls(source, &toks, &aliases, v1));
-    edits.extend(floor_ceil_calls(source, &toks, v1));
+    edits.extend(routed_calls(source, &toks, &aliases, v1));
     edits.extend(builtin_mock_values(source, &toks, &aliases, v1));
     let escapes = html_safe_marshal(&toks, &edits);
     edits.extend(escapes);
@@ -326,12 +325,21 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     Some(apply(source, edits))
 }
 
+/// Whether another rewrite changes the text from `start` to `end`, or inserts at either
+/// end (its insertion would interleave with one made there): wrapping that text would
+/// garble both.
+fn touched(edits: &[Edit], start: usize, end: usize) -> bool {
+    edits.iter().any(|e| {
+        (e.start < e.end && e.start < end && start < e.end) || e.start == start || e.start == end
+    })
+}
+
 /// Go's `encoding/json`, which OPA's `json.marshal` and `json.marshal_with_options` use,
 /// writes `<`, `>`, `&`, U+2028 and U+2029 as `\u003c`, `\u003e`, `\u0026`, `\u2028`,
 /// `\u2029`; regorus writes them as they are. Each call's result goes through `replace`
 /// with those escapes (in JSON text the characters occur only inside strings), on the
-/// call's own lines, so the bytecode VM still runs it. Calls inside the range of another
-/// rewrite are left alone.
+/// call's own lines, so the bytecode VM still runs it. Calls another rewrite touches are
+/// left alone.
 fn html_safe_marshal(toks: &[Tok], edits: &[Edit]) -> Vec<Edit> {
     const ESCAPES: [(&str, &str); 5] = [
         ("<", "\\\\u003c"),
@@ -358,10 +366,7 @@ fn html_safe_marshal(toks: &[Tok], edits: &[Edit]) -> Vec<Edit> {
             continue;
         };
         let (start, end) = (toks[i].start, toks[close].end);
-        let crossed = edits
-            .iter()
-            .any(|e| e.start < e.end && e.start < end && start < e.end);
-        if args.len() != arity || crossed {
+        if args.len() != arity || touched(edits, start, end) {
             continue;
         }
         // Go writes the prefix and indent as they are: options must be a literal without
@@ -807,18 +812,12 @@ fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -
             let (start, end) = (toks[a].start, toks[b].end);
             let literal =
                 a == b && matches!(toks[a].kind, TokenKind::String | TokenKind::RawString);
-            // Another rewrite's insertion at either end would interleave with this one.
-            let crossed = edits.iter().any(|e| {
-                (e.start < e.end && e.start < end && start < e.end)
-                    || e.start == start
-                    || e.start == end
-            });
             let k = match verb {
                 's' if !literal => 0,
                 'd' => 1,
                 _ => continue,
             };
-            if *len != 2 || crossed {
+            if *len != 2 || touched(edits, start, end) {
                 continue;
             }
             used[k] = true;
@@ -891,86 +890,56 @@ fn after_last_line(source: &str, mut text: String) -> Option<Edit> {
     })
 }
 
-/// `json.is_valid(x)` and `yaml.is_valid(x)` are false in OPA when `x` is not a string,
-/// where regorus's give no value on both evaluation paths. Each call goes through a
-/// function appended after the file's last line (lines kept), which the bytecode VM can
-/// run, unlike an extension.
-fn is_valid_calls(
+/// Built-ins whose calls go through a Rego function appended after the file's last line
+/// (lines kept), which the bytecode VM runs, unlike an extension: the built-in's name and
+/// the function's body (a value and its condition, then the value otherwise).
+/// - `json.is_valid(x)` and `yaml.is_valid(x)` are false in OPA when `x` is not a string,
+///   where regorus's give no value on both evaluation paths.
+/// - OPA's `floor` and `ceil` of a number between -1 and 0 are 0 and 1 (they truncate,
+///   then adjust by the sign of the truncated value, which is 0); regorus gives -1 and 0.
+const ROUTED: &[(&str, &str, &str, &str)] = &[
+    ("json.is_valid", "json.is_valid(x)", "is_string(x)", "false"),
+    ("yaml.is_valid", "yaml.is_valid(x)", "is_string(x)", "false"),
+    ("floor", "0", "x > -1; x < 0", "floor(x)"),
+    ("ceil", "1", "x > -1; x < 0", "ceil(x)"),
+];
+
+/// Calls of the [`ROUTED`] built-ins renamed to their appended functions. A call through
+/// a longer reference (`data.x.json.is_valid(...)`) or an import alias is not the built-in.
+fn routed_calls(
     source: &str,
     toks: &[Tok],
     aliases: &std::collections::BTreeSet<&str>,
     v1: bool,
 ) -> Vec<Edit> {
     let mut edits = Vec::new();
-    let mut used = [false; 2];
+    let mut used = [false; ROUTED.len()];
     for i in 0..toks.len() {
-        let Some(k) = ["json", "yaml"].iter().position(|n| toks[i].text == *n) else {
-            continue;
-        };
-        let called = toks[i].kind == TokenKind::Ident
-            && toks.get(i + 1).is_some_and(|t| t.text == ".")
-            && toks.get(i + 2).is_some_and(|t| t.text == "is_valid")
-            && toks.get(i + 3).is_some_and(|t| t.text == "(");
-        // `data.x.json.is_valid(...)`, or `json` an import alias: not the built-in.
-        let builtin = i == 0 || toks[i - 1].text != ".";
-        if !called || !builtin || aliases.contains(toks[i].text.as_str()) {
+        if i > 0 && toks[i - 1].text == "." || aliases.contains(toks[i].text.as_str()) {
             continue;
         }
+        let Some(open) = dotted_call(toks, i) else {
+            continue;
+        };
+        let name: String = toks[i..open].iter().map(|t| t.text.as_str()).collect();
+        let Some(k) = ROUTED.iter().position(|r| r.0 == name) else {
+            continue;
+        };
         used[k] = true;
         edits.push(Edit {
             start: toks[i].start,
-            end: toks[i + 2].end,
-            text: format!("__regorun_{}_is_valid", toks[i].text),
+            end: toks[open - 1].end,
+            text: format!("__regorun_{}", name.replace('.', "_")),
         });
     }
     let kw = if v1 { " if" } else { "" };
     let mut helpers = String::new();
-    for (k, name) in ["json", "yaml"].iter().enumerate() {
+    for (&(name, value, condition, otherwise), _) in ROUTED.iter().zip(used).filter(|(_, u)| *u) {
         // One definition with `else`: two could conflict for all the VM knows.
-        let check = format!("{name}.is_valid(x)");
-        if used[k] {
-            helpers.push_str(&format!(
-                "__regorun_{name}_is_valid(x) := {check}{kw} {{ is_string(x) }} else := false{kw} {{ true }}\n"
-            ));
-        }
-    }
-    edits.extend(after_last_line(source, helpers));
-    edits
-}
-
-/// OPA's `floor` and `ceil` of a number between -1 and 0 are 0 and 1 (they truncate, then
-/// adjust by the sign of the truncated value, which is 0); regorus gives -1 and 0. Each call
-/// goes through a function appended after the file's last line (lines kept) that the
-/// bytecode VM runs.
-fn floor_ceil_calls(source: &str, toks: &[Tok], v1: bool) -> Vec<Edit> {
-    let mut edits = Vec::new();
-    let mut used = [false; 2];
-    for i in 0..toks.len() {
-        let Some(k) = ["floor", "ceil"].iter().position(|n| toks[i].text == *n) else {
-            continue;
-        };
-        let called = toks[i].kind == TokenKind::Ident
-            && toks.get(i + 1).is_some_and(|t| t.text == "(")
-            && (i == 0 || toks[i - 1].text != ".");
-        let one_arg = call_args(toks, i + 1).is_some_and(|(args, _)| args.len() == 1);
-        if !called || !one_arg {
-            continue;
-        }
-        used[k] = true;
-        edits.push(Edit {
-            start: toks[i].start,
-            end: toks[i].end,
-            text: format!("__regorun_{}", toks[i].text),
-        });
-    }
-    let kw = if v1 { " if" } else { "" };
-    let mut helpers = String::new();
-    for (k, (name, between)) in [("floor", 0), ("ceil", 1)].iter().enumerate() {
-        if used[k] {
-            helpers.push_str(&format!(
-                "__regorun_{name}(x) := {between}{kw} {{ x > -1; x < 0 }} else := {name}(x){kw} {{ true }}\n"
-            ));
-        }
+        helpers.push_str(&format!(
+            "__regorun_{}(x) := {value}{kw} {{ {condition} }} else := {otherwise}{kw} {{ true }}\n",
+            name.replace('.', "_")
+        ));
     }
     edits.extend(after_last_line(source, helpers));
     edits

@@ -765,14 +765,17 @@ impl<'a> Parser<'a> {
     }
 
     fn arguments(&mut self, constant: bool) -> Parsed<Vec<Json>> {
-        let argument = |p: &mut Self| {
-            let comment = p.comment.clone();
-            let name = p.name()?;
-            p.expect(Kind::Colon)?;
-            let value = p.value_literal(constant)?;
-            Ok(json!({"Name": name, "Value": value, "Comment": comment}))
-        };
+        let argument = |p: &mut Self| p.named_value(constant);
         Ok(self.some(Kind::ParenL, Kind::ParenR, argument)?.0)
+    }
+
+    /// `name: value`, an argument or an object field, with the comments before it.
+    fn named_value(&mut self, constant: bool) -> Parsed<Json> {
+        let comment = self.comment.clone();
+        let name = self.name()?;
+        self.expect(Kind::Colon)?;
+        let value = self.value_literal(constant)?;
+        Ok(json!({"Name": name, "Value": value, "Comment": comment}))
     }
 
     fn fragment(&mut self) -> Parsed<Json> {
@@ -832,13 +835,7 @@ impl<'a> Parser<'a> {
                     };
                     (self.many(Kind::BracketL, Kind::BracketR, item)?, 8)
                 } else {
-                    let field = |p: &mut Self| {
-                        let comment = p.comment.clone();
-                        let name = p.name()?;
-                        p.expect(Kind::Colon)?;
-                        let value = p.value_literal(constant)?;
-                        Ok(json!({"Name": name, "Value": value, "Comment": comment}))
-                    };
+                    let field = |p: &mut Self| p.named_value(constant);
                     (self.many(Kind::BraceL, Kind::BraceR, field)?, 9)
                 };
                 return Ok(value_node(String::new(), children, kind, comment));

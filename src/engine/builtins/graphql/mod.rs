@@ -95,9 +95,10 @@ fn schema(sdl: &str) -> Result<Valid<Schema>, String> {
 }
 
 /// The query validated against the schema; else OPA's message.
-fn validate(schema: &Valid<Schema>, query: &str) -> Result<(), String> {
+/// `tree` is the query's syntax tree, already read.
+fn validate(schema: &Valid<Schema>, query: &str, tree: &Json) -> Result<(), String> {
     // A document of no definitions is valid in gqlparser; apollo-compiler asks for one.
-    if ast::parse_query(query).is_ok_and(|tree| tree.as_object().is_some_and(|o| o.is_empty())) {
+    if tree.as_object().is_some_and(|o| o.is_empty()) {
         return Ok(());
     }
     match ExecutableDocument::parse_and_validate(schema, query, "query.graphql") {
@@ -117,8 +118,8 @@ fn is_valid(args: &[Value]) -> Result<Value, Fault> {
     let (Some((query, _)), Some((sdl, _))) = (query, sdl) else {
         return Ok(Value::from(false));
     };
-    let ok = ast::parse_query(&query).is_ok()
-        && schema(&sdl).is_ok_and(|s| validate(&s, &query).is_ok());
+    let ok = ast::parse_query(&query)
+        .is_ok_and(|tree| schema(&sdl).is_ok_and(|s| validate(&s, &query, &tree).is_ok()));
     Ok(Value::from(ok))
 }
 
@@ -159,7 +160,7 @@ fn trees(args: &[Value]) -> Result<(Value, Value), Fault> {
         Some(tree) => tree,
         None => ast::parse_schema(&sdl).map_err(|e| e.to_string())?,
     };
-    validate(&schema(&sdl)?, &query)?;
+    validate(&schema(&sdl)?, &query, &query_tree)?;
     Ok((to_value(query_tree)?, to_value(schema_tree)?))
 }
 

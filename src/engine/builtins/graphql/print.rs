@@ -45,10 +45,16 @@ pub fn query(doc: &Json) -> String {
     out
 }
 
-fn variables(defs: &[Json]) -> String {
-    if defs.is_empty() {
+/// `items` joined by `sep` between `open` and `close`; nothing for no items.
+fn enclosed<S: AsRef<str>>(items: &[S], open: &str, sep: &str, close: &str) -> String {
+    if items.is_empty() {
         return String::new();
     }
+    let items: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
+    format!("{open}{}{close}", items.join(sep))
+}
+
+fn variables(defs: &[Json]) -> String {
     let items: Vec<String> = defs
         .iter()
         .map(|d| {
@@ -61,7 +67,7 @@ fn variables(defs: &[Json]) -> String {
             )
         })
         .collect();
-    format!("({})", items.join(", "))
+    enclosed(&items, "(", ", ", ")")
 }
 
 fn default(node: &Json) -> String {
@@ -94,9 +100,6 @@ fn field(f: &Json) -> String {
 }
 
 fn arguments(args: &[Json]) -> String {
-    if args.is_empty() {
-        return String::new();
-    }
     let items: Vec<String> = args
         .iter()
         .map(|a| {
@@ -107,7 +110,7 @@ fn arguments(args: &[Json]) -> String {
             )
         })
         .collect();
-    format!("({})", items.join(", "))
+    enclosed(&items, "(", ", ", ")")
 }
 
 fn directives(node: &Json) -> String {
@@ -181,11 +184,7 @@ pub fn schema(doc: &Json) -> String {
                 .iter()
                 .map(|o| format!("{}: {}", text(o, "Operation"), text(o, "Type")))
                 .collect();
-            let body = if ops.is_empty() {
-                String::new()
-            } else {
-                format!(" {{ {} }}", ops.join(" "))
-            };
+            let body = enclosed(&ops, " { ", " ", " }");
             out.push_str(&format!(
                 "{}{prefix}schema{}{body}\n",
                 description(s),
@@ -231,20 +230,12 @@ fn definition(d: &Json) -> String {
         .iter()
         .filter_map(Json::as_str)
         .collect();
-    let implements = if interfaces.is_empty() {
-        String::new()
-    } else {
-        format!(" implements {}", interfaces.join(" & "))
-    };
+    let implements = enclosed(&interfaces, " implements ", " & ", "");
     match text(d, "Kind") {
         "SCALAR" => format!("scalar {name}{dirs}"),
         "UNION" => {
             let types: Vec<&str> = list(d, "Types").iter().filter_map(Json::as_str).collect();
-            let members = if types.is_empty() {
-                String::new()
-            } else {
-                format!(" = {}", types.join(" | "))
-            };
+            let members = enclosed(&types, " = ", " | ", "");
             format!("union {name}{dirs}{members}")
         }
         "ENUM" => {
@@ -252,7 +243,7 @@ fn definition(d: &Json) -> String {
                 .iter()
                 .map(|v| format!("{}{}{}", description(v), text(v, "Name"), directives(v)))
                 .collect();
-            format!("enum {name}{dirs}{}", block(&values))
+            format!("enum {name}{dirs}{}", enclosed(&values, " { ", " ", " }"))
         }
         "INPUT_OBJECT" => format!(
             "input {name}{dirs}{}",
@@ -277,24 +268,16 @@ fn definition(d: &Json) -> String {
                     )
                 })
                 .collect();
-            format!("{keyword} {name}{implements}{dirs}{}", block(&fields))
+            format!(
+                "{keyword} {name}{implements}{dirs}{}",
+                enclosed(&fields, " { ", " ", " }")
+            )
         }
-    }
-}
-
-fn block(items: &[String]) -> String {
-    if items.is_empty() {
-        String::new()
-    } else {
-        format!(" {{ {} }}", items.join(" "))
     }
 }
 
 /// Argument definitions or input fields, between `open` and `close`.
 fn input_values(items: &[Json], open: &str, close: &str) -> String {
-    if items.is_empty() {
-        return String::new();
-    }
     let printed: Vec<String> = items
         .iter()
         .map(|a| {
@@ -308,7 +291,7 @@ fn input_values(items: &[Json], open: &str, close: &str) -> String {
             )
         })
         .collect();
-    format!("{open}{}{close}", printed.join(" "))
+    enclosed(&printed, open, " ", close)
 }
 
 #[cfg(test)]
