@@ -527,7 +527,8 @@ fn builtins_regorun_adds_can_be_mocked() {
 /// `strings.render_template`: fields, variables, `range` over arrays and maps (with and
 /// without `$i, $v`), `if`/`else if`/`else`, `with`, trimming, comments, pipelines,
 /// `printf`/`print`/`println`, comparisons and `len`/`index`, with the data's numbers as
-/// Go's `json.Number` and nil printed as OPA prints it: both paths as the OPA peer.
+/// Go's `json.Number`, nil printed as OPA prints it, and a missing key as OPA 1.20's
+/// `<undefined>` (nil to `eq`, `printf`, `if`, `range`): both paths as the OPA peer.
 #[test]
 fn render_template_gives_opas_text() {
     assert_as_opa(

@@ -16,6 +16,8 @@ pub enum Arg {
     /// A string kind with a `String` method and its own type name (`json.Number`): `%v`
     /// and `%s` print its text, other verbs are wrong-type.
     Named(&'static str, String),
+    /// An untyped nil (`%v` is `<nil>`, any other verb `%!s(<nil>)`).
+    Nil,
 }
 
 impl Arg {
@@ -27,6 +29,7 @@ impl Arg {
             Arg::Float(_) => "float64",
             Arg::Str(_) => "string",
             Arg::Named(name, _) => name,
+            Arg::Nil => "<nil>",
         }
     }
 
@@ -37,6 +40,7 @@ impl Arg {
             Arg::Big(b) => b.clone(),
             Arg::Float(f) => float_g(*f, None, false),
             Arg::Str(s) | Arg::Named(_, s) => s.clone(),
+            Arg::Nil => "<nil>".into(),
         }
     }
 }
@@ -253,6 +257,10 @@ fn one(verb: char, spec: Spec, arg: &Arg) -> String {
     // Go prints the value as `%v` under the same flags, width and precision.
     let bad = || format!("%!{verb}({}={})", arg.type_name(), one('v', spec, arg));
     match arg {
+        Arg::Nil => match verb {
+            'v' => pad("<nil>", spec),
+            _ => format!("%!{verb}(<nil>)"),
+        },
         Arg::Int(i) => match integer(verb, spec, *i < 0, &i.unsigned_abs().to_string(), *i) {
             Some(s) => s,
             None => bad(),

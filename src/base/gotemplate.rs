@@ -1,5 +1,6 @@
-//! A Go `text/template` subset for OPA's `strings.render_template`, executed with
-//! `missingkey=error` over JSON data (numbers are `float64`, as `ast.As` gives them):
+//! A Go `text/template` subset for OPA's `strings.render_template`, executed as OPA 1.20
+//! does (Go's default `missingkey`, then every `<no value>` of the output becomes
+//! `<undefined>`) over JSON data (numbers are `json.Number`, as `ast.As` gives them):
 //! text, `{{- -}}` trimming, comments, fields (`.a.b`, `$x.a`), variables (`:=`, `=`),
 //! pipelines with `|` and parentheses, `if`/`else if`/`else`, `range` (with `$i, $v :=`
 //! and `else`), `with`, and the functions `and`, `or`, `not`, `len`, `index`, `eq`, `ne`,
@@ -21,6 +22,15 @@ enum Value {
     String(String),
     Array(Vec<Value>),
     Object(std::collections::BTreeMap<String, Value>),
+    /// Go's zero `reflect.Value`: a missing map key, or a nil a pipeline gave.
+    Missing,
+}
+
+impl Value {
+    /// Nil for Go's comparisons and printing: a nil in the data, or no value at all.
+    fn is_nil(&self) -> bool {
+        matches!(self, Value::Null | Value::Missing)
+    }
 }
 
 impl Value {
@@ -55,7 +65,7 @@ pub fn render(template: &str, data: &serde_json::Value) -> Result<String, String
     let mut out = String::new();
     let mut vars = vec![("$".to_string(), data.clone())];
     exec(&nodes, &data, &mut vars, &mut out)?;
-    Ok(out)
+    Ok(out.replace("<no value>", "<undefined>"))
 }
 
 #[derive(Debug, Clone)]
@@ -402,7 +412,7 @@ type Vars = Vec<(String, Value)>;
 
 fn truthy(v: &Value) -> bool {
     match v {
-        Value::Null => false,
+        Value::Null | Value::Missing => false,
         Value::Bool(b) => *b,
         Value::Int(i) => *i != 0,
         Value::Float(f) => *f != 0.0,
@@ -420,9 +430,8 @@ fn exec(nodes: &[Node], dot: &Value, vars: &mut Vars, out: &mut String) -> Resul
             Node::Print(p) => {
                 let v = run(p, dot, vars)?;
                 if p.decl.is_empty() {
-                    // A nil value printed by an action (OPA 1.20's text).
-                    if v == Value::Null {
-                        out.push_str("<undefined>");
+                    if v.is_nil() {
+                        out.push_str("<no value>");
                     } else {
                         out.push_str(&text(&v));
                     }
@@ -463,7 +472,7 @@ fn exec(nodes: &[Node], dot: &Value, vars: &mut Vars, out: &mut String) -> Resul
                         .iter()
                         .map(|(k, v)| (Value::String(k.clone()), v.clone()))
                         .collect(),
-                    Value::Null => Vec::new(),
+                    Value::Null | Value::Missing => Vec::new(),
                     other => {
                         return Err(format!(
                             "template: template: range can't iterate over {}",
@@ -497,9 +506,13 @@ fn exec(nodes: &[Node], dot: &Value, vars: &mut Vars, out: &mut String) -> Resul
 fn run(p: &Pipeline, dot: &Value, vars: &mut Vars) -> Result<Value, String> {
     let mut last: Option<Value> = None;
     for cmd in &p.cmds {
-        last = Some(command(cmd, dot, vars, last)?);
+        // Go takes a nil interface a command gives as no value at all.
+        last = Some(match command(cmd, dot, vars, last)? {
+            Value::Null => Value::Missing,
+            v => v,
+        });
     }
-    let v = last.unwrap_or(Value::Null);
+    let v = last.unwrap_or(Value::Missing);
     for name in &p.decl {
         if p.assign {
             if let Some(slot) = vars.iter_mut().rev().find(|(n, _)| n == name) {
@@ -516,11 +529,13 @@ fn field(v: &Value, path: &[String]) -> Result<Value, String> {
     let mut cur = v.clone();
     for f in path {
         cur = match &cur {
-            Value::Object(o) => o
-                .get(f)
-                .cloned()
-                .ok_or_else(|| format!("template: template: map has no entry for key \"{f}\""))?,
-            Value::Null => return Err(format!("template: template: nil pointer evaluating .{f}")),
+            Value::Object(o) => o.get(f).cloned().unwrap_or(Value::Missing),
+            Value::Missing => Value::Missing,
+            Value::Null => {
+                return Err(format!(
+                    "template: template: nil pointer evaluating interface {{}}.{f}"
+                ))
+            }
             _ => {
                 return Err(format!(
                     "template: template: can't evaluate field {f} in type {}",
@@ -535,6 +550,7 @@ fn field(v: &Value, path: &[String]) -> Result<Value, String> {
 fn go_type(v: &Value) -> &'static str {
     match v {
         Value::Null => "interface {}",
+        Value::Missing => "<nil>",
         Value::Bool(_) => "bool",
         Value::JsonNumber(_) => "json.Number",
         Value::Int(_) => "int",
@@ -606,6 +622,14 @@ fn compare(a: &Value, b: &Value) -> Result<std::cmp::Ordering, String> {
     }
 }
 
+/// Go's `eq` of two values: nil equals only nil, and is no error beside another kind.
+fn equal(a: &Value, b: &Value) -> Result<bool, String> {
+    if a.is_nil() || b.is_nil() {
+        return Ok(a.is_nil() && b.is_nil());
+    }
+    compare(a, b).map(|o| o.is_eq())
+}
+
 fn call(f: &str, args: &[Value], _dot: &Value, _vars: &mut Vars) -> Result<Value, String> {
     let need = |n: usize| -> Result<(), String> {
         if args.len() < n {
@@ -673,13 +697,13 @@ fn call(f: &str, args: &[Value], _dot: &Value, _vars: &mut Vars) -> Result<Value
             need(2)?;
             let mut any = false;
             for x in &args[1..] {
-                any |= compare(&args[0], x)?.is_eq();
+                any |= equal(&args[0], x)?;
             }
             b(any)
         }
         "ne" => {
             need(2)?;
-            b(compare(&args[0], &args[1]).map(|o| !o.is_eq())?)
+            b(!equal(&args[0], &args[1])?)
         }
         "lt" | "le" | "gt" | "ge" => {
             need(2)?;
@@ -719,6 +743,7 @@ fn call(f: &str, args: &[Value], _dot: &Value, _vars: &mut Vars) -> Result<Value
                     Value::Int(i) => Arg::Int(*i),
                     Value::Float(f) => Arg::Float(*f),
                     Value::JsonNumber(n) => Arg::Named("json.Number", n.clone()),
+                    Value::Null | Value::Missing => Arg::Nil,
                     other => Arg::Str(text(other)),
                 })
                 .collect();
@@ -733,7 +758,7 @@ fn call(f: &str, args: &[Value], _dot: &Value, _vars: &mut Vars) -> Result<Value
 /// Go's `%v` of the data's values (`fmt.Fprint`).
 fn text(v: &Value) -> String {
     match v {
-        Value::Null => "<nil>".into(),
+        Value::Null | Value::Missing => "<nil>".into(),
         Value::Bool(b) => b.to_string(),
         Value::Int(i) => i.to_string(),
         Value::Float(f) => gofmt::sprintf("%v", &[Arg::Float(*f)]),
@@ -777,9 +802,18 @@ mod tests {
             .unwrap_err()
             .contains("incompatible types for comparison"));
         assert_eq!(r("{{with .m}}{{.a}}{{end}}").unwrap(), "1");
-        assert!(r("{{.missing}}")
+        assert_eq!(
+            r("{{.missing}} {{.missing.deeper}} {{if .missing}}y{{else}}n{{end}}").unwrap(),
+            "<undefined> <undefined> n"
+        );
+        assert_eq!(
+            r("{{eq .missing .none}} {{eq .missing \"x\"}} {{printf \"%v|%q\" .missing .none}}")
+                .unwrap(),
+            "true false <nil>|%!q(<nil>)"
+        );
+        assert!(r("{{.none.b}}")
             .unwrap_err()
-            .contains("map has no entry for key \"missing\""));
+            .contains("nil pointer evaluating interface {}.b"));
         assert!(r("{{template \"x\"}}").is_err());
     }
 }

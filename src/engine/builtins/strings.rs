@@ -63,7 +63,8 @@ fn split_n(args: &[Value]) -> Result<Value, Fault> {
 }
 
 /// OPA's `strings.render_template`: Go's `text/template` (the subset in
-/// [`crate::base::gotemplate`]) with `missingkey=error` over the variables as JSON.
+/// [`crate::base::gotemplate`]) over the variables as JSON; a missing key is OPA 1.20's
+/// `<undefined>`.
 fn render_template(args: &[Value]) -> Result<Value, Fault> {
     let template = string_arg(args, 1)?;
     if !matches!(args[1], Value::Object(_)) {
