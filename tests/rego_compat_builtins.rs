@@ -560,6 +560,20 @@ fn aws_sign_req_gives_opas_signatures() {
     assert!(run.stderr.contains("providers.aws.sign_req: operand 2 missing required AWS config parameters(s): {\"aws_access_key\", \"aws_region\", \"aws_secret_access_key\"}"), "{}", run.stderr);
 }
 
+/// `json.filter` and `json.remove` read a string path as OPA does, as a JSON pointer: leading
+/// `/`s dropped, `~1` and `~0` unescaped (regorus split it as written, so `"a~1b"` missed the
+/// key `a/b` and `"/a/f"` matched nothing); array paths are taken as they are: both paths as
+/// the OPA peer.
+#[test]
+fn json_paths_are_pointers_as_in_opa() {
+    assert_as_opa(
+        include_str!("fixtures/values/paths.rego"),
+        "in.json",
+        "{}",
+        include_str!("fixtures/values/paths.opa.out"),
+    );
+}
+
 /// 500 random `sprintf` formats over flags, widths, precisions, `*`, `[n]` indexes and
 /// verbs (made by a seeded generator, kept as data): every output is the OPA peer's, the
 /// bad-verb, `BADINDEX`, `BADWIDTH`, `NOVERB`, `MISSING` and `EXTRA` texts included.

@@ -891,18 +891,66 @@ fn after_last_line(source: &str, mut text: String) -> Option<Edit> {
 }
 
 /// Built-ins whose calls go through a Rego function appended after the file's last line
-/// (lines kept), which the bytecode VM runs, unlike an extension: the built-in's name and
-/// the function's body (a value and its condition, then the value otherwise).
+/// (lines kept), which the bytecode VM runs, unlike an extension: the built-in's name, the
+/// function's parameters and definition (`IF` stands for Rego v1's `if`), and the shared
+/// functions of [`ROUTE_SUPPORT`] it calls.
 /// - `json.is_valid(x)` and `yaml.is_valid(x)` are false in OPA when `x` is not a string,
 ///   where regorus's give no value on both evaluation paths.
 /// - OPA's `floor` and `ceil` of a number between -1 and 0 are 0 and 1 (they truncate,
 ///   then adjust by the sign of the truncated value, which is 0); regorus gives -1 and 0.
-const ROUTED: &[(&str, &str, &str, &str)] = &[
-    ("json.is_valid", "json.is_valid(x)", "is_string(x)", "false"),
-    ("yaml.is_valid", "yaml.is_valid(x)", "is_string(x)", "false"),
-    ("floor", "0", "x > -1; x < 0", "floor(x)"),
-    ("ceil", "1", "x > -1; x < 0", "ceil(x)"),
+/// - `json.filter` and `json.remove` read a string path as a JSON pointer in OPA (leading
+///   `/`s dropped, `~1` and `~0` unescaped); regorus splits it as written.
+const ROUTED: &[(&str, &str, &str, Option<&str>)] = &[
+    (
+        "json.is_valid",
+        "x",
+        "json.is_valid(x)IF { is_string(x) } else := falseIF { true }",
+        None,
+    ),
+    (
+        "yaml.is_valid",
+        "x",
+        "yaml.is_valid(x)IF { is_string(x) } else := falseIF { true }",
+        None,
+    ),
+    (
+        "floor",
+        "x",
+        "0IF { x > -1; x < 0 } else := floor(x)IF { true }",
+        None,
+    ),
+    (
+        "ceil",
+        "x",
+        "1IF { x > -1; x < 0 } else := ceil(x)IF { true }",
+        None,
+    ),
+    (
+        "json.filter",
+        "x, p",
+        "json.filter(x, __regorun_json_paths(p))IF { true }",
+        Some("json_paths"),
+    ),
+    (
+        "json.remove",
+        "x, p",
+        "json.remove(x, __regorun_json_paths(p))IF { true }",
+        Some("json_paths"),
+    ),
 ];
+
+/// Functions shared by [`ROUTED`] definitions, appended once. A collection's string paths
+/// become arrays of segments; anything else is left for the built-in's own error.
+const ROUTE_SUPPORT: &[(&str, &str)] = &[(
+    "json_paths",
+    concat!(
+        "__regorun_json_paths(ps) := [__regorun_json_path(p) | p := ps[_]]IF { is_array(ps) } ",
+        "else := [__regorun_json_path(p) | p := ps[_]]IF { is_set(ps) } else := psIF { true }\n",
+        "__regorun_json_path(p) := [replace(replace(s, \"~1\", \"/\"), \"~0\", \"~\") | ",
+        "s := split(trim_left(p, \"/\"), \"/\")[_]]IF { is_string(p); p != \"\" } ",
+        "else := pIF { true }\n",
+    ),
+)];
 
 /// Calls of the [`ROUTED`] built-ins renamed to their appended functions. A call through
 /// a longer reference (`data.x.json.is_valid(...)`) or an import alias is not the built-in.
@@ -934,12 +982,20 @@ fn routed_calls(
     }
     let kw = if v1 { " if" } else { "" };
     let mut helpers = String::new();
-    for (&(name, value, condition, otherwise), _) in ROUTED.iter().zip(used).filter(|(_, u)| *u) {
+    let mut support = std::collections::BTreeSet::new();
+    for (&(name, params, definition, uses), _) in ROUTED.iter().zip(used).filter(|(_, u)| *u) {
         // One definition with `else`: two could conflict for all the VM knows.
         helpers.push_str(&format!(
-            "__regorun_{}(x) := {value}{kw} {{ {condition} }} else := {otherwise}{kw} {{ true }}\n",
-            name.replace('.', "_")
+            "__regorun_{}({params}) := {}\n",
+            name.replace('.', "_"),
+            definition.replace("IF", kw)
         ));
+        support.extend(uses);
+    }
+    for (key, text) in ROUTE_SUPPORT {
+        if support.contains(key) {
+            helpers.push_str(&text.replace("IF", kw));
+        }
     }
     edits.extend(after_last_line(source, helpers));
     edits
