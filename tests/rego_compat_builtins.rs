@@ -574,6 +574,38 @@ fn json_paths_are_pointers_as_in_opa() {
     );
 }
 
+/// Arithmetic on a value that is not a number, `%` of a fraction and division by zero are
+/// built-in errors in OPA (the peer, which is strict, names each: `mul: operand 1 must be
+/// number but got string`, `rem: modulo on floating-point number`, `div: divide by zero`),
+/// so without `--show-builtin-errors` the expression is undefined: rules 04, 05, 09's first
+/// branch and 10 give nothing and `not input.a + 1` holds, on both evaluation paths (regorus's
+/// interpreter stopped the run). The other values are the peer's; with the flag the run stops
+/// with the error at its line.
+#[test]
+fn arithmetic_errors_are_undefined_as_in_opa() {
+    assert_as_opa(
+        include_str!("fixtures/arith/policy.rego"),
+        "in.json",
+        include_str!("fixtures/arith/in.json"),
+        include_str!("fixtures/arith/expected.out"),
+    );
+    let dir = common::scratch(&[
+        ("policy/p.rego", include_str!("fixtures/arith/policy.rego")),
+        ("in.json", include_str!("fixtures/arith/in.json")),
+    ]);
+    let run = common::run_at(
+        dir.path(),
+        &["test", "--no-color", "--show-builtin-errors", "in.json"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .contains("p.rego:8: `mul` expects numeric argument"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// 500 random `sprintf` formats over flags, widths, precisions, `*`, `[n]` indexes and
 /// verbs (made by a seeded generator, kept as data): every output is the OPA peer's, the
 /// bad-verb, `BADINDEX`, `BADWIDTH`, `NOVERB`, `MISSING` and `EXTRA` texts included.

@@ -246,6 +246,25 @@ fn test_error_aborts() {
     assert_eq!(out, "");
     assert_eq!(
         err,
+        "Error: running verification: run test: policy/err_test.rego:9: eval_error: rules must not produce multiple outputs\n"
+    );
+    assert_eq!(code, 1);
+}
+
+/// A built-in error (`x.s + 1` with a string) makes the test undefined, so it fails, as
+/// upstream's `tests/builtin-errors`; with `--show-builtin-errors` it stops the run.
+#[test]
+fn builtin_error_fails_the_test() {
+    let (out, err, code) = verify("builtin_error", &["--no-color"]);
+    assert_eq!(
+        out,
+        "FAIL - policy/err_test.rego -  - data.main.test_errors\n\n2 tests, 1 passed, 0 warnings, 1 failure, 0 exceptions, 0 skipped\n"
+    );
+    assert_eq!((err.as_str(), code), ("", 1));
+    let (out, err, code) = verify("builtin_error", &["--show-builtin-errors"]);
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
         "Error: running verification: run test: policy/err_test.rego:11: eval_error: `add` expects numeric argument. Got `\"a\"` instead\n"
     );
     assert_eq!(code, 1);

@@ -158,7 +158,14 @@ fn build_engine(
         // The rewritten source when there is one; a rewrite that does not load is dropped,
         // so that errors always quote the user's source.
         if let Some(source) = rewrite
-            .then(|| crate::rego::rewrite::some_in(&f.path, &f.source))
+            .then(|| {
+                crate::rego::rewrite::for_interpreter(
+                    &f.path,
+                    &f.source,
+                    opts.rego_v0,
+                    !opts.strict_builtin_errors,
+                )
+            })
             .flatten()
         {
             if engine.add_policy(f.path.clone(), source).is_ok() {
@@ -400,9 +407,15 @@ impl PolicyEngine {
         };
         // The interpreter needs the rewritten sources; with the fast path it only serves
         // rare fallbacks and is built when first needed.
-        let needs_rewrite = files
-            .iter()
-            .any(|f| crate::rego::rewrite::some_in(&f.path, &f.source).is_some());
+        let needs_rewrite = files.iter().any(|f| {
+            crate::rego::rewrite::for_interpreter(
+                &f.path,
+                &f.source,
+                opts.rego_v0,
+                !opts.strict_builtin_errors,
+            )
+            .is_some()
+        });
         let engine = match (needs_rewrite, fast.is_some()) {
             (true, true) => None,
             (true, false) => Some(build_engine(files, data, opts, true, serves_conftest_file)?),

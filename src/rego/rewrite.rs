@@ -7,18 +7,43 @@
 //! that passes collections through and turns anything else into `[]` (no iteration, so the
 //! literal is undefined). Only text on the same line is inserted: line numbers in errors,
 //! coverage and traces stay the user's.
+//!
+//! Arithmetic on a value that is not a number (`input.port * 2` with `"80"`, `7.5 % 2`) is
+//! a built-in error in OPA, so the expression is undefined unless built-in errors are
+//! strict; the bytecode VM agrees, but regorus's interpreter stops with an error. Without
+//! strict built-in errors [`arithmetic`] turns each `a op b` into a call of a helper
+//! function that computes it only for numbers (and sets, for `-`).
 
 use crate::rego::compat::{lex, Tok};
 use regorus::unstable::TokenKind;
+use regorus::unstable::{ArithOp, Expr, Literal, Module, Parser, Query, Rule, RuleHead, Source};
 
 /// The helper module's path (internal: never listed, traced or queried).
 pub const HELPER_PATH: &str = "<regorun:rewrite>";
 
 /// The helper module, valid under `--rego-version v0` and v1.
-pub const HELPER_MODULE: &str = "package __regorun\n\nimport rego.v1\n\niter(x) := x if {\n\tis_array(x)\n} else := x if {\n\tis_set(x)\n} else := x if {\n\tis_object(x)\n} else := []\n";
+pub const HELPER_MODULE: &str = concat!(
+    "package __regorun\n\nimport rego.v1\n\niter(x) := x if {\n\tis_array(x)\n} else := x if {\n",
+    "\tis_set(x)\n} else := x if {\n\tis_object(x)\n} else := []\n\n",
+    "plus(a, b) := a + b if { is_number(a); is_number(b) }\n",
+    "minus(a, b) := a - b if { is_number(a); is_number(b) } ",
+    "else := a - b if { is_set(a); is_set(b) }\n",
+    "mul(a, b) := a * b if { is_number(a); is_number(b) }\n",
+    "div(a, b) := a / b if { is_number(a); is_number(b) }\n",
+    // OPA's `%` takes integers only.
+    "rem(a, b) := a % b if { is_number(a); is_number(b); floor(a) == a; floor(b) == b }\n",
+);
 
 /// What goes before a wrapped collection (and `)` after it).
 pub const WRAPPER: &str = "data.__regorun.iter(";
+
+/// `source` with the interpreter's rewrites: arithmetic calls (when `arith`: built-in errors
+/// are not strict) and wrapped `some .. in` collections; `None` when neither applies.
+pub fn for_interpreter(file: &str, source: &str, v0: bool, arith: bool) -> Option<String> {
+    let calls = arith.then(|| arithmetic(file, source, v0)).flatten();
+    let text = calls.as_deref().unwrap_or(source);
+    some_in(file, text).or(calls)
+}
 
 /// `source` with every `some .. in` collection wrapped, or `None` when there is none (or
 /// the source does not lex: loading reports that).
@@ -48,6 +73,229 @@ pub fn some_in(file: &str, source: &str) -> Option<String> {
         out.insert_str(at, text);
     }
     Some(out)
+}
+
+/// `source` with every arithmetic expression a call of the [`HELPER_MODULE`]'s function for
+/// its operator (`a * b` is `data.__regorun.mul(a, b)`), or `None` when there is none or the
+/// source does not parse (loading reports that). Line breaks stay where they were.
+pub fn arithmetic(file: &str, source: &str, v0: bool) -> Option<String> {
+    let src = Source::from_contents(file.to_string(), source.to_string()).ok()?;
+    let mut parser = Parser::new(&src).ok()?;
+    if !v0 {
+        parser.enable_rego_v1().ok()?;
+    }
+    let module = parser.parse().ok()?;
+    let mut nodes = Vec::new();
+    module_arith(&module, &mut nodes);
+    if nodes.is_empty() {
+        return None;
+    }
+    // Outer expressions first among those that start together.
+    nodes.sort_by_key(|n| (n.start, std::cmp::Reverse(n.end)));
+    let mut next = 0;
+    Some(render(source, 0, source.len(), &nodes, &mut next))
+}
+
+/// One arithmetic expression: its byte range, operator, and where its operands end and start.
+struct Arith {
+    start: usize,
+    end: usize,
+    op: ArithOp,
+    lhs_end: usize,
+    rhs_start: usize,
+}
+
+/// `source[from..to]` with the expressions from `nodes[*next]` on that lie inside it
+/// rendered as calls.
+fn render(source: &str, from: usize, to: usize, nodes: &[Arith], next: &mut usize) -> String {
+    let mut out = String::new();
+    let mut at = from;
+    while let Some(n) = nodes.get(*next) {
+        if n.start >= to || n.end > to {
+            break;
+        }
+        *next += 1;
+        let Some(op_at) = operator_at(source, n.lhs_end, n.rhs_start) else {
+            continue;
+        };
+        out.push_str(&source[at..n.start]);
+        let name = match n.op {
+            ArithOp::Add => "plus",
+            ArithOp::Sub => "minus",
+            ArithOp::Mul => "mul",
+            ArithOp::Div => "div",
+            ArithOp::Mod => "rem",
+        };
+        out.push_str(&format!("data.__regorun.{name}("));
+        out.push_str(&render(source, n.start, op_at, nodes, next));
+        out.push(',');
+        out.push_str(&render(source, op_at + 1, n.end, nodes, next));
+        out.push(')');
+        at = n.end;
+    }
+    out.push_str(&source[at..to]);
+    out
+}
+
+/// The operator's offset between the operands: past closing parentheses, blanks and
+/// comments. `None` if something else is there (the expression is left as written).
+fn operator_at(source: &str, from: usize, to: usize) -> Option<usize> {
+    let bytes = source.as_bytes();
+    let mut i = from;
+    while i < to.min(bytes.len()) {
+        match bytes[i] {
+            b')' | b' ' | b'\t' | b'\r' | b'\n' => i += 1,
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'+' | b'-' | b'*' | b'/' | b'%' => return Some(i),
+            _ => return None,
+        }
+    }
+    None
+}
+
+fn module_arith(module: &Module, out: &mut Vec<Arith>) {
+    for rule in &module.policy {
+        match rule.as_ref() {
+            Rule::Spec { head, bodies, .. } => {
+                match head {
+                    RuleHead::Compr { refr, assign, .. } => {
+                        expr_arith(refr, out);
+                        if let Some(a) = assign {
+                            expr_arith(&a.value, out);
+                        }
+                    }
+                    RuleHead::Set { refr, key, .. } => {
+                        expr_arith(refr, out);
+                        if let Some(k) = key {
+                            expr_arith(k, out);
+                        }
+                    }
+                    RuleHead::Func {
+                        refr, args, assign, ..
+                    } => {
+                        expr_arith(refr, out);
+                        args.iter().for_each(|a| expr_arith(a, out));
+                        if let Some(a) = assign {
+                            expr_arith(&a.value, out);
+                        }
+                    }
+                }
+                for body in bodies {
+                    if let Some(a) = &body.assign {
+                        expr_arith(&a.value, out);
+                    }
+                    query_arith(&body.query, out);
+                }
+            }
+            Rule::Default {
+                refr, args, value, ..
+            } => {
+                expr_arith(refr, out);
+                args.iter().for_each(|a| expr_arith(a, out));
+                expr_arith(value, out);
+            }
+        }
+    }
+}
+
+fn query_arith(query: &Query, out: &mut Vec<Arith>) {
+    for stmt in &query.stmts {
+        match &stmt.literal {
+            Literal::SomeVars { .. } => {}
+            Literal::SomeIn {
+                key,
+                value,
+                collection,
+                ..
+            } => {
+                if let Some(k) = key {
+                    expr_arith(k, out);
+                }
+                expr_arith(value, out);
+                expr_arith(collection, out);
+            }
+            Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => expr_arith(expr, out),
+            Literal::Every { domain, query, .. } => {
+                expr_arith(domain, out);
+                query_arith(query, out);
+            }
+        }
+        for w in &stmt.with_mods {
+            expr_arith(&w.refr, out);
+            expr_arith(&w.r#as, out);
+        }
+    }
+}
+
+fn expr_arith(expr: &Expr, out: &mut Vec<Arith>) {
+    match expr {
+        Expr::ArithExpr {
+            span, op, lhs, rhs, ..
+        } => {
+            out.push(Arith {
+                start: span.start as usize,
+                end: span.end as usize,
+                op: op.clone(),
+                lhs_end: lhs.span().end as usize,
+                rhs_start: rhs.span().start as usize,
+            });
+            expr_arith(lhs, out);
+            expr_arith(rhs, out);
+        }
+        Expr::Array { items, .. } | Expr::Set { items, .. } => {
+            items.iter().for_each(|i| expr_arith(i, out));
+        }
+        Expr::Object { fields, .. } => {
+            for (_, k, v) in fields {
+                expr_arith(k, out);
+                expr_arith(v, out);
+            }
+        }
+        Expr::ArrayCompr { term, query, .. } | Expr::SetCompr { term, query, .. } => {
+            expr_arith(term, out);
+            query_arith(query, out);
+        }
+        Expr::ObjectCompr {
+            key, value, query, ..
+        } => {
+            expr_arith(key, out);
+            expr_arith(value, out);
+            query_arith(query, out);
+        }
+        Expr::Call { fcn, params, .. } => {
+            expr_arith(fcn, out);
+            params.iter().for_each(|p| expr_arith(p, out));
+        }
+        Expr::UnaryExpr { expr, .. } => expr_arith(expr, out),
+        Expr::RefDot { refr, .. } => expr_arith(refr, out),
+        Expr::RefBrack { refr, index, .. } => {
+            expr_arith(refr, out);
+            expr_arith(index, out);
+        }
+        Expr::BinExpr { lhs, rhs, .. }
+        | Expr::BoolExpr { lhs, rhs, .. }
+        | Expr::AssignExpr { lhs, rhs, .. } => {
+            expr_arith(lhs, out);
+            expr_arith(rhs, out);
+        }
+        Expr::Membership {
+            key,
+            value,
+            collection,
+            ..
+        } => {
+            if let Some(k) = key {
+                expr_arith(k, out);
+            }
+            expr_arith(value, out);
+            expr_arith(collection, out);
+        }
+        _ => {}
+    }
 }
 
 /// The `in` of the `some` at `i`, if this `some` iterates (`some x in c`,
@@ -134,5 +382,40 @@ mod tests {
             rw("p if { some c in \"a(b\"; c == \"a\" }"),
             "p if { some c in data.__regorun.iter(\"a(b\"); c == \"a\" }"
         );
+    }
+
+    #[test]
+    fn arithmetic_becomes_calls() {
+        let rw = |s: &str| {
+            let src = format!("package x\n{s}");
+            let out = arithmetic("p.rego", &src, false).unwrap_or(src);
+            out["package x\n".len()..].to_string()
+        };
+        assert_eq!(
+            rw("p := (1 + 2) * 3"),
+            "p := data.__regorun.mul((data.__regorun.plus(1 , 2)) , 3)"
+        );
+        assert_eq!(
+            rw("p := 1 + (2 * x) - -1"),
+            "p := data.__regorun.minus(data.__regorun.plus(1 , (data.__regorun.mul(2 , x))) , -1)"
+        );
+        assert_eq!(
+            rw("p := count(xs)-1"),
+            "p := data.__regorun.minus(count(xs),1)"
+        );
+        // Line breaks stay where they were.
+        assert_eq!(
+            rw("p if {\n\ty := x # c\n\t% 2\n}"),
+            "p if {\n\ty := data.__regorun.rem(x # c\n\t, 2)\n}"
+        );
+        assert_eq!(
+            rw("p contains y if { some x in xs; y := [x * 2 | true] }"),
+            "p contains y if { some x in xs; y := [data.__regorun.mul(x , 2) | true] }"
+        );
+        assert_eq!(
+            arithmetic("p.rego", "package x\np := {1} | {2}", false),
+            None
+        );
+        assert_eq!(arithmetic("p.rego", "package x\np := (", false), None);
     }
 }
