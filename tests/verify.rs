@@ -246,7 +246,7 @@ fn test_error_aborts() {
     assert_eq!(out, "");
     assert_eq!(
         err,
-        "Error: running verification: run test: policy/err_test.rego:9: eval_error: rules must not produce multiple outputs\n"
+        "Error: running verification: run test: policy/err_test.rego:9: eval_conflict_error: complete rules must not produce multiple outputs\n"
     );
     assert_eq!(code, 1);
 }

@@ -458,10 +458,19 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
     Ok(outcome)
 }
 
-/// `<file>:<line>: eval_error: <msg>` from a regorus runtime error, like OPA's errors.
+/// `<file>:<line>: eval_error: <msg>` from a regorus runtime error, like OPA's errors;
+/// conflicts are OPA's `eval_conflict_error` texts.
 fn eval_error(raw: &str) -> String {
     match crate::rego::diagnostic::parse_diagnostic(raw) {
-        Some(d) => format!("{}:{}: eval_error: {}", d.file, d.line, d.message),
+        Some(d) => {
+            let message = crate::rego::diagnostic::opa_wording(&d.message);
+            let code = if message.starts_with("eval_") {
+                ""
+            } else {
+                "eval_error: "
+            };
+            format!("{}:{}: {code}{message}", d.file, d.line)
+        }
         None => raw.trim().to_string(),
     }
 }

@@ -85,7 +85,7 @@ pub fn format_eval_error(raw: &str) -> String {
 }
 
 /// OPA's `eval_conflict_error` texts for regorus's conflict messages.
-fn opa_wording(message: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn opa_wording(message: &str) -> std::borrow::Cow<'_, str> {
     const COMPLETE: &str = "eval_conflict_error: complete rules must not produce multiple outputs";
     const FUNCTIONS: &str =
         "eval_conflict_error: functions must not produce multiple outputs for same inputs";
