@@ -194,6 +194,15 @@ fn conflicts_are_opas_errors_on_every_path() {
             "package main\n\ndefault p := 1\n\ndefault p := 2\n\ndeny contains \"one\" if p == 1\n",
             "Error: running test: load: loading policies: get compiler: 1 error occurred: p/p.rego:5: rego_type_error: multiple default rules data.main.p found\n",
         ),
+        // A partial object giving one key two values (the VM kept the last one).
+        (
+            "package main\n\nxs := {1, 2}\n\nq[y] := x if {\n\tx := xs[_]\n\ty := 1\n}\n\ndeny contains \"q\" if q\n",
+            "Error: running test: query rule: check: query rule: p/p.rego:5: eval_conflict_error: object keys must be unique\n",
+        ),
+        (
+            "package main\n\nq[k] := 1 if k := \"a\"\n\nq[k] := 2 if k := \"a\"\n\ndeny contains \"q\" if q.a\n",
+            "Error: running test: query rule: check: query rule: p/p.rego:5: eval_conflict_error: object keys must be unique\n",
+        ),
     ];
     for (policy, stderr) in cases {
         for env in [&[][..], &[("REGORUN_RVM", "0")][..]] {

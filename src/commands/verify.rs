@@ -463,7 +463,7 @@ pub fn run_verify(s: &VerifySettings) -> Result<Outcome> {
 fn eval_error(raw: &str) -> String {
     match crate::rego::diagnostic::parse_diagnostic(raw) {
         Some(d) => {
-            let message = crate::rego::diagnostic::opa_wording(&d.message);
+            let message = crate::rego::diagnostic::opa_wording(&d);
             let code = if message.starts_with("eval_") {
                 ""
             } else {

@@ -28,6 +28,9 @@ struct Group {
     iterates: bool,
     /// A function's number of parameters (its first definition's).
     arity: Option<usize>,
+    /// Each partial object definition (`p[k] := v`): its key and value when they are
+    /// scalar literals, `None` when computed.
+    objects: Vec<(Option<String>, Option<String>)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -398,6 +401,85 @@ fn guarded(toks: &[Tok], i: usize) -> bool {
     false
 }
 
+/// A partial object definition's key and value (`p[k] := v`), each when a scalar literal.
+fn object_entry(rule: &Rule) -> Option<(Option<String>, Option<String>)> {
+    let Rule::Spec {
+        head:
+            RuleHead::Compr {
+                refr,
+                assign: Some(assign),
+                ..
+            },
+        ..
+    } = rule
+    else {
+        return None;
+    };
+    let Expr::RefBrack { index, .. } = refr.as_ref() else {
+        return None;
+    };
+    let scalar = |e: &Expr| match e {
+        Expr::Bool { .. } | Expr::Null { .. } | Expr::Number { .. } | Expr::String { .. } => {
+            Some(e.span().text().to_string())
+        }
+        _ => None,
+    };
+    Some((scalar(index), scalar(&assign.value)))
+}
+
+/// Whether a partial object definition's only iteration is over its key (`p[k] := v if
+/// { some k, v in xs; ... }`): each key is then seen once, with one value.
+fn keyed_iteration(rule: &Rule) -> bool {
+    let Rule::Spec {
+        head: RuleHead::Compr { refr, .. },
+        bodies,
+        ..
+    } = rule
+    else {
+        return false;
+    };
+    let Expr::RefBrack { index, .. } = refr.as_ref() else {
+        return false;
+    };
+    let Expr::Var { span, .. } = index.as_ref() else {
+        return false;
+    };
+    let key = span.text();
+    bodies.iter().all(|b| {
+        let mut toks = tokens("", b.query.span.text(), 1);
+        let is = |t: &Tok, s: &str| t.1 == s;
+        let Some(at) = toks.windows(5).position(|w| {
+            is(&w[0], "some")
+                && is(&w[1], key)
+                && is(&w[2], ",")
+                && w[3].0 == TokenKind::Ident
+                && is(&w[4], "in")
+        }) else {
+            return false;
+        };
+        let value = toks[at + 3].1.clone();
+        toks.drain(at..at + 5);
+        let bound = ["input", "data", key, value.as_str()]
+            .map(String::from)
+            .into();
+        !iterates(&toks, bound)
+    })
+}
+
+/// Whether two partial object definitions could give one key two values: their keys may
+/// be equal and their values are not the same literal.
+fn objects_may_conflict(objects: &[(Option<String>, Option<String>)]) -> bool {
+    objects.iter().enumerate().any(|(i, (k1, v1))| {
+        objects[i + 1..].iter().any(|(k2, v2)| {
+            let same_key = match (k1, k2) {
+                (Some(a), Some(b)) => a == b,
+                _ => true,
+            };
+            same_key && (v1.is_none() || v1 != v2)
+        })
+    })
+}
+
 /// The value of a complete rule when it is a scalar literal, with each `else` branch's.
 fn literal_value(rule: &Rule) -> Option<String> {
     let (assign, bodies) = match rule {
@@ -590,6 +672,7 @@ impl Graph {
                         edges: BTreeSet::new(),
                         iterates: false,
                         arity: None,
+                        objects: Vec::new(),
                     });
                     graph.groups.len() - 1
                 });
@@ -612,6 +695,11 @@ impl Graph {
                         graph.groups[i].iterates = true;
                     }
                     graph.groups[i].values.push(value);
+                } else if let Some((key, value)) = object_entry(rule) {
+                    if value.is_none() && may_iterate(rule) && !keyed_iteration(rule) {
+                        graph.groups[i].iterates = true;
+                    }
+                    graph.groups[i].objects.push((key, value));
                 }
             }
             packages.push(package);
@@ -876,8 +964,9 @@ impl Graph {
     }
 
     /// Whether some complete rule or function has several definitions, so that two of
-    /// them could give different values for one document: OPA's conflict error, which
-    /// the bytecode VM does not raise.
+    /// them could give different values for one document, or a partial object rule could
+    /// give one key two values: OPA's conflict error, which the bytecode VM does not raise
+    /// (it keeps one value).
     ///
     /// Definitions that all give the same literal (`allow if a`, `allow if b`) can never
     /// conflict; nor can one definition with `else` branches.
@@ -928,6 +1017,9 @@ impl Graph {
             .filter(|g| !g.path.contains(".__regorun_"))
             .filter(|g| {
                 g.iterates
+                    || objects_may_conflict(&g.objects)
+                    // A partial object beside complete definitions (`q.b := 1`).
+                    || (!g.objects.is_empty() && !g.values.is_empty())
                     || match g.values.as_slice() {
                         [] | [_] => false,
                         [Some(first), rest @ ..] => rest.iter().any(|v| v.as_ref() != Some(first)),
@@ -1140,6 +1232,30 @@ mod tests {
         assert_eq!(g.conflict_candidates(), ["data.main.f"]);
         let g = graph(&[("a.rego", "package main\n\nf(x) := 1 if x else := 2\n")]);
         assert!(!g.may_conflict());
+    }
+
+    #[test]
+    fn partial_objects_that_may_give_a_key_two_values_may_conflict() {
+        for src in [
+            "q[y] := x if { some x in [1, 2]; y := 1 }",
+            "q[k] := 1 if k := input.a\nq[k] := 2 if k := input.b",
+            "q[\"a\"] := 1\nq[\"a\"] := 2",
+            "q[k] := input.v if k := input.a\nq[\"b\"] := 1",
+            "q[id] := s if { some id, r in input.Resources; some s in r.tags }",
+            "q[id] := r if { some r in input.Resources; id := r.name }",
+        ] {
+            let g = graph(&[("a.rego", &format!("package main\n\n{src}\n"))]);
+            assert_eq!(g.conflict_candidates(), ["data.main.q"], "{src}");
+        }
+        for src in [
+            "q[k] := true if { some k in input.names }",
+            "q[k] := v if { k := input.a; v := input.b }",
+            "q[k] := 1 if k := input.a\nq[k] := 1 if k := input.b",
+            "q[id] := r if { input.ok; some id, r in input.Resources; r.Type == \"k\" }",
+        ] {
+            let g = graph(&[("a.rego", &format!("package main\n\n{src}\n"))]);
+            assert!(!g.may_conflict(), "{src}");
+        }
     }
 
     #[test]

@@ -79,22 +79,29 @@ pub fn format_rego_error(path: &str, raw: &str) -> String {
 /// One-line form of an evaluation error: `file:line: message`, conflicts in OPA's words.
 pub fn format_eval_error(raw: &str) -> String {
     match parse_diagnostic(raw) {
-        Some(d) => format!("{}:{}: {}", d.file, d.line, opa_wording(&d.message)),
+        Some(d) => format!("{}:{}: {}", d.file, d.line, opa_wording(&d)),
         None => raw.trim().replace('\n', " "),
     }
 }
 
-/// OPA's `eval_conflict_error` texts for regorus's conflict messages.
-pub(crate) fn opa_wording(message: &str) -> std::borrow::Cow<'_, str> {
+/// OPA's `eval_conflict_error` texts for regorus's conflict messages; a partial object
+/// rule (`p[k] := v` with a variable key, the source line shows) gives one key two values.
+pub(crate) fn opa_wording(d: &RegoDiagnostic) -> std::borrow::Cow<'_, str> {
     const COMPLETE: &str = "eval_conflict_error: complete rules must not produce multiple outputs";
     const FUNCTIONS: &str =
         "eval_conflict_error: functions must not produce multiple outputs for same inputs";
+    const OBJECT: &str = "eval_conflict_error: object keys must be unique";
+    let message = d.message.as_str();
     if message.starts_with("rule conflicts with rule at ")
         || message.starts_with("complete rules should not produce multiple outputs")
         || message.starts_with("rules should not produce multiple outputs")
         || message.starts_with("rules must not produce multiple outputs")
     {
-        COMPLETE.into()
+        if d.source_line.as_deref().is_some_and(object_head) {
+            OBJECT.into()
+        } else {
+            COMPLETE.into()
+        }
     } else if message.starts_with("functions must not produce multiple outputs")
         || message.starts_with("function produced multiple outputs")
     {
@@ -102,6 +109,27 @@ pub(crate) fn opa_wording(message: &str) -> std::borrow::Cow<'_, str> {
     } else {
         message.into()
     }
+}
+
+/// Whether a source line starts with a partial object head: `name[var] :=` or `name[var] =`.
+fn object_head(line: &str) -> bool {
+    let line = line.trim_start();
+    let Some((name, rest)) = line.split_once('[') else {
+        return false;
+    };
+    let Some((key, rest)) = rest.split_once(']') else {
+        return false;
+    };
+    let word = |w: &str| !w.is_empty() && w.chars().all(|c| c.is_alphanumeric() || c == '_');
+    let starts_var = key
+        .trim()
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_');
+    name.split('.').all(word)
+        && word(key.trim())
+        && starts_var
+        && matches!(rest.trim_start().get(..1), Some(":" | "="))
 }
 
 /// The `hint:` line after load errors that Rego v0 syntax gives under v1 (a rule body
