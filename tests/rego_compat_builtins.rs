@@ -606,6 +606,21 @@ fn arithmetic_errors_are_undefined_as_in_opa() {
     );
 }
 
+/// `time.format` is Go's `Time.Format`: zone abbreviations for `MST` (`EST`, `IST`, `BST`,
+/// tzdata's `-03`), the `-07`/`Z07`/`Z0700`/`-07:00:00` offsets, Go's named layouts
+/// (`RFC1123`, `UnixDate`, `RFC822`, `RFC850`), `Jan`/`Mon` only before a non-lowercase letter,
+/// a lone `5` without the fraction, `,999` fractions; regorus printed `-05:00`, nothing,
+/// `Nove` and `20.123456789`. Both paths as the OPA peer.
+#[test]
+fn time_format_is_gos() {
+    assert_as_opa(
+        include_str!("fixtures/time/format.rego"),
+        "in.json",
+        "{}",
+        include_str!("fixtures/time/format.opa.out"),
+    );
+}
+
 /// 500 random `sprintf` formats over flags, widths, precisions, `*`, `[n]` indexes and
 /// verbs (made by a seeded generator, kept as data): every output is the OPA peer's, the
 /// bad-verb, `BADINDEX`, `BADWIDTH`, `NOVERB`, `MISSING` and `EXTRA` texts included.

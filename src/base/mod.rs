@@ -10,6 +10,7 @@ pub mod gojson;
 pub mod goregex;
 pub mod gostr;
 pub mod gotemplate;
+pub mod gotime;
 pub mod redact;
 pub mod result;
 pub mod spool;

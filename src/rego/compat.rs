@@ -1732,6 +1732,7 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "strings.count",
     "time.parse_duration_ns",
     "time.parse_ns",
+    "time.format",
     "time.add_date",
     "units.parse",
     "units.parse_bytes",

@@ -101,6 +101,13 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    // regorus has no zone abbreviations (`MST`) and misreads some layouts.
+    (
+        "time.format",
+        1,
+        time::format,
+        Vm::Only(time::format_vm_safe),
+    ),
     // Go's verbs, flags, widths and precisions; plain `%s`/`%v`/`%d` formats stay regorus's.
     (
         "sprintf",
@@ -581,6 +588,28 @@ mod tests {
         assert!(!calls_replaced(&[file("x := mystrings.count(a, b)")]));
         assert!(!calls_replaced(&[file("x := strings.counter(a)")]));
         assert!(!calls_replaced(&[file("x := strings.count")]));
+    }
+
+    /// `time.format` calls the VM may keep: a timestamp, or literal zones and layouts that
+    /// regorus prints as Go does.
+    #[test]
+    fn keeps_time_format_calls_regorus_prints_alike() {
+        assert!(!calls_replaced(&[file("x := time.format(time.now_ns())")]));
+        assert!(!calls_replaced(&[file(
+            "x := time.format([t, \"UTC\", \"2006-01-02\"])"
+        )]));
+        assert!(!calls_replaced(&[file(
+            "x := time.format([t, \"Asia/Tokyo\", `15:04:05.000`])"
+        )]));
+        assert!(calls_replaced(&[file(
+            "x := time.format([t, \"UTC\", \"RFC1123\"])"
+        )]));
+        assert!(calls_replaced(&[file(
+            "x := time.format([t, \"UTC\", \"3:4:5\"])"
+        )]));
+        assert!(calls_replaced(&[file(
+            "x := time.format([t, tz, \"2006\"])"
+        )]));
     }
 
     /// Regex patterns the VM may keep: literals (or constants) that mean the same in Go

@@ -73,6 +73,87 @@ pub fn add_date(args: &[Value]) -> Result<Value, Fault> {
     Ok(Value::from((result * DAY + clock) as i64))
 }
 
+/// `time.format`: Go's `Time.Format` (zone abbreviations such as `EST` for `MST`, the
+/// `-07`/`Z07` offsets, `Jan`/`Mon` only before a non-lowercase letter, a lone `5` without
+/// the fraction), where regorus printed `-05:00`, nothing, `Nove` and `20.123456789`.
+pub fn format(args: &[Value]) -> Result<Value, Fault> {
+    let want = "either number (ns) or [number (ns), string (tz)]";
+    let (ns, tz, layout) = match &args[0] {
+        Value::Array(a) if !a.is_empty() => {
+            let text = |i: usize| match a.get(i) {
+                None => Ok(""),
+                Some(Value::String(s)) => Ok(s.as_ref()),
+                Some(other) => Err(Fault::Opa(super::operand(1, "string", other))),
+            };
+            (&a[0], text(1)?, text(2)?)
+        }
+        n @ Value::Number(_) => (n, "", ""),
+        other => return Err(Fault::Opa(super::operand(1, want, other))),
+    };
+    let Value::Number(n) = ns else {
+        return Err(Fault::Opa(super::operand(1, "number", ns)));
+    };
+    let ns = n
+        .as_i64()
+        .filter(|_| n.is_integer())
+        .ok_or_else(|| Fault::Opa("timestamp too big".to_string()))?;
+    crate::base::gotime::format(ns, tz, layout)
+        .map(Value::from)
+        .map_err(Fault::Opa)
+}
+
+/// Whether regorus's `time.format` gives Go's text for a call (its argument's text): a
+/// number, or an array literal whose zone and layout are literals for which regorus prints
+/// what Go prints at a few sample times.
+pub fn format_vm_safe(args: &[&str]) -> bool {
+    let [arg] = args else {
+        return false;
+    };
+    let Some(inner) = arg.strip_prefix('[').and_then(|a| a.strip_suffix(']')) else {
+        // A number (or a name: a timestamp, as policies use it).
+        return !arg.starts_with('{') && !arg.starts_with('"') && !arg.starts_with('`');
+    };
+    let closed = format!("{inner})");
+    let Some(parts) = super::call_args(&closed) else {
+        return false;
+    };
+    let literal = |t: &str| -> Option<String> {
+        match t.strip_prefix('`') {
+            Some(raw) => raw.strip_suffix('`').map(str::to_string),
+            None => serde_json::from_str::<String>(t).ok(),
+        }
+    };
+    let (tz, layout) = match parts.as_slice() {
+        [_] => (String::new(), String::new()),
+        [_, tz] => match literal(tz) {
+            Some(tz) => (tz, String::new()),
+            None => return false,
+        },
+        [_, tz, layout] => match (literal(tz), literal(layout)) {
+            (Some(tz), Some(layout)) => (tz, layout),
+            _ => return false,
+        },
+        _ => return false,
+    };
+    [
+        1_700_000_000_123_456_789_i64,
+        1_690_000_000_000_000_000,
+        -86_399_999_999_999,
+    ]
+    .iter()
+    .all(|&ns| {
+        let mut items = vec![Value::from(ns), Value::from(tz.as_str())];
+        if !layout.is_empty() {
+            items.push(Value::from(layout.as_str()));
+        }
+        let call = [Value::from(items)];
+        matches!(
+            (native("time.format", &call), format(&call)),
+            (Ok(a), Ok(b)) if a == b
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,335 @@
+//! Go's `time.Time.Format` for OPA's `time.format`: the layout's reference-time chunks
+//! (`2006`, `Jan`, `15`, `.000`, `MST`, `Z07:00`...) as Go's `nextStdChunk` reads them,
+//! in a time zone of the IANA database, with its abbreviation (`EST`, `CET`, `-03`).
+
+use chrono::{DateTime, Datelike, Offset, Timelike, Utc};
+use chrono_tz::{OffsetName, Tz};
+
+/// Go's layout constants that OPA accepts by name.
+const NAMED: [(&str, &str); 10] = [
+    ("ANSIC", "Mon Jan _2 15:04:05 2006"),
+    ("UnixDate", "Mon Jan _2 15:04:05 MST 2006"),
+    ("RubyDate", "Mon Jan 02 15:04:05 -0700 2006"),
+    ("RFC822", "02 Jan 06 15:04 MST"),
+    ("RFC822Z", "02 Jan 06 15:04 -0700"),
+    ("RFC850", "Monday, 02-Jan-06 15:04:05 MST"),
+    ("RFC1123", "Mon, 02 Jan 2006 15:04:05 MST"),
+    ("RFC1123Z", "Mon, 02 Jan 2006 15:04:05 -0700"),
+    ("RFC3339", "2006-01-02T15:04:05Z07:00"),
+    ("RFC3339Nano", "2006-01-02T15:04:05.999999999Z07:00"),
+];
+
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+const DAYS: [&str; 7] = [
+    "Sunday",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+];
+
+/// One chunk of a layout.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Std {
+    LongMonth,
+    Month,
+    NumMonth,
+    ZeroMonth,
+    LongWeekDay,
+    WeekDay,
+    Day,
+    UnderDay,
+    ZeroDay,
+    UnderYearDay,
+    ZeroYearDay,
+    Hour,
+    Hour12,
+    ZeroHour12,
+    Minute,
+    ZeroMinute,
+    Second,
+    ZeroSecond,
+    LongYear,
+    Year,
+    Pm,
+    PmLower,
+    Tz,
+    /// `Z07:00` forms print `Z` for UTC; then colon, minutes, seconds as the `-07:00` forms.
+    NumTz {
+        iso: bool,
+        colon: bool,
+        minutes: bool,
+        seconds: bool,
+    },
+    /// `.000` (zeros kept) or `.999` (trailing zeros dropped), with its separator.
+    Frac {
+        digits: usize,
+        trim: bool,
+        sep: char,
+    },
+}
+
+/// Go's `nextStdChunk`: the literal text before the next chunk, the chunk, and the rest.
+fn next_chunk(layout: &str) -> (&str, Option<Std>, &str) {
+    let b = layout.as_bytes();
+    let at = |i: usize, s: &str| layout.get(i..).is_some_and(|r| r.starts_with(s));
+    let lower_at = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_lowercase());
+    let digit_at = |i: usize| b.get(i).is_some_and(|c| c.is_ascii_digit());
+    let tz = |iso, colon, minutes, seconds| Std::NumTz {
+        iso,
+        colon,
+        minutes,
+        seconds,
+    };
+    for i in 0..b.len() {
+        let found: Option<(Std, usize)> = match b[i] {
+            b'J' if at(i, "January") => Some((Std::LongMonth, 7)),
+            b'J' if at(i, "Jan") && !lower_at(i + 3) => Some((Std::Month, 3)),
+            b'M' if at(i, "Monday") => Some((Std::LongWeekDay, 6)),
+            b'M' if at(i, "Mon") && !lower_at(i + 3) => Some((Std::WeekDay, 3)),
+            b'M' if at(i, "MST") => Some((Std::Tz, 3)),
+            b'0' if b.get(i + 1).is_some_and(|c| (b'1'..=b'6').contains(c)) => {
+                let std = [
+                    Std::ZeroMonth,
+                    Std::ZeroDay,
+                    Std::ZeroHour12,
+                    Std::ZeroMinute,
+                    Std::ZeroSecond,
+                    Std::Year,
+                ][usize::from(b[i + 1] - b'1')];
+                Some((std, 2))
+            }
+            b'0' if at(i, "002") => Some((Std::ZeroYearDay, 3)),
+            b'1' if at(i, "15") => Some((Std::Hour, 2)),
+            b'1' => Some((Std::NumMonth, 1)),
+            b'2' if at(i, "2006") => Some((Std::LongYear, 4)),
+            b'2' => Some((Std::Day, 1)),
+            // `_2006` is a literal `_` and the year.
+            b'_' if at(i, "_2006") => {
+                return (&layout[..=i], Some(Std::LongYear), &layout[i + 5..])
+            }
+            b'_' if at(i, "_2") => Some((Std::UnderDay, 2)),
+            b'_' if at(i, "__2") => Some((Std::UnderYearDay, 3)),
+            b'3' => Some((Std::Hour12, 1)),
+            b'4' => Some((Std::Minute, 1)),
+            b'5' => Some((Std::Second, 1)),
+            b'P' if at(i, "PM") => Some((Std::Pm, 2)),
+            b'p' if at(i, "pm") => Some((Std::PmLower, 2)),
+            b'-' if at(i, "-070000") => Some((tz(false, false, true, true), 7)),
+            b'-' if at(i, "-07:00:00") => Some((tz(false, true, true, true), 9)),
+            b'-' if at(i, "-0700") => Some((tz(false, false, true, false), 5)),
+            b'-' if at(i, "-07:00") => Some((tz(false, true, true, false), 6)),
+            b'-' if at(i, "-07") => Some((tz(false, false, false, false), 3)),
+            b'Z' if at(i, "Z070000") => Some((tz(true, false, true, true), 7)),
+            b'Z' if at(i, "Z07:00:00") => Some((tz(true, true, true, true), 9)),
+            b'Z' if at(i, "Z0700") => Some((tz(true, false, true, false), 5)),
+            b'Z' if at(i, "Z07:00") => Some((tz(true, true, true, false), 6)),
+            b'Z' if at(i, "Z07") => Some((tz(true, false, false, false), 3)),
+            c @ (b'.' | b',') if matches!(b.get(i + 1), Some(b'0' | b'9')) => {
+                let ch = b[i + 1];
+                let mut j = i + 1;
+                while b.get(j) == Some(&ch) {
+                    j += 1;
+                }
+                // Only a run of digits that ends here is a fraction.
+                (!digit_at(j)).then_some((
+                    Std::Frac {
+                        digits: j - i - 1,
+                        trim: ch == b'9',
+                        sep: char::from(c),
+                    },
+                    j - i,
+                ))
+            }
+            _ => None,
+        };
+        if let Some((std, len)) = found {
+            return (&layout[..i], Some(std), &layout[i + len..]);
+        }
+    }
+    (layout, None, "")
+}
+
+/// The zone OPA gives `[ns, tz]`: UTC for `""` and `"UTC"`, the process's zone for
+/// `"Local"` (`$TZ`, else UTC), else the IANA zone of that name, or Go's error.
+fn zone(name: &str) -> Result<Option<Tz>, String> {
+    let name = match name {
+        "" | "UTC" => return Ok(None),
+        "Local" => match std::env::var("TZ") {
+            Ok(tz) if !tz.is_empty() && tz != "UTC" => tz,
+            _ => return Ok(None),
+        },
+        other => other.to_string(),
+    };
+    name.parse::<Tz>()
+        .map(Some)
+        .map_err(|_| format!("unknown time zone {name}"))
+}
+
+/// `ns` in zone `tz` (OPA's names) printed with Go's `layout` (or a Go constant's name;
+/// RFC 3339 with nanoseconds when empty).
+pub fn format(ns: i64, tz: &str, layout: &str) -> Result<String, String> {
+    let layout = match layout {
+        "" => NAMED[9].1,
+        named => NAMED
+            .iter()
+            .find(|(n, _)| *n == named)
+            .map_or(named, |(_, l)| *l),
+    };
+    let utc = DateTime::<Utc>::from_timestamp_nanos(ns);
+    Ok(match zone(tz)? {
+        None => render(&utc.naive_utc(), 0, "UTC", layout),
+        Some(zone) => {
+            let t = utc.with_timezone(&zone);
+            let offset = t.offset().fix().local_minus_utc();
+            let name = match t.offset().abbreviation() {
+                Some(a) => a.to_string(),
+                // tzdata's numeric abbreviations: `-03`, `+0530`.
+                None => numeric_abbreviation(offset),
+            };
+            render(&t.naive_local(), offset, &name, layout)
+        }
+    })
+}
+
+fn numeric_abbreviation(offset: i32) -> String {
+    let sign = if offset < 0 { '-' } else { '+' };
+    let (h, m) = (offset.abs() / 3600, offset.abs() / 60 % 60);
+    if m == 0 {
+        format!("{sign}{h:02}")
+    } else {
+        format!("{sign}{h:02}{m:02}")
+    }
+}
+
+/// Go's `appendFormat` of a local time with its offset (seconds east of UTC) and zone name.
+fn render(t: &chrono::NaiveDateTime, offset: i32, name: &str, layout: &str) -> String {
+    let mut out = String::new();
+    let mut rest = layout;
+    let hour12 = || match t.hour() % 12 {
+        0 => 12,
+        h => h,
+    };
+    loop {
+        let (prefix, std, suffix) = next_chunk(rest);
+        out.push_str(prefix);
+        let Some(std) = std else {
+            break;
+        };
+        rest = suffix;
+        let month = t.month0() as usize;
+        let weekday = t.weekday().num_days_from_sunday() as usize;
+        match std {
+            Std::LongMonth => out.push_str(MONTHS[month]),
+            Std::Month => out.push_str(&MONTHS[month][..3]),
+            Std::NumMonth => out.push_str(&t.month().to_string()),
+            Std::ZeroMonth => out.push_str(&format!("{:02}", t.month())),
+            Std::LongWeekDay => out.push_str(DAYS[weekday]),
+            Std::WeekDay => out.push_str(&DAYS[weekday][..3]),
+            Std::Day => out.push_str(&t.day().to_string()),
+            Std::UnderDay => out.push_str(&format!("{:>2}", t.day())),
+            Std::ZeroDay => out.push_str(&format!("{:02}", t.day())),
+            Std::UnderYearDay => out.push_str(&format!("{:>3}", t.ordinal())),
+            Std::ZeroYearDay => out.push_str(&format!("{:03}", t.ordinal())),
+            Std::Hour => out.push_str(&format!("{:02}", t.hour())),
+            Std::Hour12 => out.push_str(&hour12().to_string()),
+            Std::ZeroHour12 => out.push_str(&format!("{:02}", hour12())),
+            Std::Minute => out.push_str(&t.minute().to_string()),
+            Std::ZeroMinute => out.push_str(&format!("{:02}", t.minute())),
+            Std::Second => out.push_str(&t.second().to_string()),
+            Std::ZeroSecond => out.push_str(&format!("{:02}", t.second())),
+            Std::LongYear => out.push_str(&format!("{:04}", t.year())),
+            Std::Year => out.push_str(&format!("{:02}", t.year().rem_euclid(100))),
+            Std::Pm => out.push_str(if t.hour() >= 12 { "PM" } else { "AM" }),
+            Std::PmLower => out.push_str(if t.hour() >= 12 { "pm" } else { "am" }),
+            Std::Tz => out.push_str(name),
+            Std::NumTz {
+                iso,
+                colon,
+                minutes,
+                seconds,
+            } => {
+                if iso && offset == 0 {
+                    out.push('Z');
+                    continue;
+                }
+                out.push(if offset < 0 { '-' } else { '+' });
+                let abs = offset.abs();
+                out.push_str(&format!("{:02}", abs / 3600));
+                if colon {
+                    out.push(':');
+                }
+                if minutes {
+                    out.push_str(&format!("{:02}", abs / 60 % 60));
+                }
+                if seconds {
+                    if colon {
+                        out.push(':');
+                    }
+                    out.push_str(&format!("{:02}", abs % 60));
+                }
+            }
+            Std::Frac { digits, trim, sep } => {
+                let nanos = format!("{:09}", t.nanosecond() % 1_000_000_000);
+                let mut frac = &nanos[..digits.min(9)];
+                if trim {
+                    frac = frac.trim_end_matches('0');
+                    if frac.is_empty() {
+                        continue;
+                    }
+                }
+                out.push(sep);
+                out.push_str(frac);
+                // Go pads a fraction longer than nine digits with zeros.
+                if !trim && digits > 9 {
+                    out.push_str(&"0".repeat(digits - 9));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_as_go() {
+        let ns = 1_700_000_000_123_456_789;
+        let f = |tz: &str, layout: &str| format(ns, tz, layout).unwrap();
+        assert_eq!(f("", ""), "2023-11-14T22:13:20.123456789Z");
+        assert_eq!(f("America/New_York", "MST"), "EST");
+        assert_eq!(f("Asia/Kolkata", "MST -0700 Z07:00"), "IST +0530 +05:30");
+        assert_eq!(f("America/Sao_Paulo", "MST"), "-03");
+        assert_eq!(
+            f("Europe/London", "RFC1123"),
+            "Tue, 14 Nov 2023 22:13:20 GMT"
+        );
+        assert_eq!(
+            f("Asia/Tokyo", "Jan _2 Monday PM pm 3:4:5 .000 ,999"),
+            "Nov 15 Wednesday AM am 7:13:20 .123 ,123"
+        );
+        assert_eq!(
+            f("UTC", "__2 002 06 _2006 .99 .00"),
+            "318 318 23 _2023 .12 .12"
+        );
+        assert!(format(ns, "Nowhere/City", "").is_err());
+    }
+}
