@@ -621,6 +621,32 @@ fn time_format_is_gos() {
     );
 }
 
+/// `time.parse_rfc3339_ns` reads what Go's `time.Parse(time.RFC3339, ...)` reads: a space
+/// or `t` for the `T`, a lowercase `z`, a 60th second, a zone without its colon, Feb 29 of a
+/// common year and a missing zone are no value (regorus read the first four). Which texts
+/// are valid, and their values, are the OPA peer's (each text asked alone); with
+/// `--show-builtin-errors` the first malformed one stops the run with Go's error at the
+/// call's line, the peer's text.
+#[test]
+fn rfc3339_times_are_read_as_go() {
+    assert_as_opa(
+        include_str!("fixtures/time/rfc3339.rego"),
+        "in.json",
+        "{}",
+        include_str!("fixtures/time/rfc3339.out"),
+    );
+    let dir = common::scratch(&[
+        ("policy/p.rego", include_str!("fixtures/time/rfc3339.rego")),
+        ("in.json", "{}"),
+    ]);
+    let run = common::run_at(
+        dir.path(),
+        &["test", "--no-color", "--show-builtin-errors", "in.json"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(run.stderr.ends_with("p.rego:19: time.parse_rfc3339_ns: parsing time \"2023-11-14 22:13:20Z\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \" 22:13:20Z\" as \"T\"\n"), "{}", run.stderr);
+}
+
 /// 500 random `sprintf` formats over flags, widths, precisions, `*`, `[n]` indexes and
 /// verbs (made by a seeded generator, kept as data): every output is the OPA peer's, the
 /// bad-verb, `BADINDEX`, `BADWIDTH`, `NOVERB`, `MISSING` and `EXTRA` texts included.

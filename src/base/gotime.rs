@@ -306,6 +306,125 @@ fn render(t: &chrono::NaiveDateTime, offset: i32, name: &str, layout: &str) -> S
     out
 }
 
+/// Go's `time.Parse(time.RFC3339, value)` in nanoseconds since the epoch, with Go's errors
+/// (the general parser, which accepts what Go's fast path does and more: a one-digit hour,
+/// a `,` before the fraction, a zone hour of 24, digits past the ninth dropped).
+pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
+    const LAYOUT: &str = "2006-01-02T15:04:05Z07:00";
+    let cannot = |rest: &str, elem: &str| {
+        format!(
+            "parsing time {} as \"{LAYOUT}\": cannot parse {} as \"{elem}\"",
+            crate::base::godur::quote(value),
+            crate::base::godur::quote(rest)
+        )
+    };
+    let out_of_range = |what: &str| {
+        format!(
+            "parsing time {}: {what} out of range",
+            crate::base::godur::quote(value)
+        )
+    };
+    let digit = |s: &str, i: usize| s.as_bytes().get(i).is_some_and(u8::is_ascii_digit);
+    // Go's getnum: one or two digits (exactly two when `fixed`).
+    let num = |s: &str, fixed: bool| -> Option<(u32, usize)> {
+        if !digit(s, 0) {
+            return None;
+        }
+        let first = u32::from(s.as_bytes()[0] - b'0');
+        if !digit(s, 1) {
+            return (!fixed).then_some((first, 1));
+        }
+        Some((first * 10 + u32::from(s.as_bytes()[1] - b'0'), 2))
+    };
+    let mut rest = value;
+    let mut range: Option<&str> = None;
+    // 2006
+    if rest.len() < 4 || !rest.as_bytes()[..4].iter().all(u8::is_ascii_digit) {
+        return Err(cannot(rest, "2006"));
+    }
+    let year: i32 = rest[..4].parse().map_err(|_| cannot(rest, "2006"))?;
+    rest = &rest[4..];
+    let mut fields = [0u32; 5];
+    let elems = [
+        ("-", "01", true),
+        ("-", "02", true),
+        ("T", "15", false),
+        (":", "04", true),
+        (":", "05", true),
+    ];
+    for (k, (sep, elem, fixed)) in elems.iter().enumerate() {
+        rest = rest.strip_prefix(sep).ok_or_else(|| cannot(rest, sep))?;
+        let (n, len) = num(rest, *fixed).ok_or_else(|| cannot(rest, elem))?;
+        rest = &rest[len..];
+        fields[k] = n;
+        let bad = match k {
+            0 => !(1..=12).contains(&n),
+            1 => n > 31,
+            2 => n >= 24,
+            _ => n >= 60,
+        };
+        if bad && range.is_none() {
+            range = Some(["month", "day", "hour", "minute", "second"][k]);
+        }
+    }
+    let [month, day, hour, minute, second] = fields;
+    // A fraction the layout does not name.
+    let mut nanos = 0i128;
+    let b = rest.as_bytes();
+    if b.len() >= 2 && matches!(b[0], b'.' | b',') && b[1].is_ascii_digit() {
+        let n = 1 + b[1..].iter().take_while(|c| c.is_ascii_digit()).count();
+        let digits = &rest[1..n.min(10)];
+        nanos = format!("{digits:0<9}").parse::<i128>().unwrap_or(0);
+        rest = &rest[n..];
+    }
+    // Z07:00
+    let offset: i128 = if let Some(r) = rest.strip_prefix('Z') {
+        rest = r;
+        0
+    } else {
+        let b = rest.as_bytes();
+        if b.len() < 6 || b[3] != b':' {
+            return Err(cannot(rest, "Z07:00"));
+        }
+        let (Some((hr, 2)), Some((mm, 2))) = (num(&rest[1..3], true), num(&rest[4..6], true))
+        else {
+            return Err(cannot(rest, "Z07:00"));
+        };
+        if hr > 24 && range.is_none() {
+            range = Some("time zone offset hour");
+        }
+        if mm > 60 && range.is_none() {
+            range = Some("time zone offset minute");
+        }
+        let secs = i128::from(hr * 3600 + mm * 60);
+        let sign = match b[0] {
+            b'+' => 1,
+            b'-' => -1,
+            _ => return Err(cannot(rest, "Z07:00")),
+        };
+        rest = &rest[6..];
+        sign * secs
+    };
+    if !rest.is_empty() {
+        return Err(format!(
+            "parsing time {}: extra text: {}",
+            crate::base::godur::quote(value),
+            crate::base::godur::quote(rest)
+        ));
+    }
+    if let Some(what) = range {
+        return Err(out_of_range(what));
+    }
+    let date =
+        chrono::NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| out_of_range("day"))?;
+    let days = i128::from((date - chrono::NaiveDate::default()).num_days())
+        - i128::from(
+            (chrono::DateTime::UNIX_EPOCH.date_naive() - chrono::NaiveDate::default()).num_days(),
+        );
+    let secs = days * 86_400 + i128::from(hour * 3600 + minute * 60 + second) - offset;
+    Ok(secs * 1_000_000_000 + nanos)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -331,5 +450,40 @@ mod tests {
             "318 318 23 _2023 .12 .12"
         );
         assert!(format(ns, "Nowhere/City", "").is_err());
+    }
+
+    #[test]
+    fn parses_rfc3339_as_go() {
+        let p = |s: &str| parse_rfc3339(s);
+        assert_eq!(p("2023-11-14T22:13:20Z"), Ok(1_700_000_000_000_000_000));
+        assert_eq!(p("2023-11-14T22:13:20,5Z"), Ok(1_700_000_000_500_000_000));
+        assert_eq!(p("2023-11-14T2:13:20Z"), Ok(1_699_928_000_000_000_000));
+        assert_eq!(
+            p("2023-11-14T22:13:20+24:00"),
+            Ok(1_699_913_600_000_000_000)
+        );
+        assert_eq!(
+            p("2023-11-14T22:13:20.1234567891+05:30"),
+            Ok(1_699_980_200_123_456_789)
+        );
+        assert_eq!(p("1969-12-31T23:59:59.5Z"), Ok(-500_000_000));
+        assert_eq!(
+            p("2023-11-14 22:13:20Z").unwrap_err(),
+            "parsing time \"2023-11-14 22:13:20Z\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \" 22:13:20Z\" as \"T\""
+        );
+        assert_eq!(
+            p("2023-11-14T22:13:20z").unwrap_err(),
+            "parsing time \"2023-11-14T22:13:20z\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \"z\" as \"Z07:00\""
+        );
+        assert_eq!(
+            p("2023-11-14T22:13:60Z").unwrap_err(),
+            "parsing time \"2023-11-14T22:13:60Z\": second out of range"
+        );
+        assert_eq!(
+            p("2023-02-29T22:13:20Z").unwrap_err(),
+            "parsing time \"2023-02-29T22:13:20Z\": day out of range"
+        );
+        assert!(p("+2023-11-14T22:13:20Z").is_err());
+        assert!(p("2023-11-14T22:13:20+0530").is_err());
     }
 }

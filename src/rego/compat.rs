@@ -925,6 +925,7 @@ const ROUTED: &[(&str, &str, &str, Option<&str>)] = &[
         "1IF { x > -1; x < 0 } else := ceil(x)IF { true }",
         None,
     ),
+    ("time.parse_rfc3339_ns", "x", RFC3339_GUARDED, None),
     (
         "json.filter",
         "x, p",
@@ -938,6 +939,13 @@ const ROUTED: &[(&str, &str, &str, Option<&str>)] = &[
         Some("json_paths"),
     ),
 ];
+
+/// `time.parse_rfc3339_ns` on the bytecode VM: regorus's version reads a space or `t`
+/// for the `T`, a lowercase `z` and a 60th second, where Go's fails; only a text in the
+/// form both read alike reaches it (else no value, OPA's answer without strict built-in
+/// errors). With them the interpreter calls its own Go parser directly
+/// ([`crate::rego::rewrite::for_interpreter`]).
+pub(crate) const RFC3339_GUARDED: &str = "time.parse_rfc3339_ns(x)IF { regex.match(`^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]([.][0-9]{1,9})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$`, x) }";
 
 /// Functions shared by [`ROUTED`] definitions, appended once. A collection's string paths
 /// become arrays of segments; anything else is left for the built-in's own error.
@@ -1732,6 +1740,7 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "strings.count",
     "time.parse_duration_ns",
     "time.parse_ns",
+    "time.parse_rfc3339_ns",
     "time.format",
     "time.add_date",
     "units.parse",

@@ -37,12 +37,34 @@ pub const HELPER_MODULE: &str = concat!(
 /// What goes before a wrapped collection (and `)` after it).
 pub const WRAPPER: &str = "data.__regorun.iter(";
 
-/// `source` with the interpreter's rewrites: arithmetic calls (when `arith`: built-in errors
-/// are not strict) and wrapped `some .. in` collections; `None` when neither applies.
+/// `source` with the interpreter's rewrites: arithmetic calls when `arith` (built-in errors
+/// are not strict), else the unguarded `time.parse_rfc3339_ns`, and wrapped `some .. in`
+/// collections; `None` when none applies.
 pub fn for_interpreter(file: &str, source: &str, v0: bool, arith: bool) -> Option<String> {
-    let calls = arith.then(|| arithmetic(file, source, v0)).flatten();
+    let calls = if arith {
+        arithmetic(file, source, v0)
+    } else {
+        unguarded(source)
+    };
     let text = calls.as_deref().unwrap_or(source);
     some_in(file, text).or(calls)
+}
+
+/// With strict built-in errors, the routed `time.parse_rfc3339_ns` calls are the built-in's
+/// again (the interpreter's Go parser) and its appended function goes: a malformed text is
+/// Go's error at the call's line rather than no value.
+fn unguarded(source: &str) -> Option<String> {
+    use crate::rego::compat::RFC3339_GUARDED;
+    const HELPER: &str = "__regorun_time_parse_rfc3339_ns(";
+    let definition = [" if", ""].iter().find_map(|kw| {
+        let text = format!("{HELPER}x) := {}\n", RFC3339_GUARDED.replace("IF", kw));
+        source.contains(&text).then_some(text)
+    })?;
+    Some(
+        source
+            .replace(&definition, "")
+            .replace(HELPER, "time.parse_rfc3339_ns("),
+    )
 }
 
 /// `source` with every `some .. in` collection wrapped, or `None` when there is none (or

@@ -101,6 +101,9 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    // The VM's calls are guarded by a routed Rego function (compat.rs), so regorus's own
+    // version there only sees texts it reads as Go does.
+    ("time.parse_rfc3339_ns", 1, time::parse_rfc3339_ns, Vm::Any),
     // regorus has no zone abbreviations (`MST`) and misreads some layouts.
     (
         "time.format",
@@ -610,6 +613,15 @@ mod tests {
         assert!(calls_replaced(&[file(
             "x := time.format([t, tz, \"2006\"])"
         )]));
+    }
+
+    /// The routed `time.parse_rfc3339_ns` keeps the VM: its guard's pattern reads alike.
+    #[test]
+    fn guarded_rfc3339_calls_keep_the_vm() {
+        let src = "package main\n\nimport rego.v1\n\np if time.parse_rfc3339_ns(input.t) > 0\n";
+        let rewritten = crate::rego::compat::rewrite("p.rego", src, false).unwrap();
+        assert!(rewritten.contains("regex.match(`^[0-9]{4}-"), "{rewritten}");
+        assert!(!calls_replaced(&[file(&rewritten)]));
     }
 
     /// Regex patterns the VM may keep: literals (or constants) that mean the same in Go

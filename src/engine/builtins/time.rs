@@ -154,6 +154,18 @@ pub fn format_vm_safe(args: &[&str]) -> bool {
     })
 }
 
+/// `time.parse_rfc3339_ns`: Go's `time.Parse(time.RFC3339, ...)`. regorus's accepted a
+/// space or `t` for the `T`, a lowercase `z` and a 60th second, and refused a `,` fraction
+/// and a one-digit hour. On the bytecode VM, calls go through a Rego function that checks
+/// the text first ([`crate::rego::compat`]'s routed calls).
+pub fn parse_rfc3339_ns(args: &[Value]) -> Result<Value, Fault> {
+    let value = string_arg(args, 1)?;
+    let ns = crate::base::gotime::parse_rfc3339(value).map_err(Fault::Opa)?;
+    i64::try_from(ns)
+        .map(Value::from)
+        .map_err(|_| Fault::Opa("time outside of valid range".to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
