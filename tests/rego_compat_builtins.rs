@@ -647,6 +647,38 @@ fn rfc3339_times_are_read_as_go() {
     assert!(run.stderr.ends_with("p.rego:19: time.parse_rfc3339_ns: parsing time \"2023-11-14 22:13:20Z\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \" 22:13:20Z\" as \"T\"\n"), "{}", run.stderr);
 }
 
+/// `urlquery.decode` and `decode_object` refuse a malformed `%` escape (and a `;`), and
+/// `indexof`/`indexof_n` an empty search string, as OPA's do (regorus gave the text back, a
+/// value, 0 and every index): no value without `--show-builtin-errors` on both paths (the
+/// peer, strict, errs on each), with it OPA's error at the call's line (the peer's text).
+#[test]
+fn malformed_arguments_are_no_value_as_in_opa() {
+    assert_as_opa(
+        include_str!("fixtures/values/guarded.rego"),
+        "in.json",
+        "{}",
+        include_str!("fixtures/values/guarded.out"),
+    );
+    let dir = common::scratch(&[
+        (
+            "policy/p.rego",
+            include_str!("fixtures/values/guarded.rego"),
+        ),
+        ("in.json", "{}"),
+    ]);
+    let run = common::run_at(
+        dir.path(),
+        &["test", "--no-color", "--show-builtin-errors", "in.json"],
+    );
+    assert_eq!(run.code, 1);
+    assert!(
+        run.stderr
+            .ends_with("p.rego:6: urlquery.decode: invalid URL escape \"%zz\"\n"),
+        "{}",
+        run.stderr
+    );
+}
+
 /// 500 random `sprintf` formats over flags, widths, precisions, `*`, `[n]` indexes and
 /// verbs (made by a seeded generator, kept as data): every output is the OPA peer's, the
 /// bad-verb, `BADINDEX`, `BADWIDTH`, `NOVERB`, `MISSING` and `EXTRA` texts included.

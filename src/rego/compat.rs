@@ -927,6 +927,20 @@ const ROUTED: &[(&str, &str, &str, Option<&str>)] = &[
     ),
     ("time.parse_rfc3339_ns", "x", RFC3339_GUARDED, None),
     (
+        "urlquery.decode",
+        "x",
+        "urlquery.decode(x)IF { not regex.match(`%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)`, x) }",
+        None,
+    ),
+    (
+        "urlquery.decode_object",
+        "x",
+        "urlquery.decode_object(x)IF { not regex.match(`%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)|;`, x) }",
+        None,
+    ),
+    ("indexof", "s, t", "indexof(s, t)IF { t != \"\" }", None),
+    ("indexof_n", "s, t", "indexof_n(s, t)IF { t != \"\" }", None),
+    (
         "json.filter",
         "x, p",
         "json.filter(x, __regorun_json_paths(p))IF { true }",
@@ -939,6 +953,29 @@ const ROUTED: &[(&str, &str, &str, Option<&str>)] = &[
         Some("json_paths"),
     ),
 ];
+
+/// The [`ROUTED`] built-ins whose function only guards the call (no value where OPA's
+/// version fails and regorus's would give one): with strict built-in errors the interpreter
+/// calls its own version, with OPA's errors, directly
+/// ([`crate::rego::rewrite::for_interpreter`]).
+pub(crate) const GUARDS: &[&str] = &[
+    "time.parse_rfc3339_ns",
+    "urlquery.decode",
+    "urlquery.decode_object",
+    "indexof",
+    "indexof_n",
+];
+
+/// A [`ROUTED`] built-in's appended definition, as the rewrite writes it (`kw`: `" if"`
+/// or `""`).
+pub(crate) fn routed_definition(name: &str, kw: &str) -> Option<String> {
+    let (_, params, definition, _) = ROUTED.iter().find(|r| r.0 == name)?;
+    Some(format!(
+        "__regorun_{}({params}) := {}\n",
+        name.replace('.', "_"),
+        definition.replace("IF", kw)
+    ))
+}
 
 /// `time.parse_rfc3339_ns` on the bytecode VM: regorus's version reads a space or `t`
 /// for the `T`, a lowercase `z` and a 60th second, where Go's fails; only a text in the
@@ -991,13 +1028,9 @@ fn routed_calls(
     let kw = if v1 { " if" } else { "" };
     let mut helpers = String::new();
     let mut support = std::collections::BTreeSet::new();
-    for (&(name, params, definition, uses), _) in ROUTED.iter().zip(used).filter(|(_, u)| *u) {
+    for (&(name, _, _, uses), _) in ROUTED.iter().zip(used).filter(|(_, u)| *u) {
         // One definition with `else`: two could conflict for all the VM knows.
-        helpers.push_str(&format!(
-            "__regorun_{}({params}) := {}\n",
-            name.replace('.', "_"),
-            definition.replace("IF", kw)
-        ));
+        helpers.push_str(&routed_definition(name, kw).unwrap_or_default());
         support.extend(uses);
     }
     for (key, text) in ROUTE_SUPPORT {
@@ -1741,6 +1774,10 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "time.parse_duration_ns",
     "time.parse_ns",
     "time.parse_rfc3339_ns",
+    "urlquery.decode",
+    "urlquery.decode_object",
+    "indexof",
+    "indexof_n",
     "time.format",
     "time.add_date",
     "units.parse",

@@ -50,21 +50,29 @@ pub fn for_interpreter(file: &str, source: &str, v0: bool, arith: bool) -> Optio
     some_in(file, text).or(calls)
 }
 
-/// With strict built-in errors, the routed `time.parse_rfc3339_ns` calls are the built-in's
-/// again (the interpreter's Go parser) and its appended function goes: a malformed text is
-/// Go's error at the call's line rather than no value.
+/// With strict built-in errors, the guarding routed calls ([`crate::rego::compat::GUARDS`])
+/// are the built-ins' again (the interpreter's versions, with OPA's errors) and their
+/// appended functions go: a malformed argument is OPA's error at the call's line rather
+/// than no value.
 fn unguarded(source: &str) -> Option<String> {
-    use crate::rego::compat::RFC3339_GUARDED;
-    const HELPER: &str = "__regorun_time_parse_rfc3339_ns(";
-    let definition = [" if", ""].iter().find_map(|kw| {
-        let text = format!("{HELPER}x) := {}\n", RFC3339_GUARDED.replace("IF", kw));
-        source.contains(&text).then_some(text)
-    })?;
-    Some(
-        source
-            .replace(&definition, "")
-            .replace(HELPER, "time.parse_rfc3339_ns("),
-    )
+    use crate::rego::compat::{routed_definition, GUARDS};
+    let mut out: Option<String> = None;
+    for name in GUARDS {
+        let text = out.as_deref().unwrap_or(source);
+        let Some(definition) = [" if", ""]
+            .iter()
+            .filter_map(|kw| routed_definition(name, kw))
+            .find(|d| text.contains(d.as_str()))
+        else {
+            continue;
+        };
+        let helper = format!("__regorun_{}(", name.replace('.', "_"));
+        out = Some(
+            text.replace(&definition, "")
+                .replace(&helper, &format!("{name}(")),
+        );
+    }
+    out
 }
 
 /// `source` with every `some .. in` collection wrapped, or `None` when there is none (or

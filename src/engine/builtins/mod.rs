@@ -14,6 +14,7 @@ mod conftest;
 mod crypto;
 mod glob;
 mod graphql;
+mod guarded;
 mod http;
 mod jwt;
 mod keys;
@@ -101,6 +102,16 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    // These four are guarded on the VM by routed Rego functions (compat.rs).
+    ("urlquery.decode", 1, guarded::urlquery_decode, Vm::Any),
+    (
+        "urlquery.decode_object",
+        1,
+        guarded::urlquery_decode_object,
+        Vm::Any,
+    ),
+    ("indexof", 2, guarded::indexof, Vm::Any),
+    ("indexof_n", 2, guarded::indexof_n, Vm::Any),
     // The VM's calls are guarded by a routed Rego function (compat.rs), so regorus's own
     // version there only sees texts it reads as Go does.
     ("time.parse_rfc3339_ns", 1, time::parse_rfc3339_ns, Vm::Any),
