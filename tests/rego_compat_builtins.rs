@@ -5,6 +5,18 @@ mod common;
 
 /// Runs `regorun test` over `input` (a file named `name`) with `policy`, on the bytecode
 /// path and on the interpreter, and checks both print `opa` (exit code 1: OPA's failures).
+/// The stderr of a `--show-builtin-errors` run of `policy` over `in.json` = `input`, which
+/// must stop with exit 1.
+fn strict_stderr(policy: &str, input: &str) -> String {
+    let dir = common::scratch(&[("policy/p.rego", policy), ("in.json", input)]);
+    let run = common::run_at(
+        dir.path(),
+        &["test", "--no-color", "--show-builtin-errors", "in.json"],
+    );
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    run.stderr
+}
+
 fn assert_as_opa(policy: &str, name: &str, input: &str, opa: &str) {
     let dir = common::scratch(&[("policy/p.rego", policy), (name, input)]);
     for rvm in ["1", "0"] {
@@ -68,16 +80,10 @@ fn operand_errors_are_opas() {
     let dir = common::scratch(&[("policy/p.rego", policy), ("in.json", "{\"n\": 5}")]);
     let run = common::run_at(dir.path(), &["test", "--no-color", "in.json"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let run = common::run_at(
-        dir.path(),
-        &["test", "--no-color", "--show-builtin-errors", "in.json"],
-    );
-    assert_eq!(run.code, 1);
+    let stderr = strict_stderr(policy, "{\"n\": 5}");
     assert!(
-        run.stderr
-            .contains("crypto.md5: operand 1 must be string but got number"),
-        "{}",
-        run.stderr
+        stderr.contains("crypto.md5: operand 1 must be string but got number"),
+        "{stderr}"
     );
 }
 
@@ -589,20 +595,13 @@ fn arithmetic_errors_are_undefined_as_in_opa() {
         include_str!("fixtures/arith/in.json"),
         include_str!("fixtures/arith/expected.out"),
     );
-    let dir = common::scratch(&[
-        ("policy/p.rego", include_str!("fixtures/arith/policy.rego")),
-        ("in.json", include_str!("fixtures/arith/in.json")),
-    ]);
-    let run = common::run_at(
-        dir.path(),
-        &["test", "--no-color", "--show-builtin-errors", "in.json"],
+    let stderr = strict_stderr(
+        include_str!("fixtures/arith/policy.rego"),
+        include_str!("fixtures/arith/in.json"),
     );
-    assert_eq!(run.code, 1);
     assert!(
-        run.stderr
-            .contains("p.rego:8: `mul` expects numeric argument"),
-        "{}",
-        run.stderr
+        stderr.contains("p.rego:8: `mul` expects numeric argument"),
+        "{stderr}"
     );
 }
 
@@ -635,16 +634,8 @@ fn rfc3339_times_are_read_as_go() {
         "{}",
         include_str!("fixtures/time/rfc3339.out"),
     );
-    let dir = common::scratch(&[
-        ("policy/p.rego", include_str!("fixtures/time/rfc3339.rego")),
-        ("in.json", "{}"),
-    ]);
-    let run = common::run_at(
-        dir.path(),
-        &["test", "--no-color", "--show-builtin-errors", "in.json"],
-    );
-    assert_eq!(run.code, 1);
-    assert!(run.stderr.ends_with("p.rego:19: time.parse_rfc3339_ns: parsing time \"2023-11-14 22:13:20Z\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \" 22:13:20Z\" as \"T\"\n"), "{}", run.stderr);
+    let stderr = strict_stderr(include_str!("fixtures/time/rfc3339.rego"), "{}");
+    assert!(stderr.ends_with("p.rego:19: time.parse_rfc3339_ns: parsing time \"2023-11-14 22:13:20Z\" as \"2006-01-02T15:04:05Z07:00\": cannot parse \" 22:13:20Z\" as \"T\"\n"), "{stderr}");
 }
 
 /// `urlquery.decode` and `decode_object` refuse a malformed `%` escape (and a `;`), and
@@ -659,23 +650,10 @@ fn malformed_arguments_are_no_value_as_in_opa() {
         "{}",
         include_str!("fixtures/values/guarded.out"),
     );
-    let dir = common::scratch(&[
-        (
-            "policy/p.rego",
-            include_str!("fixtures/values/guarded.rego"),
-        ),
-        ("in.json", "{}"),
-    ]);
-    let run = common::run_at(
-        dir.path(),
-        &["test", "--no-color", "--show-builtin-errors", "in.json"],
-    );
-    assert_eq!(run.code, 1);
+    let stderr = strict_stderr(include_str!("fixtures/values/guarded.rego"), "{}");
     assert!(
-        run.stderr
-            .ends_with("p.rego:6: urlquery.decode: invalid URL escape \"%zz\"\n"),
-        "{}",
-        run.stderr
+        stderr.ends_with("p.rego:6: urlquery.decode: invalid URL escape \"%zz\"\n"),
+        "{stderr}"
     );
 }
 
@@ -752,14 +730,9 @@ fn schema_faults_are_opas() {
     );
     let policy =
         "package main\n\ndeny contains \"x\" if json.match_schema({}, {\"type\": \"objectx\"})\n";
-    let dir = common::scratch(&[("policy/p.rego", policy), ("in.json", "{}")]);
-    let run = common::run_at(
-        dir.path(),
-        &["test", "--no-color", "--show-builtin-errors", "in.json"],
-    );
-    assert_eq!(run.code, 1, "{}", run.stdout);
+    let stderr = strict_stderr(policy, "{}");
     let want = "policy/p.rego:3: json.match_schema: has a primitive type that is NOT VALID -- given: /objectx/ Expected valid values are:[array boolean integer number null object string]";
-    assert!(run.stderr.contains(want), "{}", run.stderr);
+    assert!(stderr.contains(want), "{stderr}");
 }
 
 /// Values regorus gave differently from OPA, now OPA's on both paths: `json.marshal`'s

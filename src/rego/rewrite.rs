@@ -16,7 +16,9 @@
 
 use crate::rego::compat::{lex, Tok};
 use regorus::unstable::TokenKind;
-use regorus::unstable::{ArithOp, Expr, Literal, Module, Parser, Query, Rule, RuleHead, Source};
+use regorus::unstable::{
+    ArithOp, Expr, Literal, Module, Parser, Query, Ref, Rule, RuleHead, Source,
+};
 
 /// The helper module's path (internal: never listed, traced or queried).
 pub const HELPER_PATH: &str = "<regorun:rewrite>";
@@ -241,13 +243,7 @@ fn query_arith(query: &Query, out: &mut Vec<Arith>) {
                 value,
                 collection,
                 ..
-            } => {
-                if let Some(k) = key {
-                    expr_arith(k, out);
-                }
-                expr_arith(value, out);
-                expr_arith(collection, out);
-            }
+            } => membership_arith(key.as_ref(), value, collection, out),
             Literal::Expr { expr, .. } | Literal::NotExpr { expr, .. } => expr_arith(expr, out),
             Literal::Every { domain, query, .. } => {
                 expr_arith(domain, out);
@@ -259,6 +255,20 @@ fn query_arith(query: &Query, out: &mut Vec<Arith>) {
             expr_arith(&w.r#as, out);
         }
     }
+}
+
+/// `key, value in collection`, as `some .. in` and as an expression.
+fn membership_arith(
+    key: Option<&Ref<Expr>>,
+    value: &Expr,
+    collection: &Expr,
+    out: &mut Vec<Arith>,
+) {
+    if let Some(k) = key {
+        expr_arith(k, out);
+    }
+    expr_arith(value, out);
+    expr_arith(collection, out);
 }
 
 fn expr_arith(expr: &Expr, out: &mut Vec<Arith>) {
@@ -317,13 +327,7 @@ fn expr_arith(expr: &Expr, out: &mut Vec<Arith>) {
             value,
             collection,
             ..
-        } => {
-            if let Some(k) = key {
-                expr_arith(k, out);
-            }
-            expr_arith(value, out);
-            expr_arith(collection, out);
-        }
+        } => membership_arith(key.as_ref(), value, collection, out),
         _ => {}
     }
 }
