@@ -406,3 +406,22 @@ fn timeout_stops_a_single_slow_builtin_call() {
         "a slow built-in call under --timeout",
     );
 }
+
+/// An expression chaining more binary operators than regorus's recursive walk survives
+/// (`1 + 1 + ...`: it overflowed its stack and killed the process somewhere past 200,000) is
+/// one clear error naming the file and line; 100,000 still run.
+#[test]
+fn overlong_operator_chains_are_an_error_not_a_crash() {
+    let chain = |n: usize, sep: &str| {
+        format!(
+            "package main\n\nx := 1{}\n\ndeny contains sprintf(\"%v\", [x])\n",
+            sep.repeat(n)
+        )
+    };
+    let r = run_env(&chain(99_999, " + 1"), &["good.json"], &[]);
+    assert_run(&r, 1, "FAIL - good.json - main - 100000\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n", "", "100,000 terms");
+    for policy in [chain(300_000, " + 1"), chain(300_000, "\n-1")] {
+        let r = run_env(&policy, &["good.json"], &[]);
+        assert_run(&r, 1, "", "Error: running test: load: loading policies: p/p.rego:3: an expression chaining 100001 or more operators is more than regorus evaluates without running out of stack (at most 100000; OPA loads it): split it into smaller rules\n", "300,000 terms");
+    }
+}

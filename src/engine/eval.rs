@@ -295,6 +295,14 @@ impl PolicyEngine {
         opts: &EngineOptions,
         rewritten: bool,
     ) -> Result<Self> {
+        if let Some((file, line, n)) = crate::rego::limits::overlong_chain(
+            files.iter().map(|f| (f.path.as_str(), f.source.as_str())),
+        ) {
+            bail!(
+                "loading policies: {file}:{line}: an expression chaining {n} or more operators is more than regorus evaluates without running out of stack (at most {}; OPA loads it): split it into smaller rules",
+                crate::rego::limits::MAX_CHAIN
+            );
+        }
         crate::engine::guard::catch(|| Self::new_unguarded(files, data, opts, rewritten)).unwrap_or_else(
             |panic| match crate::rego::limits::overlong_line(
                 files.iter().map(|f| (f.path.as_str(), f.source.as_str())),

@@ -60,3 +60,59 @@ pub fn overlong_line<'a>(
         })
     })
 }
+
+/// The most binary operators one expression may chain: regorus 0.14 walks such a chain
+/// recursively and overflows its stack somewhere past 200,000 (`1 + 1 + ...`).
+pub const MAX_CHAIN: usize = 100_000;
+
+/// The first expression among `(path, source)` pairs that chains more than
+/// [`MAX_CHAIN`] binary operators: file, 1-based line where it starts, operator count.
+pub fn overlong_chain<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<(String, u32, usize)> {
+    use regorus::unstable::{Token, TokenKind};
+    const OPERATORS: [&str; 15] = [
+        "+", "-", "*", "/", "%", "&", "|", "==", "!=", "<", ">", "<=", ">=", "in", "=",
+    ];
+    const BREAKS: [&str; 9] = [";", "{", "}", "(", ")", "[", "]", ",", ":="];
+    files.into_iter().find_map(|(path, text)| {
+        // Only a source with that many operator characters can hold such a chain.
+        if text.bytes().filter(|b| b"+-*/%&|=<>".contains(b)).count() <= MAX_CHAIN {
+            return None;
+        }
+        let src = source(path, text).ok()?;
+        let mut lexer = lexer(&src);
+        let (mut count, mut start, mut last_line, mut after_operator) = (0usize, 0u32, 0u32, true);
+        let mut after_term = false;
+        while let Ok(Token(kind, span)) = lexer.next_token() {
+            if kind == TokenKind::Eof {
+                break;
+            }
+            let t = span.text();
+            // `a -1` is a subtraction, on the next line too.
+            let signed = kind == TokenKind::Number && t.starts_with('-') && after_term;
+            // A new line ends an expression unless it follows an operator.
+            let breaks = (kind == TokenKind::Symbol && BREAKS.contains(&t))
+                || (span.line != last_line && !after_operator && !signed);
+            if breaks {
+                count = 0;
+                start = span.line;
+            }
+            last_line = span.line;
+            let operator = (kind != TokenKind::String && OPERATORS.contains(&t)) || signed;
+            if operator {
+                count += 1;
+                if count > MAX_CHAIN {
+                    return Some((path.to_string(), start, count));
+                }
+            }
+            after_operator = operator && !signed;
+            after_term = matches!(
+                kind,
+                TokenKind::Number | TokenKind::Ident | TokenKind::String
+            ) || t == ")"
+                || t == "]";
+        }
+        None
+    })
+}
