@@ -425,3 +425,25 @@ fn overlong_operator_chains_are_an_error_not_a_crash() {
         assert_run(&r, 1, "", "Error: running test: load: loading policies: p/p.rego:3: an expression chaining 100001 or more operators is more than regorus evaluates without running out of stack (at most 100000; OPA loads it): split it into smaller rules\n", "300,000 terms");
     }
 }
+
+/// A literal nested many levels deep (`[{"a": [{"a": ...}]}]`, as test inputs and embedded
+/// schemas are) loads at once and keeps its value: regorus's parser took time doubling with
+/// each level (ten levels took seconds, fifteen more than a minute).
+#[test]
+fn deeply_nested_literals_load() {
+    let nested = format!("{}1{}", "[{\"a\": ".repeat(12), "}]".repeat(12));
+    let path = "[0].a".repeat(12);
+    let policy = format!(
+        "package main\n\nx := {nested}\n\ndeny contains sprintf(\"%v\", [x{path}])\n\ndeny contains \"same\" if x == {nested}\n"
+    );
+    for env in [&[][..], &[("REGORUN_RVM", "0")][..]] {
+        let r = run_env(&policy, &["good.json"], env);
+        assert_run(
+            &r,
+            1,
+            "FAIL - good.json - main - 1\nFAIL - good.json - main - same\n\n2 tests, 0 passed, 0 warnings, 2 failures, 0 exceptions\n",
+            "",
+            "nested literal",
+        );
+    }
+}

@@ -315,6 +315,8 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     let v1 = helpers_take_if(source, v0);
     edits.extend(routed_calls(source, &toks, &aliases, v1));
     edits.extend(builtin_mock_values(source, &toks, &aliases, v1));
+    let literals = deep_literals(source, &toks, &edits);
+    edits.extend(literals);
     let escapes = html_safe_marshal(&toks, &edits);
     edits.extend(escapes);
     let strings = sprintf_string_values(source, &toks, &edits, v1);
@@ -323,6 +325,62 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
         return templated;
     }
     Some(apply(source, edits))
+}
+
+/// The nesting from which a literal is read as JSON text ([`deep_literals`]).
+const DEEP_LITERAL: usize = 8;
+
+/// regorus 0.14's parser reads the first element of every array, set and object literal
+/// twice (as a comprehension's term, then as an element), so its time doubles with each
+/// level of nesting: `[{"a": [{"a": ...}]}]` ten levels deep took seconds, fifteen more than
+/// a minute, where OPA reads it at once. A ground literal nested [`DEEP_LITERAL`] levels or
+/// more that is JSON text becomes `json.unmarshal(`...`)` of that text, the same value,
+/// lines kept (a raw string holds the newlines). Literals another rewrite touches, or that
+/// hold a backtick, are left alone.
+fn deep_literals(source: &str, toks: &[Tok], edits: &[Edit]) -> Vec<Edit> {
+    let sym = |t: &Tok, s: &[&str]| t.kind == TokenKind::Symbol && s.contains(&t.text.as_str());
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < toks.len() {
+        if !sym(&toks[i], &["[", "{"]) {
+            i += 1;
+            continue;
+        }
+        // The matching close and the deepest nesting inside.
+        let (mut depth, mut deepest, mut close) = (0usize, 0usize, None);
+        for (j, t) in toks.iter().enumerate().skip(i) {
+            if sym(t, &["[", "{", "("]) {
+                depth += 1;
+                deepest = deepest.max(depth);
+            } else if sym(t, &["]", "}", ")"]) {
+                depth -= 1;
+                if depth == 0 {
+                    close = Some(j);
+                    break;
+                }
+            }
+        }
+        let Some(close) = close else {
+            break;
+        };
+        let (start, end) = (toks[i].start, toks[close].end);
+        let text = &source[start..end];
+        let json = deepest >= DEEP_LITERAL
+            && !text.contains('`')
+            && serde_json::from_str::<serde_json::Value>(text).is_ok()
+            && !touched(edits, start, end);
+        if json {
+            out.push(Edit {
+                start,
+                end,
+                text: format!("json.unmarshal(`{text}`)"),
+            });
+            i = close + 1;
+        } else {
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Whether another rewrite changes the text from `start` to `end`, or inserts at either
@@ -2363,5 +2421,25 @@ mod tests {
         );
         let v1 = "package main\n\np if { input.a }\n";
         assert_eq!(rewrite("p.rego", v1, false), None);
+    }
+
+    #[test]
+    fn deep_json_literals_are_read_as_json_text() {
+        let deep = format!("{}1{}", "[{\"a\": ".repeat(4), "}]".repeat(4));
+        let src = format!("package x\n\np := {deep}\n\nq := [[1]]\n");
+        let out = rewrite("p.rego", &src, false).unwrap();
+        assert_eq!(
+            out,
+            format!("package x\n\np := json.unmarshal(`{deep}`)\n\nq := [[1]]\n")
+        );
+        // Not JSON (a variable, a set, a raw string): left as written.
+        for lit in [
+            "[[[[[[[[y]]]]]]]]",
+            "[[[[[[[[{1}]]]]]]]]",
+            "[[[[[[[[`a`]]]]]]]]",
+        ] {
+            let src = format!("package x\n\np := {lit}\n");
+            assert_eq!(rewrite("p.rego", &src, false), None, "{lit}");
+        }
     }
 }
