@@ -414,15 +414,14 @@ impl PolicyEngine {
             None
         };
         // The interpreter needs the rewritten sources; with the fast path it only serves
-        // rare fallbacks and is built when first needed.
+        // rare fallbacks and is built when first needed. Deciding costs a lexing, not the
+        // rewrites themselves, which `build_engine` makes once when it builds it.
         let needs_rewrite = files.iter().any(|f| {
-            crate::rego::rewrite::for_interpreter(
+            crate::rego::rewrite::may_rewrite_for_interpreter(
                 &f.path,
                 &f.source,
-                opts.rego_v0,
                 !opts.strict_builtin_errors,
             )
-            .is_some()
         });
         let engine = match (needs_rewrite, fast.is_some()) {
             (true, true) => None,

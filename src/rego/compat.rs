@@ -948,90 +948,122 @@ fn after_last_line(source: &str, mut text: String) -> Option<Edit> {
     })
 }
 
+/// One built-in routed through an appended Rego function ([`ROUTED`]).
+pub(crate) struct Route {
+    /// The built-in's name.
+    pub name: &'static str,
+    /// The function's parameters.
+    params: &'static str,
+    /// The function's definition after `:=`, `IF` standing for Rego v1's `if`.
+    definition: &'static str,
+    /// The [`ROUTE_SUPPORT`] functions it calls.
+    support: Option<&'static str>,
+    /// Whether the function only guards the call (no value where OPA's version fails and
+    /// regorus's would give one): with strict built-in errors the interpreter calls its
+    /// own version, with OPA's errors, directly ([`crate::rego::rewrite::for_interpreter`]).
+    pub guard: bool,
+}
+
 /// Built-ins whose calls go through a Rego function appended after the file's last line
-/// (lines kept), which the bytecode VM runs, unlike an extension: the built-in's name, the
-/// function's parameters and definition (`IF` stands for Rego v1's `if`), and the shared
-/// functions of [`ROUTE_SUPPORT`] it calls.
+/// (lines kept), which the bytecode VM runs, unlike an extension: each a [`Route`].
 /// - `json.is_valid(x)` and `yaml.is_valid(x)` are false in OPA when `x` is not a string,
 ///   where regorus's give no value on both evaluation paths.
 /// - OPA's `floor` and `ceil` of a number between -1 and 0 are 0 and 1 (they truncate,
 ///   then adjust by the sign of the truncated value, which is 0); regorus gives -1 and 0.
 /// - `json.filter` and `json.remove` read a string path as a JSON pointer in OPA (leading
 ///   `/`s dropped, `~1` and `~0` unescaped); regorus splits it as written.
-const ROUTED: &[(&str, &str, &str, Option<&str>)] = &[
-    (
-        "json.is_valid",
-        "x",
-        "json.is_valid(x)IF { is_string(x) } else := falseIF { true }",
-        None,
-    ),
-    (
-        "yaml.is_valid",
-        "x",
-        "yaml.is_valid(x)IF { is_string(x) } else := falseIF { true }",
-        None,
-    ),
-    (
-        "floor",
-        "x",
-        "0IF { x > -1; x < 0 } else := floor(x)IF { true }",
-        None,
-    ),
-    (
-        "ceil",
-        "x",
-        "1IF { x > -1; x < 0 } else := ceil(x)IF { true }",
-        None,
-    ),
-    ("time.parse_rfc3339_ns", "x", RFC3339_GUARDED, None),
-    (
-        "urlquery.decode",
-        "x",
-        "urlquery.decode(x)IF { not regex.match(`%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)`, x) }",
-        None,
-    ),
-    (
-        "urlquery.decode_object",
-        "x",
-        "urlquery.decode_object(x)IF { not regex.match(`%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)|;`, x) }",
-        None,
-    ),
-    ("indexof", "s, t", "indexof(s, t)IF { t != \"\" }", None),
-    ("indexof_n", "s, t", "indexof_n(s, t)IF { t != \"\" }", None),
-    (
-        "json.filter",
-        "x, p",
-        "json.filter(x, __regorun_json_paths(p))IF { true }",
-        Some("json_paths"),
-    ),
-    (
-        "json.remove",
-        "x, p",
-        "json.remove(x, __regorun_json_paths(p))IF { true }",
-        Some("json_paths"),
-    ),
-];
-
-/// The [`ROUTED`] built-ins whose function only guards the call (no value where OPA's
-/// version fails and regorus's would give one): with strict built-in errors the interpreter
-/// calls its own version, with OPA's errors, directly
-/// ([`crate::rego::rewrite::for_interpreter`]).
-pub(crate) const GUARDS: &[&str] = &[
-    "time.parse_rfc3339_ns",
-    "urlquery.decode",
-    "urlquery.decode_object",
-    "indexof",
-    "indexof_n",
+/// - Guards: `time.parse_rfc3339_ns`, `urlquery.decode`/`decode_object` and
+///   `indexof`/`indexof_n` fail in OPA on texts regorus's versions read (a space for the
+///   `T`, a malformed `%` escape, an empty search string): those get no value.
+pub(crate) const ROUTED: &[Route] = &[
+    Route {
+        name: "json.is_valid",
+        params: "x",
+        definition: "json.is_valid(x)IF { is_string(x) } else := falseIF { true }",
+        support: None,
+        guard: false,
+    },
+    Route {
+        name: "yaml.is_valid",
+        params: "x",
+        definition: "yaml.is_valid(x)IF { is_string(x) } else := falseIF { true }",
+        support: None,
+        guard: false,
+    },
+    Route {
+        name: "floor",
+        params: "x",
+        definition: "0IF { x > -1; x < 0 } else := floor(x)IF { true }",
+        support: None,
+        guard: false,
+    },
+    Route {
+        name: "ceil",
+        params: "x",
+        definition: "1IF { x > -1; x < 0 } else := ceil(x)IF { true }",
+        support: None,
+        guard: false,
+    },
+    Route {
+        name: "time.parse_rfc3339_ns",
+        params: "x",
+        definition: RFC3339_GUARDED,
+        support: None,
+        guard: true,
+    },
+    Route {
+        name: "urlquery.decode",
+        params: "x",
+        definition: "urlquery.decode(x)IF { not regex.match(`%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)`, x) }",
+        support: None,
+        guard: true,
+    },
+    Route {
+        name: "urlquery.decode_object",
+        params: "x",
+        definition: "urlquery.decode_object(x)IF { not regex.match(`%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)|;`, x) }",
+        support: None,
+        guard: true,
+    },
+    Route {
+        name: "indexof",
+        params: "s, t",
+        definition: "indexof(s, t)IF { t != \"\" }",
+        support: None,
+        guard: true,
+    },
+    Route {
+        name: "indexof_n",
+        params: "s, t",
+        definition: "indexof_n(s, t)IF { t != \"\" }",
+        support: None,
+        guard: true,
+    },
+    Route {
+        name: "json.filter",
+        params: "x, p",
+        definition: "json.filter(x, __regorun_json_paths(p))IF { true }",
+        support: Some("json_paths"),
+        guard: false,
+    },
+    Route {
+        name: "json.remove",
+        params: "x, p",
+        definition: "json.remove(x, __regorun_json_paths(p))IF { true }",
+        support: Some("json_paths"),
+        guard: false,
+    },
 ];
 
 /// A [`ROUTED`] built-in's appended definition, as the rewrite writes it (`kw`: `" if"`
 /// or `""`).
 pub(crate) fn routed_definition(name: &str, kw: &str) -> Option<String> {
-    let (_, params, definition, _) = ROUTED.iter().find(|r| r.0 == name)?;
+    let route = ROUTED.iter().find(|r| r.name == name)?;
     Some(format!(
-        "__regorun_{}({params}) := {}\n",
+        "__regorun_{}({}) := {}\n",
         name.replace('.', "_"),
-        definition.replace("IF", kw)
+        route.params,
+        route.definition.replace("IF", kw)
     ))
 }
 
@@ -1073,7 +1105,7 @@ fn routed_calls(
             continue;
         };
         let name: String = toks[i..open].iter().map(|t| t.text.as_str()).collect();
-        let Some(k) = ROUTED.iter().position(|r| r.0 == name) else {
+        let Some(k) = ROUTED.iter().position(|r| r.name == name) else {
             continue;
         };
         used[k] = true;
@@ -1086,10 +1118,10 @@ fn routed_calls(
     let kw = if v1 { " if" } else { "" };
     let mut helpers = String::new();
     let mut support = std::collections::BTreeSet::new();
-    for (&(name, _, _, uses), _) in ROUTED.iter().zip(used).filter(|(_, u)| *u) {
+    for (route, _) in ROUTED.iter().zip(used).filter(|(_, u)| *u) {
         // One definition with `else`: two could conflict for all the VM knows.
-        helpers.push_str(&routed_definition(name, kw).unwrap_or_default());
-        support.extend(uses);
+        helpers.push_str(&routed_definition(route.name, kw).unwrap_or_default());
+        support.extend(route.support);
     }
     for (key, text) in ROUTE_SUPPORT {
         if support.contains(key) {
