@@ -1133,3 +1133,50 @@ fn graphql_syntax_errors_are_opas() {
         assert_eq!(lenient.code, 0, "{call}: {}", lenient.stdout);
     }
 }
+
+/// `upper` and `lower` are Go's simple case mappings, one character for one (`ß`, `ﬁ` and
+/// `ᾲ` kept, `ᾳ` to `ᾼ`, `İ` to `i`, a final `Σ` to `σ`; regorus gave `SS`, `FI`, `i̇`,
+/// `ς`...), and `format_int` of a number between -1 and 0 is `"0"` (regorus `"-0"`): both
+/// paths as the OPA peer (the pack's `strings.replace_n` form keeps the VM); with
+/// `--show-builtin-errors` a non-string stops the run with OPA's text at the call's line.
+#[test]
+fn case_mappings_are_gos() {
+    assert_as_opa(
+        include_str!("fixtures/values/case.rego"),
+        "in.json",
+        include_str!("fixtures/values/case.json"),
+        include_str!("fixtures/values/case.out"),
+    );
+    let stderr = strict_stderr(
+        include_str!("fixtures/values/case.rego"),
+        include_str!("fixtures/values/case.json"),
+    );
+    assert!(
+        stderr.ends_with("p.rego:9: upper: operand 1 must be string but got number\n"),
+        "{stderr}"
+    );
+}
+
+/// `strings.replace_n` is Go's `strings.NewReplacer` over the keys in order: every
+/// replacement at once, the first key at each place, an empty key between matches
+/// (regorus replaced one key after the other: `{"a": "b", "b": "a"}` turned `abcab` into `aacaa`, OPA `bacba`). Both
+/// paths as the OPA peer; a non-string value is OPA's error with `--show-builtin-errors`.
+#[test]
+fn replace_n_replaces_all_at_once() {
+    assert_as_opa(
+        include_str!("fixtures/values/replace_n.rego"),
+        "in.json",
+        include_str!("fixtures/values/replace_n.json"),
+        include_str!("fixtures/values/replace_n.out"),
+    );
+    let stderr = strict_stderr(
+        include_str!("fixtures/values/replace_n.rego"),
+        include_str!("fixtures/values/replace_n.json"),
+    );
+    assert!(
+        stderr.ends_with(
+            "p.rego:9: strings.replace_n: operand 1 non-string value found in pattern object\n"
+        ),
+        "{stderr}"
+    );
+}

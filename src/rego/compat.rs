@@ -311,7 +311,6 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(rebound_in_comprehensions(&toks));
     edits.extend(walk_assignments(source, &toks));
     edits.extend(sprintf_missing(source, &toks));
-    edits.extend(added_calls_in_set_heads(source, &toks, &stmts, v0));
     let v1 = helpers_take_if(source, v0);
     edits.extend(routed_calls(source, &toks, &aliases, v1));
     edits.extend(builtin_mock_values(source, &toks, &aliases, v1));
@@ -321,6 +320,7 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(escapes);
     let strings = sprintf_string_values(source, &toks, &edits, v1);
     edits.extend(strings);
+    added_calls_in_set_heads(source, &toks, &stmts, v0, &mut edits);
     if edits.is_empty() {
         return templated;
     }
@@ -958,9 +958,11 @@ pub(crate) struct Route {
     definition: &'static str,
     /// The [`ROUTE_SUPPORT`] functions it calls.
     support: Option<&'static str>,
-    /// Whether the function only guards the call (no value where OPA's version fails and
-    /// regorus's would give one): with strict built-in errors the interpreter calls its
-    /// own version, with OPA's errors, directly ([`crate::rego::rewrite::for_interpreter`]).
+    /// Whether the function only guards or mends regorus's version (no value where OPA's
+    /// fails and regorus's would give one; OPA's value where regorus's differs), and the
+    /// interpreter's own version already gives OPA's: with strict built-in errors the
+    /// interpreter calls that directly, with OPA's errors at the call's line
+    /// ([`crate::rego::rewrite::for_interpreter`]).
     pub guard: bool,
 }
 
@@ -972,9 +974,14 @@ pub(crate) struct Route {
 ///   then adjust by the sign of the truncated value, which is 0); regorus gives -1 and 0.
 /// - `json.filter` and `json.remove` read a string path as a JSON pointer in OPA (leading
 ///   `/`s dropped, `~1` and `~0` unescaped); regorus splits it as written.
+/// - OPA's `format_int` of a number between -1 and 0 is `"0"`; regorus's `"-0"`.
 /// - Guards: `time.parse_rfc3339_ns`, `urlquery.decode`/`decode_object` and
 ///   `indexof`/`indexof_n` fail in OPA on texts regorus's versions read (a space for the
 ///   `T`, a malformed `%` escape, an empty search string): those get no value.
+/// - Mends: `upper` and `lower` are Go's simple case mappings, one character for one
+///   (`upper("ß")` is `"ß"`, regorus `"SS"`; `lower("ΑΣ")` is `"ασ"`, regorus `"ας"`):
+///   where regorus's value may differ (its length changed, or a final sigma appeared)
+///   each character is mapped on its own.
 pub(crate) const ROUTED: &[Route] = &[
     Route {
         name: "json.is_valid",
@@ -1040,6 +1047,33 @@ pub(crate) const ROUTED: &[Route] = &[
         guard: true,
     },
     Route {
+        name: "format_int",
+        params: "x, b",
+        definition: "\"0\"IF { x > -1; x < 0 } else := format_int(x, b)IF { true }",
+        support: None,
+        guard: false,
+    },
+    Route {
+        name: "upper",
+        params: "x",
+        definition: concat!(
+            "yIF { y := upper(x); count(y) == count(x) } ",
+            "else := concat(\"\", [__regorun_upper_char(c) | c := split(x, \"\")[_]])IF { true }",
+        ),
+        support: Some("case"),
+        guard: true,
+    },
+    Route {
+        name: "lower",
+        params: "x",
+        definition: concat!(
+            "yIF { y := lower(x); count(y) == count(x); indexof(y, \"\u{3C2}\") == -1 } ",
+            "else := concat(\"\", [__regorun_lower_char(c) | c := split(x, \"\")[_]])IF { true }",
+        ),
+        support: Some("case"),
+        guard: true,
+    },
+    Route {
         name: "json.filter",
         params: "x, p",
         definition: "json.filter(x, __regorun_json_paths(p))IF { true }",
@@ -1076,16 +1110,39 @@ pub(crate) const RFC3339_GUARDED: &str = "time.parse_rfc3339_ns(x)IF { regex.mat
 
 /// Functions shared by [`ROUTED`] definitions, appended once. A collection's string paths
 /// become arrays of segments; anything else is left for the built-in's own error.
-const ROUTE_SUPPORT: &[(&str, &str)] = &[(
-    "json_paths",
-    concat!(
-        "__regorun_json_paths(ps) := [__regorun_json_path(p) | p := ps[_]]IF { is_array(ps) } ",
-        "else := [__regorun_json_path(p) | p := ps[_]]IF { is_set(ps) } else := psIF { true }\n",
-        "__regorun_json_path(p) := [replace(replace(s, \"~1\", \"/\"), \"~0\", \"~\") | ",
-        "s := split(trim_left(p, \"/\"), \"/\")[_]]IF { is_string(p); p != \"\" } ",
-        "else := pIF { true }\n",
+const ROUTE_SUPPORT: &[(&str, &str)] = &[
+    (
+        "json_paths",
+        concat!(
+            "__regorun_json_paths(ps) := [__regorun_json_path(p) | p := ps[_]]IF { is_array(ps) } ",
+            "else := [__regorun_json_path(p) | p := ps[_]]IF { is_set(ps) } else := psIF { true }\n",
+            "__regorun_json_path(p) := [replace(replace(s, \"~1\", \"/\"), \"~0\", \"~\") | ",
+            "s := split(trim_left(p, \"/\"), \"/\")[_]]IF { is_string(p); p != \"\" } ",
+            "else := pIF { true }\n",
+        ),
     ),
-)];
+    // One character's simple case mapping: the full one where it is one character; of
+    // the expanding ones only `İ` (lower) and the Greek letters with ypogegrammeni
+    // (upper) have another simple mapping than themselves.
+    (
+        "case",
+        concat!(
+            "__regorun_upper_char(c) := uIF { u := upper(c); count(u) == 1 } ",
+            "else := object.get({",
+            "\"\u{1F80}\": \"\u{1F88}\", \"\u{1F81}\": \"\u{1F89}\", \"\u{1F82}\": \"\u{1F8A}\", ",
+            "\"\u{1F83}\": \"\u{1F8B}\", \"\u{1F84}\": \"\u{1F8C}\", \"\u{1F85}\": \"\u{1F8D}\", ",
+            "\"\u{1F86}\": \"\u{1F8E}\", \"\u{1F87}\": \"\u{1F8F}\", \"\u{1F90}\": \"\u{1F98}\", ",
+            "\"\u{1F91}\": \"\u{1F99}\", \"\u{1F92}\": \"\u{1F9A}\", \"\u{1F93}\": \"\u{1F9B}\", ",
+            "\"\u{1F94}\": \"\u{1F9C}\", \"\u{1F95}\": \"\u{1F9D}\", \"\u{1F96}\": \"\u{1F9E}\", ",
+            "\"\u{1F97}\": \"\u{1F9F}\", \"\u{1FA0}\": \"\u{1FA8}\", \"\u{1FA1}\": \"\u{1FA9}\", ",
+            "\"\u{1FA2}\": \"\u{1FAA}\", \"\u{1FA3}\": \"\u{1FAB}\", \"\u{1FA4}\": \"\u{1FAC}\", ",
+            "\"\u{1FA5}\": \"\u{1FAD}\", \"\u{1FA6}\": \"\u{1FAE}\", \"\u{1FA7}\": \"\u{1FAF}\", ",
+            "\"\u{1FB3}\": \"\u{1FBC}\", \"\u{1FC3}\": \"\u{1FCC}\", \"\u{1FF3}\": \"\u{1FFC}\"",
+            "}, c, c)IF { true }\n",
+            "__regorun_lower_char(c) := \"i\"IF { c == \"\u{130}\" } else := lower(c)IF { true }\n",
+        ),
+    ),
+];
 
 /// Calls of the [`ROUTED`] built-ins renamed to their appended functions. A call through
 /// a longer reference (`data.x.json.is_valid(...)`) or an import alias is not the built-in.
@@ -1887,6 +1944,9 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "regex.find_all_string_submatch_n",
     "regex.replace",
     "regex.split",
+    "upper",
+    "lower",
+    "strings.replace_n",
 ];
 
 /// The variable a moved set-rule element is computed into.
@@ -1897,13 +1957,15 @@ const ELEMENT_VAR: &str = "__regorun_h";
 /// (`deny contains __regorun_h if { ...; __regorun_h := crypto.md5(x) }`): an extension's
 /// undefined value in the head made regorus drop the rule's earlier elements and stop the
 /// next one with "not an object"; in the body it only fails that element, as in OPA. The
-/// head keeps the element's line breaks, so the lines below stay the user's.
+/// head keeps the element's line breaks, so the lines below stay the user's. The other
+/// rewrites' `edits` inside a moved element are made in its moved text instead.
 fn added_calls_in_set_heads(
     source: &str,
     toks: &[Tok],
     stmts: &[(usize, usize)],
     v0: bool,
-) -> Vec<Edit> {
+    edits: &mut Vec<Edit>,
+) {
     let added = |name: &str| {
         MISSING_ARITY.iter().any(|(n, _)| *n == name) || REPLACED_NAMES.contains(&name)
     };
@@ -1915,7 +1977,6 @@ fn added_calls_in_set_heads(
             })
         })
     };
-    let mut edits = Vec::new();
     for &(s, e) in stmts {
         if toks[s].kind != TokenKind::Ident || toks.get(s + 1).is_none() {
             continue;
@@ -1939,9 +2000,19 @@ fn added_calls_in_set_heads(
         if first > last || !calls_added(&toks[first..=last]) {
             continue;
         }
-        let element = &source[toks[first].start..toks[last].end];
+        let (start, end) = (toks[first].start, toks[last].end);
+        let element = &source[start..end];
         let breaks = "\n".repeat(element.matches('\n').count());
-        let one_line = element.replace('\n', " ");
+        let (inner, outer): (Vec<Edit>, Vec<Edit>) = std::mem::take(edits)
+            .into_iter()
+            .partition(|e| e.start >= start && e.end <= end);
+        *edits = outer;
+        let inner = inner.into_iter().map(|e| Edit {
+            start: e.start - start,
+            end: e.end - start,
+            text: e.text,
+        });
+        let one_line = apply(element, inner.collect()).replace('\n', " ");
         edits.push(Edit {
             start: toks[first].start,
             end: toks[last].end,
@@ -1971,7 +2042,6 @@ fn added_calls_in_set_heads(
             });
         }
     }
-    edits
 }
 
 /// The first token in `from..=to` matching `pred` while the bracket depth counted from
@@ -2120,17 +2190,22 @@ mod tests {
 
     #[test]
     fn shipped_pack_keeps_its_lines() {
-        // Only negated calls, import aliases and `json.is_valid` calls are rewritten in
+        // Only negated calls, import aliases and routed calls are rewritten in
         // the pack, every line stays where it was, and only helpers follow the last.
         for f in crate::rego::policy::builtin_pack("kms").unwrap() {
             if let Some(out) = rewrite(&f.path, &f.source, false) {
                 let lines = f.source.lines().count();
                 let added: Vec<&str> = out.lines().skip(lines).collect();
                 assert!(
-                    added
-                        .iter()
-                        .all(|l| l.starts_with("__regorun_json_is_valid(x)")
-                            || l.starts_with("__regorun_fmt_")),
+                    added.iter().all(|l| [
+                        "__regorun_json_is_valid(x)",
+                        "__regorun_fmt_",
+                        "__regorun_format_int(",
+                        "__regorun_upper",
+                        "__regorun_lower",
+                    ]
+                    .iter()
+                    .any(|h| l.starts_with(h))),
                     "{}: {added:?}",
                     f.path
                 );
@@ -2145,7 +2220,9 @@ mod tests {
                             // The `)` closing a wrapped value that spans lines.
                             && a.replace(')', "") != b.replace(')', "")
                             && !a.contains("data.")
-                            && !a.contains("__regorun_json_is_valid(")
+                            && !["json_is_valid", "format_int", "lower"]
+                                .iter()
+                                .any(|h| a.contains(&format!("__regorun_{h}(")))
                             && !a.contains("replace(json.marshal(")
                     })
                     .map(|(a, _)| a)

@@ -69,7 +69,13 @@ enum Vm {
     Only(fn(&[&str]) -> bool),
     /// Calls whose text after the opening parenthesis passes the check.
     Text(fn(&str) -> bool),
+    /// Calls whose argument texts pass the check, which may read the literal of a constant
+    /// named inside an argument.
+    Resolved(fn(&[&str], &Resolve<'_>) -> bool),
 }
+
+/// A constant's literal text by (dotted) name, when the policy defines it as one.
+pub type Resolve<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 /// The replaced built-ins: name, arity, body, which calls the VM may keep.
 const REPLACED: &[(&str, u8, Body, Vm)] = &[
@@ -102,6 +108,16 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    // Go's simple case mappings; on the VM a routed Rego function mends regorus's values.
+    ("upper", 1, strings::upper, Vm::Any),
+    ("lower", 1, strings::lower, Vm::Any),
+    // Go's Replacer makes every replacement at once; regorus one key after the other.
+    (
+        "strings.replace_n",
+        2,
+        strings::replace_n,
+        Vm::Resolved(strings::replace_n_vm_safe),
+    ),
     // These four are guarded on the VM by routed Rego functions (compat.rs).
     ("urlquery.decode", 1, guarded::urlquery_decode, Vm::Any),
     (
@@ -331,6 +347,11 @@ pub fn calls_replaced(files: &[PolicyFile]) -> bool {
                             safe(&args)
                         }),
                         Vm::Text(safe) => safe(&rest[1..]),
+                        Vm::Resolved(safe) => call_args(&rest[1..]).is_some_and(|args| {
+                            safe(&args, &|name| {
+                                constant_value(&constants, name).map(str::to_string)
+                            })
+                        }),
                         Vm::Any => true,
                     }
             })
@@ -602,6 +623,16 @@ mod tests {
         assert!(!calls_replaced(&[file("x := mystrings.count(a, b)")]));
         assert!(!calls_replaced(&[file("x := strings.counter(a)")]));
         assert!(!calls_replaced(&[file("x := strings.count")]));
+    }
+
+    /// The built-in pack keeps the bytecode VM: its `strings.replace_n` patterns cannot
+    /// overlap, its other calls of replaced built-ins are regorus's or routed.
+    #[test]
+    fn shipped_pack_keeps_the_vm() {
+        let files = crate::rego::policy::builtin_pack("kms").unwrap();
+        assert!(!calls_replaced(&files));
+        let swapped = "x := strings.replace_n({\"a\": \"b\", \"b\": \"a\"}, s)";
+        assert!(calls_replaced(&[file(swapped)]));
     }
 
     /// `time.format` calls the VM may keep: a timestamp, or literal zones and layouts that

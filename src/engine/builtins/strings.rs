@@ -223,6 +223,174 @@ fn array_len(text: &str) -> Option<usize> {
     None
 }
 
+/// OPA's `upper`: Go's `strings.ToUpper`, each character's simple (one-character)
+/// mapping. Rust's full mapping expands `ß` to `SS` and `ﬁ` to `FI`, which Go keeps.
+pub fn upper(args: &[Value]) -> Result<Value, Fault> {
+    let s = string_arg(args, 1)?;
+    Ok(Value::from(s.chars().map(simple_upper).collect::<String>()))
+}
+
+/// OPA's `lower`: Go's `strings.ToLower`, each character on its own: `İ` is `i` (Rust
+/// `i̇`) and a word-final `Σ` is `σ` (Rust's context-sensitive `ς`).
+pub fn lower(args: &[Value]) -> Result<Value, Fault> {
+    let s = string_arg(args, 1)?;
+    Ok(Value::from(s.chars().map(simple_lower).collect::<String>()))
+}
+
+/// A character's simple uppercase mapping (Unicode's `UnicodeData.txt`, which Go's
+/// `unicode.ToUpper` reads): the full mapping where it is one character; of the
+/// characters whose full mapping expands, only the Greek ones with ypogegrammeni have a
+/// simple one (to the prosgegrammeni form), the others keep themselves.
+fn simple_upper(c: char) -> char {
+    let mut full = c.to_uppercase();
+    match (full.next(), full.next()) {
+        (Some(u), None) => u,
+        _ => match c {
+            '\u{1F80}'..='\u{1F87}' | '\u{1F90}'..='\u{1F97}' | '\u{1FA0}'..='\u{1FA7}' => {
+                char::from_u32(c as u32 + 8).unwrap_or(c)
+            }
+            '\u{1FB3}' => '\u{1FBC}',
+            '\u{1FC3}' => '\u{1FCC}',
+            '\u{1FF3}' => '\u{1FFC}',
+            _ => c,
+        },
+    }
+}
+
+/// A character's simple lowercase mapping: only `İ` expands in the full one.
+fn simple_lower(c: char) -> char {
+    let mut full = c.to_lowercase();
+    match (full.next(), full.next()) {
+        (Some(l), None) => l,
+        _ if c == '\u{130}' => 'i',
+        _ => c,
+    }
+}
+
+/// OPA's `strings.replace_n(patterns, text)`: Go's `strings.NewReplacer` over the pairs in
+/// key order, so every replacement is made at once on the original text: at each place
+/// the first key (in order) that starts there wins, and replaced text is never searched
+/// again. regorus replaces one key after the other, so `{"a": "b", "b": "a"}` turned
+/// `"ab"` into `"aa"` where OPA gives `"ba"`. An empty key matches at every place but
+/// right after its own match (Go's rule); places are characters, not bytes.
+pub fn replace_n(args: &[Value]) -> Result<Value, Fault> {
+    let Value::Object(patterns) = &args[0] else {
+        return Err(super::operand(1, "object", &args[0]).into());
+    };
+    let text = string_arg(args, 2)?;
+    let mut pairs = Vec::with_capacity(patterns.len());
+    // A regorus object iterates in key order, as OPA sorts the keys.
+    for (k, v) in patterns.iter() {
+        let (Value::String(k), Value::String(v)) = (k, v) else {
+            let which = if matches!(k, Value::String(_)) {
+                "value"
+            } else {
+                "key"
+            };
+            return Err(Fault::Opa(format!(
+                "operand 1 non-string {which} found in pattern object"
+            )));
+        };
+        pairs.push((k.as_ref(), v.as_ref()));
+    }
+    Ok(Value::from(go_replace(text, &pairs)))
+}
+
+/// Go's generic `Replacer`: left to right, the first pair whose key starts at the place.
+fn go_replace(text: &str, pairs: &[(&str, &str)]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut i, mut prev_empty) = (0, false);
+    loop {
+        let rest = &text[i..];
+        let hit = pairs
+            .iter()
+            .find(|(k, _)| rest.starts_with(k) && !(k.is_empty() && prev_empty));
+        prev_empty = matches!(hit, Some((k, _)) if k.is_empty());
+        match hit {
+            Some((k, v)) => {
+                out.push_str(v);
+                i += k.len();
+            }
+            None => match rest.chars().next() {
+                Some(c) => {
+                    out.push(c);
+                    i += c.len_utf8();
+                }
+                None => break,
+            },
+        }
+    }
+    out
+}
+
+/// Whether the bytecode VM may keep regorus's one-key-after-the-other `strings.replace_n`
+/// for a call: its patterns are an object literal whose keys are non-empty, never
+/// overlap (no key holds another or ends with another's start), and whose values
+/// (literals, or constants `resolve` gives) can form no key with the text around them.
+/// Then both ways make the same replacements (the pack's `${AWS::...}` pseudo-parameters).
+pub fn replace_n_vm_safe(args: &[&str], resolve: &super::Resolve<'_>) -> bool {
+    let Some(inner) = args
+        .first()
+        .and_then(|a| a.strip_prefix('{'))
+        .and_then(|a| a.strip_suffix('}'))
+    else {
+        return false;
+    };
+    let closed = format!("{inner})");
+    let Some(entries) = super::call_args(&closed) else {
+        return false;
+    };
+    let mut pairs = Vec::new();
+    for entry in entries.iter().filter(|e| !e.is_empty()) {
+        let Some((k, v)) = split_entry(entry) else {
+            return false;
+        };
+        let Some(v) = literal_text(v).or_else(|| resolve(v).and_then(|c| literal_text(&c))) else {
+            return false;
+        };
+        pairs.push((k, v));
+    }
+    let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    let apart = |a: &str, b: &str| {
+        !a.contains(b)
+            && !b.contains(a)
+            && (1..b.len()).all(|n| !b.is_char_boundary(n) || !a.ends_with(&b[..n]))
+    };
+    let keys_apart = keys
+        .iter()
+        .enumerate()
+        .all(|(i, a)| !a.is_empty() && keys.iter().skip(i + 1).all(|b| apart(a, b) && apart(b, a)));
+    keys_apart
+        && pairs.iter().all(|(_, v)| {
+            keys.iter()
+                .all(|k| !v.is_empty() && apart(v, k) && apart(k, v))
+        })
+}
+
+/// A `"key": value` entry's key (a string literal) and value text.
+fn split_entry(entry: &str) -> Option<(String, &str)> {
+    let mut escaped = false;
+    let close = entry.strip_prefix('"')?.find(|c| {
+        let end = c == '"' && !escaped;
+        escaped = c == '\\' && !escaped;
+        end
+    })?;
+    let key: String = serde_json::from_str(&entry[..close + 2]).ok()?;
+    let value = entry[close + 2..].trim_start().strip_prefix(':')?.trim();
+    Some((key, value))
+}
+
+/// A string literal's text (`"..."` or a raw string).
+fn literal_text(text: &str) -> Option<String> {
+    match text.strip_prefix('`') {
+        Some(raw) => raw
+            .strip_suffix('`')
+            .filter(|r| !r.contains('`'))
+            .map(str::to_string),
+        None => serde_json::from_str(text).ok(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,5 +411,70 @@ mod tests {
                 "operand 1 must be string but got number".to_string()
             ))
         );
+    }
+
+    fn safe(args: &[&str]) -> bool {
+        replace_n_vm_safe(args, &|name| {
+            (name == "owner").then(|| "\"(owner)\"".to_string())
+        })
+    }
+
+    /// The VM keeps regorus's `strings.replace_n` only where replacing one key after the
+    /// other cannot differ from Go's all-at-once (the pack's pseudo-parameters).
+    #[test]
+    fn replace_n_on_the_vm_only_where_the_order_cannot_matter() {
+        let pack = r#"{"${AWS::Partition}": "aws", "${AWS::AccountId}": owner, "${AWS::URLSuffix}": "amazonaws.com"}"#;
+        assert!(safe(&[pack, "s"]));
+        assert!(safe(&[r#"{"a\"b": "x"}"#, "s"]));
+        for unsafe_patterns in [
+            r#"{"a": "b", "b": "a"}"#,      // a value is a later key
+            r#"{"ab": "x", "b": "y"}"#,     // one key holds another
+            r#"{"ab": "x", "bc": "y"}"#,    // keys overlap
+            r#"{"${A}": "$", "{A}": "y"}"#, // a value starts a key
+            r#"{"${A}": "", "x": "y"}"#,    // an empty value joins its neighbours
+            r#"{"": "x"}"#,                 // an empty key
+            r#"{"${A}": other}"#,           // a value that is not a known literal
+            "patterns",                     // not a literal object
+        ] {
+            assert!(!safe(&[unsafe_patterns, "s"]), "{unsafe_patterns}");
+        }
+    }
+
+    fn replaced(pairs: &[(&str, &str)], text: &str) -> String {
+        go_replace(text, pairs)
+    }
+
+    /// Go's `strings.NewReplacer`: all at once, the first key in order at each place,
+    /// an empty key everywhere but right after its own match.
+    #[test]
+    fn replaces_all_at_once_as_go() {
+        assert_eq!(replaced(&[("a", "b"), ("b", "a")], "ab"), "ba");
+        assert_eq!(replaced(&[("a", "1"), ("ab", "2")], "ab"), "1b");
+        assert_eq!(replaced(&[("aa", "x")], "aaaaa"), "xxa");
+        assert_eq!(
+            replaced(&[("", "-"), ("ab", "1"), ("b", "2")], "abcab"),
+            "-1-c-1-"
+        );
+        assert_eq!(replaced(&[("", "-")], ""), "-");
+        let object = Value::from_json_str(r#"{"a": 1}"#).unwrap();
+        assert_eq!(
+            replace_n(&[object, Value::from("a")]),
+            Err(Fault::Opa(
+                "operand 1 non-string value found in pattern object".to_string()
+            ))
+        );
+    }
+
+    /// Go's simple case mappings, one character for one.
+    #[test]
+    fn cases_map_one_character_for_one() {
+        let up = |s: &str| upper(&[Value::from(s)]).unwrap();
+        let low = |s: &str| lower(&[Value::from(s)]).unwrap();
+        assert_eq!(up("aßﬁŉ"), Value::from("Aßﬁŉ"));
+        assert_eq!(
+            up("\u{1F80}\u{1FB3}\u{1FB2}"),
+            Value::from("\u{1F88}\u{1FBC}\u{1FB2}")
+        );
+        assert_eq!(low("İΑΣ ǅ"), Value::from("iασ ǆ"));
     }
 }
