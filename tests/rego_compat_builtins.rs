@@ -1180,3 +1180,22 @@ fn replace_n_replaces_all_at_once() {
         "{stderr}"
     );
 }
+
+/// An empty set in a `sprintf` value prints as OPA's `set()` (regorus `{}`, the empty
+/// object's text), for `%v`, `%s` and `%d`, alone or inside an array or object: both
+/// paths as the OPA peer, and the policy keeps the bytecode VM.
+#[test]
+fn empty_sets_print_as_opa() {
+    assert_as_opa(
+        include_str!("fixtures/values/empty_set.rego"),
+        "in.json",
+        include_str!("fixtures/values/empty_set.json"),
+        include_str!("fixtures/values/empty_set.out"),
+    );
+    let files =
+        regorun::rego::policy::load_files(&["tests/fixtures/values/empty_set.rego".to_string()])
+            .unwrap();
+    let options = regorun::engine::eval::EngineOptions::default();
+    let engine = regorun::engine::eval::PolicyEngine::new(&files, &[], &options).unwrap();
+    assert!(engine.uses_fast_path());
+}

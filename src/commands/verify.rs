@@ -699,7 +699,20 @@ fn coverage_report(
     paths.sort();
     paths.dedup();
     for path in paths {
-        let all = coverable.get(path).cloned().unwrap_or_default();
+        // Lines past the user's last are helpers the load-time rewrites appended.
+        let last = files.iter().find(|f| f.path == path).map_or(0, |f| {
+            let lines: Vec<&str> = f.source.lines().collect();
+            let helpers = lines
+                .iter()
+                .rev()
+                .take_while(|l| l.starts_with("__regorun_"))
+                .count();
+            (lines.len() - helpers) as u32
+        });
+        let all: BTreeSet<u32> = coverable
+            .get(path)
+            .map(|c| c.range(..=last).copied().collect())
+            .unwrap_or_default();
         let hit = covered
             .get(path)
             .map(|c| c.intersection(&all).count())

@@ -856,11 +856,15 @@ fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
 /// literal) goes through a function appended after the file's last line that gives OPA's
 /// text for a number and the value itself otherwise; each plain `%d` becomes `%v` of a
 /// function that gives the number's digits (regorus's own `%d` printed -4 as `--4`) or
-/// OPA's text for anything else. The bytecode VM runs both. Values another rewrite touches
-/// are left alone.
+/// OPA's text for anything else. Each value of a plain `%v` (and the others, for what they
+/// print as text) goes through one that prints an empty set as OPA does, `set()` (regorus
+/// `{}`, the empty object's text): at the top, or nested where the value's JSON text has
+/// no `{}` (no empty object, no `{}` in a string), so that every `{}` is an empty set. The
+/// bytecode VM runs them all (it has no `walk` loops). Values another rewrite touches are
+/// left alone.
 fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -> Vec<Edit> {
     let mut out = Vec::new();
-    let mut used = [false; 2];
+    let mut used = [false; 3];
     for i in 0..toks.len() {
         let Some(call) = sprintf_call(source, toks, i) else {
             continue;
@@ -870,9 +874,14 @@ fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -
             let (start, end) = (toks[a].start, toks[b].end);
             let literal =
                 a == b && matches!(toks[a].kind, TokenKind::String | TokenKind::RawString);
+            let scalar = literal
+                || a == b
+                    && (toks[a].kind == TokenKind::Number
+                        || matches!(toks[a].text.as_str(), "true" | "false" | "null"));
             let k = match verb {
                 's' if !literal => 0,
                 'd' => 1,
+                'v' if !scalar => 2,
                 _ => continue,
             };
             if *len != 2 || touched(edits, start, end) {
@@ -904,14 +913,21 @@ fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -
         helpers.push_str(&format!(
             "__regorun_fmt_s(x) := x{kw} {{ is_string(x) }} \
              else := sprintf(\"%%!s(int64=%v)\", [x]){kw} {{ is_number(x); x == floor(x); abs(x) < 9223372036854775808 }} \
-             else := sprintf(\"%%!s(float64=%v)\", [x]){kw} {{ is_number(x) }} else := x{kw} {{ true }}\n"
+             else := sprintf(\"%%!s(float64=%v)\", [x]){kw} {{ is_number(x) }} else := __regorun_fmt_v(x){kw} {{ true }}\n"
         ));
     }
     if used[1] {
         helpers.push_str(&format!(
             "__regorun_fmt_d(x) := sprintf(\"%v\", [x]){kw} {{ is_number(x); x == floor(x) }} \
              else := sprintf(\"%%!d(float64=%v)\", [x]){kw} {{ is_number(x) }} \
-             else := sprintf(\"%%!d(string=%v)\", [x]){kw} {{ true }}\n"
+             else := sprintf(\"%%!d(string=%v)\", [__regorun_fmt_v(x)]){kw} {{ true }}\n"
+        ));
+    }
+    if used.iter().any(|&u| u) {
+        helpers.push_str(&format!(
+            "__regorun_fmt_v(x) := \"set()\"{kw} {{ x == set() }} \
+             else := replace(t, \"{{}}\", \"set()\"){kw} {{ not is_string(x); not is_number(x); t := sprintf(\"%v\", [x]); contains(t, \"{{}}\"); not contains(json.marshal(x), \"{{}}\") }} \
+             else := x{kw} {{ true }}\n"
         ));
     }
     out.extend(after_last_line(source, helpers));
@@ -2339,7 +2355,7 @@ mod tests {
                 "package main\n\nv := s[0] if { s := input.a } else := 0\n",
                 "package main\n\nf(x) := x if { x > 1 } else := 0\n",
                 "package main\n\nv := m[k] if { k := \"b\" }\n",
-                "package main\n\nv := sprintf(\"%v\", [w]) if { w := \"b\" } else := \"\"\n",
+                "package main\n\nv := concat(\"\", [w]) if { w := \"b\" } else := \"\"\n",
             ],
             false,
         );
@@ -2416,9 +2432,19 @@ mod tests {
             .next()
             .unwrap()
             .starts_with("__regorun_fmt_s(x) := x if { is_string(x) } else := sprintf("));
+        let out = rw("package main\n\nm := sprintf(\"%v\", [input.a])\n", false);
+        let mut lines = out.lines();
+        assert_eq!(
+            lines.nth(2),
+            Some("m := sprintf(\"%v\", [__regorun_fmt_v(input.a)])")
+        );
+        assert!(lines
+            .next()
+            .unwrap()
+            .starts_with("__regorun_fmt_v(x) := \"set()\" if { x == set() } else := "));
         untouched(
             &[
-                "package main\n\nm := sprintf(\"%v\", [input.a])\n",
+                "package main\n\nm := sprintf(\"%v %v %v\", [1, \"a\", null])\n",
                 "package main\n\nm := sprintf(\"%s\", [\"a\"])\n",
                 "package main\n\nm := sprintf(\"%s\", xs)\n",
             ],

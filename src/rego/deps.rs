@@ -192,7 +192,12 @@ fn assignment_read_only_negated(toks: &[Tok], from: usize) -> Option<u32> {
     };
     (from..toks.len()).find_map(|i| {
         let (kind, name, line) = &toks[i];
-        if *kind != TokenKind::Ident || name == "_" || toks.get(i + 1).is_none_or(|t| t.1 != ":=") {
+        // `else := value` is no assignment.
+        if *kind != TokenKind::Ident
+            || name == "_"
+            || name == "else"
+            || toks.get(i + 1).is_none_or(|t| t.1 != ":=")
+        {
             return None;
         }
         // Any read that is not negated (a comprehension's head included) fails on undefined.
@@ -1335,6 +1340,8 @@ mod tests {
             "f(xs, i) := true if { xs[i] == 9 } else := false\n",
             "r := true if { i := 0; input.xs[i] == 9 } else := false\n",
             "r contains x if { some x in input.xs }\n",
+            // `else := value` after a negation on the same line is no assignment.
+            "f(x) := 1 if { not x.a } else := x if { true }\n",
         ] {
             let g = graph(&[("a.rego", &format!("package main\n\n{good}"))]);
             assert_eq!(g.vm_unsafe(), None, "{good}");

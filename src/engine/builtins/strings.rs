@@ -85,11 +85,24 @@ pub fn sprintf(args: &[Value]) -> Result<Value, Fault> {
     let Value::Array(values) = &args[1] else {
         return Err(Fault::Opa(super::operand(2, "array", &args[1])));
     };
-    if plain_verbs(format) == Some(values.len()) {
+    // regorus prints an empty set as `{}`.
+    if plain_verbs(format) == Some(values.len()) && !values.iter().any(holds_empty_set) {
         return super::native("sprintf", args).map_err(Fault::Opa);
     }
     let go_args: Vec<Arg> = values.iter().map(go_arg).collect();
     Ok(Value::from(crate::base::gofmt::sprintf(format, &go_args)))
+}
+
+/// Whether a value is or holds an empty set.
+fn holds_empty_set(v: &Value) -> bool {
+    match v {
+        Value::Set(s) => s.is_empty() || s.iter().any(holds_empty_set),
+        Value::Array(a) => a.iter().any(holds_empty_set),
+        Value::Object(o) => o
+            .iter()
+            .any(|(k, v)| holds_empty_set(k) || holds_empty_set(v)),
+        _ => false,
+    }
 }
 
 /// A Rego value as OPA hands it to Go's `fmt`.
