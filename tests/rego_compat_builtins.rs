@@ -1199,3 +1199,28 @@ fn empty_sets_print_as_opa() {
     let engine = regorun::engine::eval::PolicyEngine::new(&files, &[], &options).unwrap();
     assert!(engine.uses_fast_path());
 }
+
+/// `to_number` reads a string as Go's `strconv.ParseFloat` (OPA's): `+1`, `.5`, `5.`,
+/// `00012`, `1_000`, `1E2` are numbers (regorus, reading JSON, gave none), and text with
+/// spaces around it, the infinities, NaN, misplaced `_` and out-of-range exponents are
+/// none (regorus read `" 1"` as 1). Values as the OPA peer on both paths; with
+/// `--show-builtin-errors` Go's error at the call's line, the peer's text.
+#[test]
+fn to_number_reads_as_go() {
+    assert_as_opa(
+        include_str!("fixtures/values/to_number.rego"),
+        "in.json",
+        include_str!("fixtures/values/to_number.json"),
+        include_str!("fixtures/values/to_number.out"),
+    );
+    let stderr = strict_stderr(
+        include_str!("fixtures/values/to_number.rego"),
+        r#"{"go": [], "json": [], "others": [], "bad": ["1 "]}"#,
+    );
+    assert!(
+        stderr.ends_with(
+            "p.rego:10: to_number: strconv.ParseFloat: parsing \"1 \": invalid syntax\n"
+        ),
+        "{stderr}"
+    );
+}

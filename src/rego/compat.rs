@@ -991,6 +991,10 @@ pub(crate) struct Route {
 /// - `json.filter` and `json.remove` read a string path as a JSON pointer in OPA (leading
 ///   `/`s dropped, `~1` and `~0` unescaped); regorus splits it as written.
 /// - OPA's `format_int` of a number between -1 and 0 is `"0"`; regorus's `"-0"`.
+/// - `to_number` reads a string with Go's `ParseFloat` (`+1`, `.5`, `007`, `1_000`; no
+///   spaces); regorus reads JSON text (spaces around it allowed): a JSON number stays
+///   regorus's, another decimal is made JSON text first, anything else is no value (a
+///   hexadecimal float too, which only the interpreter's own version reads).
 /// - Guards: `time.parse_rfc3339_ns`, `urlquery.decode`/`decode_object` and
 ///   `indexof`/`indexof_n` fail in OPA on texts regorus's versions read (a space for the
 ///   `T`, a malformed `%` escape, an empty search string): those get no value.
@@ -1090,6 +1094,18 @@ pub(crate) const ROUTED: &[Route] = &[
         guard: true,
     },
     Route {
+        name: "to_number",
+        params: "x",
+        definition: concat!(
+            "to_number(x)IF { not is_string(x) } ",
+            "else := to_number(x)IF { regex.match(`^-?(0|[1-9][0-9]*)([.][0-9]+)?([eE][+-]?[0-9]+)?$`, x) } ",
+            "else := to_number(__regorun_go_decimal(x))IF { ",
+            "regex.match(`^[+-]?([0-9](_?[0-9])*([.]([0-9](_?[0-9])*)?)?|[.][0-9](_?[0-9])*)([eE][+-]?[0-9](_?[0-9])*)?$`, x) }",
+        ),
+        support: Some("go_decimal"),
+        guard: true,
+    },
+    Route {
         name: "json.filter",
         params: "x, p",
         definition: "json.filter(x, __regorun_json_paths(p))IF { true }",
@@ -1135,6 +1151,18 @@ const ROUTE_SUPPORT: &[(&str, &str)] = &[
             "__regorun_json_path(p) := [replace(replace(s, \"~1\", \"/\"), \"~0\", \"~\") | ",
             "s := split(trim_left(p, \"/\"), \"/\")[_]]IF { is_string(p); p != \"\" } ",
             "else := pIF { true }\n",
+        ),
+    ),
+    // A decimal in Go's syntax (`+.5_0e+1`) as JSON text (`0.50e1`).
+    (
+        "go_decimal",
+        concat!(
+            "__regorun_go_decimal(x) := concat(\"\", [s, __regorun_int_digits(p[0]), __regorun_fraction(p), e])IF { ",
+            "t := lower(replace(replace(x, \"_\", \"\"), \"+\", \"\")); u := trim_prefix(t, \"-\"); ",
+            "s := substring(t, 0, count(t) - count(u)); m := split(u, \"e\")[0]; ",
+            "e := substring(u, count(m), -1); p := split(trim_left(m, \"0\"), \".\") }\n",
+            "__regorun_int_digits(i) := \"0\"IF { i == \"\" } else := iIF { true }\n",
+            "__regorun_fraction(p) := concat(\"\", [\".\", p[1]])IF { count(p) == 2; p[1] != \"\" } else := \"\"IF { true }\n",
         ),
     ),
     // One character's simple case mapping: the full one where it is one character; of
@@ -1963,6 +1991,7 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "upper",
     "lower",
     "strings.replace_n",
+    "to_number",
 ];
 
 /// The variable a moved set-rule element is computed into.

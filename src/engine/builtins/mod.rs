@@ -108,6 +108,8 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    // Go's ParseFloat; on the VM a routed Rego function gives regorus's JSON text.
+    ("to_number", 1, numbers::to_number, Vm::Any),
     // Go's simple case mappings; on the VM a routed Rego function mends regorus's values.
     ("upper", 1, strings::upper, Vm::Any),
     ("lower", 1, strings::lower, Vm::Any),

@@ -73,6 +73,118 @@ pub(super) fn integer(args: &[Value], pos: usize) -> Result<i128, String> {
     }
 }
 
+/// OPA's `to_number`: a string is read by Go's `strconv.ParseFloat` (a `+` sign, `.5`, `5.`,
+/// leading zeros, `_` between digits, hexadecimal `0x1p-2`; no spaces, which regorus's JSON
+/// reader skipped), and the infinities and NaN are refused.
+pub fn to_number(args: &[Value]) -> Result<Value, Fault> {
+    let text = match &args[0] {
+        Value::Null | Value::Bool(false) => return Ok(Value::from(0u64)),
+        Value::Bool(true) => return Ok(Value::from(1u64)),
+        Value::Number(_) => return Ok(args[0].clone()),
+        Value::String(s) => s.as_ref(),
+        other => {
+            return Err(operand(1, "one of {null, boolean, number, string}", other).into());
+        }
+    };
+    let bare = text.trim_start_matches(['+', '-']).to_ascii_lowercase();
+    if text.len() - bare.len() <= 1 && matches!(bare.as_str(), "inf" | "infinity" | "nan") {
+        return Err(operand(1, "valid number string", &args[0]).into());
+    }
+    let failed = |why: &str| {
+        let quoted = crate::base::gostr::quote(text);
+        Fault::Opa(format!("strconv.ParseFloat: parsing {quoted}: {why}"))
+    };
+    let (json, float) = match go_decimal(text) {
+        Some(json) => {
+            let float = json.parse::<f64>().map_err(|_| failed("invalid syntax"))?;
+            (Some(json), float)
+        }
+        None => (
+            None,
+            go_hex_float(text).ok_or_else(|| failed("invalid syntax"))?,
+        ),
+    };
+    if float.is_infinite() {
+        return Err(failed("value out of range"));
+    }
+    match json {
+        // regorus's reading of the JSON text, as its own `to_number` (big integers kept).
+        Some(json) => Value::from_json_str(&json).map_err(|_| failed("invalid syntax")),
+        None => Ok(Value::from(float)),
+    }
+}
+
+/// A decimal number in Go's `ParseFloat` syntax as JSON text (`+.5e1_0` is `0.5e10`), or
+/// `None` when it is not one.
+fn go_decimal(text: &str) -> Option<String> {
+    let (sign, rest) = match text.as_bytes().first()? {
+        b'-' => ("-", &text[1..]),
+        b'+' => ("", &text[1..]),
+        _ => ("", text),
+    };
+    let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let (int, frac) = match mantissa.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (mantissa, None),
+    };
+    // Underscores only between digits (Go's underscoreOK).
+    let digits = |d: &str| {
+        d.split('_')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+    };
+    let int_ok = int.is_empty() || digits(int);
+    let frac_ok = frac.is_none_or(|f| f.is_empty() || digits(f));
+    let has_digit = !int.is_empty() || frac.is_some_and(|f| !f.is_empty());
+    if !int_ok || !frac_ok || !has_digit {
+        return None;
+    }
+    let mut json = String::from(sign);
+    let int = int.replace('_', "");
+    let int = int.trim_start_matches('0');
+    json.push_str(if int.is_empty() { "0" } else { int });
+    if let Some(f) = frac.filter(|f| !f.is_empty()) {
+        json.push('.');
+        json.push_str(&f.replace('_', ""));
+    }
+    if let Some(e) = exponent {
+        let digits_part = e.strip_prefix(['+', '-']).unwrap_or(e);
+        if !digits(digits_part) {
+            return None;
+        }
+        json.push('e');
+        json.push_str(&e.replace('_', ""));
+    }
+    Some(json)
+}
+
+/// A hexadecimal float in Go's syntax (`0x1.8p3`, the `p` exponent required).
+fn go_hex_float(text: &str) -> Option<f64> {
+    let (negative, rest) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let rest = rest
+        .strip_prefix("0x")
+        .or_else(|| rest.strip_prefix("0X"))?;
+    let (mantissa, exponent) = rest.split_once(['p', 'P'])?;
+    let mantissa = mantissa.replace('_', "");
+    let (int, frac) = mantissa.split_once('.').unwrap_or((&mantissa, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    let mut value = 0f64;
+    for c in int.chars().chain(frac.chars()) {
+        value = value * 16.0 + f64::from(c.to_digit(16)?);
+    }
+    let exp: i32 = exponent.replace('_', "").parse().ok()?;
+    let value = value * 2f64.powi(exp - 4 * frac.len() as i32);
+    Some(if negative { -value } else { value })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -111,5 +223,29 @@ mod tests {
                 "operand 1 must be integer number but got floating-point number".to_string()
             ))
         );
+    }
+
+    /// Go's `ParseFloat` syntax, as JSON text for regorus's reader.
+    #[test]
+    fn go_decimals_become_json() {
+        for (go, json) in [
+            ("+1", "1"),
+            (".5", "0.5"),
+            ("5.", "5"),
+            ("-00012", "-12"),
+            ("1_000.2_5e+0_1", "1000.25e+01"),
+            ("0", "0"),
+            ("1E2", "1e2"),
+        ] {
+            assert_eq!(go_decimal(go).as_deref(), Some(json), "{go}");
+        }
+        for bad in [
+            "", ".", "e5", "_1", "1_", "1__0", "1_.5", "1e", "1e_5", " 1", "0x10",
+        ] {
+            assert_eq!(go_decimal(bad), None, "{bad}");
+        }
+        assert_eq!(go_hex_float("0x1.8p1"), Some(3.0));
+        assert_eq!(go_hex_float("-0x10p-4"), Some(-1.0));
+        assert_eq!(go_hex_float("0x10"), None);
     }
 }
