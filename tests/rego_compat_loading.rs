@@ -819,3 +819,22 @@ policy/p.rego:24: rego_type_error: time.now_ns: arity mismatch
 ",
     );
 }
+
+/// A parse error on a line the load-time rewrites changed quotes the user's line, with the
+/// caret under the user's column, not the rewritten text (`__regorun_lower(...)`).
+#[test]
+fn parse_errors_quote_the_users_line() {
+    let policy = "package main\n\nimport rego.v1\n\ndeny contains x if {\n\tx := sprintf(\"%s\", [lower(input.a)]) +\n}\n";
+    let r = run(
+        &[("p/p.rego", policy), ("in.json", "{}")],
+        &["test", "-p", "p", "in.json"],
+    );
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.ends_with(
+            "p/p.rego:6: rego_parse_error: expecting `}` while parsing set\n\tx := sprintf(\"%s\", [lower(input.a)]) +\n\t     ^\n"
+        ),
+        "{}",
+        r.stderr
+    );
+}

@@ -75,7 +75,9 @@ pub fn generate(dir: &str) -> Result<String> {
     let mut errors = Vec::new();
     for f in &policy::with_compat(files.clone(), false, &Default::default()) {
         if let Err(e) = engine.add_policy(f.path.clone(), f.source.clone()) {
-            errors.push(format_rego_error(&f.path, &e.to_string()));
+            let original = files.iter().find(|o| o.path == f.path);
+            let original = original.map(|o| o.source.as_str());
+            errors.push(format_rego_error(&f.path, &e.to_string(), original));
         }
     }
     if !errors.is_empty() {

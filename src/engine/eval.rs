@@ -143,6 +143,7 @@ fn lexed_facts(files: &[PolicyFile]) -> (bool, bool) {
 /// policies, decided once per run.
 fn build_engine(
     files: &[PolicyFile],
+    originals: &[PolicyFile],
     data: &[DataDoc],
     opts: &EngineOptions,
     rewrite: bool,
@@ -174,7 +175,9 @@ fn build_engine(
             }
         }
         if let Err(e) = engine.add_policy(f.path.clone(), f.source.clone()) {
-            errors.push(format_rego_error(&f.path, &e.to_string()));
+            let original = originals.iter().find(|o| o.path == f.path);
+            let original = original.map(|o| o.source.as_str());
+            errors.push(format_rego_error(&f.path, &e.to_string(), original));
         }
     }
     if !errors.is_empty() {
@@ -357,7 +360,14 @@ impl PolicyEngine {
         }
         let parsed = Arc::clone(&recipe);
         let files = parsed.sources();
-        let mut engine = build_engine(files, data, opts, false, serves_conftest_file)?;
+        let mut engine = build_engine(
+            files,
+            &parsed.files,
+            data,
+            opts,
+            false,
+            serves_conftest_file,
+        )?;
         let mut catalog = policy::catalog(&mut engine);
         if serves_conftest_file {
             let own = catalog.namespaces.iter().position(|n| n == "conftest");
@@ -425,7 +435,14 @@ impl PolicyEngine {
         });
         let engine = match (needs_rewrite, fast.is_some()) {
             (true, true) => None,
-            (true, false) => Some(build_engine(files, data, opts, true, serves_conftest_file)?),
+            (true, false) => Some(build_engine(
+                files,
+                &parsed.files,
+                data,
+                opts,
+                true,
+                serves_conftest_file,
+            )?),
             (false, _) => Some(engine),
         };
         let mut engine = engine;
@@ -461,6 +478,7 @@ impl PolicyEngine {
                 let r = &self.recipe;
                 let mut engine = build_engine(
                     r.sources(),
+                    &r.files,
                     &r.data,
                     &r.opts,
                     true,
@@ -899,7 +917,7 @@ mod tests {
             "bad/v0.rego:3: could not find function foo"
         );
         assert_eq!(
-            format_rego_error("bad/v0.rego", RAW),
+            format_rego_error("bad/v0.rego", RAW, None),
             "bad/v0.rego:3: rego_parse_error: could not find function foo\n\t  msg := foo(1)\n\t            ^"
         );
     }

@@ -48,8 +48,11 @@ pub fn parse_diagnostic(raw: &str) -> Option<RegoDiagnostic> {
 
 /// Turns a regorus parse error into conftest's `<file>:<row>: rego_parse_error: <msg>`
 /// followed by the offending line and a caret, as OPA prints parse errors.
-pub fn format_rego_error(path: &str, raw: &str) -> String {
-    let Some(d) = parse_diagnostic(raw) else {
+/// `original`: the user's text of the file when regorus read a rewritten one, so that the
+/// quoted line is the user's (the rewrites keep lines, and mostly insert text: the caret
+/// moves back over what was inserted before it).
+pub fn format_rego_error(path: &str, raw: &str, original: Option<&str>) -> String {
+    let Some(mut d) = parse_diagnostic(raw) else {
         let msg = raw
             .trim()
             .lines()
@@ -66,6 +69,13 @@ pub fn format_rego_error(path: &str, raw: &str) -> String {
     } else {
         d.message
     };
+    let user_line = original.and_then(|o| o.lines().nth((d.line as usize).checked_sub(1)?));
+    if let (Some(user), Some(read)) = (user_line, d.source_line.as_deref()) {
+        if user != read {
+            d.col = user_column(user, read, d.col);
+            d.source_line = Some(user.to_string());
+        }
+    }
     let mut out = format!("{}:{}: rego_parse_error: {message}", d.file, d.line);
     if let Some(src) = d.source_line {
         let stripped = src.trim_start_matches('\t');
@@ -74,6 +84,21 @@ pub fn format_rego_error(path: &str, raw: &str) -> String {
         out.push_str(&format!("\n\t{stripped}\n\t{}^", " ".repeat(caret_pad)));
     }
     out
+}
+
+/// The column in `user` of the character at (1-based) column `col` of `read`, a rewritten
+/// form of that line: characters of `read` that do not match the next one of `user` count
+/// as inserted.
+fn user_column(user: &str, read: &str, col: u32) -> u32 {
+    let mut next = user.chars().peekable();
+    let mut at = 1;
+    for c in read.chars().take((col as usize).saturating_sub(1)) {
+        if next.peek() == Some(&c) {
+            next.next();
+            at += 1;
+        }
+    }
+    at
 }
 
 /// One-line form of an evaluation error: `file:line: message`, conflicts in OPA's words.
