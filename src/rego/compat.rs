@@ -998,6 +998,9 @@ pub(crate) struct Route {
 /// - Guards: `time.parse_rfc3339_ns`, `urlquery.decode`/`decode_object` and
 ///   `indexof`/`indexof_n` fail in OPA on texts regorus's versions read (a space for the
 ///   `T`, a malformed `%` escape, an empty search string): those get no value.
+/// - Mends: `base64.decode` and `base64.is_valid` read text as Go's standard decoding:
+///   line breaks skipped (regorus refused a trailing newline), nothing after the padding
+///   (regorus read on), the last character's unused bits may be set (regorus refused them).
 /// - Mends: `upper` and `lower` are Go's simple case mappings, one character for one
 ///   (`upper("ß")` is `"ß"`, regorus `"SS"`; `lower("ΑΣ")` is `"ασ"`, regorus `"ας"`):
 ///   where regorus's value may differ (its length changed, or a final sigma appeared)
@@ -1106,6 +1109,20 @@ pub(crate) const ROUTED: &[Route] = &[
         guard: true,
     },
     Route {
+        name: "base64.decode",
+        params: "x",
+        definition: "base64.decode(__regorun_base64(x))IF { true }",
+        support: Some("base64"),
+        guard: true,
+    },
+    Route {
+        name: "base64.is_valid",
+        params: "x",
+        definition: "base64.is_valid(__regorun_base64(x))IF { is_string(__regorun_base64(x)) } else := falseIF { is_string(x) }",
+        support: Some("base64"),
+        guard: true,
+    },
+    Route {
         name: "json.filter",
         params: "x, p",
         definition: "json.filter(x, __regorun_json_paths(p))IF { true }",
@@ -1151,6 +1168,20 @@ const ROUTE_SUPPORT: &[(&str, &str)] = &[
             "__regorun_json_path(p) := [replace(replace(s, \"~1\", \"/\"), \"~0\", \"~\") | ",
             "s := split(trim_left(p, \"/\"), \"/\")[_]]IF { is_string(p); p != \"\" } ",
             "else := pIF { true }\n",
+        ),
+    ),
+    // Text as Go's standard base64 decoder reads it, for regorus's: line breaks out, no
+    // data after the padding (else no text), the last character's unused bits cleared.
+    (
+        "base64",
+        concat!(
+            "__regorun_base64(x) := __regorun_base64_bits(c)IF { ",
+            "c := replace(replace(x, \"\\n\", \"\"), \"\\r\", \"\"); not regex.match(`=[^=]`, c) }\n",
+            "__regorun_base64_bits(c) := concat(\"\", [substring(c, 0, n - 3), object.get({\"B\": \"A\", \"C\": \"A\", \"D\": \"A\", \"E\": \"A\", \"F\": \"A\", \"G\": \"A\", \"H\": \"A\", \"I\": \"A\", \"J\": \"A\", \"K\": \"A\", \"L\": \"A\", \"M\": \"A\", \"N\": \"A\", \"O\": \"A\", \"P\": \"A\", \"R\": \"Q\", \"S\": \"Q\", \"T\": \"Q\", \"U\": \"Q\", \"V\": \"Q\", \"W\": \"Q\", \"X\": \"Q\", \"Y\": \"Q\", \"Z\": \"Q\", \"a\": \"Q\", \"b\": \"Q\", \"c\": \"Q\", \"d\": \"Q\", \"e\": \"Q\", \"f\": \"Q\", \"h\": \"g\", \"i\": \"g\", \"j\": \"g\", \"k\": \"g\", \"l\": \"g\", \"m\": \"g\", \"n\": \"g\", \"o\": \"g\", \"p\": \"g\", \"q\": \"g\", \"r\": \"g\", \"s\": \"g\", \"t\": \"g\", \"u\": \"g\", \"v\": \"g\", \"x\": \"w\", \"y\": \"w\", \"z\": \"w\", \"0\": \"w\", \"1\": \"w\", \"2\": \"w\", \"3\": \"w\", \"4\": \"w\", \"5\": \"w\", \"6\": \"w\", \"7\": \"w\", \"8\": \"w\", \"9\": \"w\", \"+\": \"w\", \"/\": \"w\"}, substring(c, n - 3, 1), substring(c, n - 3, 1)), \"==\"])IF { ",
+            "endswith(c, \"==\"); n := count(c); n > 2 } ",
+            "else := concat(\"\", [substring(c, 0, n - 2), object.get({\"B\": \"A\", \"C\": \"A\", \"D\": \"A\", \"F\": \"E\", \"G\": \"E\", \"H\": \"E\", \"J\": \"I\", \"K\": \"I\", \"L\": \"I\", \"N\": \"M\", \"O\": \"M\", \"P\": \"M\", \"R\": \"Q\", \"S\": \"Q\", \"T\": \"Q\", \"V\": \"U\", \"W\": \"U\", \"X\": \"U\", \"Z\": \"Y\", \"a\": \"Y\", \"b\": \"Y\", \"d\": \"c\", \"e\": \"c\", \"f\": \"c\", \"h\": \"g\", \"i\": \"g\", \"j\": \"g\", \"l\": \"k\", \"m\": \"k\", \"n\": \"k\", \"p\": \"o\", \"q\": \"o\", \"r\": \"o\", \"t\": \"s\", \"u\": \"s\", \"v\": \"s\", \"x\": \"w\", \"y\": \"w\", \"z\": \"w\", \"1\": \"0\", \"2\": \"0\", \"3\": \"0\", \"5\": \"4\", \"6\": \"4\", \"7\": \"4\", \"9\": \"8\", \"+\": \"8\", \"/\": \"8\"}, substring(c, n - 2, 1), substring(c, n - 2, 1)), \"=\"])IF { ",
+            "endswith(c, \"=\"); n := count(c); n > 1 } ",
+            "else := cIF { true }\n",
         ),
     ),
     // A decimal in Go's syntax (`+.5_0e+1`) as JSON text (`0.50e1`).
@@ -1992,6 +2023,8 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "lower",
     "strings.replace_n",
     "to_number",
+    "base64.decode",
+    "base64.is_valid",
 ];
 
 /// The variable a moved set-rule element is computed into.

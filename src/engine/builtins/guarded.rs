@@ -61,6 +61,21 @@ fn searched(name: &str, args: &[Value]) -> Result<Value, Fault> {
     native(name, args).map_err(Fault::Opa)
 }
 
+/// OPA's `base64.decode`: Go's standard decoding ([`super::go_base64`]), so a trailing
+/// newline (a YAML block scalar's) is read, and data after the padding is an error;
+/// regorus refused the first and read the second.
+pub fn base64_decode(args: &[Value]) -> Result<Value, Fault> {
+    let text = super::string_arg(args, 1)?;
+    let bytes = super::go_base64(text).map_err(Fault::Opa)?;
+    Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// OPA's `base64.is_valid`: whether [`base64_decode`] reads the text.
+pub fn base64_is_valid(args: &[Value]) -> Result<Value, Fault> {
+    let text = super::string_arg(args, 1)?;
+    Ok(Value::from(super::go_base64(text).is_ok()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

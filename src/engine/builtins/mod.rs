@@ -120,7 +120,7 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         strings::replace_n,
         Vm::Resolved(strings::replace_n_vm_safe),
     ),
-    // These four are guarded on the VM by routed Rego functions (compat.rs).
+    // These are guarded on the VM by routed Rego functions (compat.rs).
     ("urlquery.decode", 1, guarded::urlquery_decode, Vm::Any),
     (
         "urlquery.decode_object",
@@ -129,6 +129,8 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("indexof", 2, guarded::indexof, Vm::Any),
+    ("base64.decode", 1, guarded::base64_decode, Vm::Any),
+    ("base64.is_valid", 1, guarded::base64_is_valid, Vm::Any),
     ("indexof_n", 2, guarded::indexof_n, Vm::Any),
     // The VM's calls are guarded by a routed Rego function (compat.rs), so regorus's own
     // version there only sees texts it reads as Go does.
@@ -468,21 +470,36 @@ fn pem_or_base64(text: &str, prefix: &str) -> Result<Vec<u8>, Fault> {
     if text.starts_with(prefix) {
         return Ok(text.as_bytes().to_vec());
     }
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(text)
-        .map_err(|e| Fault::Opa(base64_error(e, text.len())))
+    go_base64(text).map_err(Fault::Opa)
+}
+
+/// Go's `base64.StdEncoding` (lenient about trailing bits, as Go is).
+const STD: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_allow_trailing_bits(true)
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
+);
+
+/// Go's `base64.StdEncoding.DecodeString`: line breaks (`\r`, `\n`) anywhere are skipped,
+/// padding is required and ends the data, the last character's unused bits may be set.
+fn go_base64(text: &str) -> Result<Vec<u8>, String> {
+    let clean: String = text.chars().filter(|c| !matches!(c, '\r' | '\n')).collect();
+    base64::Engine::decode(&STD, &clean).map_err(|e| base64_error(e, clean.len()))
 }
 
 /// Go's text for a base64 decoding error of a `len`-byte input.
 fn base64_error(e: base64::DecodeError, len: usize) -> String {
     let at = match e {
+        // Go names what follows a quantum ended by padding.
+        base64::DecodeError::InvalidByte(at, b'=') if at % 4 >= 2 => (at / 4 + 1) * 4,
         base64::DecodeError::InvalidByte(at, _) | base64::DecodeError::InvalidLastSymbol(at, _) => {
             at
         }
         // Go names the start of the incomplete last quantum.
-        base64::DecodeError::InvalidLength(_) => len - len % 4,
-        base64::DecodeError::InvalidPadding => len,
+        base64::DecodeError::InvalidLength(_) | base64::DecodeError::InvalidPadding => {
+            len - len % 4
+        }
     };
     format!("illegal base64 data at input byte {at}")
 }
