@@ -216,7 +216,16 @@ fn cover(first: u128, last: u128) -> Vec<String> {
         } else {
             at.trailing_zeros().min(bits)
         };
-        while size > 0 && at + ((1u128 << size) - 1) > end {
+        // The block's last address; a 128-bit block would overflow the shift.
+        let block_end = |size: u32| {
+            let span = if size >= 128 {
+                u128::MAX
+            } else {
+                (1u128 << size) - 1
+            };
+            at.saturating_add(span)
+        };
+        while size > 0 && block_end(size) > end {
             size -= 1;
         }
         let ip = if v4 {
@@ -320,6 +329,9 @@ mod tests {
                 &["10.0.0.0/24", "2001:db8::/32"][..],
             ),
             ("[[]]", &[][..]),
+            // A range starting at address 0 (the 128-bit block once overflowed to ::/0).
+            (r#"[["::1/128", "::/128"]]"#, &["::/127"][..]),
+            (r#"[["0.0.0.1/32", "0.0.0.0/32"]]"#, &["0.0.0.0/31"][..]),
         ] {
             assert_eq!(call("net.cidr_merge", args), Ok(set(want)), "{args}");
         }
