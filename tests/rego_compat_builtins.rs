@@ -1254,3 +1254,32 @@ fn base64_is_read_as_go() {
         "{stderr}"
     );
 }
+
+/// With `--show-builtin-errors`, an error in a built-in the VM reaches through an appended
+/// Rego function (`format_int`, `floor`, `json.filter`...) names the user's line, in OPA's
+/// words (it named the appended line after the file's end, in regorus's).
+#[test]
+fn routed_builtin_errors_name_the_users_line() {
+    for (call, error) in [
+        (
+            "format_int(input.n, 3)",
+            "format_int: operand 2 must be one of {2, 8, 10, 16}",
+        ),
+        (
+            "floor(input.s)",
+            "floor: operand 1 must be number but got string",
+        ),
+        (
+            "ceil(input.s)",
+            "ceil: operand 1 must be number but got string",
+        ),
+    ] {
+        let policy =
+            format!("package main\n\nimport rego.v1\n\ndeny contains x if {{\n\tx := {call}\n}}\n");
+        let stderr = strict_stderr(&policy, r#"{"n": 1, "s": "a"}"#);
+        assert!(
+            stderr.ends_with(&format!("p.rego:6: {error}\n")),
+            "{stderr}"
+        );
+    }
+}

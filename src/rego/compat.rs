@@ -974,16 +974,12 @@ pub(crate) struct Route {
     definition: &'static str,
     /// The [`ROUTE_SUPPORT`] functions it calls.
     support: Option<&'static str>,
-    /// Whether the function only guards or mends regorus's version (no value where OPA's
-    /// fails and regorus's would give one; OPA's value where regorus's differs), and the
-    /// interpreter's own version already gives OPA's: with strict built-in errors the
-    /// interpreter calls that directly, with OPA's errors at the call's line
-    /// ([`crate::rego::rewrite::for_interpreter`]).
-    pub guard: bool,
 }
 
 /// Built-ins whose calls go through a Rego function appended after the file's last line
-/// (lines kept), which the bytecode VM runs, unlike an extension: each a [`Route`].
+/// (lines kept), which the bytecode VM runs, unlike an extension: each a [`Route`]. The
+/// interpreter's own version of each is a replacement with OPA's values and errors, which
+/// it calls directly with strict built-in errors ([`crate::rego::rewrite::for_interpreter`]).
 /// - `json.is_valid(x)` and `yaml.is_valid(x)` are false in OPA when `x` is not a string,
 ///   where regorus's give no value on both evaluation paths.
 /// - OPA's `floor` and `ceil` of a number between -1 and 0 are 0 and 1 (they truncate,
@@ -1011,70 +1007,60 @@ pub(crate) const ROUTED: &[Route] = &[
         params: "x",
         definition: "json.is_valid(x)IF { is_string(x) } else := falseIF { true }",
         support: None,
-        guard: false,
     },
     Route {
         name: "yaml.is_valid",
         params: "x",
         definition: "yaml.is_valid(x)IF { is_string(x) } else := falseIF { true }",
         support: None,
-        guard: false,
     },
     Route {
         name: "floor",
         params: "x",
         definition: "0IF { x > -1; x < 0 } else := floor(x)IF { true }",
         support: None,
-        guard: false,
     },
     Route {
         name: "ceil",
         params: "x",
         definition: "1IF { x > -1; x < 0 } else := ceil(x)IF { true }",
         support: None,
-        guard: false,
     },
     Route {
         name: "time.parse_rfc3339_ns",
         params: "x",
         definition: RFC3339_GUARDED,
         support: None,
-        guard: true,
     },
     Route {
         name: "urlquery.decode",
         params: "x",
         definition: "urlquery.decode(x)IF { not regex.match(`%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)`, x) }",
         support: None,
-        guard: true,
     },
     Route {
         name: "urlquery.decode_object",
         params: "x",
         definition: "urlquery.decode_object(x)IF { not regex.match(`%([^0-9A-Fa-f]|[0-9A-Fa-f]([^0-9A-Fa-f]|$)|$)|;`, x) }",
         support: None,
-        guard: true,
     },
     Route {
         name: "indexof",
         params: "s, t",
         definition: "indexof(s, t)IF { t != \"\" }",
         support: None,
-        guard: true,
     },
     Route {
         name: "indexof_n",
         params: "s, t",
         definition: "indexof_n(s, t)IF { t != \"\" }",
         support: None,
-        guard: true,
     },
     Route {
         name: "format_int",
         params: "x, b",
         definition: "\"0\"IF { x > -1; x < 0 } else := format_int(x, b)IF { true }",
         support: None,
-        guard: false,
     },
     Route {
         name: "upper",
@@ -1084,7 +1070,6 @@ pub(crate) const ROUTED: &[Route] = &[
             "else := concat(\"\", [__regorun_upper_char(c) | c := split(x, \"\")[_]])IF { true }",
         ),
         support: Some("case"),
-        guard: true,
     },
     Route {
         name: "lower",
@@ -1094,7 +1079,6 @@ pub(crate) const ROUTED: &[Route] = &[
             "else := concat(\"\", [__regorun_lower_char(c) | c := split(x, \"\")[_]])IF { true }",
         ),
         support: Some("case"),
-        guard: true,
     },
     Route {
         name: "to_number",
@@ -1106,35 +1090,30 @@ pub(crate) const ROUTED: &[Route] = &[
             "regex.match(`^[+-]?([0-9](_?[0-9])*([.]([0-9](_?[0-9])*)?)?|[.][0-9](_?[0-9])*)([eE][+-]?[0-9](_?[0-9])*)?$`, x) }",
         ),
         support: Some("go_decimal"),
-        guard: true,
     },
     Route {
         name: "base64.decode",
         params: "x",
         definition: "base64.decode(__regorun_base64(x))IF { true }",
         support: Some("base64"),
-        guard: true,
     },
     Route {
         name: "base64.is_valid",
         params: "x",
         definition: "base64.is_valid(__regorun_base64(x))IF { is_string(__regorun_base64(x)) } else := falseIF { is_string(x) }",
         support: Some("base64"),
-        guard: true,
     },
     Route {
         name: "json.filter",
         params: "x, p",
         definition: "json.filter(x, __regorun_json_paths(p))IF { true }",
         support: Some("json_paths"),
-        guard: false,
     },
     Route {
         name: "json.remove",
         params: "x, p",
         definition: "json.remove(x, __regorun_json_paths(p))IF { true }",
         support: Some("json_paths"),
-        guard: false,
     },
 ];
 
@@ -2023,6 +2002,12 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "lower",
     "strings.replace_n",
     "to_number",
+    "floor",
+    "ceil",
+    "format_int",
+    "json.filter",
+    "json.remove",
+    "json.is_valid",
     "base64.decode",
     "base64.is_valid",
 ];

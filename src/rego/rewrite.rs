@@ -40,13 +40,13 @@ pub const HELPER_MODULE: &str = concat!(
 pub const WRAPPER: &str = "data.__regorun.iter(";
 
 /// `source` with the interpreter's rewrites: arithmetic calls when `arith` (built-in errors
-/// are not strict), else the unguarded `time.parse_rfc3339_ns`, and wrapped `some .. in`
+/// are not strict), else the built-ins' own calls in place of routed ones, and wrapped `some .. in`
 /// collections; `None` when none applies.
 pub fn for_interpreter(file: &str, source: &str, v0: bool, arith: bool) -> Option<String> {
     let calls = if arith {
         arithmetic(file, source, v0)
     } else {
-        unguarded(source)
+        unrouted(source)
     };
     let text = calls.as_deref().unwrap_or(source);
     some_in(file, text).or(calls)
@@ -71,14 +71,14 @@ pub fn may_rewrite_for_interpreter(file: &str, source: &str, arith: bool) -> boo
     })
 }
 
-/// With strict built-in errors, the guarding routed calls ([`crate::rego::compat::Route::guard`])
-/// are the built-ins' again (the interpreter's versions, with OPA's errors) and their
-/// appended functions go: a malformed argument is OPA's error at the call's line rather
-/// than no value.
-fn unguarded(source: &str) -> Option<String> {
+/// With strict built-in errors, the routed calls ([`crate::rego::compat::ROUTED`]) are the
+/// built-ins' again (the interpreter's replacements, which give OPA's values and errors)
+/// and their appended functions go: a malformed argument is OPA's error at the call's line
+/// rather than no value, or an error in the appended line.
+fn unrouted(source: &str) -> Option<String> {
     use crate::rego::compat::{routed_definition, ROUTED};
     let mut out: Option<String> = None;
-    for name in ROUTED.iter().filter(|r| r.guard).map(|r| r.name) {
+    for name in ROUTED.iter().map(|r| r.name) {
         let text = out.as_deref().unwrap_or(source);
         let Some(definition) = [" if", ""]
             .iter()

@@ -108,6 +108,13 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         Vm::Any,
     ),
     ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    // OPA's values, which the VM gets through routed Rego functions (compat.rs).
+    ("floor", 1, numbers::floor, Vm::Any),
+    ("ceil", 1, numbers::ceil, Vm::Any),
+    ("format_int", 2, numbers::format_int, Vm::Any),
+    ("json.filter", 2, objects::json_filter, Vm::Any),
+    ("json.remove", 2, objects::json_remove, Vm::Any),
+    ("json.is_valid", 1, objects::json_is_valid, Vm::Any),
     // Go's ParseFloat; on the VM a routed Rego function gives regorus's JSON text.
     ("to_number", 1, numbers::to_number, Vm::Any),
     // Go's simple case mappings; on the VM a routed Rego function mends regorus's values.

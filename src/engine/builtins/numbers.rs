@@ -73,6 +73,50 @@ pub(super) fn integer(args: &[Value], pos: usize) -> Result<i128, String> {
     }
 }
 
+/// OPA's `floor`: the number truncated, less one when the truncated value is negative and
+/// the number is not whole (so a number between -1 and 0 is 0, as OPA gives).
+pub fn floor(args: &[Value]) -> Result<Value, Fault> {
+    rounded(args, |t| if t < 0.0 { t - 1.0 } else { t })
+}
+
+/// OPA's `ceil`: the number truncated, plus one when the truncated value is not negative
+/// and the number is not whole (a number between -1 and 0 is 1, as OPA gives).
+pub fn ceil(args: &[Value]) -> Result<Value, Fault> {
+    rounded(args, |t| if t >= 0.0 { t + 1.0 } else { t })
+}
+
+/// A whole number as it is, else `adjust` of it truncated.
+fn rounded(args: &[Value], adjust: fn(f64) -> f64) -> Result<Value, Fault> {
+    let Value::Number(n) = &args[0] else {
+        return Err(operand(1, "number", &args[0]).into());
+    };
+    if n.is_integer() {
+        return Ok(args[0].clone());
+    }
+    let x = n.as_f64().unwrap_or(f64::NAN);
+    let whole = adjust(x.trunc());
+    Ok(match whole as i64 {
+        i if i as f64 == whole => Value::from(i),
+        _ => Value::from(whole),
+    })
+}
+
+/// OPA's `format_int(number, base)`: OPA's operand errors, and a number between -1 and 0
+/// is `"0"` (regorus printed `"-0"`); the digits are regorus's.
+pub fn format_int(args: &[Value]) -> Result<Value, Fault> {
+    let Value::Number(n) = &args[0] else {
+        return Err(operand(1, "number", &args[0]).into());
+    };
+    let base_ok = matches!(&args[1], Value::Number(b) if [2.0, 8.0, 10.0, 16.0].contains(&b.as_f64().unwrap_or(0.0)));
+    if !base_ok {
+        return Err(Fault::Opa("operand 2 must be one of {2, 8, 10, 16}".into()));
+    }
+    if n.as_f64().is_some_and(|x| x > -1.0 && x < 0.0) {
+        return Ok(Value::from("0"));
+    }
+    super::native("format_int", args).map_err(Fault::Opa)
+}
+
 /// OPA's `to_number`: a string is read by Go's `strconv.ParseFloat` (a `+` sign, `.5`, `5.`,
 /// leading zeros, `_` between digits, hexadecimal `0x1p-2`; no spaces, which regorus's JSON
 /// reader skipped), and the infinities and NaN are refused.

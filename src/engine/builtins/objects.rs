@@ -36,6 +36,43 @@ fn is_subset(sup: &Value, sub: &Value) -> bool {
     }
 }
 
+/// OPA's `json.filter(object, paths)`: a string path is a JSON pointer (leading `/`s
+/// dropped, `~1` and `~0` unescaped), where regorus split it as written.
+pub fn json_filter(args: &[Value]) -> Result<Value, Fault> {
+    with_pointer_paths("json.filter", args)
+}
+
+/// OPA's `json.remove(object, paths)`, string paths read as [`json_filter`] reads them.
+pub fn json_remove(args: &[Value]) -> Result<Value, Fault> {
+    with_pointer_paths("json.remove", args)
+}
+
+fn with_pointer_paths(name: &str, args: &[Value]) -> Result<Value, Fault> {
+    let pointer = |p: &Value| match p {
+        Value::String(s) if !s.is_empty() => Value::from(
+            s.trim_start_matches('/')
+                .split('/')
+                .map(|seg| Value::from(seg.replace("~1", "/").replace("~0", "~")))
+                .collect::<Vec<_>>(),
+        ),
+        other => other.clone(),
+    };
+    let paths = match &args[1] {
+        Value::Array(a) => Value::from(a.iter().map(pointer).collect::<Vec<_>>()),
+        Value::Set(s) => Value::from(s.iter().map(pointer).collect::<Vec<_>>()),
+        other => other.clone(),
+    };
+    super::native(name, &[args[0].clone(), paths]).map_err(Fault::Opa)
+}
+
+/// OPA's `json.is_valid`: false for anything but a string (regorus gave no value).
+pub fn json_is_valid(args: &[Value]) -> Result<Value, Fault> {
+    match &args[0] {
+        Value::String(_) => super::native("json.is_valid", args).map_err(Fault::Opa),
+        _ => Ok(Value::from(false)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Fault, *};
