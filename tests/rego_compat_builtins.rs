@@ -1134,13 +1134,11 @@ fn graphql_syntax_errors_are_opas() {
     }
 }
 
-/// `upper` and `lower` are Go's simple case mappings, one character for one (`ß`, `ﬁ` and
-/// `ᾲ` kept, `ᾳ` to `ᾼ`, `İ` to `i`, a final `Σ` to `σ`; regorus gave `SS`, `FI`, `i̇`,
-/// `ς`...), and `format_int` of a number between -1 and 0 is `"0"` (regorus `"-0"`): both
-/// paths as the OPA peer (the pack's `strings.replace_n` form keeps the VM); with
-/// `--show-builtin-errors` a non-string stops the run with OPA's text at the call's line.
+/// `format_int` of a number between -1 and 0 is `"0"` (regorus `"-0"`): both paths as the
+/// OPA peer, on the VM (the pack's `strings.replace_n` form keeps it); with
+/// `--show-builtin-errors` a string stops the run with OPA's text at the call's line.
 #[test]
-fn case_mappings_are_gos() {
+fn format_int_and_pseudo_parameters_as_opa() {
     assert_as_opa(
         include_str!("fixtures/values/case.rego"),
         "in.json",
@@ -1153,7 +1151,7 @@ fn case_mappings_are_gos() {
         include_str!("fixtures/values/case.json"),
     );
     assert!(
-        stderr.ends_with("p.rego:9: upper: operand 1 must be string but got number\n"),
+        stderr.ends_with("p.rego:7: format_int: operand 1 must be number but got string\n"),
         "{stderr}"
     );
 }

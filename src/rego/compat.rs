@@ -997,10 +997,6 @@ pub(crate) struct Route {
 /// - Mends: `base64.decode` and `base64.is_valid` read text as Go's standard decoding:
 ///   line breaks skipped (regorus refused a trailing newline), nothing after the padding
 ///   (regorus read on), the last character's unused bits may be set (regorus refused them).
-/// - Mends: `upper` and `lower` are Go's simple case mappings, one character for one
-///   (`upper("ß")` is `"ß"`, regorus `"SS"`; `lower("ΑΣ")` is `"ασ"`, regorus `"ας"`):
-///   where regorus's value may differ (its length changed, or a final sigma appeared)
-///   each character is mapped on its own.
 pub(crate) const ROUTED: &[Route] = &[
     Route {
         name: "json.is_valid",
@@ -1061,24 +1057,6 @@ pub(crate) const ROUTED: &[Route] = &[
         params: "x, b",
         definition: "\"0\"IF { x > -1; x < 0 } else := format_int(x, b)IF { true }",
         support: None,
-    },
-    Route {
-        name: "upper",
-        params: "x",
-        definition: concat!(
-            "yIF { y := upper(x); count(y) == count(x) } ",
-            "else := concat(\"\", [__regorun_upper_char(c) | c := split(x, \"\")[_]])IF { true }",
-        ),
-        support: Some("case"),
-    },
-    Route {
-        name: "lower",
-        params: "x",
-        definition: concat!(
-            "yIF { y := lower(x); count(y) == count(x); indexof(y, \"\u{3C2}\") == -1 } ",
-            "else := concat(\"\", [__regorun_lower_char(c) | c := split(x, \"\")[_]])IF { true }",
-        ),
-        support: Some("case"),
     },
     Route {
         name: "to_number",
@@ -1173,27 +1151,6 @@ const ROUTE_SUPPORT: &[(&str, &str)] = &[
             "e := substring(u, count(m), -1); p := split(trim_left(m, \"0\"), \".\") }\n",
             "__regorun_int_digits(i) := \"0\"IF { i == \"\" } else := iIF { true }\n",
             "__regorun_fraction(p) := concat(\"\", [\".\", p[1]])IF { count(p) == 2; p[1] != \"\" } else := \"\"IF { true }\n",
-        ),
-    ),
-    // One character's simple case mapping: the full one where it is one character; of
-    // the expanding ones only `İ` (lower) and the Greek letters with ypogegrammeni
-    // (upper) have another simple mapping than themselves.
-    (
-        "case",
-        concat!(
-            "__regorun_upper_char(c) := uIF { u := upper(c); count(u) == 1 } ",
-            "else := object.get({",
-            "\"\u{1F80}\": \"\u{1F88}\", \"\u{1F81}\": \"\u{1F89}\", \"\u{1F82}\": \"\u{1F8A}\", ",
-            "\"\u{1F83}\": \"\u{1F8B}\", \"\u{1F84}\": \"\u{1F8C}\", \"\u{1F85}\": \"\u{1F8D}\", ",
-            "\"\u{1F86}\": \"\u{1F8E}\", \"\u{1F87}\": \"\u{1F8F}\", \"\u{1F90}\": \"\u{1F98}\", ",
-            "\"\u{1F91}\": \"\u{1F99}\", \"\u{1F92}\": \"\u{1F9A}\", \"\u{1F93}\": \"\u{1F9B}\", ",
-            "\"\u{1F94}\": \"\u{1F9C}\", \"\u{1F95}\": \"\u{1F9D}\", \"\u{1F96}\": \"\u{1F9E}\", ",
-            "\"\u{1F97}\": \"\u{1F9F}\", \"\u{1FA0}\": \"\u{1FA8}\", \"\u{1FA1}\": \"\u{1FA9}\", ",
-            "\"\u{1FA2}\": \"\u{1FAA}\", \"\u{1FA3}\": \"\u{1FAB}\", \"\u{1FA4}\": \"\u{1FAC}\", ",
-            "\"\u{1FA5}\": \"\u{1FAD}\", \"\u{1FA6}\": \"\u{1FAE}\", \"\u{1FA7}\": \"\u{1FAF}\", ",
-            "\"\u{1FB3}\": \"\u{1FBC}\", \"\u{1FC3}\": \"\u{1FCC}\", \"\u{1FF3}\": \"\u{1FFC}\"",
-            "}, c, c)IF { true }\n",
-            "__regorun_lower_char(c) := \"i\"IF { c == \"\u{130}\" } else := lower(c)IF { true }\n",
         ),
     ),
 ];
@@ -1998,8 +1955,6 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "regex.find_all_string_submatch_n",
     "regex.replace",
     "regex.split",
-    "upper",
-    "lower",
     "strings.replace_n",
     "to_number",
     "floor",
@@ -2264,8 +2219,6 @@ mod tests {
                         "__regorun_json_is_valid(x)",
                         "__regorun_fmt_",
                         "__regorun_format_int(",
-                        "__regorun_upper",
-                        "__regorun_lower",
                     ]
                     .iter()
                     .any(|h| l.starts_with(h))),
@@ -2283,7 +2236,7 @@ mod tests {
                             // The `)` closing a wrapped value that spans lines.
                             && a.replace(')', "") != b.replace(')', "")
                             && !a.contains("data.")
-                            && !["json_is_valid", "format_int", "lower"]
+                            && !["json_is_valid", "format_int"]
                                 .iter()
                                 .any(|h| a.contains(&format!("__regorun_{h}(")))
                             && !a.contains("replace(json.marshal(")

@@ -117,9 +117,6 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ("json.is_valid", 1, objects::json_is_valid, Vm::Any),
     // Go's ParseFloat; on the VM a routed Rego function gives regorus's JSON text.
     ("to_number", 1, numbers::to_number, Vm::Any),
-    // Go's simple case mappings; on the VM a routed Rego function mends regorus's values.
-    ("upper", 1, strings::upper, Vm::Any),
-    ("lower", 1, strings::lower, Vm::Any),
     // Go's Replacer makes every replacement at once; regorus one key after the other.
     (
         "strings.replace_n",
