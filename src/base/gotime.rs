@@ -417,10 +417,7 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
     }
     let date =
         chrono::NaiveDate::from_ymd_opt(year, month, day).ok_or_else(|| out_of_range("day"))?;
-    let days = i128::from((date - chrono::NaiveDate::default()).num_days())
-        - i128::from(
-            (chrono::DateTime::UNIX_EPOCH.date_naive() - chrono::NaiveDate::default()).num_days(),
-        );
+    let days = i128::from((date - chrono::DateTime::UNIX_EPOCH.date_naive()).num_days());
     let secs = days * 86_400 + i128::from(hour * 3600 + minute * 60 + second) - offset;
     Ok(secs * 1_000_000_000 + nanos)
 }

@@ -979,7 +979,7 @@ pub(crate) struct Route {
 /// Built-ins whose calls go through a Rego function appended after the file's last line
 /// (lines kept), which the bytecode VM runs, unlike an extension: each a [`Route`]. The
 /// interpreter's own version of each is a replacement with OPA's values and errors, which
-/// it calls directly with strict built-in errors ([`crate::rego::rewrite::for_interpreter`]).
+/// it calls directly ([`crate::rego::rewrite::for_interpreter`]).
 /// - `json.is_valid(x)` and `yaml.is_valid(x)` are false in OPA when `x` is not a string,
 ///   where regorus's give no value on both evaluation paths.
 /// - OPA's `floor` and `ceil` of a number between -1 and 0 are 0 and 1 (they truncate,
@@ -1095,13 +1095,20 @@ pub(crate) const ROUTED: &[Route] = &[
     },
 ];
 
+impl Route {
+    /// The name of its appended function: `__regorun_json_is_valid`.
+    pub(crate) fn helper(&self) -> String {
+        format!("__regorun_{}", self.name.replace('.', "_"))
+    }
+}
+
 /// A [`ROUTED`] built-in's appended definition, as the rewrite writes it (`kw`: `" if"`
 /// or `""`).
 pub(crate) fn routed_definition(name: &str, kw: &str) -> Option<String> {
     let route = ROUTED.iter().find(|r| r.name == name)?;
     Some(format!(
-        "__regorun_{}({}) := {}\n",
-        name.replace('.', "_"),
+        "{}({}) := {}\n",
+        route.helper(),
         route.params,
         route.definition.replace("IF", kw)
     ))
@@ -1180,7 +1187,7 @@ fn routed_calls(
         edits.push(Edit {
             start: toks[i].start,
             end: toks[open - 1].end,
-            text: format!("__regorun_{}", name.replace('.', "_")),
+            text: ROUTED[k].helper(),
         });
     }
     let kw = if v1 { " if" } else { "" };

@@ -39,24 +39,29 @@ pub const HELPER_MODULE: &str = concat!(
 /// What goes before a wrapped collection (and `)` after it).
 pub const WRAPPER: &str = "data.__regorun.iter(";
 
-/// `source` with the interpreter's rewrites: arithmetic calls when `arith` (built-in errors
-/// are not strict), else the built-ins' own calls in place of routed ones, and wrapped `some .. in`
-/// collections; `None` when none applies.
+/// `source` with the interpreter's rewrites: the built-ins' own calls in place of routed
+/// ones, arithmetic calls when `arith` (built-in errors are not strict) and wrapped
+/// `some .. in` collections; `None` when none applies.
 pub fn for_interpreter(file: &str, source: &str, v0: bool, arith: bool) -> Option<String> {
+    let routed = unrouted(source);
+    let text = routed.as_deref().unwrap_or(source);
     let calls = if arith {
-        arithmetic(file, source, v0)
+        arithmetic(file, text, v0).or(routed)
     } else {
-        unrouted(source)
+        routed
     };
     let text = calls.as_deref().unwrap_or(source);
     some_in(file, text).or(calls)
 }
 
 /// Whether [`for_interpreter`] may change `source`, from its tokens alone (the arithmetic
-/// rewrite parses the whole file, about 10 ms for the built-in pack's library): a `some`,
-/// an arithmetic operator when `arith`, else a routed helper. Never false where it would.
+/// rewrite parses the whole file, about 10 ms for the built-in pack's library): a routed
+/// call, a `some`, an arithmetic operator when `arith`. Never false where it would.
 pub fn may_rewrite_for_interpreter(file: &str, source: &str, arith: bool) -> bool {
-    if !arith && source.contains("__regorun_") {
+    if crate::rego::compat::ROUTED
+        .iter()
+        .any(|r| source.contains(&format!("{}(", r.helper())))
+    {
         return true;
     }
     let Some(toks) = lex(file, source) else {
@@ -71,26 +76,25 @@ pub fn may_rewrite_for_interpreter(file: &str, source: &str, arith: bool) -> boo
     })
 }
 
-/// With strict built-in errors, the routed calls ([`crate::rego::compat::ROUTED`]) are the
-/// built-ins' again (the interpreter's replacements, which give OPA's values and errors)
-/// and their appended functions go: a malformed argument is OPA's error at the call's line
-/// rather than no value, or an error in the appended line.
+/// The routed calls ([`crate::rego::compat::ROUTED`]) are the built-ins' again and their
+/// appended functions go: the interpreter's replacements give OPA's values and errors
+/// themselves, so the check is not made twice, and with strict built-in errors an error
+/// names the call's line rather than the appended one.
 fn unrouted(source: &str) -> Option<String> {
     use crate::rego::compat::{routed_definition, ROUTED};
     let mut out: Option<String> = None;
-    for name in ROUTED.iter().map(|r| r.name) {
+    for route in ROUTED {
         let text = out.as_deref().unwrap_or(source);
         let Some(definition) = [" if", ""]
             .iter()
-            .filter_map(|kw| routed_definition(name, kw))
+            .filter_map(|kw| routed_definition(route.name, kw))
             .find(|d| text.contains(d.as_str()))
         else {
             continue;
         };
-        let helper = format!("__regorun_{}(", name.replace('.', "_"));
         out = Some(
             text.replace(&definition, "")
-                .replace(&helper, &format!("{name}(")),
+                .replace(&format!("{}(", route.helper()), &format!("{}(", route.name)),
         );
     }
     out
@@ -493,5 +497,14 @@ mod tests {
             "package x\np := [1, 2]",
             true
         ));
+        // A routed call is the built-in's own again, in both modes.
+        let routed =
+            crate::rego::compat::rewrite("p.rego", "package x\np := floor(input.x)\n", false)
+                .unwrap();
+        for arith in [true, false] {
+            assert!(may_rewrite_for_interpreter("p.rego", &routed, arith));
+            let out = for_interpreter("p.rego", &routed, false, arith).unwrap();
+            assert_eq!(out, "package x\np := floor(input.x)\n", "{arith}");
+        }
     }
 }

@@ -1,7 +1,8 @@
-//! Built-ins whose regorus versions give a value where OPA's fail (a malformed escape, an
-//! empty search string). On the bytecode VM their calls go through Rego functions that
-//! check the argument first ([`crate::rego::compat`]'s routed calls), so regorus's version
-//! only sees what it reads as OPA does; the interpreter uses these, with OPA's errors.
+//! Built-ins whose regorus versions read text OPA's refuse (a malformed escape, an empty
+//! search string, data after base64 padding) or refuse text OPA's read (base64 line
+//! breaks). On the bytecode VM their calls go through Rego functions that check or clean
+//! the argument first ([`crate::rego::compat`]'s routed calls), so regorus's version only
+//! sees what it reads as OPA does; the interpreter uses these, with OPA's errors.
 
 use super::{native, string_arg, Fault};
 use regorus::Value;
@@ -65,14 +66,14 @@ fn searched(name: &str, args: &[Value]) -> Result<Value, Fault> {
 /// newline (a YAML block scalar's) is read, and data after the padding is an error;
 /// regorus refused the first and read the second.
 pub fn base64_decode(args: &[Value]) -> Result<Value, Fault> {
-    let text = super::string_arg(args, 1)?;
+    let text = string_arg(args, 1)?;
     let bytes = super::go_base64(text).map_err(Fault::Opa)?;
     Ok(Value::from(String::from_utf8_lossy(&bytes).into_owned()))
 }
 
 /// OPA's `base64.is_valid`: whether [`base64_decode`] reads the text.
 pub fn base64_is_valid(args: &[Value]) -> Result<Value, Fault> {
-    let text = super::string_arg(args, 1)?;
+    let text = string_arg(args, 1)?;
     Ok(Value::from(super::go_base64(text).is_ok()))
 }
 

@@ -397,15 +397,31 @@ fn literal_constants(files: &[PolicyFile]) -> std::collections::HashMap<&str, Ve
             .next()
             .is_some_and(|c| c.is_alphabetic() || c == '_')
             && name.chars().all(|c| c.is_alphanumeric() || c == '_');
-        let is_literal = match value.strip_prefix('`') {
-            Some(raw) => raw.find('`') == Some(raw.len() - 1),
-            None => serde_json::from_str::<String>(value).is_ok(),
-        };
-        if is_name && is_literal {
+        if is_name && literal_text(value).is_some() {
             out.entry(name).or_default().push(value.to_string());
         }
     }
     out
+}
+
+/// A string literal's text: `"..."` with its escapes, or a raw `` `...` ``.
+fn literal_text(text: &str) -> Option<String> {
+    match text.strip_prefix('`') {
+        Some(raw) => raw
+            .strip_suffix('`')
+            .filter(|r| !r.contains('`'))
+            .map(str::to_string),
+        None => serde_json::from_str(text).ok(),
+    }
+}
+
+/// The item texts of a literal between `open` and `close` (`[t, "UTC"]`, `{"k": v}`), each
+/// trimmed; `None` when the text is no such literal.
+fn literal_items(text: &str, open: char, close: char) -> Option<Vec<String>> {
+    let inner = text.strip_prefix(open)?.strip_suffix(close)?;
+    let closed = format!("{inner})");
+    let items = call_args(&closed)?;
+    Some(items.into_iter().map(str::to_string).collect())
 }
 
 /// The argument texts of a call, up to its closing parenthesis (strings and brackets

@@ -110,14 +110,7 @@ fn plain_pattern_at(args: &[&str], pos: usize) -> bool {
     let Some(text) = args.get(pos) else {
         return false;
     };
-    let pattern = if let Some(raw) = text.strip_prefix('`').and_then(|t| t.strip_suffix('`')) {
-        raw.to_string()
-    } else if text.starts_with('"') {
-        match serde_json::from_str::<String>(text) {
-            Ok(p) => p,
-            Err(_) => return false,
-        }
-    } else {
+    let Some(pattern) = super::literal_text(text) else {
         return false;
     };
     goregex::translate(&pattern).is_ok_and(|t| t == pattern)

@@ -298,15 +298,7 @@ fn go_replace(text: &str, pairs: &[(&str, &str)]) -> String {
 /// (literals, or constants `resolve` gives) can form no key with the text around them.
 /// Then both ways make the same replacements (the pack's `${AWS::...}` pseudo-parameters).
 pub fn replace_n_vm_safe(args: &[&str], resolve: &super::Resolve<'_>) -> bool {
-    let Some(inner) = args
-        .first()
-        .and_then(|a| a.strip_prefix('{'))
-        .and_then(|a| a.strip_suffix('}'))
-    else {
-        return false;
-    };
-    let closed = format!("{inner})");
-    let Some(entries) = super::call_args(&closed) else {
+    let Some(entries) = args.first().and_then(|a| super::literal_items(a, '{', '}')) else {
         return false;
     };
     let mut pairs = Vec::new();
@@ -314,7 +306,8 @@ pub fn replace_n_vm_safe(args: &[&str], resolve: &super::Resolve<'_>) -> bool {
         let Some((k, v)) = split_entry(entry) else {
             return false;
         };
-        let Some(v) = literal_text(v).or_else(|| resolve(v).and_then(|c| literal_text(&c))) else {
+        let literal = |t: &str| super::literal_text(t);
+        let Some(v) = literal(v).or_else(|| resolve(v).and_then(|c| literal(&c))) else {
             return false;
         };
         pairs.push((k, v));
@@ -347,17 +340,6 @@ fn split_entry(entry: &str) -> Option<(String, &str)> {
     let key: String = serde_json::from_str(&entry[..close + 2]).ok()?;
     let value = entry[close + 2..].trim_start().strip_prefix(':')?.trim();
     Some((key, value))
-}
-
-/// A string literal's text (`"..."` or a raw string).
-fn literal_text(text: &str) -> Option<String> {
-    match text.strip_prefix('`') {
-        Some(raw) => raw
-            .strip_suffix('`')
-            .filter(|r| !r.contains('`'))
-            .map(str::to_string),
-        None => serde_json::from_str(text).ok(),
-    }
 }
 
 #[cfg(test)]

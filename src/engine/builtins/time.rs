@@ -109,20 +109,14 @@ pub fn format_vm_safe(args: &[&str]) -> bool {
     let [arg] = args else {
         return false;
     };
-    let Some(inner) = arg.strip_prefix('[').and_then(|a| a.strip_suffix(']')) else {
+    if !arg.starts_with('[') {
         // A number (or a name: a timestamp, as policies use it).
         return !arg.starts_with('{') && !arg.starts_with('"') && !arg.starts_with('`');
-    };
-    let closed = format!("{inner})");
-    let Some(parts) = super::call_args(&closed) else {
+    }
+    let Some(parts) = super::literal_items(arg, '[', ']') else {
         return false;
     };
-    let literal = |t: &str| -> Option<String> {
-        match t.strip_prefix('`') {
-            Some(raw) => raw.strip_suffix('`').map(str::to_string),
-            None => serde_json::from_str::<String>(t).ok(),
-        }
-    };
+    let literal = |t: &String| super::literal_text(t);
     let (tz, layout) = match parts.as_slice() {
         [_] => (String::new(), String::new()),
         [_, tz] => match literal(tz) {
