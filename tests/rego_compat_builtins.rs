@@ -1194,6 +1194,28 @@ fn empty_sets_print_as_opa() {
     assert_keeps_vm("empty_set.rego");
 }
 
+/// OPA orders objects before sets (regorus sets first): `sort`, `max` and `min` of a
+/// collection holding both, and of a set of them, give the OPA peer's values on both
+/// paths, and the policy keeps the bytecode VM; a non-collection is OPA's operand error.
+#[test]
+fn sort_max_min_put_objects_before_sets() {
+    assert_as_opa(
+        include_str!("fixtures/values/order.rego"),
+        "in.json",
+        include_str!("fixtures/values/order.json"),
+        include_str!("fixtures/values/order.out"),
+    );
+    assert_keeps_vm("order.rego");
+    let stderr = strict_stderr(
+        include_str!("fixtures/values/order.rego"),
+        include_str!("fixtures/values/order.json"),
+    );
+    assert!(
+        stderr.ends_with("p.rego:11: sort: operand 1 must be one of {set, array} but got object\n"),
+        "{stderr}"
+    );
+}
+
 /// The policy `tests/fixtures/values/<name>` is evaluated by the bytecode VM.
 fn assert_keeps_vm(name: &str) {
     let path = format!("tests/fixtures/values/{name}");

@@ -987,6 +987,9 @@ pub(crate) struct Route {
 /// - `json.filter` and `json.remove` read a string path as a JSON pointer in OPA (leading
 ///   `/`s dropped, `~1` and `~0` unescaped); regorus splits it as written.
 /// - OPA's `format_int` of a number between -1 and 0 is `"0"`; regorus's `"-0"`.
+/// - OPA orders objects before sets, regorus sets first: `sort`, `max` and `min` of a
+///   collection holding both take the sets apart (only the top level: a set and an object
+///   nested at the same place in two elements still compare as in regorus).
 /// - `to_number` reads a string with Go's `ParseFloat` (`+1`, `.5`, `007`, `1_000`; no
 ///   spaces); regorus reads JSON text (spaces around it allowed): a JSON number stays
 ///   regorus's, another decimal is made JSON text first, anything else is no value (a
@@ -1056,6 +1059,36 @@ pub(crate) const ROUTED: &[Route] = &[
         name: "format_int",
         params: "x, b",
         definition: "\"0\"IF { x > -1; x < 0 } else := format_int(x, b)IF { true }",
+        support: None,
+    },
+    Route {
+        name: "sort",
+        params: "x",
+        definition: concat!(
+            "array.concat(sort([__regorun_v | __regorun_v := x[_]; is_set(__regorun_v) == false]), ",
+            "sort([__regorun_v | __regorun_v := x[_]; is_set(__regorun_v)]))",
+            "IF { {\"array\": true, \"set\": true}[type_name(x)] } else := sort(x)IF { true }",
+        ),
+        support: None,
+    },
+    Route {
+        name: "max",
+        params: "x",
+        definition: concat!(
+            "max(__regorun_s)IF { {\"array\": true, \"set\": true}[type_name(x)]; ",
+            "__regorun_s := [__regorun_v | __regorun_v := x[_]; is_set(__regorun_v)]; count(__regorun_s) > 0 } ",
+            "else := max(x)IF { true }",
+        ),
+        support: None,
+    },
+    Route {
+        name: "min",
+        params: "x",
+        definition: concat!(
+            "min(__regorun_n)IF { {\"array\": true, \"set\": true}[type_name(x)]; ",
+            "__regorun_n := [__regorun_v | __regorun_v := x[_]; is_set(__regorun_v) == false]; count(__regorun_n) > 0 } ",
+            "else := min(x)IF { true }",
+        ),
         support: None,
     },
     Route {
@@ -1967,6 +2000,9 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "floor",
     "ceil",
     "format_int",
+    "sort",
+    "max",
+    "min",
     "json.filter",
     "json.remove",
     "json.is_valid",
@@ -2226,6 +2262,8 @@ mod tests {
                         "__regorun_json_is_valid(x)",
                         "__regorun_fmt_",
                         "__regorun_format_int(",
+                        "__regorun_sort(",
+                        "__regorun_min(",
                     ]
                     .iter()
                     .any(|h| l.starts_with(h))),
@@ -2243,7 +2281,7 @@ mod tests {
                             // The `)` closing a wrapped value that spans lines.
                             && a.replace(')', "") != b.replace(')', "")
                             && !a.contains("data.")
-                            && !["json_is_valid", "format_int"]
+                            && !["json_is_valid", "format_int", "sort", "min"]
                                 .iter()
                                 .any(|h| a.contains(&format!("__regorun_{h}(")))
                             && !a.contains("replace(json.marshal(")

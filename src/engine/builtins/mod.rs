@@ -22,6 +22,7 @@ mod native;
 mod net;
 mod numbers;
 mod objects;
+mod order;
 mod private_keys;
 mod providers;
 mod regex;
@@ -112,6 +113,9 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ("floor", 1, numbers::floor, Vm::Any),
     ("ceil", 1, numbers::ceil, Vm::Any),
     ("format_int", 2, numbers::format_int, Vm::Any),
+    ("sort", 1, order::sort, Vm::Any),
+    ("max", 1, order::max, Vm::Any),
+    ("min", 1, order::min, Vm::Any),
     ("json.filter", 2, objects::json_filter, Vm::Any),
     ("json.remove", 2, objects::json_remove, Vm::Any),
     ("json.is_valid", 1, objects::json_is_valid, Vm::Any),
