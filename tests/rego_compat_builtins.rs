@@ -1216,6 +1216,32 @@ fn sort_max_min_put_objects_before_sets() {
     );
 }
 
+/// `rego.parse_module` gives OPA's syntax tree: package path, imports, every head form
+/// (`name`/`key` as OPA derives them), bodies with `some`, `every`, `not`, `with`,
+/// operators as calls, comprehensions, template strings, `else` chains, numbered
+/// wildcards and base64 comments, byte for byte as the OPA peer printed them; a module
+/// that does not parse is no value, and with `--show-builtin-errors` OPA's
+/// `rego_parse_error` naming the module's file and line.
+#[test]
+fn parse_module_gives_opas_tree() {
+    assert_as_opa(
+        include_str!("fixtures/values/parse_module.rego"),
+        "in.json",
+        include_str!("fixtures/values/parse_module.json"),
+        include_str!("fixtures/values/parse_module.out"),
+    );
+    let stderr = strict_stderr(
+        include_str!("fixtures/values/parse_module.rego"),
+        include_str!("fixtures/values/parse_module.json"),
+    );
+    assert!(
+        stderr.ends_with(
+            "p.rego:11: rego.parse_module: 1 error occurred: eof.rego:3: rego_parse_error: expecting expression\n"
+        ),
+        "{stderr}"
+    );
+}
+
 /// The policy `tests/fixtures/values/<name>` is evaluated by the bytecode VM.
 fn assert_keeps_vm(name: &str) {
     let path = format!("tests/fixtures/values/{name}");

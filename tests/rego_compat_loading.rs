@@ -241,7 +241,7 @@ fn else_rule_value_from_the_body() {
 /// unusable; a missing built-in only stops the rules that call it.
 #[test]
 fn output_arguments_and_missing_builtins() {
-    let policy = "package main\n\nmerged contains c if {\n\trego.parse_module(input.cidrs[0], input.cidrs[0], out)\n\tc := out\n}\n\njoined if {\n\tconcat(\"-\", input.parts, s)\n\ts == \"a-b\"\n}\n\ndeny contains \"privileged\" if input.privileged\n\ndeny contains \"joined\" if joined\n\nwarn contains sprintf(\"%v\", [count(merged)]) if input.merge\n";
+    let policy = "package main\n\nmerged contains c if {\n\tc := uri.parse(input.cidrs[0])\n}\n\njoined if {\n\tconcat(\"-\", input.parts, s)\n\ts == \"a-b\"\n}\n\ndeny contains \"privileged\" if input.privileged\n\ndeny contains \"joined\" if joined\n\nwarn contains sprintf(\"%v\", [count(merged)]) if input.merge\n";
     let files = [
         ("p/p.rego", policy),
         (
@@ -265,11 +265,11 @@ fn output_arguments_and_missing_builtins() {
         &r,
         1,
         "",
-        "Error: running test: query rule: check: query rule: p/p.rego:4: could not find function rego.parse_module\n",
+        "Error: running test: query rule: check: query rule: p/p.rego:4: could not find function uri.parse\n",
     );
     // A built-in regorun adds works with an output argument too.
     let added = policy.replace(
-        "rego.parse_module(input.cidrs[0], input.cidrs[0], out)\n\tc := out",
+        "c := uri.parse(input.cidrs[0])",
         "net.cidr_merge(input.cidrs, out)\n\tsome c in out",
     );
     let files = [("p/p.rego", added.as_str()), files[2]];
@@ -709,8 +709,8 @@ FAIL - in.json - main - whole {\"foo\": 1000}
 
 /// A call of a function that no rule defines and no built-in provides is OPA's load-time
 /// type error, each named at its line, as the OPA peer reported them for this policy; it
-/// no longer passes silently when its rule is not evaluated. OPA built-ins regorun lacks
-/// (`rego.parse_module`) still load.
+/// no longer passes silently when its rule is not evaluated. A built-in regorus lacks and
+/// regorun adds (`rego.parse_module`) loads.
 #[test]
 fn undefined_functions_are_load_errors() {
     let main = "package main

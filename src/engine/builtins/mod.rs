@@ -26,6 +26,7 @@ mod order;
 mod private_keys;
 mod providers;
 mod regex;
+mod rego_ast;
 mod runtime;
 mod schema;
 mod schema_check;
@@ -279,13 +280,14 @@ fn tables(rego_v0: bool) -> impl Iterator<Item = &'static (&'static str, u8, Bod
         .chain(strings::ALL)
         .chain(providers::ALL)
         .chain(graphql::ALL)
+        .chain(rego_ast::ALL)
         .chain(v0_only)
         .chain(v0_regex)
 }
 
 /// OPA built-ins that neither regorus nor regorun provides: a call loads (OPA knows the
 /// name) and stops the run with "could not find function" when it is evaluated.
-const OPA_ONLY: &[&str] = &["rego.parse_module", "uri.is_valid", "uri.parse"];
+const OPA_ONLY: &[&str] = &["uri.is_valid", "uri.parse"];
 
 /// Whether a policy may call `name` as a built-in, and its arity when it is fixed:
 /// regorus's own, conftest's, those regorun adds or replaces, OPA's that it lacks
