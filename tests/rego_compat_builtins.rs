@@ -1242,6 +1242,50 @@ fn parse_module_gives_opas_tree() {
     );
 }
 
+/// `upper`/`lower` are Go's simple case mappings, one character for one (`upper("ß")` is
+/// `"ß"`, `lower("İ")` `"i"`, a final `Σ` is `σ`; regorus gave `"SS"`, `"i̇"`, `ς`): the OPA
+/// peer's values on both paths. The policy keeps the bytecode VM for documents without
+/// such characters; one holding them, in a batch or in the data, is the interpreter's.
+#[test]
+fn case_mappings_are_gos_simple_ones() {
+    assert_as_opa(
+        include_str!("fixtures/values/case_map.rego"),
+        "in.json",
+        include_str!("fixtures/values/case_map.json"),
+        include_str!("fixtures/values/case_map.out"),
+    );
+    assert_keeps_vm("case_map.rego");
+    let dir = common::scratch(&[
+        (
+            "policy/p.rego",
+            include_str!("fixtures/values/case_map.rego"),
+        ),
+        ("a.json", r#"{"texts": ["plain"]}"#),
+        ("b.json", r#"{"texts": ["straße"]}"#),
+        (
+            "policy/q.rego",
+            "package main\n\nimport rego.v1\n\ndeny contains upper(w) if some w in data.words\n",
+        ),
+        ("data/words.json", r#"{"words": ["groß"]}"#),
+    ]);
+    let run = common::run_at(
+        dir.path(),
+        &["test", "--no-color", "--data", "data", "a.json", "b.json"],
+    );
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (
+            1,
+            "FAIL - a.json - main - GROß\nFAIL - a.json - main - lower [\"plain\"]\n\
+             FAIL - a.json - main - upper [\"PLAIN\"]\nFAIL - b.json - main - GROß\n\
+             FAIL - b.json - main - lower [\"straße\"]\nFAIL - b.json - main - upper [\"STRAßE\"]\n\n\
+             6 tests, 0 passed, 0 warnings, 6 failures, 0 exceptions\n"
+        ),
+        "{}",
+        run.stderr
+    );
+}
+
 /// The policy `tests/fixtures/values/<name>` is evaluated by the bytecode VM.
 fn assert_keeps_vm(name: &str) {
     let path = format!("tests/fixtures/values/{name}");

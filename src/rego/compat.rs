@@ -1995,6 +1995,8 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "regex.find_all_string_submatch_n",
     "regex.replace",
     "regex.split",
+    "upper",
+    "lower",
     "strings.replace_n",
     "to_number",
     "floor",

@@ -32,6 +32,8 @@ mod schema;
 mod schema_check;
 mod semver;
 mod strings;
+
+pub use strings::case_mappings_differ;
 mod time;
 mod units;
 mod uuid;
@@ -114,6 +116,10 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ("floor", 1, numbers::floor, Vm::Any),
     ("ceil", 1, numbers::ceil, Vm::Any),
     ("format_int", 2, numbers::format_int, Vm::Any),
+    // Go's simple case mappings; the VM takes no document whose strings would tell
+    // (eval.rs: `case_mappings_differ`).
+    ("upper", 1, strings::upper, Vm::Any),
+    ("lower", 1, strings::lower, Vm::Any),
     ("sort", 1, order::sort, Vm::Any),
     ("max", 1, order::max, Vm::Any),
     ("min", 1, order::min, Vm::Any),

@@ -18,6 +18,61 @@ pub fn count(args: &[Value]) -> Result<Value, Fault> {
     Ok(Value::from(n))
 }
 
+/// OPA's `upper`: Go's `strings.ToUpper`, each character's simple (one-character)
+/// mapping. Rust's full mapping expands `ß` to `SS` and `ﬁ` to `FI`, which Go keeps.
+pub fn upper(args: &[Value]) -> Result<Value, Fault> {
+    let s = string_arg(args, 1)?;
+    Ok(Value::from(s.chars().map(simple_upper).collect::<String>()))
+}
+
+/// OPA's `lower`: Go's `strings.ToLower`, each character on its own: `İ` is `i` (Rust
+/// `i̇`) and a word-final `Σ` is `σ` (Rust's context-sensitive `ς`).
+pub fn lower(args: &[Value]) -> Result<Value, Fault> {
+    let s = string_arg(args, 1)?;
+    Ok(Value::from(s.chars().map(simple_lower).collect::<String>()))
+}
+
+/// Whether the text holds a character whose simple case mapping (Go's) differs from its
+/// full one (Rust's, which regorus's `upper`/`lower` use): one that expands, or `Σ`.
+pub fn case_mappings_differ(s: &str) -> bool {
+    s.chars().any(|c| {
+        !c.is_ascii()
+            && (c == '\u{3A3}'
+                || c.to_uppercase().nth(1).is_some()
+                || c.to_lowercase().nth(1).is_some())
+    })
+}
+
+/// A character's simple uppercase mapping (Unicode's `UnicodeData.txt`, which Go's
+/// `unicode.ToUpper` reads): the full mapping where it is one character; of the
+/// characters whose full mapping expands, only the Greek ones with ypogegrammeni have a
+/// simple one (to the prosgegrammeni form), the others keep themselves.
+fn simple_upper(c: char) -> char {
+    let mut full = c.to_uppercase();
+    match (full.next(), full.next()) {
+        (Some(u), None) => u,
+        _ => match c {
+            '\u{1F80}'..='\u{1F87}' | '\u{1F90}'..='\u{1F97}' | '\u{1FA0}'..='\u{1FA7}' => {
+                char::from_u32(c as u32 + 8).unwrap_or(c)
+            }
+            '\u{1FB3}' => '\u{1FBC}',
+            '\u{1FC3}' => '\u{1FCC}',
+            '\u{1FF3}' => '\u{1FFC}',
+            _ => c,
+        },
+    }
+}
+
+/// A character's simple lowercase mapping: only `İ` expands in the full one.
+fn simple_lower(c: char) -> char {
+    let mut full = c.to_lowercase();
+    match (full.next(), full.next()) {
+        (Some(l), None) => l,
+        _ if c == '\u{130}' => 'i',
+        _ => c,
+    }
+}
+
 /// Whether the argument texts are `(anything, "c")` with `c` one plain character.
 pub fn one_char_literal(args: &[&str]) -> bool {
     match args {
@@ -414,5 +469,20 @@ mod tests {
                 "operand 1 non-string value found in pattern object".to_string()
             ))
         );
+    }
+
+    /// Go's simple case mappings, one character for one.
+    #[test]
+    fn cases_map_one_character_for_one() {
+        let up = |s: &str| upper(&[Value::from(s)]).unwrap();
+        let low = |s: &str| lower(&[Value::from(s)]).unwrap();
+        assert_eq!(up("aßﬁŉ"), Value::from("Aßﬁŉ"));
+        assert_eq!(
+            up("\u{1F80}\u{1FB3}\u{1FB2}"),
+            Value::from("\u{1F88}\u{1FBC}\u{1FB2}")
+        );
+        assert_eq!(low("İΑΣ ǅ"), Value::from("iασ ǆ"));
+        assert!(case_mappings_differ("Key ß") && case_mappings_differ("ΟΔΟΣ"));
+        assert!(!case_mappings_differ("Ключ é ǅ") && !case_mappings_differ("plain"));
     }
 }
