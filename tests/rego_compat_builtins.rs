@@ -1286,6 +1286,21 @@ fn case_mappings_are_gos_simple_ones() {
     );
 }
 
+/// A number that is no integer prints in `sprintf` as Go's `%v` does: with an exponent
+/// below 1e-4 and from 1e6 on (`2.5e-06`, `1.2345675e+06`; regorus wrote every digit),
+/// also inside `%!s(float64=...)`; integers stay whole. Both paths as the OPA peer, and the
+/// policy keeps the bytecode VM.
+#[test]
+fn fractions_print_as_go() {
+    assert_as_opa(
+        include_str!("fixtures/values/floats.rego"),
+        "in.json",
+        include_str!("fixtures/values/floats.json"),
+        include_str!("fixtures/values/floats.out"),
+    );
+    assert_keeps_vm("floats.rego");
+}
+
 /// The policy `tests/fixtures/values/<name>` is evaluated by the bytecode VM.
 fn assert_keeps_vm(name: &str) {
     let path = format!("tests/fixtures/values/{name}");

@@ -860,8 +860,9 @@ fn sprintf_missing(source: &str, toks: &[Tok]) -> Vec<Edit> {
 /// print as text) goes through one that prints an empty set as OPA does, `set()` (regorus
 /// `{}`, the empty object's text): at the top, or nested where the value's JSON text has
 /// no `{}` (no empty object, no `{}` in a string), so that every `{}` is an empty set. The
-/// bytecode VM runs them all (it has no `walk` loops). Values another rewrite touches are
-/// left alone.
+/// bytecode VM runs them all (it has no `walk` loops). A number that is no integer prints
+/// as Go's `%v` does, with an exponent below 1e-4 and from 1e6 on (`2.5e-06`; regorus
+/// writes every digit). Values another rewrite touches are left alone.
 fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -> Vec<Edit> {
     let mut out = Vec::new();
     let mut used = [false; 3];
@@ -874,9 +875,11 @@ fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -
             let (start, end) = (toks[a].start, toks[b].end);
             let literal =
                 a == b && matches!(toks[a].kind, TokenKind::String | TokenKind::RawString);
+            // A fraction may need Go's exponent form (`%v` of 0.00001 is `1e-05`).
             let scalar = literal
                 || a == b
                     && (toks[a].kind == TokenKind::Number
+                        && !toks[a].text.contains(['.', 'e', 'E'])
                         || matches!(toks[a].text.as_str(), "true" | "false" | "null"));
             let k = match verb {
                 's' if !literal => 0,
@@ -913,21 +916,33 @@ fn sprintf_string_values(source: &str, toks: &[Tok], edits: &[Edit], v1: bool) -
         helpers.push_str(&format!(
             "__regorun_fmt_s(x) := x{kw} {{ is_string(x) }} \
              else := sprintf(\"%%!s(int64=%v)\", [x]){kw} {{ is_number(x); x == floor(x); abs(x) < 9223372036854775808 }} \
-             else := sprintf(\"%%!s(float64=%v)\", [x]){kw} {{ is_number(x) }} else := __regorun_fmt_v(x){kw} {{ true }}\n"
+             else := sprintf(\"%%!s(float64=%v)\", [__regorun_fmt_v(x)]){kw} {{ is_number(x) }} else := __regorun_fmt_v(x){kw} {{ true }}\n"
         ));
     }
     if used[1] {
         helpers.push_str(&format!(
             "__regorun_fmt_d(x) := sprintf(\"%v\", [x]){kw} {{ is_number(x); x == floor(x) }} \
-             else := sprintf(\"%%!d(float64=%v)\", [x]){kw} {{ is_number(x) }} \
+             else := sprintf(\"%%!d(float64=%v)\", [__regorun_fmt_v(x)]){kw} {{ is_number(x) }} \
              else := sprintf(\"%%!d(string=%v)\", [__regorun_fmt_v(x)]){kw} {{ true }}\n"
         ));
     }
     if used.iter().any(|&u| u) {
+        // Go's `%v` of a fraction below 1e-4 or from 1e6 on is its shortest digits with an
+        // exponent (`2.5e-06`), made from regorus's decimal text.
         helpers.push_str(&format!(
-            "__regorun_fmt_v(x) := \"set()\"{kw} {{ x == set() }} \
+            "__regorun_fmt_v(x) := __regorun_fmt_e(sprintf(\"%v\", [x])){kw} {{ is_number(x); x != floor(x); abs(x) < 0.0001 }} \
+             else := __regorun_fmt_e(sprintf(\"%v\", [x])){kw} {{ is_number(x); x != floor(x); abs(x) >= 1000000 }} \
+             else := \"set()\"{kw} {{ x == set() }} \
              else := replace(t, \"{{}}\", \"set()\"){kw} {{ not is_string(x); not is_number(x); t := sprintf(\"%v\", [x]); contains(t, \"{{}}\"); not contains(json.marshal(x), \"{{}}\") }} \
              else := x{kw} {{ true }}\n"
+        ));
+        helpers.push_str(&format!(
+            "__regorun_fmt_e(t) := concat(\"\", [s, substring(d, 0, 1), m, \"e\", es, p]){kw} {{ \
+             s := {{true: \"-\", false: \"\"}}[startswith(t, \"-\")]; q := split(trim_prefix(t, \"-\"), \".\"); \
+             z := {{true: (count(q[1]) - count(trim_left(q[1], \"0\"))) + 1, false: 1 - count(q[0])}}[q[0] == \"0\"]; \
+             d := trim_right(trim_left(concat(\"\", q), \"0\"), \"0\"); n := abs(z); \
+             es := {{true: \"-\", false: \"+\"}}[z > 0]; m := {{true: concat(\"\", [\".\", substring(d, 1, -1)]), false: \"\"}}[count(d) > 1]; \
+             p := concat(\"\", [{{true: \"0\", false: \"\"}}[n < 10], format_int(n, 10)]) }}\n"
         ));
     }
     out.extend(after_last_line(source, helpers));
@@ -2485,10 +2500,14 @@ mod tests {
             lines.nth(2),
             Some("m := sprintf(\"%v\", [__regorun_fmt_v(input.a)])")
         );
-        assert!(lines
-            .next()
-            .unwrap()
-            .starts_with("__regorun_fmt_v(x) := \"set()\" if { x == set() } else := "));
+        assert!(lines.next().unwrap().starts_with(
+            "__regorun_fmt_v(x) := __regorun_fmt_e(sprintf(\"%v\", [x])) if { is_number(x); x != floor(x); abs(x) < 0.0001 } else := "
+        ));
+        // A fraction may print with Go's exponent; an integer literal never does.
+        assert_eq!(
+            rw("package main\n\nm := sprintf(\"%v\", [0.00001])\n", false).lines().nth(2),
+            Some("m := sprintf(\"%v\", [__regorun_fmt_v(0.00001)])")
+        );
         untouched(
             &[
                 "package main\n\nm := sprintf(\"%v %v %v\", [1, \"a\", null])\n",
