@@ -838,3 +838,39 @@ fn parse_errors_quote_the_users_line() {
         r.stderr
     );
 }
+
+/// regorus's parser takes twice as long for each level of bracket nesting (24 levels took
+/// eleven seconds): a policy nesting deeper than 20 is a load error naming its line, never
+/// a hang; the same depth of JSON literal is read as JSON text and loads at once.
+#[test]
+fn too_deep_nesting_is_a_load_error() {
+    let deep = |inner: &str| {
+        format!(
+            "package main\n\nimport rego.v1\n\ndeny contains \"x\" if {{\n\tx := {}{inner}{}\n\tx\n}}\n",
+            "[".repeat(30),
+            "]".repeat(30)
+        )
+    };
+    let hostile = deep("input.a");
+    let r = run(
+        &[("p.rego", hostile.as_str()), ("in.json", "{}")],
+        &["test", "-p", "p.rego", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: load: loading policies: p.rego:6: brackets nested 21 levels deep are more than regorus parses in reasonable time (its parser takes twice as long for each level; at most 20; OPA loads it): move the value into a --data document, or build it in steps\n",
+    );
+    let json = deep("1");
+    let r = run(
+        &[("p.rego", json.as_str()), ("in.json", "{}")],
+        &["test", "-p", "p.rego", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - in.json - main - x\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
+        "",
+    );
+}

@@ -413,6 +413,15 @@ impl PolicyEngine {
         }
         let parsed = Arc::clone(&recipe);
         let files = parsed.sources();
+        // After the rewrites, which read deep JSON literals as JSON text.
+        if let Some((file, line, depth)) = crate::rego::limits::overdeep_nesting(
+            files.iter().map(|f| (f.path.as_str(), f.source.as_str())),
+        ) {
+            bail!(
+                "loading policies: {file}:{line}: brackets nested {depth} levels deep are more than regorus parses in reasonable time (its parser takes twice as long for each level; at most {}; OPA loads it): move the value into a --data document, or build it in steps",
+                crate::rego::limits::MAX_NESTING
+            );
+        }
         let mut engine = build_engine(
             files,
             &parsed.files,

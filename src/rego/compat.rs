@@ -2505,7 +2505,9 @@ mod tests {
         ));
         // A fraction may print with Go's exponent; an integer literal never does.
         assert_eq!(
-            rw("package main\n\nm := sprintf(\"%v\", [0.00001])\n", false).lines().nth(2),
+            rw("package main\n\nm := sprintf(\"%v\", [0.00001])\n", false)
+                .lines()
+                .nth(2),
             Some("m := sprintf(\"%v\", [__regorun_fmt_v(0.00001)])")
         );
         untouched(

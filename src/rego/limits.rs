@@ -65,6 +65,43 @@ pub fn overlong_line<'a>(
 /// recursively and overflows its stack somewhere past 200,000 (`1 + 1 + ...`).
 pub const MAX_CHAIN: usize = 100_000;
 
+/// The deepest nesting of brackets (`[`, `{`, `(`) regorun lets regorus 0.14 parse: its
+/// parser reads the first element of each array, set and object twice, so its time doubles
+/// with each level (20 levels took 0.7 s, 24 eleven seconds); OPA has no limit. Deep literals
+/// that are JSON text are read as JSON instead (`compat::deep_literals`).
+pub const MAX_NESTING: usize = 20;
+
+/// The first place among `(path, source)` pairs where brackets nest more than
+/// [`MAX_NESTING`] levels deep: file, 1-based line, depth there.
+pub fn overdeep_nesting<'a>(
+    files: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<(String, u32, usize)> {
+    use regorus::unstable::{Token, TokenKind};
+    files.into_iter().find_map(|(path, text)| {
+        // Only a source with that many opening brackets can nest that deep.
+        if text.bytes().filter(|b| b"[{(".contains(b)).count() <= MAX_NESTING {
+            return None;
+        }
+        let src = source(path, text).ok()?;
+        let mut lexer = lexer(&src);
+        let mut depth = 0usize;
+        while let Ok(Token(kind, span)) = lexer.next_token() {
+            match (kind, span.text()) {
+                (TokenKind::Eof, _) => break,
+                (TokenKind::Symbol, "[" | "{" | "(") => {
+                    depth += 1;
+                    if depth > MAX_NESTING {
+                        return Some((path.to_string(), span.line, depth));
+                    }
+                }
+                (TokenKind::Symbol, "]" | "}" | ")") => depth = depth.saturating_sub(1),
+                _ => {}
+            }
+        }
+        None
+    })
+}
+
 /// The first expression among `(path, source)` pairs that chains more than
 /// [`MAX_CHAIN`] binary operators: file, 1-based line where it starts, operator count.
 pub fn overlong_chain<'a>(

@@ -4,7 +4,7 @@
 use super::{string_arg, Fault};
 use regorus::unstable::{
     ArithOp, AssignOp, BinOp, BoolOp, Expr, Literal, LiteralStmt, Parser, Query, Rule, RuleHead,
-    Source, Span,
+    Span,
 };
 use regorus::Value;
 use serde_json::{json, Value as Json};
@@ -31,13 +31,26 @@ fn module_json(file: &str, text: &str) -> Result<Json, Fault> {
     // Template strings are read as the call the loader makes of them (lines kept).
     let parsed = crate::rego::template::rewrite(text);
     let parsed = parsed.as_deref().unwrap_or(text);
-    let src = Source::from_contents(file.to_string(), parsed.to_string()).map_err(fail)?;
+    let (wildcards, deepest) = scan(parsed);
+    let most = crate::rego::limits::MAX_NESTING;
+    if deepest > most {
+        return Err(Fault::Limit(format!(
+            "{file}: brackets nested {deepest} levels deep are over regorun's limit of {most} \
+             (regorus's parser takes twice as long for each level)"
+        )));
+    }
+    if let Some((_, line, chars)) = crate::rego::limits::overlong_line([(file, parsed)]) {
+        return Err(Fault::Limit(format!(
+            "{file}:{line}: a line of {chars} characters is over regorus's limit of {}",
+            crate::rego::limits::MAX_LINE_CHARS
+        )));
+    }
+    let src = crate::rego::limits::source(file, parsed).map_err(fail)?;
     let mut parser = Parser::new(&src).map_err(fail)?;
+    parser.set_max_col(crate::rego::limits::lifted().max_col);
     parser.enable_rego_v1().map_err(fail)?;
     let module = parser.parse().map_err(fail)?;
-    let mut tree = Tree {
-        wildcards: wildcards(parsed),
-    };
+    let mut tree = Tree { wildcards };
     let mut out = serde_json::Map::new();
     out.insert(
         "package".into(),
@@ -99,24 +112,32 @@ fn package_path(refr: &[Json]) -> Json {
 }
 
 /// The start offsets of the `_` wildcards in source order, which OPA's parser numbers
-/// `$0`, `$1`, ... as it meets them.
-fn wildcards(text: &str) -> BTreeMap<u32, usize> {
-    let src = Source::from_contents(String::new(), text.to_string());
-    let Ok(src) = src else {
-        return BTreeMap::new();
-    };
-    let mut lexer = regorus::unstable::Lexer::new(&src);
+/// `$0`, `$1`, ... as it meets them, and the deepest nesting of `[`, `{` and `(`.
+fn scan(text: &str) -> (BTreeMap<u32, usize>, usize) {
     let mut out = BTreeMap::new();
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let Ok(src) = crate::rego::limits::source("", text) else {
+        return (out, 0);
+    };
+    let mut lexer = crate::rego::limits::lexer(&src);
     while let Ok(regorus::unstable::Token(kind, span)) = lexer.next_token() {
-        if kind == regorus::unstable::TokenKind::Eof {
-            break;
-        }
-        if span.text() == "_" {
-            let n = out.len();
-            out.insert(span.start, n);
+        match (kind, span.text()) {
+            (regorus::unstable::TokenKind::Eof, _) => break,
+            (regorus::unstable::TokenKind::Symbol, "[" | "{" | "(") => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            (regorus::unstable::TokenKind::Symbol, "]" | "}" | ")") => {
+                depth = depth.saturating_sub(1);
+            }
+            (_, "_") => {
+                let n = out.len();
+                out.insert(span.start, n);
+            }
+            _ => {}
         }
     }
-    out
+    (out, deepest)
 }
 
 /// The `#` comments outside strings: OPA gives each its text (base64, without the `#`)
@@ -683,4 +704,33 @@ fn term_order(a: &Json, b: &Json) -> std::cmp::Ordering {
         };
         value(a).cmp(&value(b))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deep_nesting_and_long_lines_are_regoruns_limits() {
+        let deep = format!("package a\np := {}{}\n", "[".repeat(21), "]".repeat(21));
+        assert!(matches!(module_json("x.rego", &deep), Err(Fault::Limit(_))));
+        let ok = format!("package a\np := {}{}\n", "[".repeat(8), "]".repeat(8));
+        assert!(module_json("x.rego", &ok).is_ok());
+        let long = format!("package a\np := \"{}\"\n", "a".repeat(70_000));
+        assert!(matches!(module_json("x.rego", &long), Err(Fault::Limit(_))));
+    }
+
+    #[test]
+    fn comments_outside_strings() {
+        assert_eq!(comment_start(r##"p := "# no" # yes"##), Some(12));
+        assert_eq!(comment_start(r##"p := "\"#" "##), None);
+        assert_eq!(comment_start("p := `#` # x"), Some(9));
+        assert_eq!(
+            parse_error(
+                "x.rego",
+                " --> x.rego:3:6\n  |\n3 | p :=\n  |     ^\nerror: expecting expression"
+            ),
+            "1 error occurred: x.rego:3: rego_parse_error: expecting expression"
+        );
+    }
 }
