@@ -140,48 +140,52 @@ fn scan(text: &str) -> (BTreeMap<u32, usize>, usize) {
     (out, deepest)
 }
 
-/// The `#` comments outside strings: OPA gives each its text (base64, without the `#`)
-/// and place.
+/// The `#` comments outside strings (a raw string may span lines): OPA gives each its
+/// text (base64, without the `#`) and place.
 fn comments(file: &str, text: &str) -> Vec<Json> {
     use base64::Engine as _;
     let mut out = Vec::new();
-    for (row, line) in text.split('\n').enumerate() {
-        let Some(at) = comment_start(line) else {
-            continue;
-        };
-        let body = line[at + 1..].trim_end_matches('\r');
-        out.push(json!({
-            "Location": {"col": at + 1, "file": file, "row": row + 1},
-            "Text": base64::engine::general_purpose::STANDARD.encode(body.as_bytes()),
-        }));
-    }
-    out
-}
-
-/// Where a line's comment starts, outside string literals. A raw string spanning lines
-/// is not followed (its later lines are read as code).
-fn comment_start(line: &str) -> Option<usize> {
     let mut quote: Option<u8> = None;
     let mut escaped = false;
-    for (i, b) in line.bytes().enumerate() {
+    let (mut row, mut line_start) = (1usize, 0usize);
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' {
+            row += 1;
+            line_start = i + 1;
+            // A line break ends a broken `"` string (the parser reports it).
+            if quote == Some(b'"') {
+                quote = None;
+            }
+        }
         match quote {
             Some(q) => {
                 if escaped {
                     escaped = false;
-                } else if b == b'\\' && q == b'"' {
+                } else if c == b'\\' && q == b'"' {
                     escaped = true;
-                } else if b == q {
+                } else if c == q {
                     quote = None;
                 }
             }
-            None => match b {
-                b'"' | b'`' => quote = Some(b),
-                b'#' => return Some(i),
-                _ => {}
-            },
+            None if c == b'"' || c == b'`' => quote = Some(c),
+            None if c == b'#' => {
+                let end = text[i..].find('\n').map_or(b.len(), |n| i + n);
+                let body = text[i + 1..end].trim_end_matches('\r');
+                out.push(json!({
+                    "Location": {"col": i - line_start + 1, "file": file, "row": row},
+                    "Text": base64::engine::general_purpose::STANDARD.encode(body.as_bytes()),
+                }));
+                i = end;
+                continue;
+            }
+            None => {}
         }
+        i += 1;
     }
-    None
+    out
 }
 
 /// What a rule head holds besides its reference and arguments.
@@ -676,8 +680,12 @@ fn number(text: &str, negative: bool) -> Json {
 }
 
 /// OPA's order of terms (`ast.Compare`): by type (null, boolean, number, string, var,
-/// ref, array, object, set, comprehensions, call), then by value.
+/// ref, array, object, set, comprehensions, call), then by value: numbers by size, strings
+/// and variables by their bytes, references, arrays and calls element by element (then
+/// by length), objects pair by pair (keys already in this order), sets likewise,
+/// comprehensions by their term.
 fn term_order(a: &Json, b: &Json) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
     const TYPES: &[&str] = &[
         "null",
         "boolean",
@@ -693,17 +701,47 @@ fn term_order(a: &Json, b: &Json) -> std::cmp::Ordering {
         "setcomprehension",
         "call",
     ];
-    let rank = |t: &Json| {
-        let ty = t.get("type").and_then(Json::as_str).unwrap_or("");
-        TYPES.iter().position(|x| *x == ty).unwrap_or(TYPES.len())
+    let ty = |t: &Json| {
+        t.get("type")
+            .and_then(Json::as_str)
+            .unwrap_or("")
+            .to_string()
     };
-    rank(a).cmp(&rank(b)).then_with(|| {
-        let value = |t: &Json| {
-            crate::base::value::to_rego(t.get("value").cloned().unwrap_or(Json::Null))
-                .unwrap_or(Value::Null)
-        };
-        value(a).cmp(&value(b))
-    })
+    let rank = |t: &str| TYPES.iter().position(|x| *x == t).unwrap_or(TYPES.len());
+    let (ta, tb) = (ty(a), ty(b));
+    let by_rank = rank(&ta).cmp(&rank(&tb));
+    if by_rank != Ordering::Equal {
+        return by_rank;
+    }
+    let (va, vb) = (&a["value"], &b["value"]);
+    let seq = |x: &Json, y: &Json, each: &dyn Fn(&Json, &Json) -> Ordering| {
+        let (x, y) = (
+            x.as_array().map(Vec::as_slice).unwrap_or(&[]),
+            y.as_array().map(Vec::as_slice).unwrap_or(&[]),
+        );
+        x.iter()
+            .zip(y)
+            .map(|(p, q)| each(p, q))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or_else(|| x.len().cmp(&y.len()))
+    };
+    match ta.as_str() {
+        "boolean" => va.as_bool().cmp(&vb.as_bool()),
+        "number" => va
+            .as_f64()
+            .partial_cmp(&vb.as_f64())
+            .unwrap_or(Ordering::Equal),
+        "string" | "var" => va.as_str().cmp(&vb.as_str()),
+        "ref" | "array" | "set" | "call" => seq(va, vb, &term_order),
+        "object" => seq(va, vb, &|p, q| {
+            term_order(&p[0], &q[0]).then_with(|| term_order(&p[1], &q[1]))
+        }),
+        "arraycomprehension" | "setcomprehension" => term_order(&va["term"], &vb["term"]),
+        "objectcomprehension" => {
+            term_order(&va["key"], &vb["key"]).then_with(|| term_order(&va["value"], &vb["value"]))
+        }
+        _ => Ordering::Equal,
+    }
 }
 
 #[cfg(test)]
@@ -722,9 +760,18 @@ mod tests {
 
     #[test]
     fn comments_outside_strings() {
-        assert_eq!(comment_start(r##"p := "# no" # yes"##), Some(12));
-        assert_eq!(comment_start(r##"p := "\"#" "##), None);
-        assert_eq!(comment_start("p := `#` # x"), Some(9));
+        let places = |src: &str| -> Vec<(u64, u64)> {
+            comments("x.rego", src)
+                .iter()
+                .map(|c| {
+                    let at = &c["Location"];
+                    (at["row"].as_u64().unwrap(), at["col"].as_u64().unwrap())
+                })
+                .collect()
+        };
+        assert_eq!(places(r##"p := "# no" # yes"##), [(1, 13)]);
+        assert_eq!(places(r##"p := "\"#" "##), []);
+        assert_eq!(places("p := `a\n# not\nb` # x\n# y"), [(3, 4), (4, 1)]);
         assert_eq!(
             parse_error(
                 "x.rego",
