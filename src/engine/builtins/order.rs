@@ -136,20 +136,19 @@ pub fn sort(args: &[Value]) -> Result<Value, Fault> {
 
 /// `max(collection)`: the greatest element in OPA's order; undefined when empty.
 pub fn max(args: &[Value]) -> Result<Value, Fault> {
-    let items = collection(&args[0])?;
-    Ok(in_order(items)
-        .last()
-        .map(|v| (*v).clone())
-        .unwrap_or(Value::Undefined))
+    extreme(args, true)
 }
 
 /// `min(collection)`: the least element in OPA's order; undefined when empty.
 pub fn min(args: &[Value]) -> Result<Value, Fault> {
-    let items = collection(&args[0])?;
-    Ok(in_order(items)
-        .first()
-        .map(|v| (*v).clone())
-        .unwrap_or(Value::Undefined))
+    extreme(args, false)
+}
+
+/// The last (or first) element in OPA's order.
+fn extreme(args: &[Value], last: bool) -> Result<Value, Fault> {
+    let items = in_order(collection(&args[0])?);
+    let end = if last { items.last() } else { items.first() };
+    Ok(end.map(|v| (*v).clone()).unwrap_or(Value::Undefined))
 }
 
 #[cfg(test)]
