@@ -86,9 +86,10 @@ pub struct PolicyEngine {
     trace: bool,
     /// Some policy calls `print`.
     calls_print: bool,
-    /// Some policy calls `upper` or `lower` and may use the VM: documents holding a
-    /// character whose simple and full case mappings differ go to the interpreter.
-    case_gate: bool,
+    /// The string checks of the replaced built-ins the VM may call
+    /// ([`crate::engine::builtins::vm_string_checks`]): a document holding a string one
+    /// picks out goes to the interpreter.
+    vm_strings: Vec<fn(&str) -> bool>,
 }
 
 impl Clone for PolicyEngine {
@@ -104,7 +105,7 @@ impl Clone for PolicyEngine {
             vm: None,
             trace: self.trace,
             calls_print: self.calls_print,
-            case_gate: self.case_gate,
+            vm_strings: self.vm_strings.clone(),
         }
     }
 }
@@ -112,14 +113,14 @@ impl Clone for PolicyEngine {
 /// What the policies' tokens tell, from one lexer pass: whether any policy can refer to
 /// `data.conftest.file` (a `conftest` name or `"conftest"` key in its code, comments and
 /// other strings aside, or `data` read other than through a dotted name: `data[k]`,
-/// `walk(data, ...)`), whether any calls `print`, and whether any calls `upper` or
-/// `lower`. A file that does not lex counts for all three.
-fn lexed_facts(files: &[PolicyFile]) -> (bool, bool, bool) {
+/// `walk(data, ...)`), and whether any calls `print`. A file that does not lex counts
+/// for both.
+fn lexed_facts(files: &[PolicyFile]) -> (bool, bool) {
     use regorus::unstable::TokenKind;
-    let (mut conftest_file, mut print, mut case) = (false, false, false);
+    let (mut conftest_file, mut print) = (false, false);
     for f in files {
         let Some(toks) = crate::rego::compat::lex(&f.path, &f.source) else {
-            return (true, true, true);
+            return (true, true);
         };
         for (i, t) in toks.iter().enumerate() {
             conftest_file |= match t.kind {
@@ -132,41 +133,24 @@ fn lexed_facts(files: &[PolicyFile]) -> (bool, bool, bool) {
                 }
                 _ => false,
             };
-            let call = t.kind == TokenKind::Ident && toks.get(i + 1).is_some_and(|n| n.text == "(");
-            print |= call && t.text == "print";
-            case |= call && matches!(t.text.as_str(), "upper" | "lower");
+            print |= t.kind == TokenKind::Ident
+                && t.text == "print"
+                && toks.get(i + 1).is_some_and(|n| n.text == "(");
         }
     }
-    (conftest_file, print, case)
+    (conftest_file, print)
 }
 
-/// Whether a text holds a character whose simple (Go's) and full (regorus's) case
-/// mappings differ.
-fn case_mappings_differ(s: &str) -> bool {
-    !s.is_ascii() && crate::engine::builtins::case_mappings_differ(s)
-}
-
-/// Whether a value holds such a character in a string or object key.
-fn value_case_mappings_differ(v: &Value) -> bool {
+/// Whether a string in `v` (a value or an object key) is one of `checks` picks out.
+fn holds_string(v: &Value, checks: &[fn(&str) -> bool]) -> bool {
     match v {
-        Value::String(s) => case_mappings_differ(s),
-        Value::Array(a) => a.iter().any(value_case_mappings_differ),
-        Value::Set(a) => a.iter().any(value_case_mappings_differ),
+        _ if checks.is_empty() => false,
+        Value::String(s) => checks.iter().any(|c| c(s)),
+        Value::Array(a) => a.iter().any(|x| holds_string(x, checks)),
+        Value::Set(a) => a.iter().any(|x| holds_string(x, checks)),
         Value::Object(o) => o
             .iter()
-            .any(|(k, v)| value_case_mappings_differ(k) || value_case_mappings_differ(v)),
-        _ => false,
-    }
-}
-
-/// [`value_case_mappings_differ`] for a data document.
-fn json_case_mappings_differ(v: &serde_json::Value) -> bool {
-    match v {
-        serde_json::Value::String(s) => case_mappings_differ(s),
-        serde_json::Value::Array(a) => a.iter().any(json_case_mappings_differ),
-        serde_json::Value::Object(o) => o
-            .iter()
-            .any(|(k, v)| case_mappings_differ(k) || json_case_mappings_differ(v)),
+            .any(|(k, x)| holds_string(k, checks) || holds_string(x, checks)),
         _ => false,
     }
 }
@@ -365,15 +349,22 @@ impl PolicyEngine {
         if rewritten {
             let _ = sources.set(files.to_vec());
         }
-        let (serves_conftest_file, calls_print, calls_case) = lexed_facts(files);
-        // `upper`/`lower` give Go's simple case mappings only in the interpreter, so the
-        // VM takes no document holding a character whose mappings differ (`ß`, `İ`, `Σ`),
-        // and no run at all when the policies or data hold one.
-        let case_gate = calls_case && opts.fast_path();
+        // Built-ins whose regorus versions differ from OPA's only on some strings keep the
+        // VM for documents without them, and the whole run when the policies or the data
+        // hold one goes to the interpreter.
+        let vm_strings = if opts.fast_path() {
+            crate::engine::builtins::vm_string_checks(files)
+        } else {
+            Vec::new()
+        };
         let local;
-        let opts = if case_gate
-            && (files.iter().any(|f| case_mappings_differ(&f.source))
-                || data.iter().any(|d| json_case_mappings_differ(&d.value)))
+        let opts = if !vm_strings.is_empty()
+            && (files
+                .iter()
+                .any(|f| vm_strings.iter().any(|c| c(&f.source)))
+                || data
+                    .iter()
+                    .any(|d| to_rego(d.value.clone()).is_ok_and(|v| holds_string(&v, &vm_strings))))
         {
             local = EngineOptions {
                 interpreter_only: true,
@@ -389,6 +380,7 @@ impl PolicyEngine {
             opts: opts.clone(),
             sources,
         });
+        let (serves_conftest_file, calls_print) = lexed_facts(files);
         let key = (!opts.strict && opts.fast_path())
             .then(|| crate::engine::fast::source_key(files, data, opts.rego_v0));
         if let Some(key) = &key {
@@ -407,7 +399,7 @@ impl PolicyEngine {
                     vm: None,
                     trace: false,
                     calls_print,
-                    case_gate,
+                    vm_strings,
                 });
             }
         }
@@ -523,7 +515,7 @@ impl PolicyEngine {
             vm: None,
             trace: false,
             calls_print,
-            case_gate,
+            vm_strings,
         })
     }
 
@@ -638,8 +630,12 @@ impl PolicyEngine {
                 limit.unwrap_or_default()
             )
         };
-        let vm_gives_opas = !self.case_gate || !value_case_mappings_differ(&input);
-        if let Some(fast) = self.fast.as_ref().filter(|_| vm_gives_opas) {
+        let vm_strings = &self.vm_strings;
+        if let Some(fast) = self
+            .fast
+            .as_ref()
+            .filter(|_| !holds_string(&input, vm_strings))
+        {
             if self.vm.is_none() {
                 self.vm = fast.vm();
             }
@@ -932,11 +928,10 @@ mod tests {
 
     /// [`lexed_facts`] of one policy with body `src`.
     fn facts(src: &str) -> (bool, bool) {
-        let (conftest_file, print, _) = lexed_facts(&[PolicyFile {
+        lexed_facts(&[PolicyFile {
             path: "p.rego".into(),
             source: format!("package main\n{src}\n"),
-        }]);
-        (conftest_file, print)
+        }])
     }
 
     #[test]

@@ -39,7 +39,7 @@ pub fn rewrite(source: &str) -> Option<String> {
 }
 
 /// The index after the comment starting at `i` (its newline stays).
-fn skip_comment(b: &[u8], i: usize) -> usize {
+pub(crate) fn skip_comment(b: &[u8], i: usize) -> usize {
     b[i..]
         .iter()
         .position(|&c| c == b'\n')
@@ -47,7 +47,7 @@ fn skip_comment(b: &[u8], i: usize) -> usize {
 }
 
 /// The index after the string starting at `i` (`"` with escapes, or raw `` ` ``).
-fn skip_string(b: &[u8], i: usize) -> Option<usize> {
+pub(crate) fn skip_string(b: &[u8], i: usize) -> Option<usize> {
     let quote = b[i];
     let mut j = i + 1;
     while j < b.len() {

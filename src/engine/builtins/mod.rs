@@ -32,8 +32,6 @@ mod schema;
 mod schema_check;
 mod semver;
 mod strings;
-
-pub use strings::case_mappings_differ;
 mod time;
 mod units;
 mod uuid;
@@ -76,6 +74,10 @@ enum Vm {
     /// Calls whose argument texts pass the check, which may read the literal of a constant
     /// named inside an argument.
     Resolved(fn(&[&str], &Resolve<'_>) -> bool),
+    /// Every call, for a run and a document where no string (in the document, the data or
+    /// the policies) is one the check picks out ([`vm_string_checks`]): regorus's version
+    /// differs from OPA's only on such strings.
+    Strings(fn(&str) -> bool),
 }
 
 /// A constant's literal text by (dotted) name, when the policy defines it as one.
@@ -116,10 +118,19 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ("floor", 1, numbers::floor, Vm::Any),
     ("ceil", 1, numbers::ceil, Vm::Any),
     ("format_int", 2, numbers::format_int, Vm::Any),
-    // Go's simple case mappings; the VM takes no document whose strings would tell
-    // (eval.rs: `case_mappings_differ`).
-    ("upper", 1, strings::upper, Vm::Any),
-    ("lower", 1, strings::lower, Vm::Any),
+    // Go's simple case mappings; regorus's full ones differ only on some characters.
+    (
+        "upper",
+        1,
+        strings::upper,
+        Vm::Strings(strings::case_mappings_differ),
+    ),
+    (
+        "lower",
+        1,
+        strings::lower,
+        Vm::Strings(strings::case_mappings_differ),
+    ),
     ("sort", 1, order::sort, Vm::Any),
     ("max", 1, order::max, Vm::Any),
     ("min", 1, order::min, Vm::Any),
@@ -349,34 +360,53 @@ pub fn calls_replaced(files: &[PolicyFile]) -> bool {
     let constants = literal_constants(files);
     files.iter().any(|f| {
         REPLACED.iter().any(|&(name, _, _, vm)| {
-            if matches!(vm, Vm::Any) {
+            if matches!(vm, Vm::Any | Vm::Strings(_)) {
                 return false;
             }
-            f.source.match_indices(name).any(|(i, _)| {
-                let before = f.source[..i].chars().next_back();
-                let rest = f.source[i + name.len()..].trim_start();
-                let is_call = !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
-                    && rest.starts_with('(');
-                is_call
-                    && !match vm {
-                        Vm::Only(safe) => call_args(&rest[1..]).is_some_and(|args| {
-                            let args: Vec<&str> = args
-                                .into_iter()
-                                .map(|a| constant_value(&constants, a).unwrap_or(a))
-                                .collect();
-                            safe(&args)
-                        }),
-                        Vm::Text(safe) => safe(&rest[1..]),
-                        Vm::Resolved(safe) => call_args(&rest[1..]).is_some_and(|args| {
-                            safe(&args, &|name| {
-                                constant_value(&constants, name).map(str::to_string)
-                            })
-                        }),
-                        Vm::Any => true,
-                    }
+            calls_of(&f.source, name).any(|rest| !match vm {
+                Vm::Only(safe) => call_args(&rest[1..]).is_some_and(|args| {
+                    let args: Vec<&str> = args
+                        .into_iter()
+                        .map(|a| constant_value(&constants, a).unwrap_or(a))
+                        .collect();
+                    safe(&args)
+                }),
+                Vm::Text(safe) => safe(&rest[1..]),
+                Vm::Resolved(safe) => call_args(&rest[1..]).is_some_and(|args| {
+                    safe(&args, &|name| {
+                        constant_value(&constants, name).map(str::to_string)
+                    })
+                }),
+                Vm::Any | Vm::Strings(_) => true,
             })
         })
     })
+}
+
+/// The text after each call of `name` in `source` (from its `(`): a textual scan.
+fn calls_of<'a>(source: &'a str, name: &'a str) -> impl Iterator<Item = &'a str> {
+    source.match_indices(name).filter_map(move |(i, _)| {
+        let before = source[..i].chars().next_back();
+        let rest = source[i + name.len()..].trim_start();
+        let is_call = !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            && rest.starts_with('(');
+        is_call.then_some(rest)
+    })
+}
+
+/// The checks of the replaced built-ins that `files` call ([`Vm::Strings`]): a string one
+/// picks out, in a document or in the data or policies, needs the interpreter.
+pub fn vm_string_checks(files: &[PolicyFile]) -> Vec<fn(&str) -> bool> {
+    REPLACED
+        .iter()
+        .filter_map(|&(name, _, _, vm)| match vm {
+            Vm::Strings(check) => files
+                .iter()
+                .any(|f| calls_of(&f.source, name).next().is_some())
+                .then_some(check),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The literal of the constant a (dotted) name refers to, when every definition of that
@@ -474,13 +504,19 @@ fn call_args(text: &str) -> Option<Vec<&str>> {
     None
 }
 
-/// Go's `base64.URLEncoding` (lenient about trailing bits, as Go is).
-const URL: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-    &base64::alphabet::URL_SAFE,
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
-);
+/// Go's decoding of an `alphabet`: padding required, the last character's unused bits may
+/// be set.
+const fn go_encoding(alphabet: &base64::alphabet::Alphabet) -> base64::engine::GeneralPurpose {
+    base64::engine::GeneralPurpose::new(
+        alphabet,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_allow_trailing_bits(true)
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
+    )
+}
+
+/// Go's `base64.URLEncoding`.
+const URL: base64::engine::GeneralPurpose = go_encoding(&base64::alphabet::URL_SAFE);
 
 /// OPA's `base64url.decode`: padding added where it is missing.
 fn base64url(s: &str) -> Result<Vec<u8>, String> {
@@ -505,13 +541,8 @@ fn pem_or_base64(text: &str, prefix: &str) -> Result<Vec<u8>, Fault> {
     go_base64(text).map_err(Fault::Opa)
 }
 
-/// Go's `base64.StdEncoding` (lenient about trailing bits, as Go is).
-const STD: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
-    &base64::alphabet::STANDARD,
-    base64::engine::GeneralPurposeConfig::new()
-        .with_decode_allow_trailing_bits(true)
-        .with_decode_padding_mode(base64::engine::DecodePaddingMode::RequireCanonical),
-);
+/// Go's `base64.StdEncoding`.
+const STD: base64::engine::GeneralPurpose = go_encoding(&base64::alphabet::STANDARD);
 
 /// Go's `base64.StdEncoding.DecodeString`: line breaks (`\r`, `\n`) anywhere are skipped,
 /// padding is required and ends the data, the last character's unused bits may be set.
@@ -674,6 +705,11 @@ mod tests {
         assert!(!calls_replaced(&[file("x := mystrings.count(a, b)")]));
         assert!(!calls_replaced(&[file("x := strings.counter(a)")]));
         assert!(!calls_replaced(&[file("x := strings.count")]));
+        // upper/lower keep the VM; their string check applies to the documents instead.
+        assert!(!calls_replaced(&[file("x := upper(s)")]));
+        let checks = vm_string_checks(&[file("x := upper(s)\ny := lower (t)")]);
+        assert!(checks.len() == 2 && checks.iter().all(|c| c("ß") && !c("ss")));
+        assert!(vm_string_checks(&[file("x := myupper(s)\ny := lower")]).is_empty());
     }
 
     /// The built-in pack keeps the bytecode VM: its `strings.replace_n` patterns cannot

@@ -143,47 +143,30 @@ fn scan(text: &str) -> (BTreeMap<u32, usize>, usize) {
 /// The `#` comments outside strings (a raw string may span lines): OPA gives each its
 /// text (base64, without the `#`) and place.
 fn comments(file: &str, text: &str) -> Vec<Json> {
+    use crate::rego::template::{skip_comment, skip_string};
     use base64::Engine as _;
-    let mut out = Vec::new();
-    let mut quote: Option<u8> = None;
-    let mut escaped = false;
-    let (mut row, mut line_start) = (1usize, 0usize);
     let b = text.as_bytes();
+    let mut out = Vec::new();
+    let (mut row, mut counted) = (1usize, 0usize);
     let mut i = 0;
     while i < b.len() {
-        let c = b[i];
-        if c == b'\n' {
-            row += 1;
-            line_start = i + 1;
-            // A line break ends a broken `"` string (the parser reports it).
-            if quote == Some(b'"') {
-                quote = None;
-            }
-        }
-        match quote {
-            Some(q) => {
-                if escaped {
-                    escaped = false;
-                } else if c == b'\\' && q == b'"' {
-                    escaped = true;
-                } else if c == q {
-                    quote = None;
-                }
-            }
-            None if c == b'"' || c == b'`' => quote = Some(c),
-            None if c == b'#' => {
-                let end = text[i..].find('\n').map_or(b.len(), |n| i + n);
+        match b[i] {
+            b'#' => {
+                let end = skip_comment(b, i);
+                row += text[counted..i].matches('\n').count();
+                counted = i;
+                let line_start = text[..i].rfind('\n').map_or(0, |n| n + 1);
                 let body = text[i + 1..end].trim_end_matches('\r');
                 out.push(json!({
                     "Location": {"col": i - line_start + 1, "file": file, "row": row},
                     "Text": base64::engine::general_purpose::STANDARD.encode(body.as_bytes()),
                 }));
                 i = end;
-                continue;
             }
-            None => {}
+            // A string that does not end does not parse: the module was refused before.
+            b'"' | b'`' => i = skip_string(b, i).unwrap_or(b.len()),
+            _ => i += 1,
         }
-        i += 1;
     }
     out
 }

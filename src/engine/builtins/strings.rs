@@ -35,12 +35,13 @@ pub fn lower(args: &[Value]) -> Result<Value, Fault> {
 /// Whether the text holds a character whose simple case mapping (Go's) differs from its
 /// full one (Rust's, which regorus's `upper`/`lower` use): one that expands, or `Σ`.
 pub fn case_mappings_differ(s: &str) -> bool {
-    s.chars().any(|c| {
-        !c.is_ascii()
-            && (c == '\u{3A3}'
-                || c.to_uppercase().nth(1).is_some()
-                || c.to_lowercase().nth(1).is_some())
-    })
+    !s.is_ascii()
+        && s.chars().any(|c| {
+            !c.is_ascii()
+                && (c == '\u{3A3}'
+                    || c.to_uppercase().nth(1).is_some()
+                    || c.to_lowercase().nth(1).is_some())
+        })
 }
 
 /// A character's simple uppercase mapping (Unicode's `UnicodeData.txt`, which Go's
