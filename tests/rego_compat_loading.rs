@@ -707,6 +707,49 @@ FAIL - in.json - main - whole {\"foo\": 1000}
     );
 }
 
+/// A `default` function under a reference head (`default p.q.r.f(x) := 100`) makes its
+/// prefix part of the package document, as any function's reference does in OPA, also
+/// when no other rule defines the function; its calls give the default. Expected: the OPA
+/// peer's output for these files.
+#[test]
+fn default_functions_under_reference_heads_make_their_prefix() {
+    let lib = "package lib
+
+default p.q.r.f(x) := 100
+
+default s.t(_) := {\"a\": 1}
+
+s.t(1) := {\"b\": 2}
+
+default g(x) := 3
+";
+    let main = "package main
+
+deny contains sprintf(\"whole %v\", [data.lib])
+deny contains sprintf(\"calls %v %v %v %v\", [data.lib.p.q.r.f(3), data.lib.s.t(1), data.lib.s.t(2), data.lib.g(0)])
+deny contains sprintf(\"prefix %v\", [data.lib.p.q])
+";
+    let r = run(
+        &[
+            ("policy/lib.rego", lib),
+            ("policy/main.rego", main),
+            ("in.json", "{}"),
+        ],
+        &["test", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - in.json - main - calls 100 {\"b\": 2} {\"a\": 1} 3
+FAIL - in.json - main - prefix {\"r\": {}}
+FAIL - in.json - main - whole {\"p\": {\"q\": {\"r\": {}}}, \"s\": {}}
+
+3 tests, 0 passed, 0 warnings, 3 failures, 0 exceptions
+",
+        "",
+    );
+}
+
 /// A call of a function that no rule defines and no built-in provides is OPA's load-time
 /// type error, each named at its line, as the OPA peer reported them for this policy; it
 /// no longer passes silently when its rule is not evaluated. A built-in regorus lacks and

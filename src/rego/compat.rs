@@ -39,6 +39,8 @@
 //!   named), which can reach the test being run ("recursion detected"); each use
 //!   becomes the full reference `data.fugue.resources(x)`.
 //! - Template strings (`$"hello {input.name}"`), see [`crate::rego::template`].
+//! - `default p.q.f(x) := 1` alone: OPA's package document holds `{"p": {"q": {}}}`,
+//!   regorus's nothing; a twin that never holds is appended ([`default_ref_functions`]).
 //! - A line starting with `(` inside a body: OPA reads a new expression, regorus a call
 //!   of the previous line's last term (`x` then `(a - b) >= 1` is `x(a - b) >= 1`), so a
 //!   `;` ends the previous line.
@@ -320,11 +322,63 @@ pub fn rewrite_with(file: &str, source: &str, v0: bool, functions: &Functions) -
     edits.extend(escapes);
     let strings = sprintf_string_values(source, &toks, &edits, v1);
     edits.extend(strings);
+    edits.extend(default_ref_functions(source, &toks, &stmts, v1));
     added_calls_in_set_heads(source, &toks, &stmts, v0, &mut edits);
     if edits.is_empty() {
         return templated;
     }
     Some(apply(source, edits))
+}
+
+/// `default p.q.f(x) := 1`: OPA's package document holds the function's prefix
+/// (`{"p": {"q": {}}}`, as for any function under a reference head), regorus's only when
+/// a rule other than the default defines the function. A twin that never holds,
+/// `p.q.f(__regorun_a0) := 1 if { false }`, is appended after the last line.
+fn default_ref_functions(
+    source: &str,
+    toks: &[Tok],
+    stmts: &[(usize, usize)],
+    v1: bool,
+) -> Option<Edit> {
+    let is = |k: usize, kind: TokenKind, text: &str| {
+        toks.get(k)
+            .is_some_and(|t| t.kind == kind && t.text == text)
+    };
+    let mut text = String::new();
+    for &(s, e) in stmts {
+        if !is(s, TokenKind::Ident, "default") {
+            continue;
+        }
+        let mut parts = Vec::new();
+        let mut k = s + 1;
+        while let Some(t) = toks.get(k).filter(|t| t.kind == TokenKind::Ident) {
+            parts.push(t.text.as_str());
+            if !is(k + 1, TokenKind::Symbol, ".") {
+                break;
+            }
+            k += 2;
+        }
+        if parts.len() < 2 || !is(k + 1, TokenKind::Symbol, "(") {
+            continue;
+        }
+        let Some((args, close)) = call_args(toks, k + 1) else {
+            continue;
+        };
+        let op = &toks[(close + 1).min(e)];
+        if close + 1 >= e || op.kind != TokenKind::Symbol || !matches!(op.text.as_str(), ":=" | "=")
+        {
+            continue;
+        }
+        let value = &source[toks[close + 2].start..toks[e].end];
+        let body = if v1 { "if { false }" } else { "{ false }" };
+        text.push_str(&format!(
+            "{}({}) {} {value} {body}\n",
+            parts.join("."),
+            helper_params(args.len()),
+            op.text
+        ));
+    }
+    after_last_line(source, text)
 }
 
 /// The nesting from which a literal is read as JSON text ([`deep_literals`]).
