@@ -1301,6 +1301,56 @@ fn fractions_print_as_go() {
     assert_keeps_vm("floats.rego");
 }
 
+/// `time.parse_ns` with a zone abbreviation (layout `MST`) gives Go's instant: the local
+/// zone's offset when the local zone uses the abbreviation (`PDT` in January too), else
+/// none (`15:04 PST` is 15:04 UTC on a machine in UTC, where regorus gave US zones their
+/// offsets); a numeric zone beside it sets the offset. Expected: the OPA peer's output
+/// under `TZ=` (UTC) and `TZ=America/Los_Angeles`, on both paths; the policy keeps the VM
+/// (the layouts are in the document, which goes to the interpreter). A lower-case `pst`
+/// is Go's parse error.
+#[test]
+fn zone_abbreviations_parse_as_in_go() {
+    let dir = common::scratch(&[
+        (
+            "policy/p.rego",
+            include_str!("fixtures/values/time_zones.rego"),
+        ),
+        ("in.json", include_str!("fixtures/values/time_zones.json")),
+    ]);
+    let at = dir.path().to_str().unwrap();
+    for (tz, expected) in [
+        ("", include_str!("fixtures/values/time_zones.out")),
+        (
+            "America/Los_Angeles",
+            include_str!("fixtures/values/time_zones_la.out"),
+        ),
+    ] {
+        for rvm in ["1", "0"] {
+            let run = common::run_with(
+                at,
+                &["test", "--no-color", "in.json"],
+                &[("REGORUN_RVM", rvm), ("TZ", tz)],
+                None,
+            );
+            assert_eq!(
+                (run.code, run.stdout.as_str()),
+                (1, expected),
+                "TZ={tz} REGORUN_RVM={rvm}: {}",
+                run.stderr
+            );
+        }
+    }
+    assert_keeps_vm("time_zones.rego");
+    let stderr = strict_stderr(
+        include_str!("fixtures/values/time_zones.rego"),
+        r#"{"cases": [["Mon, 02 Jan 2006 15:04:05 MST", "Tue, 10 Nov 2009 23:00:00 pst"]]}"#,
+    );
+    assert!(
+        stderr.contains(r#"time.parse_ns: parsing time "Tue, 10 Nov 2009 23:00:00 pst" as "Mon, 02 Jan 2006 15:04:05 MST": cannot parse "pst" as "MST""#),
+        "{stderr}"
+    );
+}
+
 /// The policy `tests/fixtures/values/<name>` is evaluated by the bytecode VM.
 fn assert_keeps_vm(name: &str) {
     let path = format!("tests/fixtures/values/{name}");

@@ -167,19 +167,146 @@ fn next_chunk(layout: &str) -> (&str, Option<Std>, &str) {
 }
 
 /// The zone OPA gives `[ns, tz]`: UTC for `""` and `"UTC"`, the process's zone for
-/// `"Local"` (`$TZ`, else UTC), else the IANA zone of that name, or Go's error.
+/// `"Local"` ([`local_zone`]), else the IANA zone of that name, or Go's error.
 fn zone(name: &str) -> Result<Option<Tz>, String> {
-    let name = match name {
-        "" | "UTC" => return Ok(None),
-        "Local" => match std::env::var("TZ") {
-            Ok(tz) if !tz.is_empty() && tz != "UTC" => tz,
-            _ => return Ok(None),
-        },
-        other => other.to_string(),
+    match name {
+        "" | "UTC" => Ok(None),
+        "Local" => Ok(local_zone()),
+        other => other
+            .parse::<Tz>()
+            .map(Some)
+            .map_err(|_| format!("unknown time zone {other}")),
+    }
+}
+
+/// Go's `time.Local`: `$TZ` when set (empty or unknown is UTC, a leading `:` and a path
+/// into a zoneinfo folder are read as Go reads them), else the zone `/etc/localtime`
+/// links to; `None` for UTC.
+fn local_zone() -> Option<Tz> {
+    static LOCAL: std::sync::OnceLock<Option<Tz>> = std::sync::OnceLock::new();
+    *LOCAL.get_or_init(|| {
+        let name = match std::env::var("TZ") {
+            Ok(tz) => tz.trim_start_matches(':').to_string(),
+            Err(_) => std::fs::read_link("/etc/localtime")
+                .ok()?
+                .to_string_lossy()
+                .into_owned(),
+        };
+        let name = name
+            .rsplit_once("zoneinfo/")
+            .map_or(name.as_str(), |(_, n)| n);
+        name.parse::<Tz>()
+            .ok()
+            .filter(|tz| *tz != Tz::UTC && *tz != Tz::Etc__UTC)
+    })
+}
+
+/// The zone abbreviation of a `time.parse_ns` value, when the layout has one `MST` chunk:
+/// the one word of the value Go's `parseTimeZone` accepts (three to five capitals, a four-
+/// or five-letter one ending in `T`, `WITA`, `ChST`, `MeST`) that is not a month or weekday
+/// name; `UTC` and `GMT` forms are left out (both parsers read them as UTC).
+#[derive(Debug, PartialEq)]
+pub enum Abbreviation {
+    /// Its byte range, and whether the layout also has a numeric zone (which then sets the
+    /// offset, as in Go).
+    At(usize, usize, bool),
+    /// No such word, but one of the US names regorus reads in any case (`pst`) starts at
+    /// this byte: Go cannot parse it.
+    NotCapitals(usize),
+}
+
+/// The zone names regorus's `time.parse_ns` reads in any case, with US offsets.
+const US_ZONES: [&str; 8] = ["EDT", "EST", "CDT", "CST", "MDT", "MST", "PDT", "PST"];
+
+/// The [`Abbreviation`] of `value` read with `layout`.
+pub fn zone_abbreviation(layout: &str, value: &str) -> Option<Abbreviation> {
+    let (mut names, mut numeric, mut rest) = (0, false, layout);
+    while !rest.is_empty() {
+        let (_, std, after) = next_chunk(rest);
+        match std {
+            Some(Std::Tz) => names += 1,
+            Some(Std::NumTz { .. }) => numeric = true,
+            _ => {}
+        }
+        rest = after;
+    }
+    if names != 1 {
+        return None;
+    }
+    let b = value.as_bytes();
+    let (mut found, mut lower) = (None, None);
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_alphabetic() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_alphabetic() {
+            i += 1;
+        }
+        let word = &value[start..i];
+        let capitals = word.bytes().all(|c| c.is_ascii_uppercase());
+        let zone_like = match word.len() {
+            3 => capitals,
+            4 => {
+                capitals && (word.ends_with('T') || word == "WITA")
+                    || matches!(word, "ChST" | "MeST")
+            }
+            5 => capitals && word.ends_with('T'),
+            _ => false,
+        };
+        let named = MONTHS
+            .iter()
+            .chain(DAYS.iter())
+            .any(|n| n.eq_ignore_ascii_case(word) || n[..3].eq_ignore_ascii_case(word));
+        if zone_like && !named && !matches!(word, "UTC" | "GMT") {
+            if found.is_some() {
+                return None;
+            }
+            found = Some((start, i));
+        } else if !capitals && US_ZONES.iter().any(|z| z.eq_ignore_ascii_case(word)) {
+            lower = lower.or(Some(start));
+        }
+    }
+    match (found, lower) {
+        (Some((s, e)), _) => Some(Abbreviation::At(s, e, numeric)),
+        (None, Some(s)) => Some(Abbreviation::NotCapitals(s)),
+        (None, None) => None,
+    }
+}
+
+/// The offset (seconds east of UTC) Go's `time.Parse` gives a zone abbreviation for a
+/// wall-clock time (read as UTC, seconds since the epoch): the local zone's ([`local_zone`])
+/// when it uses that abbreviation then, else when it used or uses it within a year of
+/// then; otherwise 0 (Go records an unknown abbreviation with a zero offset).
+pub fn abbreviation_offset(name: &str, wall: i64) -> i32 {
+    let Some(tz) = local_zone() else {
+        return 0;
     };
-    name.parse::<Tz>()
-        .map(Some)
-        .map_err(|_| format!("unknown time zone {name}"))
+    let at = |secs: i64| {
+        DateTime::<Utc>::from_timestamp(secs, 0).map(|t| {
+            let o = *t.with_timezone(&tz).offset();
+            (
+                o.abbreviation().map(str::to_string),
+                o.fix().local_minus_utc(),
+            )
+        })
+    };
+    const MONTH: i64 = 30 * 86_400;
+    let seen: Vec<i32> = (-12..=12)
+        .filter_map(|m| at(wall + m * MONTH))
+        .filter(|(abbr, _)| abbr.as_deref() == Some(name))
+        .map(|(_, offset)| offset)
+        .collect();
+    // Go first takes an offset whose zone is in effect at that instant.
+    seen.iter()
+        .copied()
+        .find(|&offset| {
+            at(wall - i64::from(offset)).is_some_and(|(a, _)| a.as_deref() == Some(name))
+        })
+        .or_else(|| seen.first().copied())
+        .unwrap_or(0)
 }
 
 /// `ns` in zone `tz` (OPA's names) printed with Go's `layout` (or a Go constant's name;
@@ -425,6 +552,37 @@ pub fn parse_rfc3339(value: &str) -> Result<i128, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finds_the_zone_abbreviation_go_reads() {
+        let f = zone_abbreviation;
+        const L: &str = "02 Jan 06 15:04 MST";
+        assert_eq!(
+            f(L, "02 JAN 06 15:04 PST"),
+            Some(Abbreviation::At(16, 19, false))
+        );
+        assert_eq!(
+            f(L, "02 Jan 06 15:04 CEST"),
+            Some(Abbreviation::At(16, 20, false))
+        );
+        assert_eq!(
+            f(L, "02 Jan 06 15:04 ChST"),
+            Some(Abbreviation::At(16, 20, false))
+        );
+        assert_eq!(
+            f(L, "02 Jan 06 15:04 pst"),
+            Some(Abbreviation::NotCapitals(16))
+        );
+        // UTC and GMT read the same in both parsers; no layout zone, or two candidates.
+        assert_eq!(f(L, "02 Jan 06 15:04 UTC"), None);
+        assert_eq!(f(L, "02 Jan 06 15:04 GMT+3"), None);
+        assert_eq!(f("02 Jan 06 15:04", "02 Jan 06 15:04 PST"), None);
+        assert_eq!(f(L, "02 Jan 06 PST 15:04 EST"), None);
+        assert_eq!(
+            f("02 Jan 06 15:04 -0700 MST", "02 Jan 06 15:04 -0800 PST"),
+            Some(Abbreviation::At(22, 25, true))
+        );
+    }
 
     #[test]
     fn formats_as_go() {

@@ -113,7 +113,12 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
         time::parse_duration_ns,
         Vm::Any,
     ),
-    ("time.parse_ns", 2, time::parse_ns, Vm::Any),
+    (
+        "time.parse_ns",
+        2,
+        time::parse_ns,
+        Vm::Strings(time::zone_layout),
+    ),
     // OPA's values, which the VM gets through routed Rego functions (compat.rs).
     ("floor", 1, numbers::floor, Vm::Any),
     ("ceil", 1, numbers::ceil, Vm::Any),

@@ -13,15 +13,45 @@ pub fn parse_duration_ns(args: &[Value]) -> Result<Value, Fault> {
 }
 
 /// `time.parse_ns(layout, value)`: regorus's parser, made safe. A non-ASCII layout or value
-/// (where it can panic) that it cannot read is reported in Go's words.
+/// (where it can panic) that it cannot read is reported in Go's words. A zone abbreviation
+/// (layout `MST`) is Go's: regorus gives the US ones (`EST`, `PST`...) their offsets, Go
+/// the local zone's offset when the local zone uses the abbreviation, else none (`15:04
+/// PST` is 15:04 UTC on a machine in UTC). The abbreviation is read as `UTC`, then the
+/// local offset applied; a numeric zone in the layout sets the offset instead, as in Go.
 pub fn parse_ns(args: &[Value]) -> Result<Value, Fault> {
     let layout = string_arg(args, 1)?;
     let value = string_arg(args, 2)?;
+    use crate::base::gotime::{abbreviation_offset, zone_abbreviation, Abbreviation};
+    let q = crate::base::godur::quote;
+    match zone_abbreviation(layout, value) {
+        Some(Abbreviation::NotCapitals(at)) => {
+            return Err(Fault::Opa(format!(
+                "parsing time {} as {}: cannot parse {} as \"MST\"",
+                q(value),
+                q(layout),
+                q(&value[at..])
+            )))
+        }
+        Some(Abbreviation::At(start, end, numeric)) => {
+            let as_utc = format!("{}UTC{}", &value[..start], &value[end..]);
+            let parsed = native("time.parse_ns", &[args[0].clone(), Value::from(as_utc)]);
+            if let Ok(Value::Number(n)) = parsed {
+                if let Some(ns) = n.as_i128().filter(|_| n.is_integer()) {
+                    if numeric {
+                        return Ok(Value::from(ns));
+                    }
+                    let wall = i64::try_from(ns.div_euclid(1_000_000_000)).unwrap_or(0);
+                    let offset = abbreviation_offset(&value[start..end], wall);
+                    return Ok(Value::from(ns - i128::from(offset) * 1_000_000_000));
+                }
+            }
+        }
+        None => {}
+    }
     native("time.parse_ns", args).map_err(|e| {
         Fault::Opa(if layout.is_ascii() && value.is_ascii() {
             e
         } else {
-            let q = crate::base::godur::quote;
             format!(
                 "parsing time {} as {}: cannot parse {} as {}",
                 q(value),
@@ -31,6 +61,13 @@ pub fn parse_ns(args: &[Value]) -> Result<Value, Fault> {
             )
         })
     })
+}
+
+/// Whether regorus's `time.parse_ns` may differ from Go's on this string: a layout with a
+/// zone abbreviation ([`parse_ns`]); documents, data or policies holding one go to the
+/// interpreter.
+pub fn zone_layout(s: &str) -> bool {
+    s.contains("MST")
 }
 
 /// `time.add_date(ns, years, months, days)`: Go's `Time.AddDate` in UTC, which
