@@ -863,6 +863,91 @@ policy/p.rego:24: rego_type_error: time.now_ns: arity mismatch
     );
 }
 
+/// A built-in called with a literal of a kind its parameter refuses (`upper(1)`) is OPA's
+/// load-time type error, in OPA's words (`have` from the literals, `any` for `input`,
+/// `???` for the output; `want` the signature OPA gives), also for a built-in regorun
+/// routes through an appended function (`ceil`) and under `not`; literals the parameter
+/// accepts load. Expected: the OPA peer's errors for this policy (OPA 1.20).
+#[test]
+fn literal_arguments_of_a_refused_kind_are_load_errors() {
+    let policy = "package main
+
+import rego.v1
+
+deny contains msg if {
+\tmsg := upper(1)
+}
+
+deny contains msg if {
+\tstartswith(input.name, 1)
+\tmsg := concat(\",\", {\"a\": [true]})
+}
+
+deny contains msg if {
+\tx := ceil(\"1.5\")
+\tmsg := sprintf(\"%v %v\", [x, count(input.items)])
+\tnot endswith(input.name, null)
+}
+
+ok contains time.format([0, \"UTC\"])
+
+ok contains count({1, \"a\"})
+
+ok contains object.get({\"a\": 1}, \"a\", 0)
+";
+    let r = run(
+        &[("policy/p.rego", policy), ("in.json", "{}")],
+        &["test", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: load: loading policies: get compiler: 5 errors occurred:
+policy/p.rego:6: rego_type_error: upper: invalid argument(s)
+\thave: (number, ???)
+\twant: (x: string, y: string)
+policy/p.rego:10: rego_type_error: startswith: invalid argument(s)
+\thave: (any, number)
+\twant: (search: string, base: string, result: boolean)
+policy/p.rego:11: rego_type_error: concat: invalid argument(s)
+\thave: (string, object<a: array<boolean>>, ???)
+\twant: (delimiter: string, collection: any<array[string], set[string]>, output: string)
+policy/p.rego:15: rego_type_error: ceil: invalid argument(s)
+\thave: (string, ???)
+\twant: (x: number, y: number)
+policy/p.rego:17: rego_type_error: endswith: invalid argument(s)
+\thave: (any, null)
+\twant: (search: string, base: string, result: boolean)
+",
+    );
+    // The same policy without the refused literals loads and runs.
+    let fixed = policy
+        .replace("upper(1)", "upper(\"a\")")
+        .replace("startswith(input.name, 1)", "startswith(input.name, \"x\")")
+        .replace("{\"a\": [true]}", "{\"a\"}")
+        .replace("ceil(\"1.5\")", "ceil(1.5)")
+        .replace("endswith(input.name, null)", "endswith(input.name, \"z\")");
+    let r = run(
+        &[
+            ("policy/p.rego", &fixed),
+            ("in.json", r#"{"name": "xy", "items": [1]}"#),
+        ],
+        &["test", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "FAIL - in.json - main - 2 1
+FAIL - in.json - main - A
+FAIL - in.json - main - a
+
+3 tests, 0 passed, 0 warnings, 3 failures, 0 exceptions
+",
+        "",
+    );
+}
+
 /// A parse error on a line the load-time rewrites changed quotes the user's line, with the
 /// caret under the user's column, not the rewritten text (`__regorun_lower(...)`).
 #[test]

@@ -440,7 +440,11 @@ impl PolicyEngine {
         let mut errors = graph.recursion_errors();
         // OPA's type checker refuses calls of unknown functions at load time; regorus would
         // only fail when (and if) the rule runs, so an unevaluated typo passed silently.
-        errors.extend(graph.call_errors(|name| crate::engine::builtins::arity(name, opts.rego_v0)));
+        // Also calls with a literal argument of a kind the built-in refuses (`upper(1)`).
+        errors.extend(graph.call_errors(
+            |name| crate::engine::builtins::arity(name, opts.rego_v0),
+            crate::engine::builtins::signature,
+        ));
         errors.extend(graph.default_errors());
         if !data.is_empty() {
             errors.extend(graph.data_conflicts(&engine.get_data()));

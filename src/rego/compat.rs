@@ -1204,6 +1204,15 @@ impl Route {
     }
 }
 
+/// The [`ROUTED`] built-in whose calls became calls of the appended function `helper`.
+pub(crate) fn routed_builtin(helper: &str) -> Option<&'static str> {
+    let name = helper.strip_prefix("__regorun_")?;
+    ROUTED
+        .iter()
+        .find(|r| r.name.replace('.', "_") == name)
+        .map(|r| r.name)
+}
+
 /// A [`ROUTED`] built-in's appended definition, as the rewrite writes it (`kw`: `" if"`
 /// or `""`).
 pub(crate) fn routed_definition(name: &str, kw: &str) -> Option<String> {

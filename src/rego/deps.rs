@@ -54,9 +54,10 @@ pub struct Graph {
     /// Differences from OPA that no rewrite removes, one message each.
     notes: Vec<String>,
     /// Calls of names that are no rule, import or `data` reference (built-ins, or
-    /// unknown): name, `file:line`, the number of arguments and whether the call is a
-    /// value (an operand or argument, where an output argument is not possible).
-    calls: Vec<(String, String, usize, bool)>,
+    /// unknown): name, `file:line`, the number of arguments, whether the call is a
+    /// value (an operand or argument, where an output argument is not possible) and what
+    /// the type checker can tell of each argument from its text.
+    calls: Vec<(String, String, usize, bool, Vec<ArgType>)>,
     /// OPA's type errors for calls of the policy's own functions: undefined, or with a
     /// number of arguments that is neither the arity nor one more (an output).
     call_errors: Vec<String>,
@@ -802,6 +803,20 @@ impl Graph {
                         }
                         // A call's arguments and whether it is a value, checked below.
                         let call = called.then(|| (argument_count(&toks, end), valued(&toks, i)));
+                        // A built-in routed through an appended function is still OPA's
+                        // built-in for the type checker.
+                        if let Some(builtin) = call
+                            .filter(|_| chain.len() == 1)
+                            .and_then(|_| crate::rego::compat::routed_builtin(text))
+                        {
+                            graph.calls.push((
+                                builtin.to_string(),
+                                format!("{file}:{}", toks[i].2),
+                                argument_count(&toks, end),
+                                valued(&toks, i),
+                                argument_types(&toks, end),
+                            ));
+                        }
                         targets.push((path, toks[i].2, call));
                     } else if called {
                         graph.calls.push((
@@ -809,6 +824,7 @@ impl Graph {
                             format!("{file}:{}", toks[i].2),
                             argument_count(&toks, end),
                             valued(&toks, i),
+                            argument_types(&toks, end),
                         ));
                     }
                     // The rest of the chain: names after dots are skipped above, and a
@@ -991,11 +1007,15 @@ impl Graph {
     /// `<name>: arity mismatch` (without OPA's `have`/`want` type lines) or `function
     /// <path> has arity <a>, got <n> arguments` for a wrong number of arguments.
     /// `builtin(name)` is `None` for a name that is no built-in, else its arity if fixed.
-    pub fn call_errors(&self, builtin: impl Fn(&str) -> Option<Option<u8>>) -> Vec<String> {
+    pub fn call_errors(
+        &self,
+        builtin: impl Fn(&str) -> Option<Option<u8>>,
+        signature: impl Fn(&str) -> Option<(&'static [u8], &'static str)>,
+    ) -> Vec<String> {
         let mut out: Vec<String> = self
             .calls
             .iter()
-            .filter_map(|(name, at, n, value)| match builtin(name) {
+            .filter_map(|(name, at, n, value, _)| match builtin(name) {
                 None => Some(format!("{at}: rego_type_error: undefined function {name}")),
                 Some(Some(a)) if !arity_fits(*n, usize::from(a), *value) => {
                     Some(format!("{at}: rego_type_error: {name}: arity mismatch"))
@@ -1003,9 +1023,50 @@ impl Graph {
                 Some(_) => None,
             })
             .chain(self.call_errors.iter().cloned())
+            .chain(self.type_errors(signature))
             .collect();
         out.sort_by(|a, b| line_order(a).cmp(&line_order(b)));
         out
+    }
+
+    /// OPA's type errors for built-in calls with a literal argument of a kind the
+    /// parameter refuses (`upper(1)`, `startswith(input.x, 1)`), in OPA's words: `have`
+    /// lists what the text shows of each argument (`any` for an `input` reference, `???`
+    /// for an output or what only OPA's inference knows), `want` the built-in's
+    /// signature. `signature` gives the kinds each parameter accepts ([`KINDS`] bits) and
+    /// OPA's `want` text of a built-in. Only literals are checked: OPA also infers the
+    /// types of variables and rules.
+    fn type_errors(
+        &self,
+        signature: impl Fn(&str) -> Option<(&'static [u8], &'static str)>,
+    ) -> Vec<String> {
+        self.calls
+            .iter()
+            .filter_map(|(name, at, n, value, args)| {
+                let (accepts, want) = signature(name)?;
+                if *n < accepts.len() || *n > accepts.len() + 1 {
+                    return None;
+                }
+                let refused = args
+                    .iter()
+                    .zip(accepts)
+                    .any(|(a, ok)| a.kind != 0 && a.kind & ok == 0);
+                if !refused {
+                    return None;
+                }
+                let mut have: Vec<&str> = args
+                    .iter()
+                    .map(|a| a.text.as_deref().unwrap_or("???"))
+                    .collect();
+                if *value {
+                    have.push("???");
+                }
+                Some(format!(
+                    "{at}: rego_type_error: {name}: invalid argument(s)\n\thave: ({})\n\twant: ({want})",
+                    have.join(", ")
+                ))
+            })
+            .collect()
     }
 
     /// Load-time messages for the differences from OPA that remain (`file:line: text`).
@@ -1150,6 +1211,206 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// A reference component that matches any rule name.
+/// The kinds of literal OPA's type checker tells apart, as bits in this order.
+pub const KINDS: [&str; 7] = [
+    "string", "number", "boolean", "null", "array", "object", "set",
+];
+
+/// What the text of a call's argument shows of its type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArgType {
+    /// The literal's [`KINDS`] bit; 0 for any kind (an `input` reference) or unknown.
+    pub kind: u8,
+    /// OPA's text for its type (`array<number, string>`, `any`), when the text shows it.
+    pub text: Option<String>,
+}
+
+fn kind_bit(kind: &str) -> u8 {
+    KINDS.iter().position(|k| *k == kind).map_or(0, |i| 1 << i)
+}
+
+/// The types of the arguments of the call whose `(` is at `open`.
+fn argument_types(toks: &[Tok], open: usize) -> Vec<ArgType> {
+    let Some(close) = closing_of(toks, open) else {
+        return Vec::new();
+    };
+    split_top(&toks[open + 1..close], ",")
+        .into_iter()
+        .map(literal_type)
+        .collect()
+}
+
+/// The index of the bracket closing the one at `open`.
+fn closing_of(toks: &[Tok], open: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (k, t) in toks.iter().enumerate().skip(open) {
+        if t.0 == TokenKind::Symbol {
+            match t.1.as_str() {
+                "(" | "[" | "{" => depth += 1,
+                ")" | "]" | "}" => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(k);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    None
+}
+
+/// `toks` split at `sep` outside brackets (a trailing separator ends nothing).
+fn split_top<'a>(toks: &'a [Tok], sep: &str) -> Vec<&'a [Tok]> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0usize, 0);
+    for (k, t) in toks.iter().enumerate() {
+        if t.0 != TokenKind::Symbol {
+            continue;
+        }
+        match t.1.as_str() {
+            "(" | "[" | "{" => depth += 1,
+            ")" | "]" | "}" => depth = depth.saturating_sub(1),
+            x if x == sep && depth == 0 => {
+                out.push(&toks[start..k]);
+                start = k + 1;
+            }
+            _ => {}
+        }
+    }
+    if start < toks.len() {
+        out.push(&toks[start..]);
+    }
+    out
+}
+
+/// OPA's order of types in a union (`any<number, string>`): null, boolean, number, string.
+fn scalar_rank(text: &str) -> Option<usize> {
+    ["null", "boolean", "number", "string"]
+        .iter()
+        .position(|t| *t == text)
+}
+
+/// What the text of one argument shows of its type: literals (scalars, and arrays,
+/// objects with string keys and sets of literals), comprehensions (kind only) and
+/// `input` references (`any`).
+fn literal_type(arg: &[Tok]) -> ArgType {
+    let known = |kind: &str, text: Option<String>| ArgType {
+        kind: kind_bit(kind),
+        text,
+    };
+    let unknown = ArgType {
+        kind: 0,
+        text: None,
+    };
+    let is = |k: usize, kind: TokenKind, text: &str| {
+        arg.get(k).is_some_and(|t| t.0 == kind && t.1 == text)
+    };
+    match arg {
+        [] => return unknown,
+        [t] => {
+            return match (&t.0, t.1.as_str()) {
+                (TokenKind::String | TokenKind::RawString, _) => {
+                    known("string", Some("string".into()))
+                }
+                (TokenKind::Number, _) => known("number", Some("number".into())),
+                (TokenKind::Ident, "true" | "false") => known("boolean", Some("boolean".into())),
+                (TokenKind::Ident, "null") => known("null", Some("null".into())),
+                _ => unknown,
+            }
+        }
+        [m, n] if m.0 == TokenKind::Symbol && m.1 == "-" && n.0 == TokenKind::Number => {
+            return known("number", Some("number".into()))
+        }
+        _ => {}
+    }
+    if arg.len() == 3 && is(0, TokenKind::Ident, "set") && is(1, TokenKind::Symbol, "(") {
+        return known("set", Some("set[any]".into()));
+    }
+    if arg[0].0 == TokenKind::Ident && arg[0].1 == "input" {
+        // A plain reference: `.name` and `[...]` steps only.
+        let mut k = 1;
+        while k < arg.len() {
+            match arg[k].1.as_str() {
+                "." if arg.get(k + 1).is_some_and(|t| t.0 == TokenKind::Ident) => k += 2,
+                "[" => match closing_of(arg, k) {
+                    Some(c) => k = c + 1,
+                    None => return unknown,
+                },
+                _ => return unknown,
+            }
+        }
+        return ArgType {
+            kind: 0,
+            text: Some("any".into()),
+        };
+    }
+    let open = arg[0].1.as_str();
+    if arg[0].0 != TokenKind::Symbol
+        || !matches!(open, "[" | "{")
+        || closing_of(arg, 0) != Some(arg.len() - 1)
+    {
+        return unknown;
+    }
+    let inner = &arg[1..arg.len() - 1];
+    let comprehension = split_top(inner, "|").len() > 1;
+    let texts = |parts: Vec<&[Tok]>| -> Option<Vec<String>> {
+        parts.into_iter().map(|p| literal_type(p).text).collect()
+    };
+    if open == "[" {
+        let text = if comprehension {
+            None
+        } else if inner.is_empty() {
+            Some("array[any]".to_string())
+        } else {
+            texts(split_top(inner, ",")).map(|t| format!("array<{}>", t.join(", ")))
+        };
+        return known("array", text);
+    }
+    if inner.is_empty() {
+        return known("object", Some("object[any: any]".into()));
+    }
+    // `{k: v ...}` is an object; a `:` before any `|` decides.
+    let before_bar = split_top(inner, "|")[0];
+    let object = split_top(before_bar, ":").len() > 1;
+    if comprehension {
+        return known(if object { "object" } else { "set" }, None);
+    }
+    if object {
+        let mut props: Vec<(String, String)> = Vec::new();
+        for entry in split_top(inner, ",") {
+            let kv = split_top(entry, ":");
+            let key = match kv.first() {
+                // The token's text is what is between the quotes.
+                Some([k]) if k.0 == TokenKind::String => {
+                    serde_json::from_str::<String>(&format!("\"{}\"", k.1)).ok()
+                }
+                _ => None,
+            };
+            let value = kv.get(1).and_then(|v| literal_type(v).text);
+            match (key, value, kv.len()) {
+                (Some(k), Some(v), 2) => props.push((k, v)),
+                _ => return known("object", None),
+            }
+        }
+        props.sort();
+        let body: Vec<String> = props.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        return known("object", Some(format!("object<{}>", body.join(", "))));
+    }
+    let text = texts(split_top(inner, ",")).and_then(|mut t| {
+        t.sort_by_key(|x| scalar_rank(x));
+        t.dedup();
+        match t.as_slice() {
+            [one] => Some(format!("set[{one}]")),
+            many if many.iter().all(|x| scalar_rank(x).is_some()) => {
+                Some(format!("set[any<{}>]", many.join(", ")))
+            }
+            _ => None,
+        }
+    });
+    known("set", text)
+}
+
 const ANY: &str = "*";
 
 #[cfg(test)]

@@ -31,6 +31,7 @@ mod runtime;
 mod schema;
 mod schema_check;
 mod semver;
+mod signatures;
 mod strings;
 mod time;
 mod units;
@@ -310,6 +311,16 @@ fn tables(rego_v0: bool) -> impl Iterator<Item = &'static (&'static str, u8, Bod
 /// OPA built-ins that neither regorus nor regorun provides: a call loads (OPA knows the
 /// name) and stops the run with "could not find function" when it is evaluated.
 const OPA_ONLY: &[&str] = &["uri.is_valid", "uri.parse"];
+
+/// The literal kinds each parameter of built-in `name` accepts and OPA's `want:` text
+/// of its type errors ([`signatures::SIGNATURES`], read from OPA's type checker).
+pub fn signature(name: &str) -> Option<(&'static [u8], &'static str)> {
+    let table = signatures::SIGNATURES;
+    table
+        .binary_search_by(|(n, _, _)| n.cmp(&name))
+        .ok()
+        .map(|i| (table[i].1, table[i].2))
+}
 
 /// Whether a policy may call `name` as a built-in, and its arity when it is fixed:
 /// regorus's own, conftest's, those regorun adds or replaces, OPA's that it lacks
