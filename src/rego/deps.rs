@@ -63,8 +63,7 @@ pub struct Graph {
     call_errors: Vec<String>,
 }
 
-/// A token of a rule: kind, text, absolute line.
-type Tok = (TokenKind, String, u32);
+use super::types::{argument_types, ArgType, Tok};
 
 /// The tokens of a rule's text, as far as they lex: regorus's rule spans can end inside
 /// a final string literal.
@@ -1033,7 +1032,8 @@ impl Graph {
     /// parameter refuses (`upper(1)`, `startswith(input.x, 1)`), in OPA's words: `have`
     /// lists what the text shows of each argument (`any` for an `input` reference, `???`
     /// for an output or what only OPA's inference knows), `want` the built-in's
-    /// signature. `signature` gives the kinds each parameter accepts ([`KINDS`] bits) and
+    /// signature. `signature` gives the kinds each parameter accepts
+    /// ([`super::types::KINDS`] bits) and
     /// OPA's `want` text of a built-in. Only literals are checked: OPA also infers the
     /// types of variables and rules.
     fn type_errors(
@@ -1211,206 +1211,6 @@ const KEYWORDS: &[&str] = &[
 ];
 
 /// A reference component that matches any rule name.
-/// The kinds of literal OPA's type checker tells apart, as bits in this order.
-pub const KINDS: [&str; 7] = [
-    "string", "number", "boolean", "null", "array", "object", "set",
-];
-
-/// What the text of a call's argument shows of its type.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ArgType {
-    /// The literal's [`KINDS`] bit; 0 for any kind (an `input` reference) or unknown.
-    pub kind: u8,
-    /// OPA's text for its type (`array<number, string>`, `any`), when the text shows it.
-    pub text: Option<String>,
-}
-
-fn kind_bit(kind: &str) -> u8 {
-    KINDS.iter().position(|k| *k == kind).map_or(0, |i| 1 << i)
-}
-
-/// The types of the arguments of the call whose `(` is at `open`.
-fn argument_types(toks: &[Tok], open: usize) -> Vec<ArgType> {
-    let Some(close) = closing_of(toks, open) else {
-        return Vec::new();
-    };
-    split_top(&toks[open + 1..close], ",")
-        .into_iter()
-        .map(literal_type)
-        .collect()
-}
-
-/// The index of the bracket closing the one at `open`.
-fn closing_of(toks: &[Tok], open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (k, t) in toks.iter().enumerate().skip(open) {
-        if t.0 == TokenKind::Symbol {
-            match t.1.as_str() {
-                "(" | "[" | "{" => depth += 1,
-                ")" | "]" | "}" => {
-                    depth = depth.checked_sub(1)?;
-                    if depth == 0 {
-                        return Some(k);
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    None
-}
-
-/// `toks` split at `sep` outside brackets (a trailing separator ends nothing).
-fn split_top<'a>(toks: &'a [Tok], sep: &str) -> Vec<&'a [Tok]> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0usize, 0);
-    for (k, t) in toks.iter().enumerate() {
-        if t.0 != TokenKind::Symbol {
-            continue;
-        }
-        match t.1.as_str() {
-            "(" | "[" | "{" => depth += 1,
-            ")" | "]" | "}" => depth = depth.saturating_sub(1),
-            x if x == sep && depth == 0 => {
-                out.push(&toks[start..k]);
-                start = k + 1;
-            }
-            _ => {}
-        }
-    }
-    if start < toks.len() {
-        out.push(&toks[start..]);
-    }
-    out
-}
-
-/// OPA's order of types in a union (`any<number, string>`): null, boolean, number, string.
-fn scalar_rank(text: &str) -> Option<usize> {
-    ["null", "boolean", "number", "string"]
-        .iter()
-        .position(|t| *t == text)
-}
-
-/// What the text of one argument shows of its type: literals (scalars, and arrays,
-/// objects with string keys and sets of literals), comprehensions (kind only) and
-/// `input` references (`any`).
-fn literal_type(arg: &[Tok]) -> ArgType {
-    let known = |kind: &str, text: Option<String>| ArgType {
-        kind: kind_bit(kind),
-        text,
-    };
-    let unknown = ArgType {
-        kind: 0,
-        text: None,
-    };
-    let is = |k: usize, kind: TokenKind, text: &str| {
-        arg.get(k).is_some_and(|t| t.0 == kind && t.1 == text)
-    };
-    match arg {
-        [] => return unknown,
-        [t] => {
-            return match (&t.0, t.1.as_str()) {
-                (TokenKind::String | TokenKind::RawString, _) => {
-                    known("string", Some("string".into()))
-                }
-                (TokenKind::Number, _) => known("number", Some("number".into())),
-                (TokenKind::Ident, "true" | "false") => known("boolean", Some("boolean".into())),
-                (TokenKind::Ident, "null") => known("null", Some("null".into())),
-                _ => unknown,
-            }
-        }
-        [m, n] if m.0 == TokenKind::Symbol && m.1 == "-" && n.0 == TokenKind::Number => {
-            return known("number", Some("number".into()))
-        }
-        _ => {}
-    }
-    if arg.len() == 3 && is(0, TokenKind::Ident, "set") && is(1, TokenKind::Symbol, "(") {
-        return known("set", Some("set[any]".into()));
-    }
-    if arg[0].0 == TokenKind::Ident && arg[0].1 == "input" {
-        // A plain reference: `.name` and `[...]` steps only.
-        let mut k = 1;
-        while k < arg.len() {
-            match arg[k].1.as_str() {
-                "." if arg.get(k + 1).is_some_and(|t| t.0 == TokenKind::Ident) => k += 2,
-                "[" => match closing_of(arg, k) {
-                    Some(c) => k = c + 1,
-                    None => return unknown,
-                },
-                _ => return unknown,
-            }
-        }
-        return ArgType {
-            kind: 0,
-            text: Some("any".into()),
-        };
-    }
-    let open = arg[0].1.as_str();
-    if arg[0].0 != TokenKind::Symbol
-        || !matches!(open, "[" | "{")
-        || closing_of(arg, 0) != Some(arg.len() - 1)
-    {
-        return unknown;
-    }
-    let inner = &arg[1..arg.len() - 1];
-    let comprehension = split_top(inner, "|").len() > 1;
-    let texts = |parts: Vec<&[Tok]>| -> Option<Vec<String>> {
-        parts.into_iter().map(|p| literal_type(p).text).collect()
-    };
-    if open == "[" {
-        let text = if comprehension {
-            None
-        } else if inner.is_empty() {
-            Some("array[any]".to_string())
-        } else {
-            texts(split_top(inner, ",")).map(|t| format!("array<{}>", t.join(", ")))
-        };
-        return known("array", text);
-    }
-    if inner.is_empty() {
-        return known("object", Some("object[any: any]".into()));
-    }
-    // `{k: v ...}` is an object; a `:` before any `|` decides.
-    let before_bar = split_top(inner, "|")[0];
-    let object = split_top(before_bar, ":").len() > 1;
-    if comprehension {
-        return known(if object { "object" } else { "set" }, None);
-    }
-    if object {
-        let mut props: Vec<(String, String)> = Vec::new();
-        for entry in split_top(inner, ",") {
-            let kv = split_top(entry, ":");
-            let key = match kv.first() {
-                // The token's text is what is between the quotes.
-                Some([k]) if k.0 == TokenKind::String => {
-                    serde_json::from_str::<String>(&format!("\"{}\"", k.1)).ok()
-                }
-                _ => None,
-            };
-            let value = kv.get(1).and_then(|v| literal_type(v).text);
-            match (key, value, kv.len()) {
-                (Some(k), Some(v), 2) => props.push((k, v)),
-                _ => return known("object", None),
-            }
-        }
-        props.sort();
-        let body: Vec<String> = props.iter().map(|(k, v)| format!("{k}: {v}")).collect();
-        return known("object", Some(format!("object<{}>", body.join(", "))));
-    }
-    let text = texts(split_top(inner, ",")).and_then(|mut t| {
-        t.sort_by_key(|x| scalar_rank(x));
-        t.dedup();
-        match t.as_slice() {
-            [one] => Some(format!("set[{one}]")),
-            many if many.iter().all(|x| scalar_rank(x).is_some()) => {
-                Some(format!("set[any<{}>]", many.join(", ")))
-            }
-            _ => None,
-        }
-    });
-    known("set", text)
-}
-
 const ANY: &str = "*";
 
 #[cfg(test)]

@@ -13,3 +13,4 @@ pub mod policy;
 pub mod rewrite;
 pub mod strict;
 pub mod template;
+pub mod types;
