@@ -921,6 +921,26 @@ policy/p.rego:17: rego_type_error: endswith: invalid argument(s)
 \twant: (search: string, base: string, result: boolean)
 ",
     );
+    // `contains` as the built-in (not a rule head's keyword) is checked too.
+    let r = run(
+        &[
+            (
+                "policy/p.rego",
+                "package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tnot contains(input.name, \"x\")\n\tx := contains(input.name, null)\n\tmsg := sprintf(\"%v\", [x])\n}\n\np contains 1\n",
+            ),
+            ("in.json", "{}"),
+        ],
+        &["test", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: load: loading policies: get compiler: 1 error occurred: policy/p.rego:7: rego_type_error: contains: invalid argument(s)
+\thave: (any, null, ???)
+\twant: (haystack: string, needle: string, result: boolean)
+",
+    );
     // The same policy without the refused literals loads and runs.
     let fixed = policy
         .replace("upper(1)", "upper(\"a\")")

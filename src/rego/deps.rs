@@ -771,7 +771,8 @@ impl Graph {
                     let (chain, end) = chain_to(&toks, i);
                     let called = toks.get(end).is_some_and(|t| t.1 == "(")
                         && !chain.iter().any(|c| c == ANY)
-                        && !KEYWORDS.contains(&text.as_str());
+                        && (!KEYWORDS.contains(&text.as_str())
+                            || text == "contains" && contains_call(&toks, i, skip));
                     let base: Option<Vec<String>> = if text == "data" {
                         Some(chain[1..].to_vec())
                     } else if let Some(p) = aliases.get(text) {
@@ -1209,6 +1210,19 @@ const KEYWORDS: &[&str] = &[
     "not", "if", "else", "some", "every", "in", "with", "as", "contains", "default", "import",
     "package", "true", "false", "null", "set",
 ];
+
+/// Whether the `contains` at token `i` (followed by `(`) is the built-in, not the keyword
+/// of a rule head (`p contains x`): it starts an expression (a new line, or after `not`,
+/// `if`, an operator or an opening bracket), not the rule's first token after its name.
+fn contains_call(toks: &[Tok], i: usize, skip: usize) -> bool {
+    let Some(prev) = i.checked_sub(1).map(|p| &toks[p]) else {
+        return false;
+    };
+    i > skip
+        && (prev.2 < toks[i].2
+            || prev.0 == TokenKind::Symbol && !matches!(prev.1.as_str(), "]" | ")" | "}")
+            || prev.0 == TokenKind::Ident && matches!(prev.1.as_str(), "not" | "if" | "else"))
+}
 
 /// A reference component that matches any rule name.
 const ANY: &str = "*";
