@@ -941,6 +941,26 @@ policy/p.rego:17: rego_type_error: endswith: invalid argument(s)
 \twant: (haystack: string, needle: string, result: boolean)
 ",
     );
+    // A variable the rule assigns a literal has the literal's type, as OPA infers it.
+    let r = run(
+        &[
+            (
+                "policy/p.rego",
+                "package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tx := 1\n\tmsg := upper(x)\n}\n",
+            ),
+            ("in.json", "{}"),
+        ],
+        &["test", "in.json"],
+    );
+    assert_run(
+        &r,
+        1,
+        "",
+        "Error: running test: load: loading policies: get compiler: 1 error occurred: policy/p.rego:7: rego_type_error: upper: invalid argument(s)
+\thave: (number, ???)
+\twant: (x: string, y: string)
+",
+    );
     // The same policy without the refused literals loads and runs.
     let fixed = policy
         .replace("upper(1)", "upper(\"a\")")

@@ -27,15 +27,58 @@ fn kind_bit(kind: &str) -> u8 {
     KINDS.iter().position(|k| *k == kind).map_or(0, |i| 1 << i)
 }
 
-/// The types of the arguments of the call whose `(` is at `open`.
+/// The types of the arguments of the call whose `(` is at `open`, in a rule whose tokens
+/// are `toks`: a variable the rule assigns a literal once (`x := 1`) has the literal's type,
+/// as OPA's checker infers it.
 pub fn argument_types(toks: &[Tok], open: usize) -> Vec<ArgType> {
     let Some(close) = closing_of(toks, open) else {
         return Vec::new();
     };
     split_top(&toks[open + 1..close], ",")
         .into_iter()
-        .map(literal_type)
+        .map(|arg| match arg {
+            [v] if v.0 == TokenKind::Ident => assigned_literal(toks, &v.1)
+                .map(literal_type)
+                .unwrap_or_else(|| literal_type(arg)),
+            _ => literal_type(arg),
+        })
         .collect()
+}
+
+/// The literal a rule assigns `var` with `:=`, when it does so exactly once and the
+/// literal is the whole value (`x := "a"`, `x := [1, 2]`, not `x := 1 + y`).
+fn assigned_literal<'a>(toks: &'a [Tok], var: &str) -> Option<&'a [Tok]> {
+    let mut found = None;
+    for (k, t) in toks.iter().enumerate() {
+        let assigns = t.0 == TokenKind::Ident
+            && t.1 == var
+            && toks
+                .get(k + 1)
+                .is_some_and(|n| n.0 == TokenKind::Symbol && n.1 == ":=")
+            && (k == 0 || toks[k - 1].1 != ".");
+        if !assigns {
+            continue;
+        }
+        if found.is_some() {
+            return None;
+        }
+        let start = k + 2;
+        let first = toks.get(start)?;
+        let end = match (&first.0, first.1.as_str()) {
+            (TokenKind::Symbol, "[" | "{") => closing_of(toks, start)?,
+            (TokenKind::Symbol, "-") => start + 1,
+            _ => start,
+        };
+        // The value ends there: the statement's next token is on a later line or a `;`/`}`.
+        let ends = toks.get(end + 1).is_none_or(|n| {
+            n.2 > toks[end].2 || n.0 == TokenKind::Symbol && matches!(n.1.as_str(), ";" | "}")
+        });
+        if !ends {
+            return None;
+        }
+        found = Some(&toks[start..=end]);
+    }
+    found
 }
 
 /// The index of the bracket closing the one at `open`.
@@ -272,6 +315,31 @@ mod tests {
                 kind: 0,
                 text: None
             }
+        );
+    }
+
+    #[test]
+    fn variables_assigned_a_literal_once_have_its_type() {
+        let types = |src: &str| -> Vec<Option<String>> {
+            let toks: Vec<Tok> = crate::rego::compat::lex_prefix("t.rego", src)
+                .0
+                .into_iter()
+                .map(|t| (t.kind, t.text, t.line))
+                .collect();
+            let open = toks.iter().rposition(|t| t.1 == "(").unwrap();
+            argument_types(&toks, open)
+                .into_iter()
+                .map(|a| a.text)
+                .collect()
+        };
+        assert_eq!(
+            types("p if {\n\tx := [1]\n\ty := \"a\"; z := 1 + 2\n\tf(x, y, z)\n}"),
+            vec![Some("array<number>".into()), Some("string".into()), None]
+        );
+        // Assigned twice (in two bodies): not known here.
+        assert_eq!(
+            types("p if {\n\tx := 1\n} else := 2 if {\n\tx := \"a\"\n\tf(x)\n}"),
+            vec![None]
         );
     }
 }
