@@ -895,14 +895,16 @@ ok contains count({1, \"a\"})
 
 ok contains object.get({\"a\": 1}, \"a\", 0)
 ";
-    let r = run(
-        &[("policy/p.rego", policy), ("in.json", "{}")],
-        &["test", "in.json"],
-    );
-    assert_run(
-        &r,
-        1,
-        "",
+    // A policy that does not load: no output, exit 1, OPA's errors on stderr.
+    let refused = |policy: &str, stderr: &str| {
+        let r = run(
+            &[("policy/p.rego", policy), ("in.json", "{}")],
+            &["test", "in.json"],
+        );
+        assert_run(&r, 1, "", stderr);
+    };
+    refused(
+        policy,
         "Error: running test: load: loading policies: get compiler: 5 errors occurred:
 policy/p.rego:6: rego_type_error: upper: invalid argument(s)
 \thave: (number, ???)
@@ -922,40 +924,16 @@ policy/p.rego:17: rego_type_error: endswith: invalid argument(s)
 ",
     );
     // `contains` as the built-in (not a rule head's keyword) is checked too.
-    let r = run(
-        &[
-            (
-                "policy/p.rego",
-                "package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tnot contains(input.name, \"x\")\n\tx := contains(input.name, null)\n\tmsg := sprintf(\"%v\", [x])\n}\n\np contains 1\n",
-            ),
-            ("in.json", "{}"),
-        ],
-        &["test", "in.json"],
-    );
-    assert_run(
-        &r,
-        1,
-        "",
+    refused(
+        "package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tnot contains(input.name, \"x\")\n\tx := contains(input.name, null)\n\tmsg := sprintf(\"%v\", [x])\n}\n\np contains 1\n",
         "Error: running test: load: loading policies: get compiler: 1 error occurred: policy/p.rego:7: rego_type_error: contains: invalid argument(s)
 \thave: (any, null, ???)
 \twant: (haystack: string, needle: string, result: boolean)
 ",
     );
     // A variable the rule assigns a literal has the literal's type, as OPA infers it.
-    let r = run(
-        &[
-            (
-                "policy/p.rego",
-                "package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tx := 1\n\tmsg := upper(x)\n}\n",
-            ),
-            ("in.json", "{}"),
-        ],
-        &["test", "in.json"],
-    );
-    assert_run(
-        &r,
-        1,
-        "",
+    refused(
+        "package main\n\nimport rego.v1\n\ndeny contains msg if {\n\tx := 1\n\tmsg := upper(x)\n}\n",
         "Error: running test: load: loading policies: get compiler: 1 error occurred: policy/p.rego:7: rego_type_error: upper: invalid argument(s)
 \thave: (number, ???)
 \twant: (x: string, y: string)

@@ -1206,11 +1206,7 @@ impl Route {
 
 /// The [`ROUTED`] built-in whose calls became calls of the appended function `helper`.
 pub(crate) fn routed_builtin(helper: &str) -> Option<&'static str> {
-    let name = helper.strip_prefix("__regorun_")?;
-    ROUTED
-        .iter()
-        .find(|r| r.name.replace('.', "_") == name)
-        .map(|r| r.name)
+    ROUTED.iter().find(|r| r.helper() == helper).map(|r| r.name)
 }
 
 /// A [`ROUTED`] built-in's appended definition, as the rewrite writes it (`kw`: `" if"`

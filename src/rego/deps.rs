@@ -805,15 +805,15 @@ impl Graph {
                         let call = called.then(|| (argument_count(&toks, end), valued(&toks, i)));
                         // A built-in routed through an appended function is still OPA's
                         // built-in for the type checker.
-                        if let Some(builtin) = call
-                            .filter(|_| chain.len() == 1)
-                            .and_then(|_| crate::rego::compat::routed_builtin(text))
-                        {
+                        let routed = call
+                            .filter(|_| chain.len() == 1 && text.starts_with("__regorun_"))
+                            .and_then(|c| Some((c, crate::rego::compat::routed_builtin(text)?)));
+                        if let Some(((n, value), builtin)) = routed {
                             graph.calls.push((
                                 builtin.to_string(),
                                 format!("{file}:{}", toks[i].2),
-                                argument_count(&toks, end),
-                                valued(&toks, i),
+                                n,
+                                value,
                                 argument_types(&toks, end),
                             ));
                         }
