@@ -1351,6 +1351,56 @@ fn zone_abbreviations_parse_as_in_go() {
     );
 }
 
+/// `glob.match` follows gobwas/glob, OPA's library, where regorus's globset differed:
+/// `**` crosses delimiters (`a**b` matches `a.x.b`), `ab**b` matches `ab` (gobwas's
+/// prefix-and-suffix matcher), a lone `?` or `[!x]` matches the empty string, `?` and
+/// `[é]` take one character (not one byte), `[^b]` is a list holding `^`, an unclosed
+/// `{a,b` and a trailing `\` are accepted, and `:` among the delimiters stops `*`.
+/// Expected: the OPA peer's output, on both paths. The policy keeps the VM: a document
+/// of plain `*` patterns is evaluated by it, one with other glob syntax by the
+/// interpreter. A range OPA refuses is its built-in error.
+#[test]
+fn glob_match_gives_opas_answers() {
+    let policy = include_str!("fixtures/values/glob.rego");
+    for (input, opa) in [
+        (
+            include_str!("fixtures/values/glob.json"),
+            include_str!("fixtures/values/glob.out"),
+        ),
+        (
+            include_str!("fixtures/values/glob_plain.json"),
+            include_str!("fixtures/values/glob_plain.out"),
+        ),
+    ] {
+        assert_as_opa(policy, "in.json", input, opa);
+    }
+    assert_keeps_vm("glob.rego");
+    let colon = r#"package main
+
+import rego.v1
+
+deny contains sprintf("%v %v: %v", [c[0], c[1], glob.match(c[0], [":"], c[1])]) if some c in input.colon
+"#;
+    assert_as_opa(
+        colon,
+        "in.json",
+        r#"{"colon": [["*:*", "a:b:c"], ["a:*", "a:b"], ["arn:aws:s3:::*", "arn:aws:s3:::bucket/key"], ["arn:aws:*:*", "arn:aws:s3:x"], ["arn:*", "arn:aws"]]}"#,
+        "FAIL - in.json - main - *:* a:b:c: false
+FAIL - in.json - main - a:* a:b: true
+FAIL - in.json - main - arn:* arn:aws: true
+FAIL - in.json - main - arn:aws:*:* arn:aws:s3:x: true
+FAIL - in.json - main - arn:aws:s3:::* arn:aws:s3:::bucket/key: true
+
+5 tests, 0 passed, 0 warnings, 5 failures, 0 exceptions
+",
+    );
+    let stderr = strict_stderr(colon, r#"{"colon": [["[a-z0-9]", "a"]]}"#);
+    assert!(
+        stderr.ends_with("policy/p.rego:5: glob.match: expected close range character\n"),
+        "{stderr}"
+    );
+}
+
 /// The policy `tests/fixtures/values/<name>` is evaluated by the bytecode VM.
 fn assert_keeps_vm(name: &str) {
     let path = format!("tests/fixtures/values/{name}");

@@ -89,7 +89,7 @@ pub struct PolicyEngine {
     /// The string checks of the replaced built-ins the VM may call
     /// ([`crate::engine::builtins::vm_string_checks`]): a document holding a string one
     /// picks out goes to the interpreter.
-    vm_strings: Vec<fn(&str) -> bool>,
+    vm_strings: Vec<crate::engine::builtins::StringCheck>,
 }
 
 impl Clone for PolicyEngine {
@@ -142,10 +142,10 @@ fn lexed_facts(files: &[PolicyFile]) -> (bool, bool) {
 }
 
 /// Whether a string in `v` (a value or an object key) is one of `checks` picks out.
-fn holds_string(v: &Value, checks: &[fn(&str) -> bool]) -> bool {
+fn holds_string(v: &Value, checks: &[crate::engine::builtins::StringCheck]) -> bool {
     match v {
         _ if checks.is_empty() => false,
-        Value::String(s) => checks.iter().any(|c| c(s)),
+        Value::String(s) => checks.iter().any(|c| (c.document)(s)),
         Value::Array(a) => a.iter().any(|x| holds_string(x, checks)),
         Value::Set(a) => a.iter().any(|x| holds_string(x, checks)),
         Value::Object(o) => o
@@ -361,7 +361,7 @@ impl PolicyEngine {
         let opts = if !vm_strings.is_empty()
             && (files
                 .iter()
-                .any(|f| vm_strings.iter().any(|c| c(&f.source)))
+                .any(|f| vm_strings.iter().any(|c| (c.source)(&f.source)))
                 || data
                     .iter()
                     .any(|d| to_rego(d.value.clone()).is_ok_and(|v| holds_string(&v, &vm_strings))))

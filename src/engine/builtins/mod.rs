@@ -79,6 +79,26 @@ enum Vm {
     /// the policies) is one the check picks out ([`vm_string_checks`]): regorus's version
     /// differs from OPA's only on such strings.
     Strings(fn(&str) -> bool),
+    /// Calls whose argument texts pass `call` (as [`Vm::Only`]), for documents and data
+    /// holding no string `document` picks out and policies whose text `source` does not
+    /// pick out (as [`Vm::Strings`], with a narrower test for the policies, whose own
+    /// regular expressions and messages are no patterns).
+    Guarded {
+        call: fn(&[&str]) -> bool,
+        document: fn(&str) -> bool,
+        source: fn(&str) -> bool,
+    },
+}
+
+/// A replaced built-in's test of the strings that need the interpreter
+/// ([`vm_string_checks`]): one for policy texts, one for each string of a document or the
+/// data.
+#[derive(Clone, Copy)]
+pub struct StringCheck {
+    /// Picks out a policy text.
+    pub source: fn(&str) -> bool,
+    /// Picks out a string of a document or of the data.
+    pub document: fn(&str) -> bool,
 }
 
 /// A constant's literal text by (dotted) name, when the policy defines it as one.
@@ -86,7 +106,18 @@ pub type Resolve<'a> = dyn Fn(&str) -> Option<String> + 'a;
 
 /// The replaced built-ins: name, arity, body, which calls the VM may keep.
 const REPLACED: &[(&str, u8, Body, Vm)] = &[
-    ("glob.match", 3, glob::matches, Vm::Any),
+    // regorus's globset differs on `**`, `?`, ranges, alternatives, escapes and some
+    // delimiters; plain `*` patterns keep the VM.
+    (
+        "glob.match",
+        3,
+        glob::matches,
+        Vm::Guarded {
+            call: glob::vm_call,
+            document: glob::vm_pattern,
+            source: glob::vm_source,
+        },
+    ),
     // regorus allocates the whole range first: a huge one aborts the process.
     (
         "numbers.range",
@@ -380,13 +411,14 @@ pub fn calls_replaced(files: &[PolicyFile]) -> bool {
                 return false;
             }
             calls_of(&f.source, name).any(|rest| !match vm {
-                Vm::Only(safe) => call_args(&rest[1..]).is_some_and(|args| {
-                    let args: Vec<&str> = args
-                        .into_iter()
-                        .map(|a| constant_value(&constants, a).unwrap_or(a))
-                        .collect();
-                    safe(&args)
-                }),
+                Vm::Only(safe) | Vm::Guarded { call: safe, .. } => call_args(&rest[1..])
+                    .is_some_and(|args| {
+                        let args: Vec<&str> = args
+                            .into_iter()
+                            .map(|a| constant_value(&constants, a).unwrap_or(a))
+                            .collect();
+                        safe(&args)
+                    }),
                 Vm::Text(safe) => safe(&rest[1..]),
                 Vm::Resolved(safe) => call_args(&rest[1..]).is_some_and(|args| {
                     safe(&args, &|name| {
@@ -410,17 +442,27 @@ fn calls_of<'a>(source: &'a str, name: &'a str) -> impl Iterator<Item = &'a str>
     })
 }
 
-/// The checks of the replaced built-ins that `files` call ([`Vm::Strings`]): a string one
-/// picks out, in a document or in the data or policies, needs the interpreter.
-pub fn vm_string_checks(files: &[PolicyFile]) -> Vec<fn(&str) -> bool> {
+/// The checks of the replaced built-ins that `files` call ([`Vm::Strings`],
+/// [`Vm::Guarded`]): a string one picks out, in a document or in the data or policies,
+/// needs the interpreter.
+pub fn vm_string_checks(files: &[PolicyFile]) -> Vec<StringCheck> {
     REPLACED
         .iter()
-        .filter_map(|&(name, _, _, vm)| match vm {
-            Vm::Strings(check) => files
+        .filter_map(|&(name, _, _, vm)| {
+            let check = match vm {
+                Vm::Strings(check) => StringCheck {
+                    source: check,
+                    document: check,
+                },
+                Vm::Guarded {
+                    document, source, ..
+                } => StringCheck { source, document },
+                _ => return None,
+            };
+            files
                 .iter()
                 .any(|f| calls_of(&f.source, name).next().is_some())
-                .then_some(check),
-            _ => None,
+                .then_some(check)
         })
         .collect()
 }
@@ -718,13 +760,28 @@ mod tests {
         assert!(!calls_replaced(&[file("x := strings.count(b, \"=\")")]));
         assert!(!calls_replaced(&[file("x := numbers.range(1, 800)")]));
         assert!(!calls_replaced(&[file("x := glob.match(p, [], s)")]));
+        // glob.match keeps the VM for plain `*` patterns and plain delimiters only.
+        assert!(!calls_replaced(&[file(
+            "x := glob.match(\"a.*\", [\".\", \"/\"], s)"
+        )]));
+        assert!(calls_replaced(&[file("x := glob.match(\"a.**\", [], s)")]));
+        assert!(calls_replaced(&[file("x := glob.match(p, [\":\"], s)")]));
+        assert!(calls_replaced(&[file("x := glob.match(p, d, s)")]));
+        let checks = vm_string_checks(&[file("x := glob.match(p, null, s)")]);
+        assert!(checks.len() == 1 && (checks[0].document)("a?") && !(checks[0].source)("a?"));
+        assert!((checks[0].source)("gcr.io/**") && !(checks[0].document)("kms:*"));
         assert!(!calls_replaced(&[file("x := mystrings.count(a, b)")]));
         assert!(!calls_replaced(&[file("x := strings.counter(a)")]));
         assert!(!calls_replaced(&[file("x := strings.count")]));
         // upper/lower keep the VM; their string check applies to the documents instead.
         assert!(!calls_replaced(&[file("x := upper(s)")]));
         let checks = vm_string_checks(&[file("x := upper(s)\ny := lower (t)")]);
-        assert!(checks.len() == 2 && checks.iter().all(|c| c("ß") && !c("ss")));
+        assert!(
+            checks.len() == 2
+                && checks
+                    .iter()
+                    .all(|c| (c.document)("ß") && !(c.document)("ss") && (c.source)("ß"))
+        );
         assert!(vm_string_checks(&[file("x := myupper(s)\ny := lower")]).is_empty());
     }
 
