@@ -1401,6 +1401,35 @@ FAIL - in.json - main - arn:aws:s3:::* arn:aws:s3:::bucket/key: true
     );
 }
 
+/// `sprintf`'s `%v` prints a set's elements and an object's keys in OPA's order, objects
+/// before sets (regorus's order puts sets first), and `set()` for an empty set inside
+/// them. Expected: the OPA peer's output, on both paths (the values are no array literal,
+/// so regorun's own `sprintf` prints them on both).
+#[test]
+fn sprintf_prints_sets_and_keys_in_opas_order() {
+    assert_as_opa(
+        r#"package main
+
+import rego.v1
+
+mixed := {{"a": 1}, {2}, [3], {"b": 0}, {3}, set(), input.o, {input.n}}
+
+keyed := {{2}: "set", {"a": 1}: "object", [1]: "array"}
+
+# A format and values that are no literal array: regorun's own sprintf prints them.
+args := [mixed, keyed, [{1}, {"a": set()}]]
+
+deny contains sprintf("%v | %v | %v", args)
+"#,
+        "in.json",
+        r#"{"o": {"c": [1]}, "n": 0}"#,
+        r#"FAIL - in.json - main - {[3], {"a": 1}, {"b": 0}, {"c": [1]}, set(), {0}, {2}, {3}} | {[1]: "array", {"a": 1}: "object", {2}: "set"} | [{1}, {"a": set()}]
+
+1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions
+"#,
+    );
+}
+
 /// The policy `tests/fixtures/values/<name>` is evaluated by the bytecode VM.
 fn assert_keeps_vm(name: &str) {
     let path = format!("tests/fixtures/values/{name}");

@@ -22,7 +22,7 @@ fn rank(v: &Value) -> u8 {
 /// OPA's comparison (`ast.Compare`): by type first, then arrays, sets and objects
 /// element by element (sets and object keys in OPA's order), the shorter first when one
 /// is the start of the other.
-fn opa_cmp(a: &Value, b: &Value) -> Ordering {
+pub(super) fn opa_cmp(a: &Value, b: &Value) -> Ordering {
     match (a, b) {
         (Value::Array(x), Value::Array(y)) => seq_cmp(x.iter(), y.iter()),
         (Value::Set(x), Value::Set(y)) => {
@@ -72,7 +72,7 @@ fn seq_cmp<'a>(
 }
 
 /// The items in OPA's order.
-fn sorted<'a>(items: impl Iterator<Item = &'a Value>) -> Vec<&'a Value> {
+pub(super) fn sorted<'a>(items: impl Iterator<Item = &'a Value>) -> Vec<&'a Value> {
     let mut v: Vec<&Value> = items.collect();
     v.sort_by(|p, q| opa_cmp(p, q));
     v
@@ -80,7 +80,7 @@ fn sorted<'a>(items: impl Iterator<Item = &'a Value>) -> Vec<&'a Value> {
 
 /// Whether the values hold both an object and a set somewhere, the only case where
 /// regorus's order differs from OPA's (so the common case keeps regorus's comparison).
-fn holds_both(values: &[&Value]) -> bool {
+pub(super) fn holds_both(values: &[&Value]) -> bool {
     fn walk(v: &Value, seen: &mut (bool, bool)) {
         match v {
             Value::Array(a) => a.iter().for_each(|x| walk(x, seen)),

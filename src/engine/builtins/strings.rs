@@ -141,8 +141,12 @@ pub fn sprintf(args: &[Value]) -> Result<Value, Fault> {
     let Value::Array(values) = &args[1] else {
         return Err(Fault::Opa(super::operand(2, "array", &args[1])));
     };
-    // regorus prints an empty set as `{}`.
-    if plain_verbs(format) == Some(values.len()) && !values.iter().any(holds_empty_set) {
+    // regorus prints an empty set as `{}`, and a set's elements in its own order, which
+    // differs from OPA's when objects and sets meet.
+    if plain_verbs(format) == Some(values.len())
+        && !values.iter().any(holds_empty_set)
+        && !super::order::holds_both(&values.iter().collect::<Vec<_>>())
+    {
         return super::native("sprintf", args).map_err(Fault::Opa);
     }
     let go_args: Vec<Arg> = values.iter().map(go_arg).collect();
@@ -174,7 +178,8 @@ fn go_arg(v: &Value) -> Arg {
     }
 }
 
-/// OPA's text of a value (`ast.Value.String()`): strings quoted, `set()` for an empty set.
+/// OPA's text of a value (`ast.Value.String()`): strings quoted, `set()` for an empty set,
+/// set elements and object keys in OPA's order (objects before sets).
 fn rego_text(v: &Value) -> String {
     let join = |items: Vec<String>| items.join(", ");
     match v {
@@ -184,15 +189,23 @@ fn rego_text(v: &Value) -> String {
         Value::String(s) => crate::base::gostr::quote(s),
         Value::Array(a) => format!("[{}]", join(a.iter().map(rego_text).collect())),
         Value::Set(s) if s.is_empty() => "set()".into(),
-        Value::Set(s) => format!("{{{}}}", join(s.iter().map(rego_text).collect())),
-        Value::Object(o) => format!(
+        Value::Set(s) => format!(
             "{{{}}}",
             join(
-                o.iter()
-                    .map(|(k, v)| format!("{}: {}", rego_text(k), rego_text(v)))
+                super::order::sorted(s.iter())
+                    .into_iter()
+                    .map(rego_text)
                     .collect()
             )
         ),
+        Value::Object(o) => {
+            let mut entries: Vec<_> = o.iter().collect();
+            entries.sort_by(|a, b| super::order::opa_cmp(a.0, b.0));
+            let texts = entries
+                .into_iter()
+                .map(|(k, v)| format!("{}: {}", rego_text(k), rego_text(v)));
+            format!("{{{}}}", join(texts.collect()))
+        }
         Value::Undefined => "undefined".into(),
     }
 }
