@@ -1430,6 +1430,43 @@ deny contains sprintf("%v | %v | %v", args)
     );
 }
 
+/// `yaml.marshal` writes go-yaml v2's text, as OPA does (it marshals the value read back
+/// from its JSON): a string that reads back as another type (`yes`, `y`, `~`, `1.5`,
+/// `0x1F`, `2021-01-01`, `1:20`, `""`) is double-quoted, floats are Go's shortest form
+/// (`1e+21`, `1e-05`, `1.2345675e+06`), keys sort naturally (`2` before `10`, `B` before
+/// `a`), long lines fold at 80 columns, a raw NEL folds as YAML reads it. Expected: the OPA
+/// peer's output, on both paths. A NEL in a key and a DEL are go-yaml's read errors.
+#[test]
+fn yaml_marshal_writes_go_yamls_text() {
+    assert_as_opa(
+        include_str!("fixtures/values/yaml_marshal.rego"),
+        "in.json",
+        include_str!("fixtures/values/yaml_marshal.json"),
+        include_str!("fixtures/values/yaml_marshal.out"),
+    );
+    let policy = include_str!("fixtures/values/yaml_marshal.rego");
+    for (input, error) in [
+        (
+            r#"{"values": [{"z": "p\u0085q", "a\u0085\u0085b": 1}]}"#,
+            "yaml: line 2: did not find expected ',' or '}'",
+        ),
+        (
+            r#"{"values": [["\u0085", "x\u0085... y"]]}"#,
+            "yaml: line 3: found unexpected document indicator",
+        ),
+        (
+            r#"{"values": ["a\u007fb"]}"#,
+            "yaml: control characters are not allowed",
+        ),
+    ] {
+        let stderr = strict_stderr(policy, input);
+        assert!(
+            stderr.ends_with(&format!("policy/p.rego:6: yaml.marshal: {error}\n")),
+            "{stderr}"
+        );
+    }
+}
+
 /// The policy `tests/fixtures/values/<name>` is evaluated by the bytecode VM.
 fn assert_keeps_vm(name: &str) {
     let path = format!("tests/fixtures/values/{name}");

@@ -501,6 +501,12 @@ fn go_exponent(s: &str, upper: bool) -> String {
     format!("{mant}{e}{sign}{digits:0>2}")
 }
 
+/// Go's `strconv.FormatFloat(f, 'g', -1, 64)`: the shortest digits, in exponent form
+/// when the decimal exponent is below -4 or at least 6 (`1e-05`, `1.2345675e+06`).
+pub fn format_g(f: f64) -> String {
+    float_g(f, None, false)
+}
+
 /// `%g` (and `%v`) of a float: shortest digits without a precision, else `prec`
 /// significant digits; exponent form when the exponent is below -4 or at least the
 /// precision (6 for the shortest form).

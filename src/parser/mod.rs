@@ -25,7 +25,9 @@ mod vcl;
 mod xml;
 mod yaml;
 
+pub use yaml::allowed_char as yaml_allowed_char;
 pub use yaml::first_document as yaml_first_document;
+pub use yaml::plain_is_string as yaml_plain_is_string;
 
 use anyhow::{anyhow, Result};
 use serde_json::Value;

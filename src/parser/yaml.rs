@@ -197,7 +197,7 @@ impl Tree for regorus::Value {
 
 /// The characters go-yaml's reader accepts: tab, line breaks, printable ASCII, NEL and
 /// the BMP and supplementary planes without surrogates and non-characters U+FFFE/U+FFFF.
-fn allowed_char(c: char) -> bool {
+pub fn allowed_char(c: char) -> bool {
     matches!(c,
         '\t' | '\n' | '\r' | '\u{20}'..='\u{7e}' | '\u{85}' | '\u{a0}'..='\u{d7ff}'
         | '\u{e000}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
@@ -485,6 +485,78 @@ fn resolve_scalar(
         return Ok(Value::String(text.to_string()));
     }
     resolve_plain(text)
+}
+
+/// Whether go-yaml v2 reads the plain scalar `text` as a string (not a null, bool,
+/// number or timestamp; `<<` is a string there too): `yaml.marshal` quotes the others.
+pub fn plain_is_string(text: &str) -> bool {
+    !go_timestamp(text) && matches!(resolve_plain(text), Ok(Value::String(_)))
+}
+
+/// go-yaml v2's timestamps: Go's `time.Parse` with `2006-1-2`, `2006-1-2 15:4:5.999999999`
+/// or `2006-1-2T15:4:5.999999999Z07:00` (also with `t`).
+fn go_timestamp(text: &str) -> bool {
+    fn number(s: &str, max_digits: usize) -> Option<(u32, &str)> {
+        let n = s
+            .bytes()
+            .take_while(u8::is_ascii_digit)
+            .count()
+            .min(max_digits);
+        if n == 0 {
+            return None;
+        }
+        Some((s[..n].parse().ok()?, &s[n..]))
+    }
+    fn time(s: &str) -> Option<&str> {
+        let (h, s) = number(s, 2)?;
+        let (m, s) = number(s.strip_prefix(':')?, 2)?;
+        let (sec, s) = number(s.strip_prefix(':')?, 2)?;
+        if h > 23 || m > 59 || sec > 59 {
+            return None;
+        }
+        Some(match s.strip_prefix('.') {
+            Some(f) => f.trim_start_matches(|c: char| c.is_ascii_digit()),
+            None => s,
+        })
+    }
+    let Some((year, rest)) = number(text, 4).filter(|(_, r)| text.len() - r.len() == 4) else {
+        return false;
+    };
+    let date = || {
+        let (month, rest) = number(rest.strip_prefix('-')?, 2)?;
+        let (day, rest) = number(rest.strip_prefix('-')?, 2)?;
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            1..=12 => 31,
+            _ => return None,
+        };
+        (1..=days).contains(&day).then_some(rest)
+    };
+    let Some(rest) = date() else { return false };
+    if rest.is_empty() {
+        return true;
+    }
+    if let Some(t) = rest.strip_prefix(' ') {
+        return time(t) == Some("");
+    }
+    let Some(t) = rest.strip_prefix(['T', 't']) else {
+        return false;
+    };
+    match time(t) {
+        Some("Z") => true,
+        Some(zone) => {
+            let b = zone.as_bytes();
+            b.len() == 6
+                && matches!(b[0], b'+' | b'-')
+                && b[1..3].iter().all(u8::is_ascii_digit)
+                && b[3] == b':'
+                && b[4..6].iter().all(u8::is_ascii_digit)
+        }
+        None => false,
+    }
 }
 
 fn resolve_plain(text: &str) -> std::result::Result<Value, String> {

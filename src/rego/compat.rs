@@ -2063,6 +2063,7 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "uuid.parse",
     "yaml.unmarshal",
     "yaml.is_valid",
+    "yaml.marshal",
     "regex.match",
     "regex.is_valid",
     "regex.find_n",

@@ -237,6 +237,7 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ("uuid.parse", 1, uuid::parse, Vm::Only(|_| false)),
     // regorus reads YAML 1.2; OPA go-yaml v2's YAML 1.1 (`yes` is true).
     ("yaml.unmarshal", 1, yaml::unmarshal, Vm::Only(|_| false)),
+    ("yaml.marshal", 1, yaml::marshal, Vm::Only(|_| false)),
     ("yaml.is_valid", 1, yaml::is_valid, Vm::Only(|_| false)),
     // regorus's has no `env` and names regorus's version.
     ("opa.runtime", 0, runtime::runtime, Vm::Only(|_| false)),
