@@ -1,0 +1,140 @@
+#!/usr/bin/env python3
+"""Compares `glob.match` and `yaml.marshal` with OPA's on random arguments: each case is
+asked of OPA (the peer's Python bindings) and of the regorun binary (`target/release`), on
+the bytecode path and on the interpreter. Prints the cases that differ, then the count.
+
+    $HOME/.cache/opa-peer/bin/python scripts/opa_random_values.py glob [--seed N] [--cases N]
+    $HOME/.cache/opa-peer/bin/python scripts/opa_random_values.py yaml [--seed N] [--cases N]
+
+glob: patterns of gobwas/glob syntax (`*`, `**`, `?`, ranges, lists, alternatives, escapes)
+over ASCII and non-ASCII text, with `[]`, `null` and one- or two-character delimiters. OPA
+keeps up to 100 compiled patterns under the text "pattern-delimiters", so two cases whose
+texts collide (`-` with `null`, `` with `["-"]`) share an answer there: such cases are
+counted apart. yaml: nested values holding strings that read back as other YAML 1.1 types,
+quotes, indicators, line and paragraph separators, NELs, long lines and floats (keys hold
+no NEL, values no DEL: those are go-yaml read errors, which stop OPA's whole evaluation).
+"""
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import tempfile
+
+from opa_bindings import OpaEngine
+from opa_bindings.engine import OpaError
+
+# REGORUN_BIN: another build to compare (an older one shows what changed).
+REGORUN = os.environ.get("REGORUN_BIN") or os.path.join(os.path.dirname(__file__), "..", "target", "release", "regorun")
+GLOB_TOKENS = ["a", "b", "ab", ".", ":", "/", "-", "é", "*", "**", "?", "[ab]", "[!a]", "[a-c]",
+               "{a,b}", "{a*,b}", "{,a}", "\\*", "]", "}", ",", "{a.b,a?}", "[é]", "[!.]"]
+GLOB_DELIMITERS = [[], ["."], [":"], None, [".", ":"], ["/"], ["é"], ["-"], [".", "/"], ["_"]]
+YAML_ATOMS = ["a", "b c", "yes", "No", "~", "null", "1", "1.5", "-", "- x", "a: b", "#", "x #y",
+              "'", '"', "\\", "\t", " ", "é", "日本", "@", "`", "!", "%", "&", "*", "?", "|", ">",
+              "[", "]", "{", "}", ",", ":", "\n", "\r", "\u0085", "\u2028", "0x10", "1e3",
+              "2021-01-01", "2021-1-2 3:4:5", "1:20", ".5", "+1", "<<", "=", "0o7", "012",
+              "0b11", "true", "off", "Y", "..."]
+
+
+def glob_case(rng):
+    pattern = "".join(rng.choice(GLOB_TOKENS) for _ in range(rng.randint(0, 5)))
+    value = "".join(rng.choice("ab.:/-é_") for _ in range(rng.randint(0, 6)))
+    if rng.random() < 0.5:  # a value shaped like the pattern
+        value = pattern
+        for old, new in [("**", rng.choice(["", "a.b"])), ("*", rng.choice(["", "ab", "a.b"])),
+                         ("?", rng.choice(["a", "é", ""]))]:
+            value = value.replace(old, new)
+        value = "".join(c for c in value if c not in "[]{}!\\")
+    return [pattern, rng.choice(GLOB_DELIMITERS), value]
+
+
+def yaml_value(rng, depth=0):
+    def text():
+        return "".join(rng.choice(YAML_ATOMS) for _ in range(rng.choice([0, 1, 1, 2, 3, 5, 12, 30])))
+    r = rng.random()
+    if depth > 3 or r < 0.5:
+        c = rng.random()
+        if c < 0.6:
+            return text()
+        if c < 0.8:
+            return rng.choice([0, 1, -5, 10**6, 2**40, 1.5, 0.1, 1e-5, 1e21, 123456.789, -0.0, 1e6 + 0.5])
+        return rng.choice([None, True, False])
+    if r < 0.75:
+        return [yaml_value(rng, depth + 1) for _ in range(rng.randint(0, 4))]
+    return {text().replace("\u0085", "N"): yaml_value(rng, depth + 1) for _ in range(rng.randint(0, 4))}
+
+
+def opa_answers(kind, cases):
+    engine = OpaEngine()
+    out = []
+    for case in cases:
+        if kind == "glob":
+            src = "r := glob.match(%s, %s, %s)" % tuple(json.dumps(x) for x in case)
+        else:
+            src = "r := yaml.marshal(%s)" % json.dumps(case)
+        engine.add_policy("p.rego", "package p\nimport rego.v1\n" + src + "\n")
+        try:
+            rs = engine.eval_query("x := data.p.r")
+            out.append(rs[0]["x"] if rs else None)
+        except OpaError:
+            out.append(None)
+    engine.close()
+    return out
+
+
+def regorun_answers(kind, cases, rvm):
+    root = tempfile.mkdtemp()
+    os.makedirs(os.path.join(root, "policy"))
+    if kind == "glob":
+        rules = "".join('deny contains {"msg": "m", "i": %d, "v": glob.match(%s, %s, %s)}\n'
+                        % ((i,) + tuple(json.dumps(x) for x in c)) for i, c in enumerate(cases))
+        document = {}
+    else:
+        rules = 'deny contains {"msg": "m", "i": i, "v": yaml.marshal(v)} if some i, v in input.values\n'
+        document = {"values": cases}
+    with open(os.path.join(root, "policy", "p.rego"), "w") as f:
+        f.write("package main\nimport rego.v1\n" + rules)
+    with open(os.path.join(root, "in.json"), "w") as f:
+        json.dump(document, f)
+    run = subprocess.run([os.path.abspath(REGORUN), "test", "-o", "json", "--no-color", "-p",
+                          "policy", "in.json"], cwd=root, capture_output=True, text=True,
+                         env=dict(os.environ, REGORUN_RVM=rvm))
+    got = {}
+    for result in json.loads(run.stdout):
+        for failure in result.get("failures") or []:
+            md = failure.get("metadata") or {}
+            got[md.get("i")] = md.get("v")
+    return [got.get(i) for i in range(len(cases))]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("kind", choices=["glob", "yaml"])
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--cases", type=int, default=500)
+    a = ap.parse_args()
+    rng = random.Random(a.seed)
+    make = glob_case if a.kind == "glob" else yaml_value
+    cases = [make(rng) for _ in range(a.cases)]
+    opa = opa_answers(a.kind, cases)
+    ids = {}
+    for c in cases:  # OPA's glob cache key
+        if a.kind == "glob":
+            ids.setdefault(c[0] + "-" + "".join(c[1] or []), set()).add(json.dumps(c[:2]))
+    differ = collided = 0
+    for rvm in ["1", "0"]:
+        ours = regorun_answers(a.kind, cases, rvm)
+        for c, o, g in zip(cases, opa, ours):
+            if o == g:
+                continue
+            if a.kind == "glob" and len(ids[c[0] + "-" + "".join(c[1] or [])]) > 1:
+                collided += 1
+                continue
+            differ += 1
+            print("REGORUN_RVM=%s" % rvm, json.dumps(c, ensure_ascii=False)[:300], "opa", json.dumps(o)[:300], "regorun", json.dumps(g)[:300])
+    print("%d cases, both paths: %d differ, %d apart (OPA's cache keys collide)" % (a.cases, differ, collided))
+
+
+if __name__ == "__main__":
+    main()
