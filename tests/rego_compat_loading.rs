@@ -516,6 +516,48 @@ fn functions_across_files_and_import_aliases() {
     );
 }
 
+/// Helper functions regorun appends (`%v`'s printing, routed built-ins) are defined once
+/// per package: copies in two files of one package ran with the first file's tables, so
+/// a large test file calling `sprintf("%v", ...)` stopped with "loop hoisting table out
+/// of bounds" (gatekeeper-library's containerresourceratios). Both paths, a routed
+/// built-in (`to_number`) called from both files too.
+#[test]
+fn appended_helpers_are_defined_once_per_package() {
+    let rules: String = (0..150)
+        .map(|i| {
+            format!(
+                "r{i} := [x | some x in numbers.range(1, {}); x > 0]\n",
+                i % 5 + 2
+            )
+        })
+        .collect();
+    let test = format!(
+        "package main\n\n{rules}\ntest_label if {{\n\tlabel({{\"a\": [1]}}) == \"<{{\\\"a\\\": [1]}}>\"\n\tsprintf(\"%v\", [{{\"b\": set()}}]) == \"{{\\\"b\\\": set()}}\"\n\tto_number(\"3\") == half(\"6\")\n}}\n"
+    );
+    let files = [
+        (
+            "p/a.rego",
+            "package main\n\nlabel(x) := sprintf(\"<%v>\", [x])\n\nhalf(x) := to_number(x) / 2\n",
+        ),
+        ("p/b_test.rego", test.as_str()),
+    ];
+    for rvm in ["1", "0"] {
+        let dir = common::scratch(&files);
+        let r = common::run_with(
+            dir.path().to_str().expect("utf-8"),
+            &["verify", "--no-color", "-p", "p"],
+            &[("REGORUN_RVM", rvm)],
+            None,
+        );
+        assert_run(
+            &r,
+            0,
+            "\n1 test, 1 passed, 0 warnings, 0 failures, 0 exceptions, 0 skipped\n",
+            "",
+        );
+    }
+}
+
 /// After the rewrites of walk, template strings, rebound comprehension variables and
 /// import aliases, `print()` and `--trace` name the user's lines, with the user's text.
 #[test]

@@ -41,6 +41,7 @@ pub fn with_compat(
         .map(|f| (f.path.as_str(), f.source.as_str()))
         .collect();
     let functions = crate::rego::compat::Functions::of(&sources);
+    let mut helpers = AppendedHelpers::default();
     for f in files.iter_mut() {
         if f.path.starts_with(BUILTIN_PREFIX) {
             continue;
@@ -48,7 +49,8 @@ pub fn with_compat(
         if let Some(source) =
             crate::rego::compat::rewrite_with(&f.path, &f.source, rego_v0, &functions)
         {
-            f.source = source;
+            let lines = f.source.lines().count();
+            f.source = helpers.once_per_package(source, lines);
         }
     }
     {
@@ -58,6 +60,55 @@ pub fn with_compat(
         crate::rego::narrow::join_split_functions(&mut views, &functions, rego_v0);
     }
     files
+}
+
+/// The helper functions the rewrites append after a file's last line (`__regorun_fmt_v`,
+/// a routed built-in's function), kept in the first file of each package that needs
+/// them: regorus evaluates every clause of a function in the module of its first
+/// definition, so copies in two files of one package ran with the first file's tables
+/// ("loop hoisting table out of bounds" in a large test file). A later file calls the
+/// first file's copy, as any function of its package.
+#[derive(Default)]
+struct AppendedHelpers {
+    /// Package text → helper names defined in an earlier file.
+    defined: std::collections::BTreeMap<String, std::collections::BTreeSet<String>>,
+}
+
+impl AppendedHelpers {
+    /// `source` (a rewrite of a file of `lines` lines) without the appended helpers an
+    /// earlier file of its package defines.
+    fn once_per_package(&mut self, source: String, lines: usize) -> String {
+        let Some(package) = source.lines().find_map(|l| {
+            let l = l.trim_start();
+            l.strip_prefix("package ")
+                .map(|p| p.split('#').next().unwrap_or("").trim().to_string())
+        }) else {
+            return source;
+        };
+        let helper_name = |line: &str| -> Option<String> {
+            let rest = line.strip_prefix("__regorun_")?;
+            let end = rest.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))?;
+            rest[end..]
+                .starts_with('(')
+                .then(|| format!("__regorun_{}", &rest[..end]))
+        };
+        let earlier = self.defined.entry(package).or_default();
+        let mut own = std::collections::BTreeSet::new();
+        let mut out = String::with_capacity(source.len());
+        for (i, line) in source.split_inclusive('\n').enumerate() {
+            if i >= lines {
+                if let Some(name) = helper_name(line) {
+                    if earlier.contains(&name) {
+                        continue;
+                    }
+                    own.insert(name);
+                }
+            }
+            out.push_str(line);
+        }
+        earlier.extend(own);
+        out
+    }
 }
 
 /// Views of `files` for the rewrites that need every file at once.

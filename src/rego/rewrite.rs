@@ -85,17 +85,20 @@ fn unrouted(source: &str) -> Option<String> {
     let mut out: Option<String> = None;
     for route in ROUTED {
         let text = out.as_deref().unwrap_or(source);
-        let Some(definition) = [" if", ""]
+        let call = format!("{}(", route.helper());
+        // Only the first file of a package holds the definition; the others call it.
+        let definition = [" if", ""]
             .iter()
             .filter_map(|kw| routed_definition(route.name, kw))
-            .find(|d| text.contains(d.as_str()))
-        else {
+            .find(|d| text.contains(d.as_str()));
+        if definition.is_none() && !text.contains(&call) {
             continue;
+        }
+        let text = match definition {
+            Some(d) => text.replace(&d, ""),
+            None => text.to_string(),
         };
-        out = Some(
-            text.replace(&definition, "")
-                .replace(&format!("{}(", route.helper()), &format!("{}(", route.name)),
-        );
+        out = Some(text.replace(&call, &format!("{}(", route.name)));
     }
     out
 }
