@@ -1435,7 +1435,8 @@ deny contains sprintf("%v | %v | %v", args)
 /// `0x1F`, `2021-01-01`, `1:20`, `""`) is double-quoted, floats are Go's shortest form
 /// (`1e+21`, `1e-05`, `1.2345675e+06`), keys sort naturally (`2` before `10`, `B` before
 /// `a`), long lines fold at 80 columns, a raw NEL folds as YAML reads it. Expected: the OPA
-/// peer's output, on both paths. A NEL in a key and a DEL are go-yaml's read errors.
+/// peer's output, on both paths; keys that are no strings are their JSON text. A NEL in a
+/// key and a DEL are go-yaml's read errors.
 #[test]
 fn yaml_marshal_writes_go_yamls_text() {
     assert_as_opa(
@@ -1443,6 +1444,13 @@ fn yaml_marshal_writes_go_yamls_text() {
         "in.json",
         include_str!("fixtures/values/yaml_marshal.json"),
         include_str!("fixtures/values/yaml_marshal.out"),
+    );
+    // Keys that are no strings are their JSON text, as OPA writes them.
+    assert_as_opa(
+        "package main\n\nimport rego.v1\n\ndeny contains json.marshal(yaml.marshal({1: \"a\", \"b\": {[1, \"x\"]: 2, {\"k\": 1}: 3, null: 4, true: 5, 1.5: 6}}))\n",
+        "in.json",
+        "{}",
+        "FAIL - in.json - main - \"\\\"1\\\": a\\nb:\\n  '[1,\\\"x\\\"]': 2\\n  '{\\\"k\\\":1}': 3\\n  \\\"1.5\\\": 6\\n  \\\"null\\\": 4\\n  \\\"true\\\": 5\\n\"\n\n1 test, 0 passed, 0 warnings, 1 failure, 0 exceptions\n",
     );
     let policy = include_str!("fixtures/values/yaml_marshal.rego");
     for (input, error) in [

@@ -36,7 +36,7 @@ pub fn marshal(args: &[Value]) -> Result<Value, Fault> {
 }
 
 mod emit {
-    use super::super::{order, type_name, Fault};
+    use super::super::{order, Fault};
     use libyaml_rs as sys;
     use regorus::Value;
     use std::mem::MaybeUninit;
@@ -176,13 +176,7 @@ mod emit {
                 Value::Object(fields) => {
                     let mut entries = Vec::with_capacity(fields.len());
                     for (k, v) in fields.iter() {
-                        let Value::String(k) = k else {
-                            return Err(Fault::Opa(format!(
-                                "invalid object key type: {}",
-                                type_name(k)
-                            )));
-                        };
-                        entries.push((read_back(k)?, v));
+                        entries.push((read_back(&key_text(k))?, v));
                     }
                     entries.sort_by(|a, b| natural_order(&a.0, &b.0));
                     // SAFETY: no anchor, no tag.
@@ -338,23 +332,18 @@ mod emit {
                     .find_map(|x| unreadable(x, nels))
             }
             Value::Object(fields) => {
-                let mut entries: Vec<_> = fields.iter().collect();
-                entries.sort_by(|a, b| match (a.0, b.0) {
-                    (Value::String(x), Value::String(y)) => x.as_bytes().cmp(y.as_bytes()),
-                    _ => std::cmp::Ordering::Equal,
-                });
+                let mut entries: Vec<_> = fields.iter().map(|(k, x)| (key_text(k), x)).collect();
+                entries.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
                 for (k, x) in entries {
-                    if let Value::String(k) = k {
-                        let before = *nels;
-                        if let Some(e) = text(k, nels) {
-                            return Some(e);
-                        }
-                        if *nels > before {
-                            return Some(format!(
-                                "yaml: line {}: did not find expected ',' or '}}'",
-                                *nels
-                            ));
-                        }
+                    let before = *nels;
+                    if let Some(e) = text(&k, nels) {
+                        return Some(e);
+                    }
+                    if *nels > before {
+                        return Some(format!(
+                            "yaml: line {}: did not find expected ',' or '}}'",
+                            *nels
+                        ));
                     }
                     if let Some(e) = unreadable(x, nels) {
                         return Some(e);
@@ -364,6 +353,18 @@ mod emit {
             _ => {}
         }
         None
+    }
+
+    /// An object key as OPA writes it in JSON: a string as it is, any other value as its
+    /// compact JSON text (`1`, `[1,"x"]`, `null`).
+    fn key_text(k: &Value) -> String {
+        match k {
+            Value::String(s) => s.to_string(),
+            other => crate::base::gojson::to_string(
+                &crate::base::value::to_json(other),
+                crate::base::gojson::Indent::Compact,
+            ),
+        }
     }
 
     /// A string as go-yaml reads it back from OPA's JSON text: Go's JSON writer leaves
