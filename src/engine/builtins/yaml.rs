@@ -414,35 +414,12 @@ mod emit {
 
     /// go-yaml's `isBase60Float`: `1:20`, `-12:30:45.5`, still quoted for YAML 1.1 readers.
     fn base60_float(s: &str) -> bool {
-        let b = s.as_bytes();
-        let Some(&c) = b.first() else { return false };
-        if !(c == b'+' || c == b'-' || c.is_ascii_digit()) || !s.contains(':') {
-            return false;
-        }
-        // ^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$
-        let body = s.strip_prefix(['+', '-']).unwrap_or(s);
-        let (head, frac) = match body.split_once('.') {
-            Some((h, f)) => (h, Some(f)),
-            None => (body, None),
-        };
-        if frac.is_some_and(|f| !f.bytes().all(|c| c.is_ascii_digit() || c == b'_')) {
-            return false;
-        }
-        let mut parts = head.split(':');
-        let first = parts.next().unwrap_or("");
-        let first_ok = first.as_bytes().first().is_some_and(u8::is_ascii_digit)
-            && first.bytes().all(|c| c.is_ascii_digit() || c == b'_');
-        let rest: Vec<&str> = parts.collect();
-        first_ok
-            && !rest.is_empty()
-            && rest.iter().all(|p| {
-                let b = p.as_bytes();
-                match b {
-                    [d] => d.is_ascii_digit(),
-                    [t, d] => (b'0'..=b'5').contains(t) && d.is_ascii_digit(),
-                    _ => false,
-                }
-            })
+        static BASE60: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+            regex::Regex::new(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+                .expect("a valid expression")
+        });
+        // go-yaml's fast path: most strings have no `:`.
+        s.contains(':') && BASE60.is_match(s)
     }
 
     /// go-yaml v2's key order for strings: by character, letters before others, runs
@@ -498,13 +475,14 @@ mod emit {
             }
             a.len() < b.len()
         };
+        if a == b {
+            return Ordering::Equal;
+        }
         let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
         if less(&a, &b) {
             Ordering::Less
-        } else if less(&b, &a) {
-            Ordering::Greater
         } else {
-            Ordering::Equal
+            Ordering::Greater
         }
     }
 }

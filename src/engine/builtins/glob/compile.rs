@@ -35,6 +35,8 @@ pub fn compile(tree: &Node, sep: &[char]) -> Result<Matcher, Panic> {
     Ok(optimize(m))
 }
 
+/// Each child compiled and optimised once more, as gobwas does (`compile` already
+/// optimised it; a second pass can simplify what the first produced).
 fn compile_children(children: &[Node], sep: &[char]) -> Result<Vec<Matcher>, Panic> {
     children
         .iter()
