@@ -5,6 +5,11 @@ the bytecode path and on the interpreter. Prints the cases that differ, then the
 
     $HOME/.cache/opa-peer/bin/python scripts/opa_random_values.py glob [--seed N] [--cases N]
     $HOME/.cache/opa-peer/bin/python scripts/opa_random_values.py yaml [--seed N] [--cases N]
+    $HOME/.cache/opa-peer/bin/python scripts/opa_random_values.py glob-vm [--seed N] [--cases N]
+
+glob-vm: patterns of `*` and plain text with plain delimiters (what the bytecode VM may keep
+with regorus's own `glob.match`), each case in a run of its own, so that one case's syntax
+cannot send the others to the interpreter.
 
 glob: patterns of gobwas/glob syntax (`*`, `**`, `?`, ranges, lists, alternatives, escapes)
 over ASCII and non-ASCII text, with `[]`, `null` and one- or two-character delimiters. OPA
@@ -49,6 +54,27 @@ def glob_case(rng):
     return [pattern, rng.choice(GLOB_DELIMITERS), value]
 
 
+VM_TOKENS = ["a", "b", "ab", ".", "/", "-", "*"]
+VM_DELIMITERS = [[], ["."], None, ["/"], ["-"], [".", "/"]]
+
+
+def glob_vm_case(rng):
+    pattern = "".join(rng.choice(VM_TOKENS) for _ in range(rng.randint(0, 5)))
+    while "**" in pattern:
+        pattern = pattern.replace("**", "*")
+    value = "".join(rng.choice("ab./-") for _ in range(rng.randint(0, 6)))
+    if rng.random() < 0.5:  # a value shaped like the pattern
+        value = pattern.replace("*", rng.choice(["", "a", "a.b"]))
+        if value and rng.random() < 0.5:  # shorter than the pattern's text: overlaps
+            i = rng.randrange(len(value))
+            value = value[:i] + value[i + 1:]
+    if rng.random() < 0.25:  # text before and after a `*` that overlap in the value
+        value = "".join(rng.choice("ab./-") for _ in range(rng.randint(1, 4)))
+        i = rng.randrange(len(value))
+        pattern = value[:rng.randint(i + 1, len(value))] + "*" + value[i:]
+    return [pattern, rng.choice(VM_DELIMITERS), value]
+
+
 def yaml_value(rng, depth=0):
     def text():
         return "".join(rng.choice(YAML_ATOMS) for _ in range(rng.choice([0, 1, 1, 2, 3, 5, 12, 30])))
@@ -69,7 +95,7 @@ def opa_answers(kind, cases):
     engine = OpaEngine()
     out = []
     for case in cases:
-        if kind == "glob":
+        if kind.startswith("glob"):
             src = "r := glob.match(%s, %s, %s)" % tuple(json.dumps(x) for x in case)
         else:
             src = "r := yaml.marshal(%s)" % json.dumps(case)
@@ -84,6 +110,8 @@ def opa_answers(kind, cases):
 
 
 def regorun_answers(kind, cases, rvm):
+    if kind == "glob-vm":
+        return [regorun_answers("glob", [c], rvm)[0] for c in cases]
     root = tempfile.mkdtemp()
     os.makedirs(os.path.join(root, "policy"))
     if kind == "glob":
@@ -110,17 +138,17 @@ def regorun_answers(kind, cases, rvm):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["glob", "yaml"])
+    ap.add_argument("kind", choices=["glob", "glob-vm", "yaml"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cases", type=int, default=500)
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    make = glob_case if a.kind == "glob" else yaml_value
+    make = {"glob": glob_case, "glob-vm": glob_vm_case, "yaml": yaml_value}[a.kind]
     cases = [make(rng) for _ in range(a.cases)]
     opa = opa_answers(a.kind, cases)
     ids = {}
     for c in cases:  # OPA's glob cache key
-        if a.kind == "glob":
+        if a.kind.startswith("glob"):
             ids.setdefault(c[0] + "-" + "".join(c[1] or []), set()).add(json.dumps(c[:2]))
     differ = collided = 0
     for rvm in ["1", "0"]:
@@ -128,7 +156,7 @@ def main():
         for c, o, g in zip(cases, opa, ours):
             if o == g:
                 continue
-            if a.kind == "glob" and len(ids[c[0] + "-" + "".join(c[1] or [])]) > 1:
+            if a.kind.startswith("glob") and len(ids[c[0] + "-" + "".join(c[1] or [])]) > 1:
                 collided += 1
                 continue
             differ += 1

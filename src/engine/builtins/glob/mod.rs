@@ -127,7 +127,8 @@ pub fn vm_source(s: &str) -> bool {
 
 /// Whether the VM may make this call with regorus's version: delimiters written as
 /// `null` or a list of plain one-character strings (regorus mishandles `:` and
-/// non-ASCII ones), and a literal pattern without syntax beyond `*`.
+/// non-ASCII ones), and a literal pattern without syntax beyond `*`; with `null`, a
+/// literal pattern whose `*`, if any, is its first or last character only.
 pub fn vm_call(args: &[&str]) -> bool {
     // Not three arguments: a comment's words (the scan is textual); a real call of
     // another arity does not load.
@@ -143,13 +144,20 @@ pub fn vm_call(args: &[&str]) -> bool {
             || matches!(d, "\".\"" | "\"/\"" | "\"-\"" | "\"_\"")
     };
     let delimiters = delimiters.trim();
-    let plain = delimiters == "null"
-        || delimiters
-            .strip_prefix('[')
-            .and_then(|d| d.strip_suffix(']'))
-            .is_some_and(|d| d.trim().is_empty() || d.split(',').all(plain_delimiter));
     let literal = pattern.starts_with('"') || pattern.starts_with('`');
-    plain && !(literal && vm_pattern(pattern.trim_matches(['"', '`'])))
+    let text = pattern.trim_matches(['"', '`']);
+    if delimiters == "null" {
+        // Without delimiters `*` is gobwas's super-wildcard, and text on both sides of
+        // one becomes its prefix-and-suffix matcher, which lets them overlap: OPA
+        // matches `a*a` with `a`, regorus does not. Patterns from documents likewise.
+        let inner = text.trim_start_matches('*').trim_end_matches('*');
+        return literal && !vm_pattern(text) && !inner.contains('*');
+    }
+    let plain = delimiters
+        .strip_prefix('[')
+        .and_then(|d| d.strip_suffix(']'))
+        .is_some_and(|d| d.trim().is_empty() || d.split(',').all(plain_delimiter));
+    plain && !(literal && vm_pattern(text))
 }
 
 /// `glob.quote_meta(pattern)`: `*`, `?`, `[`, `]`, `{`, `}` and `\` escaped with `\`.
@@ -176,6 +184,19 @@ mod tests {
             Value::from(delimiters),
             Value::from(value),
         ])
+    }
+
+    /// With `null` delimiters the VM keeps only patterns whose `*` is at an end: text on
+    /// both sides may overlap in gobwas, and a document's pattern could hold any.
+    #[test]
+    fn vm_keeps_null_delimiters_for_stars_at_an_end_only() {
+        assert!(vm_call(&[r#""*a*""#, "null", "x"]));
+        assert!(vm_call(&[r#""a*""#, "null", "x"]));
+        assert!(vm_call(&[r#""abc""#, "null", "x"]));
+        assert!(!vm_call(&[r#""a*a""#, "null", "x"]));
+        assert!(!vm_call(&["c[0]", "null", "x"]));
+        assert!(vm_call(&["c[0]", "[]", "x"]));
+        assert!(vm_call(&[r#""a*a""#, r#"["."]"#, "x"]));
     }
 
     /// gobwas's compiler quirks, as the OPA peer answers them.
