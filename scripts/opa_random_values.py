@@ -6,10 +6,14 @@ the bytecode path and on the interpreter. Prints the cases that differ, then the
     $HOME/.cache/opa-peer/bin/python scripts/opa_random_values.py glob [--seed N] [--cases N]
     $HOME/.cache/opa-peer/bin/python scripts/opa_random_values.py yaml [--seed N] [--cases N]
     $HOME/.cache/opa-peer/bin/python scripts/opa_random_values.py glob-vm [--seed N] [--cases N]
+    $HOME/.cache/opa-peer/bin/python scripts/opa_random_values.py graphql [--seed N] [--cases N]
 
 glob-vm: patterns of `*` and plain text with plain delimiters (what the bytecode VM may keep
 with regorus's own `glob.match`), each case in a run of its own, so that one case's syntax
 cannot send the others to the interpreter.
+
+graphql: query and schema documents with comments between random tokens, parsed by
+`graphql.parse_query` or `graphql.parse_schema` (where comments land in the AST).
 
 glob: patterns of gobwas/glob syntax (`*`, `**`, `?`, ranges, lists, alternatives, escapes)
 over ASCII and non-ASCII text, with `[]`, `null` and one- or two-character delimiters. OPA
@@ -75,6 +79,29 @@ def glob_vm_case(rng):
     return [pattern, rng.choice(VM_DELIMITERS), value]
 
 
+GQL_QUERIES = ["{ a }", "query Q($v: Int = 1) { a(x: $v) { b c } }", "{ a(x: [1, {k: \"s\"}]) @d(e: E) }",
+               "mutation M { m }", "fragment F on T { a ...G ... on U { b } }", "subscription { s }",
+               "query { a { ...F } }", "{ a: b(c: null, d: true, e: 1.5) }"]
+GQL_SCHEMAS = ["type Q { a(x: Int = 1): String @deprecated }", "enum E { A B }", "input I { a: Int }",
+               "interface N { id: ID! }", "union U = A | B", "scalar S", "schema { query: Q }",
+               "extend type Q { b: Int }", "directive @d(a: Int) on FIELD", "\"desc\" type D { a: Int }"]
+
+
+def graphql_case(rng):
+    """A GraphQL document (query or schema) with comments between random tokens."""
+    schema = rng.random() < 0.5
+    text = " ".join(rng.choice(GQL_SCHEMAS if schema else GQL_QUERIES)
+                    for _ in range(rng.randint(1, 3)))
+    out = []
+    for token in text.split(" "):
+        if rng.random() < 0.3:
+            out.append("\n# c%d\n" % rng.randint(0, 9))
+        out.append(token)
+    if rng.random() < 0.3:
+        out.append("\n# end")
+    return ["parse_schema" if schema else "parse_query", " ".join(out)]
+
+
 def yaml_value(rng, depth=0):
     def text():
         return "".join(rng.choice(YAML_ATOMS) for _ in range(rng.choice([0, 1, 1, 2, 3, 5, 12, 30])))
@@ -95,7 +122,9 @@ def opa_answers(kind, cases):
     engine = OpaEngine()
     out = []
     for case in cases:
-        if kind.startswith("glob"):
+        if kind == "graphql":
+            src = "r := graphql.%s(%s)" % (case[0], json.dumps(case[1]))
+        elif kind.startswith("glob"):
             src = "r := glob.match(%s, %s, %s)" % tuple(json.dumps(x) for x in case)
         else:
             src = "r := yaml.marshal(%s)" % json.dumps(case)
@@ -114,7 +143,11 @@ def regorun_answers(kind, cases, rvm):
         return [regorun_answers("glob", [c], rvm)[0] for c in cases]
     root = tempfile.mkdtemp()
     os.makedirs(os.path.join(root, "policy"))
-    if kind == "glob":
+    if kind == "graphql":
+        rules = "".join('deny contains {"msg": "m", "i": %d, "v": graphql.%s(%s)}\n'
+                        % (i, c[0], json.dumps(c[1])) for i, c in enumerate(cases))
+        document = {}
+    elif kind == "glob":
         rules = "".join('deny contains {"msg": "m", "i": %d, "v": glob.match(%s, %s, %s)}\n'
                         % ((i,) + tuple(json.dumps(x) for x in c)) for i, c in enumerate(cases))
         document = {}
@@ -138,12 +171,13 @@ def regorun_answers(kind, cases, rvm):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("kind", choices=["glob", "glob-vm", "yaml"])
+    ap.add_argument("kind", choices=["glob", "glob-vm", "graphql", "yaml"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--cases", type=int, default=500)
     a = ap.parse_args()
     rng = random.Random(a.seed)
-    make = {"glob": glob_case, "glob-vm": glob_vm_case, "yaml": yaml_value}[a.kind]
+    make = {"glob": glob_case, "glob-vm": glob_vm_case, "graphql": graphql_case,
+            "yaml": yaml_value}[a.kind]
     cases = [make(rng) for _ in range(a.cases)]
     opa = opa_answers(a.kind, cases)
     ids = {}

@@ -1091,8 +1091,9 @@ FAIL - in.json - main - vars true
 
 /// `graphql.parse_query`, `parse_schema`, `parse` and `parse_and_verify` give OPA's syntax
 /// trees on both paths: every kind of definition, value and type, descriptions (block
-/// strings dedented), `#` comments where gqlparser keeps them, AST objects in place of text,
-/// a failed validation; `opa.out` is the OPA peer's output.
+/// strings dedented), `#` comments where gqlparser keeps them (not before a `{ ... }`
+/// shorthand: Go reads that comment after parsing its selection set), AST objects in place
+/// of text, a failed validation; `opa.out` is the OPA peer's output.
 #[test]
 fn graphql_syntax_trees_are_opas() {
     assert_as_opa(

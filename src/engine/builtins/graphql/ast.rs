@@ -664,10 +664,14 @@ impl<'a> Parser<'a> {
     fn operation(&mut self) -> Parsed<Json> {
         let comment = self.comment.clone();
         if self.peek_kind() == Kind::BraceL {
+            // gqlparser builds this node in one composite literal, where Go reads
+            // `p.comment` after the calls: after the selection set, so the comment
+            // before a `{ ... }` shorthand is not its own (OPA gives none).
+            let selection_set = self.required_selection_set()?;
             return Ok(json!({
                 "Operation": "query", "Name": "", "VariableDefinitions": null,
-                "Directives": null, "SelectionSet": self.required_selection_set()?,
-                "Comment": comment,
+                "Directives": null, "SelectionSet": selection_set,
+                "Comment": self.comment.clone(),
             }));
         }
         let operation = self.operation_type()?;
