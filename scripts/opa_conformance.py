@@ -18,7 +18,10 @@ Then:
         [--regorun target/release/regorun] [--only jwt] [-v]
 
 `--list scripts/opa_conformance_sample.txt` limits the run to the case files that were
-measured without a full checkout (listed there with the result).
+measured without a full checkout (listed there with the result). `--peer
+$HOME/.cache/opa-peer/bin/python` asks the OPA peer (the real OPA that conftest embeds) each
+case regorun disagrees with: where regorun gives OPA's own answer, the case file was written
+for another OPA version, and the case is counted apart.
 
 How a case is judged:
 - a case that expects results agrees when regorun reports no error and the query's set of
@@ -101,6 +104,8 @@ def same_bindings(got, want):
 
 # `input` itself (not `input.x` or `input[...]`), which is defined in every regorun run.
 BARE_INPUT = re.compile(r"\binput\b(?![.\[])")
+# Strings and comments, where `input` is no reference (a GraphQL schema's `input` types).
+NOT_CODE = re.compile(r'`[^`]*`|"(?:[^"\\\n]|\\.)*"|#[^\n]*')
 
 
 RULE_HEAD = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)\s*(?::=|=|contains\b|if\b|\[|\{|$)", re.M)
@@ -145,7 +150,8 @@ def write_case(case, root):
         args += ["--data", "data.json"]
     input_doc = case.get("input", {})
     text = "\n".join([query] + list(case.get("modules") or []))
-    if ("input" not in case and "input_term" not in case and BARE_INPUT.search(text)
+    if ("input" not in case and "input_term" not in case
+            and BARE_INPUT.search(NOT_CODE.sub("", text))
             and "with input as" not in text):
         # A conftest run always has an input document; the case needs none at all.
         return None
@@ -170,7 +176,7 @@ def run_case(regorun, case):
     with tempfile.TemporaryDirectory() as root:
         args = write_case(case, root)
         if args is None:
-            return "skipped", ""
+            return "skipped", "", None
         cmd = [regorun, "test", "--no-color", "-o", "json", "-p", "policy",
                "-n", "__conformance"] + args
         if case.get("strict_error"):
@@ -179,23 +185,58 @@ def run_case(regorun, case):
         try:
             r = subprocess.run(cmd, cwd=root, capture_output=True, text=True, timeout=60)
         except subprocess.TimeoutExpired:
-            return "disagree", "timeout"
+            return "disagree", "timeout", None
     errored = "Error:" in r.stderr
     first_error = next((l for l in r.stderr.splitlines() if l.startswith("Error:")), "")
+    got = None
+    if not errored:
+        try:
+            out = json.loads(r.stdout)
+            got = [f.get("metadata", {}).get("b", {}) for res in out
+                   for f in res.get("failures") or []]
+        except (ValueError, AttributeError):
+            return "disagree", "unreadable output", None
     if "want_error_code" in case or "want_error" in case:
-        return ("agree" if errored else "disagree"), first_error or "no error"
+        return ("agree" if errored else "disagree"), first_error or "no error", got
     if errored:
-        return "disagree", first_error
-    try:
-        out = json.loads(r.stdout)
-        got = [f.get("metadata", {}).get("b", {}) for res in out
-               for f in res.get("failures") or []]
-    except (ValueError, AttributeError):
-        return "disagree", "unreadable output"
+        return "disagree", first_error, None
     want = case.get("want_result") or []
     if same_bindings(got, want):
-        return "agree", ""
-    return "disagree", f"got {json.dumps(got)[:200]}, want {json.dumps(want)[:200]}"
+        return "agree", "", got
+    return "disagree", f"got {json.dumps(got)[:200]}, want {json.dumps(want)[:200]}", got
+
+
+# Run by the OPA peer's Python: a case's answer from OPA itself (its bindings, or null for
+# an error).
+PEER_SCRIPT = """
+import json, sys
+from opa_bindings import OpaEngine
+case = json.load(sys.stdin)
+engine = OpaEngine()
+try:
+    for i, m in enumerate(case["modules"]):
+        engine.add_policy("m%d.rego" % i, m)
+    if case.get("data") is not None:
+        engine.add_data(case["data"])
+    rs = engine.eval_query(case["query"], input=case.get("input"))
+    print(json.dumps([{k: b[k] for k in case["names"] if k in b} for b in rs]))
+except Exception:
+    print("null")
+"""
+
+
+def peer_answer(python, case):
+    """OPA's own answer to a case (bindings, or None for an error), from the peer."""
+    want = case.get("want_result") or []
+    names = sorted({k for b in want if isinstance(b, dict) for k in b})
+    document = case.get("input")
+    if "input_term" in case:
+        document = json.loads(case["input_term"])
+    ask = {"modules": case.get("modules") or [], "data": case.get("data"), "query": case["query"],
+           "input": document, "names": names}
+    r = subprocess.run([python, "-c", PEER_SCRIPT], input=json.dumps(ask), capture_output=True,
+                       text=True, timeout=60)
+    return json.loads(r.stdout or "null")
 
 
 def main():
@@ -206,6 +247,9 @@ def main():
     ap.add_argument("--list", help="only the case files this file names (paths relative "
                     "to --cases, one a line, # comments)")
     ap.add_argument("-v", action="store_true", help="print each disagreeing case")
+    ap.add_argument("--peer", metavar="PYTHON", help="the OPA peer's Python: ask OPA itself "
+                    "each case regorun disagrees with, and count apart those where regorun "
+                    "gives OPA's answer (case files written for another OPA)")
     a = ap.parse_args()
     listed = None
     if a.list:
@@ -224,24 +268,35 @@ def main():
             doc = yaml.safe_load(f) or {}
         for case in doc.get("cases") or []:
             area = area_of(folder)
-            verdict, detail = run_case(regorun, case)
+            verdict, detail, got = run_case(regorun, case)
+            if verdict == "disagree" and a.peer:
+                opa = peer_answer(a.peer, case)
+                if (opa is None and got is None) or (
+                        opa is not None and got is not None and same_bindings(got, opa)):
+                    verdict, detail = "as the peer", detail + " (OPA's answer)"
             counts[area][verdict] += 1
-            if a.v and verdict == "disagree":
+            if a.v and verdict != "agree" and verdict != "skipped":
                 rel = os.path.relpath(path, a.cases)
-                print(f"DIFFER {rel} {case.get('note', '')}: {detail}")
+                tag = "DIFFER" if verdict == "disagree" else "AS-OPA"
+                print(f"{tag} {rel} {case.get('note', '')}: {detail}")
     total = defaultdict(int)
     for area in sorted(counts):
         c = counts[area]
         for k, v in c.items():
             total[k] += v
-        asked = c["agree"] + c["disagree"]
-        share = 100.0 * c["agree"] / asked if asked else 0.0
-        print(f"{area:16} {c['agree']:5}/{asked:<5} agree ({share:5.1f}%), "
-              f"{c['skipped']} skipped")
-    asked = total["agree"] + total["disagree"]
-    share = 100.0 * total["agree"] / asked if asked else 0.0
-    print(f"{'overall':16} {total['agree']:5}/{asked:<5} agree ({share:5.1f}%), "
-          f"{total['skipped']} skipped")
+        print(summary(area, c, a.peer))
+    print(summary("overall", total, a.peer))
+
+
+def summary(name, c, peer):
+    asked = c["agree"] + c["disagree"] + c["as the peer"]
+    share = 100.0 * c["agree"] / asked if asked else 0.0
+    line = f"{name:16} {c['agree']:5}/{asked:<5} agree ({share:5.1f}%), {c['skipped']} skipped"
+    if peer:
+        both = c["agree"] + c["as the peer"]
+        line += (f"; {c['as the peer']} more give the OPA peer's answer: {both}/{asked} "
+                 f"({100.0 * both / asked if asked else 0.0:5.1f}%)")
+    return line
 
 
 if __name__ == "__main__":
