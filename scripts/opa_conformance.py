@@ -102,6 +102,9 @@ def same_bindings(got, want):
     return False
 
 
+# --error-text: compare error messages, not only that there is one.
+ERROR_TEXT = False
+
 # `input` itself (not `input.x` or `input[...]`), which is defined in every regorun run.
 BARE_INPUT = re.compile(r"\binput\b(?![.\[])")
 # Strings and comments, where `input` is no reference (a GraphQL schema's `input` types).
@@ -133,7 +136,7 @@ def write_case(case, root):
         return None
     os.makedirs(os.path.join(root, "policy"), exist_ok=True)
     for i, module in enumerate(case.get("modules") or []):
-        with open(os.path.join(root, "policy", f"m{i}.rego"), "w") as f:
+        with open(os.path.join(root, "policy", f"test-{i}.rego"), "w") as f:
             f.write(module)
     want = case.get("want_result") or []
     names = sorted({k for b in want if isinstance(b, dict) for k in b})
@@ -197,17 +200,22 @@ def run_case(regorun, case):
         except (ValueError, AttributeError):
             return "disagree", "unreadable output", None
     if "want_error_code" in case or "want_error" in case:
-        return ("agree" if errored else "disagree"), first_error or "no error", got
+        if ERROR_TEXT and errored and case.get("want_error") and \
+                case["want_error"] not in r.stderr:
+            return "disagree", f"{first_error} (wants {case['want_error']!r})", \
+                {"error": r.stderr}
+        return ("agree" if errored else "disagree"), first_error or "no error", \
+            ({"error": r.stderr} if errored else got)
     if errored:
-        return "disagree", first_error, None
+        return "disagree", first_error, {"error": r.stderr}
     want = case.get("want_result") or []
     if same_bindings(got, want):
         return "agree", "", got
     return "disagree", f"got {json.dumps(got)[:200]}, want {json.dumps(want)[:200]}", got
 
 
-# Run by the OPA peer's Python: a case's answer from OPA itself (its bindings, or null for
-# an error).
+# Run by the OPA peer's Python: a case's answer from OPA itself (its bindings, or its
+# error's text).
 PEER_SCRIPT = """
 import json, sys
 from opa_bindings import OpaEngine
@@ -215,18 +223,29 @@ case = json.load(sys.stdin)
 engine = OpaEngine()
 try:
     for i, m in enumerate(case["modules"]):
-        engine.add_policy("m%d.rego" % i, m)
+        engine.add_policy("test-%d.rego" % i, m)
     if case.get("data") is not None:
         engine.add_data(case["data"])
     rs = engine.eval_query(case["query"], input=case.get("input"))
     print(json.dumps([{k: b[k] for k in case["names"] if k in b} for b in rs]))
-except Exception:
-    print("null")
+except Exception as e:
+    print(json.dumps({"error": str(e)}))
 """
 
 
+def as_peer(opa, got):
+    """Whether regorun's answer is the peer's: the same bindings, or both an error (with
+    --error-text, regorun's holding the peer's message)."""
+    if isinstance(opa, dict):
+        if not isinstance(got, dict):
+            return False
+        message = re.sub(r"^eval_error: (\S+\.rego:\d+: )?", "", opa["error"])
+        return not ERROR_TEXT or message in got["error"]
+    return isinstance(opa, list) and isinstance(got, list) and same_bindings(got, opa)
+
+
 def peer_answer(python, case):
-    """OPA's own answer to a case (bindings, or None for an error), from the peer."""
+    """OPA's own answer to a case (bindings, or {"error": text}), from the peer."""
     want = case.get("want_result") or []
     names = sorted({k for b in want if isinstance(b, dict) for k in b})
     document = case.get("input")
@@ -247,10 +266,15 @@ def main():
     ap.add_argument("--list", help="only the case files this file names (paths relative "
                     "to --cases, one a line, # comments)")
     ap.add_argument("-v", action="store_true", help="print each disagreeing case")
+    ap.add_argument("--error-text", action="store_true", help="a case expecting an error "
+                    "agrees only when regorun's message holds the case's text (OPA's test "
+                    "harness compares the same way)")
     ap.add_argument("--peer", metavar="PYTHON", help="the OPA peer's Python: ask OPA itself "
                     "each case regorun disagrees with, and count apart those where regorun "
                     "gives OPA's answer (case files written for another OPA)")
     a = ap.parse_args()
+    global ERROR_TEXT
+    ERROR_TEXT = a.error_text
     listed = None
     if a.list:
         with open(a.list) as f:
@@ -271,8 +295,7 @@ def main():
             verdict, detail, got = run_case(regorun, case)
             if verdict == "disagree" and a.peer:
                 opa = peer_answer(a.peer, case)
-                if (opa is None and got is None) or (
-                        opa is not None and got is not None and same_bindings(got, opa)):
+                if as_peer(opa, got):
                     verdict, detail = "as the peer", detail + " (OPA's answer)"
             counts[area][verdict] += 1
             if a.v and verdict != "agree" and verdict != "skipped":

@@ -577,7 +577,7 @@ fn builtin_errors_are_undefined_unless_shown() {
     let shown = run_at(dir.path(), &["test", "in.json", "--show-builtin-errors"]);
     assert_eq!(
         shown.stderr,
-        "Error: running test: query rule: check: query rule: policy/p.rego:4: to_number: strconv.ParseFloat: parsing \"abc\": invalid syntax\n"
+        "Error: running test: query rule: check: query rule: policy/p.rego:4: eval_builtin_error: to_number: strconv.ParseFloat: parsing \"abc\": invalid syntax\n"
     );
     assert_eq!(shown.code, 1);
 }

@@ -1049,8 +1049,9 @@ pub(crate) struct Route {
 /// (lines kept), which the bytecode VM runs, unlike an extension: each a [`Route`]. The
 /// interpreter's own version of each is a replacement with OPA's values and errors, which
 /// it calls directly ([`crate::rego::rewrite::for_interpreter`]).
-/// - `json.is_valid(x)` and `yaml.is_valid(x)` are false in OPA when `x` is not a string,
-///   where regorus's give no value on both evaluation paths.
+/// - `json.is_valid(x)`, `yaml.is_valid(x)`, `net.cidr_is_valid(x)` and
+///   `base64.is_valid(x)` are false in OPA when `x` is not a string, where regorus's give
+///   no value on both evaluation paths.
 /// - OPA's `floor` and `ceil` of a number between -1 and 0 are 0 and 1 (they truncate,
 ///   then adjust by the sign of the truncated value, which is 0); regorus gives -1 and 0.
 /// - `json.filter` and `json.remove` read a string path as a JSON pointer in OPA (leading
@@ -1080,6 +1081,12 @@ pub(crate) const ROUTED: &[Route] = &[
         name: "yaml.is_valid",
         params: "x",
         definition: "yaml.is_valid(x)IF { is_string(x) } else := falseIF { true }",
+        support: None,
+    },
+    Route {
+        name: "net.cidr_is_valid",
+        params: "x",
+        definition: "net.cidr_is_valid(x)IF { is_string(x) } else := falseIF { true }",
         support: None,
     },
     Route {
@@ -1180,7 +1187,7 @@ pub(crate) const ROUTED: &[Route] = &[
     Route {
         name: "base64.is_valid",
         params: "x",
-        definition: "base64.is_valid(__regorun_base64(x))IF { is_string(__regorun_base64(x)) } else := falseIF { is_string(x) }",
+        definition: "base64.is_valid(__regorun_base64(x))IF { is_string(__regorun_base64(x)) } else := falseIF { true }",
         support: Some("base64"),
     },
     Route {
@@ -2083,6 +2090,7 @@ pub(crate) const REPLACED_NAMES: &[&str] = &[
     "json.filter",
     "json.remove",
     "json.is_valid",
+    "net.cidr_is_valid",
     "base64.decode",
     "base64.is_valid",
 ];

@@ -73,8 +73,11 @@ pub fn base64_decode(args: &[Value]) -> Result<Value, Fault> {
 
 /// OPA's `base64.is_valid`: whether [`base64_decode`] reads the text.
 pub fn base64_is_valid(args: &[Value]) -> Result<Value, Fault> {
-    let text = string_arg(args, 1)?;
-    Ok(Value::from(super::go_base64(text).is_ok()))
+    match &args[0] {
+        Value::String(text) => Ok(Value::from(super::go_base64(text).is_ok())),
+        // OPA's is false for anything but a string.
+        _ => Ok(Value::from(false)),
+    }
 }
 
 #[cfg(test)]

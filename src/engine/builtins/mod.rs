@@ -22,6 +22,8 @@ mod native;
 mod net;
 mod numbers;
 mod objects;
+mod operand_types;
+mod operands;
 mod order;
 mod private_keys;
 mod providers;
@@ -174,6 +176,7 @@ const REPLACED: &[(&str, u8, Body, Vm)] = &[
     ("json.filter", 2, objects::json_filter, Vm::Any),
     ("json.remove", 2, objects::json_remove, Vm::Any),
     ("json.is_valid", 1, objects::json_is_valid, Vm::Any),
+    ("net.cidr_is_valid", 1, net::cidr_is_valid, Vm::Any),
     // Go's ParseFloat; on the VM a routed Rego function gives regorus's JSON text.
     ("to_number", 1, numbers::to_number, Vm::Any),
     // Go's Replacer makes every replacement at once; regorus one key after the other.
@@ -317,7 +320,33 @@ pub fn register(
     for &(name, arity, body, _) in REPLACED {
         add(engine, name, arity, body, strict)?;
     }
+    if strict {
+        // regorus's own built-ins, behind OPA's operand checks (errors in OPA's words).
+        for name in operands::checked_natives() {
+            // regorun's own versions check in `add`.
+            if registered_by_regorun(name, rego_v0) {
+                continue;
+            }
+            let Some(&(_, n)) = regorus::unstable::BUILTINS.get(name) else {
+                continue;
+            };
+            add(
+                engine,
+                name,
+                n,
+                move |args: &[Value]| operands::call_native(name, args).map_err(Fault::Opa),
+                strict,
+            )?;
+        }
+    }
     Ok(())
+}
+
+/// Whether regorun registers its own `name` (added or replacing regorus's).
+fn registered_by_regorun(name: &str, rego_v0: bool) -> bool {
+    tables(rego_v0).any(|t| t.0 == name)
+        || REPLACED.iter().any(|r| r.0 == name)
+        || added::all(rego_v0).iter().any(|a| a.0 == name)
 }
 
 /// The built-ins regorun adds from tables (OPA's that regorus lacks).
@@ -388,15 +417,38 @@ where
         .add_extension(
             name.to_string(),
             arity,
-            Box::new(move |args: Vec<Value>| match body(&args) {
-                Ok(v) => Ok(v),
-                // regorus names the call site; the text is OPA's.
-                Err(Fault::Opa(e)) if strict => Err(anyhow!("{name}: {e}")),
-                Err(Fault::Opa(_)) => Ok(Value::Undefined),
-                Err(Fault::Limit(e)) => Err(anyhow!("{name}: {e}")),
-            }),
+            Box::new(
+                move |args: Vec<Value>| match checked(name, &args, strict, &body) {
+                    Ok(v) => Ok(v),
+                    // regorus names the call site; the text is OPA's, with OPA's error code.
+                    Err(Fault::Opa(e)) if strict => {
+                        let code = if e.starts_with("operand ") && e.contains(" must be ") {
+                            "eval_type_error"
+                        } else {
+                            "eval_builtin_error"
+                        };
+                        Err(anyhow!("{code}: {name}: {e}"))
+                    }
+                    Err(Fault::Opa(_)) => Ok(Value::Undefined),
+                    Err(Fault::Limit(e)) => Err(anyhow!("{name}: {e}")),
+                },
+            ),
         )
         .map_err(|e| anyhow!("registering {name}: {e}"))
+}
+
+/// `body` on `args`, after OPA's operand checks when built-in errors are strict (they only
+/// change the error's text, which non-strict runs do not show).
+fn checked<B>(name: &str, args: &[Value], strict: bool, body: &B) -> Result<Value, Fault>
+where
+    B: Fn(&[Value]) -> Result<Value, Fault>,
+{
+    if strict {
+        if let Some(e) = operands::operand_error(name, args) {
+            return Err(Fault::Opa(e));
+        }
+    }
+    body(args)
 }
 
 /// Whether any of `files` may make a call of a replaced built-in that the bytecode VM must

@@ -23,6 +23,14 @@ pub const ALL: &[(&str, u8, Body)] = &[
 pub const V0: &[(&str, u8, Body)] = &[("net.cidr_overlap", 2, overlap)];
 
 /// Go's `net.ParseCIDR`: the network with its host bits cleared.
+/// OPA's `net.cidr_is_valid`: false for anything but a string (regorus gave no value).
+pub fn cidr_is_valid(args: &[Value]) -> Result<Value, Fault> {
+    match &args[0] {
+        Value::String(_) => super::native("net.cidr_is_valid", args).map_err(Fault::Opa),
+        _ => Ok(Value::from(false)),
+    }
+}
+
 fn parse_cidr(s: &str) -> Result<IpNet, Fault> {
     s.parse::<IpNet>()
         .map(|n| n.trunc())
