@@ -35,7 +35,7 @@ from opa_bindings.engine import OpaError
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 REGORUN = os.environ.get("REGORUN_BIN") or os.path.join(ROOT, "target", "release", "regorun")
 KINDS = ["string", "number", "boolean", "null", "array", "object", "set"]
-VALID = {"string": ["a", "1", "2006-01-02T15:04:05Z"], "number": [1, 0, 2], "boolean": [True],
+VALID = {"string": ["a", "1", "2006-01-02T15:04:05Z", "10.0.0.0/8"], "number": [1, 0, 2], "boolean": [True],
          "null": [None], "array": [["a"], [1]], "object": [{"a": "b"}], "set": []}
 PROBES = [None, True, 1, 1.5, "a", [1], ["a"], [0, "UTC"], {"a": 1}, [], {}, {"set": [1]},
           {"set": ["a"]}]
@@ -211,6 +211,7 @@ def write():
         f.write("//! order), the text for a number with a fraction, and for an array or a set whose\n")
         f.write("//! elements are of the wrong kind (`array of strings`); empty where OPA has none.\n\n")
         f.write("/// Name, operand (1-based), want, refused kinds, float want, array want, set want.\n")
+        f.write("#[rustfmt::skip]\n")
         f.write("pub const OPERANDS: &[(&str, u8, &str, u8, &str, &str, &str)] = &[\n")
         for row in table:
             lit = ", ".join(json.dumps(x) if isinstance(x, str) else str(x) for x in row)

@@ -265,7 +265,7 @@ fn builtin_error_fails_the_test() {
     assert_eq!(out, "");
     assert_eq!(
         err,
-        "Error: running verification: run test: policy/err_test.rego:11: eval_error: `add` expects numeric argument. Got `\"a\"` instead\n"
+        "Error: running verification: run test: policy/err_test.rego:11: eval_type_error: plus: operand 1 must be number but got string\n"
     );
     assert_eq!(code, 1);
 }

@@ -131,9 +131,68 @@ pub(crate) fn opa_wording(d: &RegoDiagnostic) -> std::borrow::Cow<'_, str> {
         || message.starts_with("function produced multiple outputs")
     {
         FUNCTIONS.into()
+    } else if message.starts_with("value for key `") && message.contains("generated multiple times")
+    {
+        // An object comprehension giving one key two values.
+        OBJECT.into()
+    } else if message == "divide by zero" {
+        "eval_builtin_error: div: divide by zero".into()
+    } else if message == "modulo by zero" {
+        "eval_builtin_error: rem: modulo by zero".into()
+    } else if message == "modulo on floating-point number" {
+        "eval_builtin_error: rem: modulo on floating-point number".into()
+    } else if let Some(text) = arithmetic_operand_error(d) {
+        text.into()
     } else {
         message.into()
     }
+}
+
+/// OPA's `eval_type_error` for regorus's "`mul` expects numeric argument. Got `v` instead":
+/// OPA names the operation and the operand, which the error's column tells (it points at
+/// the operand; one after an arithmetic operator is the second).
+fn arithmetic_operand_error(d: &RegoDiagnostic) -> Option<String> {
+    let rest = d.message.strip_prefix('`')?;
+    let (op, rest) = rest.split_once("` expects numeric argument. Got `")?;
+    let value = rest.strip_suffix("` instead")?;
+    let (name, want) = match op {
+        "add" => ("plus", "number"),
+        "sub" => ("minus", "one of {number, set}"),
+        "mul" => ("mul", "number"),
+        "div" => ("div", "number"),
+        "mod" => ("rem", "number"),
+        _ => return None,
+    };
+    let line = d.source_line.as_deref()?;
+    // regorus counts a tab as four columns; its column is where the operand's reference
+    // ends (`input.s` at the last `.`), so the reference is skipped back over.
+    let mut width = 1;
+    let end = line
+        .char_indices()
+        .find(|&(_, c)| {
+            width += if c == '\t' { 4 } else { 1 };
+            width > d.col as usize
+        })
+        .map_or(line.len(), |(i, _)| i);
+    let before = line[..end]
+        .trim_end_matches(|c: char| c.is_alphanumeric() || "_.[]\"".contains(c))
+        .trim_end();
+    let pos = match before.chars().last() {
+        Some('+' | '-' | '*' | '/' | '%') => 2,
+        _ => 1,
+    };
+    let got = match value.chars().next()? {
+        '"' => "string",
+        '[' => "array",
+        '{' if value.contains(':') || value == "{}" => "object",
+        '{' => "set",
+        't' | 'f' => "boolean",
+        'n' => "null",
+        _ => return None,
+    };
+    Some(format!(
+        "eval_type_error: {name}: operand {pos} must be {want} but got {got}"
+    ))
 }
 
 /// Whether a source line starts with a partial object head: `name[var] :=` or `name[var] =`.

@@ -422,7 +422,10 @@ where
                     Ok(v) => Ok(v),
                     // regorus names the call site; the text is OPA's, with OPA's error code.
                     Err(Fault::Opa(e)) if strict => {
-                        let code = if e.starts_with("operand ") && e.contains(" must be ") {
+                        let code = if (e.starts_with("operand ") && e.contains(" must be "))
+                            || e.starts_with("operand 2 object contained unknown key")
+                            || e.starts_with("both arguments object.subset must be")
+                        {
                             "eval_type_error"
                         } else {
                             "eval_builtin_error"

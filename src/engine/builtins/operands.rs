@@ -95,10 +95,79 @@ pub fn call_native(name: &str, args: &[Value]) -> Result<Value, String> {
             .ok_or_else(|| "internal: no stand-in call".to_string())?;
         let params = params.get(..args.len()).unwrap_or(params);
         crate::engine::guard::catch(|| {
-            f(span, params, args, true).map_err(|e| super::first_line(&e.to_string()))
+            f(span, params, args, true)
+                .map_err(|e| opa_text(name, args, &super::first_line(&e.to_string())))
         })
         .unwrap_or_else(Err)
     })
+}
+
+/// OPA's text for an error regorus's built-in `name` gave on `args` in its own words, where
+/// the two fail on the same values; `message` itself otherwise.
+fn opa_text(name: &str, args: &[Value], message: &str) -> String {
+    let text = |i: usize| match args.get(i) {
+        Some(Value::String(s)) => Some(s.as_ref()),
+        _ => None,
+    };
+    if message.contains("could not convert numeric value of `ns` to int64") {
+        return "timestamp too big".into();
+    }
+    if message.starts_with("marshaling option must be one of") {
+        if let Some(Value::Object(options)) = args.get(1) {
+            let known = ["indent", "prefix", "pretty"];
+            if let Some(key) = options.keys().find(|k| match k {
+                Value::String(k) => !known.contains(&k.as_ref()),
+                _ => true,
+            }) {
+                return format!("operand 2 object contained unknown key {key}");
+            }
+        }
+    }
+    // OPA names the first operand whichever of the two is no string.
+    if name == "net.cidr_contains" && message.contains("expects string argument") {
+        if let Some(odd) = args.iter().find(|a| !matches!(a, Value::String(_))) {
+            return format!("operand 1 must be string but got {}", type_name(odd));
+        }
+    }
+    if message.starts_with("Error parsing ") {
+        let first = text(0).unwrap_or_default();
+        let in_first = message.starts_with(&format!("Error parsing {first}: "));
+        match name {
+            "net.cidr_expand" => return format!("invalid CIDR address: {first}"),
+            "net.cidr_contains" if in_first => return format!("invalid CIDR address: {first}"),
+            "net.cidr_contains" => {
+                return format!(
+                    "not a valid textual representation of an IP address or CIDR: {}",
+                    text(1).unwrap_or_default()
+                )
+            }
+            _ => {}
+        }
+    }
+    if let ("hex.decode", Some(s)) = (name, text(0)) {
+        if let Some(e) = go_hex_error(s.as_bytes()) {
+            return e;
+        }
+    }
+    message.to_string()
+}
+
+/// Go's `hex.DecodeString` error for `src`: the first invalid byte of each pair in order,
+/// then an odd length (after checking the last byte).
+fn go_hex_error(src: &[u8]) -> Option<String> {
+    let invalid = |b: u8| {
+        // `%#U`: the character is shown only where Go's strconv.IsPrint holds.
+        let printable = (0x20..0x7f).contains(&b) || (b >= 0xa1 && b != 0xad);
+        Some(if printable {
+            format!("encoding/hex: invalid byte: U+{b:04X} '{}'", char::from(b))
+        } else {
+            format!("encoding/hex: invalid byte: U+{b:04X}")
+        })
+    };
+    if let Some(&b) = src.iter().find(|b| !b.is_ascii_hexdigit()) {
+        return invalid(b);
+    }
+    (src.len() % 2 == 1).then(|| "encoding/hex: odd length hex string".to_string())
 }
 
 #[cfg(test)]
@@ -141,6 +210,49 @@ mod tests {
             Some("operand 1 must be set of numbers but got set containing string")
         );
         assert_eq!(err("no.such", &["1"]), None);
+    }
+
+    #[test]
+    fn regorus_errors_in_opas_words() {
+        let call = |name: &str, args: &[&str]| {
+            call_native(name, &args.iter().map(|a| v(a)).collect::<Vec<_>>()).unwrap_err()
+        };
+        assert_eq!(
+            call("hex.decode", &["\"abg1\""]),
+            "encoding/hex: invalid byte: U+0067 'g'"
+        );
+        assert_eq!(
+            call("hex.decode", &["\"abc\""]),
+            "encoding/hex: odd length hex string"
+        );
+        assert_eq!(
+            call("hex.decode", &["\"é\""]),
+            "encoding/hex: invalid byte: U+00C3 'Ã'"
+        );
+        assert_eq!(
+            call("net.cidr_expand", &["\"192.168.1.1/33\""]),
+            "invalid CIDR address: 192.168.1.1/33"
+        );
+        assert_eq!(
+            call("net.cidr_contains", &["\"x\"", "\"1.2.3.4\""]),
+            "invalid CIDR address: x"
+        );
+        assert_eq!(
+            call("net.cidr_contains", &["\"10.0.0.0/8\"", "\"x\""]),
+            "not a valid textual representation of an IP address or CIDR: x"
+        );
+        assert_eq!(call("time.date", &["1e300"]), "timestamp too big");
+        assert_eq!(
+            call(
+                "json.marshal_with_options",
+                &["1", "{\"indent\": \"\", \"x\": 1}"]
+            ),
+            "operand 2 object contained unknown key \"x\""
+        );
+        assert_eq!(
+            call("net.cidr_contains", &["\"10.0.0.0/8\"", "[]"]),
+            "operand 1 must be string but got array"
+        );
     }
 
     #[test]
