@@ -9,7 +9,7 @@ and sets of 1 and "a"), the other operands holding values OPA accepts. The value
 answers (a set comes from a comprehension, which the checker may refuse: such probes are left
 out).
 
-    $HOME/.cache/opa-peer/bin/python scripts/opa_operand_errors.py compare [-v]
+    $HOME/.cache/opa-peer/bin/python scripts/opa_operand_errors.py compare [-v] [--lenient]
     $HOME/.cache/opa-peer/bin/python scripts/opa_operand_errors.py write
 
 compare: runs each probe through the regorun binary (`test --show-builtin-errors`) and counts
@@ -79,17 +79,20 @@ def opa(name, args):
         engine.close()
 
 
-def regorun(name, args):
-    """regorun's answer, in the form of [`opa`]'s."""
+def regorun(name, args, lenient=False, rvm="1"):
+    """regorun's answer, in the form of [`opa`]'s (`lenient`: without
+    `--show-builtin-errors`; `rvm`: `REGORUN_RVM`, 0 for the interpreter only)."""
     with tempfile.TemporaryDirectory() as d:
         with open(os.path.join(d, "p.rego"), "w") as f:
             f.write(f"package main\n\ndeny contains msg if {{\n"
                     f"\tmsg := json.marshal([{call_text(name, args)}])\n}}\n")
         with open(os.path.join(d, "in.json"), "w") as f:
             json.dump({"a": args}, f)
-        r = subprocess.run([REGORUN, "test", "--no-color", "--show-builtin-errors", "-o", "json",
+        flags = [] if lenient else ["--show-builtin-errors"]
+        r = subprocess.run([REGORUN, "test", "--no-color", *flags, "-o", "json",
                             "-p", os.path.join(d, "p.rego"), os.path.join(d, "in.json")],
-                           capture_output=True, text=True, timeout=60)
+                           capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "REGORUN_RVM": rvm})
         if r.stderr.strip():
             err = r.stderr.strip().replace("Error: running test: query rule: check: query rule: ",
                                            "")
@@ -150,17 +153,27 @@ def agrees(want, got):
     return want in got
 
 
-def compare(verbose):
+def compare(verbose, lenient):
     rows = probes()
-    with concurrent.futures.ThreadPoolExecutor(4) as ex:
-        ours = list(ex.map(lambda r: regorun(r[0], r[3]), rows))
-    same = 0
-    for (name, pos, probe, _, want), got in zip(rows, ours):
-        if agrees(want, got):
-            same += 1
-        elif verbose:
-            print(f"DIFFER {name} operand {pos} = {json.dumps(probe)}: OPA {want!r}, regorun {got!r}")
-    print(f"{same} of {len(rows)} probes give OPA's value or error text")
+    if lenient:
+        # Without strict errors OPA's error is no value; both evaluation paths are asked.
+        rows = [r[:4] + (r[4] if r[4].startswith("ok") else "ok undefined",) for r in rows]
+        paths = ["1", "0"]
+    else:
+        paths = ["1"]
+    same = total = 0
+    for rvm in paths:
+        with concurrent.futures.ThreadPoolExecutor(4) as ex:
+            ours = list(ex.map(lambda r: regorun(r[0], r[3], lenient, rvm), rows))
+        for (name, pos, probe, _, want), got in zip(rows, ours):
+            total += 1
+            if agrees(want, got):
+                same += 1
+            elif verbose:
+                print(f"DIFFER {name} operand {pos} = {json.dumps(probe)} (REGORUN_RVM={rvm}): "
+                      f"OPA {want!r}, regorun {got!r}")
+    what = "value" if lenient else "value or error text"
+    print(f"{same} of {total} probes give OPA's {what}")
 
 
 def write():
@@ -224,8 +237,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("mode", choices=["compare", "write"])
     ap.add_argument("-v", action="store_true", help="print each probe that differs")
+    ap.add_argument("--lenient", action="store_true", help="compare: without "
+                    "--show-builtin-errors (an OPA error is no value), on both evaluation paths")
     a = ap.parse_args()
-    compare(a.v) if a.mode == "compare" else write()
+    compare(a.v, a.lenient) if a.mode == "compare" else write()
 
 
 if __name__ == "__main__":

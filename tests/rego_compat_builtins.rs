@@ -251,6 +251,22 @@ fn jwt_errors_are_opas() {
             r#"io.jwt.encode_sign_raw(`{"alg":"HS256"}`, `not json`, json.marshal(input.jwk.oct))"#,
             "io.jwt.encode_sign_raw: type is JWT but payload is not JSON",
         ),
+        (
+            r#"io.jwt.encode_sign_raw(`{}`, `{}`, json.marshal(input.jwk.oct))"#,
+            r#"io.jwt.encode_sign_raw: missing or invalid 'alg' header: jwsbb: header "alg" not found"#,
+        ),
+        (
+            r#"io.jwt.encode_sign_raw(` `, `{}`, json.marshal(input.jwk.oct))"#,
+            r#"io.jwt.encode_sign_raw: missing or invalid 'alg' header: cannot parse JSON: cannot parse empty string; unparsed tail: """#,
+        ),
+        (
+            r#"io.jwt.encode_sign_raw(`{"alg":1}`, `{}`, json.marshal(input.jwk.oct))"#,
+            "io.jwt.encode_sign_raw: missing or invalid 'alg' header: value doesn't contain string; it contains number",
+        ),
+        (
+            r#"io.jwt.encode_sign({"alg": "HS999"}, {}, input.jwk.oct)"#,
+            "io.jwt.encode_sign: unknown JWS algorithm: HS999",
+        ),
     ];
     for (expr, error) in cases {
         let policy =
@@ -1747,4 +1763,35 @@ fn evaluation_errors_are_worded_as_opa() {
         let stderr = strict_stderr(&policy, input);
         assert!(stderr.ends_with(&format!("p.rego:6: {error}\n")), "{expr}: {stderr}");
     }
+}
+
+/// `object.subset` of values of other kinds than two objects, two sets, two arrays or an
+/// array and a set is OPA's type error, so no value without `--show-builtin-errors`, on both
+/// evaluation paths (regorus's, which the bytecode VM used, gave false), and `not` of it
+/// true. The OPA peer's built-in errors are always strict: it prints the `objects` and
+/// `array and set` lines for the policy without the other three rules, and stops at the
+/// first mixed call with the error regorun gives under `--show-builtin-errors`.
+#[test]
+fn object_subset_of_other_kinds_is_no_value() {
+    let policy = r#"package main
+
+import rego.v1
+
+deny contains sprintf("mixed %v", [object.subset(input.o, input.a)])
+deny contains sprintf("scalar %v", [object.subset(input.n, input.n)])
+deny contains sprintf("objects %v", [object.subset(input.o, {"k": 1})])
+deny contains sprintf("array and set %v", [object.subset(input.a, {1})])
+deny contains "not mixed" if not object.subset(input.o, input.a)
+"#;
+    let opa = "FAIL - in.json - main - array and set true
+FAIL - in.json - main - not mixed
+FAIL - in.json - main - objects true
+
+5 tests, 2 passed, 0 warnings, 3 failures, 0 exceptions
+";
+    let input = r#"{"o": {"k": 1}, "a": [1], "n": 1}"#;
+    assert_as_opa(policy, "in.json", input, opa);
+    assert!(strict_stderr(policy, input).ends_with(
+        "p.rego:5: eval_type_error: object.subset: both arguments object.subset must be of the same type or array and set\n"
+    ));
 }

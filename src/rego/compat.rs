@@ -1049,6 +1049,8 @@ pub(crate) struct Route {
 /// (lines kept), which the bytecode VM runs, unlike an extension: each a [`Route`]. The
 /// interpreter's own version of each is a replacement with OPA's values and errors, which
 /// it calls directly ([`crate::rego::rewrite::for_interpreter`]).
+/// - `object.subset` of two values of other kinds than two objects, sets or arrays, or an
+///   array and a set, is OPA's type error (no value); regorus's is false.
 /// - `json.is_valid(x)`, `yaml.is_valid(x)`, `net.cidr_is_valid(x)` and
 ///   `base64.is_valid(x)` are false in OPA when `x` is not a string, where regorus's give
 ///   no value on both evaluation paths.
@@ -1081,6 +1083,15 @@ pub(crate) const ROUTED: &[Route] = &[
         name: "yaml.is_valid",
         params: "x",
         definition: "yaml.is_valid(x)IF { is_string(x) } else := falseIF { true }",
+        support: None,
+    },
+    Route {
+        name: "object.subset",
+        params: "a, b",
+        definition: concat!(
+            "object.subset(a, b)IF { {\"object object\": true, \"set set\": true, ",
+            "\"array array\": true, \"array set\": true}[concat(\" \", [type_name(a), type_name(b)])] }",
+        ),
         support: None,
     },
     Route {

@@ -363,11 +363,35 @@ fn encode_sign_raw(args: &[Value]) -> Result<Value, Fault> {
 /// the JWK (set) `jwk` by the headers' `alg`.
 fn sign_compact(headers: &str, payload: &str, jwk: &str) -> Result<Value, Fault> {
     let key = keys::signing_key(jwk)?;
-    let parsed: serde_json::Value = serde_json::from_str(headers).unwrap_or_default();
-    let alg = parsed
-        .get("alg")
-        .and_then(serde_json::Value::as_str)
-        .ok_or_else(|| Fault::Opa("missing or invalid 'alg' header".into()))?;
+    // OPA's texts: its JSON reader's (fastjson) for an empty text, a JSON error after
+    // its `cannot parse JSON: ` prefix, jwsbb's for a missing or non-string `alg`.
+    let bad_alg = |why: String| Fault::Opa(format!("missing or invalid 'alg' header: {why}"));
+    let parsed: serde_json::Value = match serde_json::from_str(headers) {
+        Ok(v) => v,
+        Err(_) if headers.trim().is_empty() => {
+            return Err(bad_alg(
+                "cannot parse JSON: cannot parse empty string; unparsed tail: \"\"".into(),
+            ))
+        }
+        Err(e) => return Err(bad_alg(format!("cannot parse JSON: {e}"))),
+    };
+    let alg = match parsed.get("alg") {
+        None => return Err(bad_alg("jwsbb: header \"alg\" not found".into())),
+        Some(serde_json::Value::String(alg)) => alg.as_str(),
+        Some(other) => {
+            let kind = match other {
+                serde_json::Value::Null => "null",
+                serde_json::Value::Bool(true) => "true",
+                serde_json::Value::Bool(false) => "false",
+                serde_json::Value::Number(_) => "number",
+                serde_json::Value::Array(_) => "array",
+                _ => "object",
+            };
+            return Err(bad_alg(format!(
+                "value doesn't contain string; it contains {kind}"
+            )));
+        }
+    };
     if !keys::ALGORITHMS.contains(&alg) {
         return Err(Fault::Opa(format!("unknown JWS algorithm: {alg}")));
     }

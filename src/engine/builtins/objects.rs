@@ -57,6 +57,20 @@ fn with_pointer_paths(name: &str, args: &[Value]) -> Result<Value, Fault> {
         ),
         other => other.clone(),
     };
+    let elements: Vec<&Value> = match &args[1] {
+        Value::Array(a) => a.iter().collect(),
+        Value::Set(s) => s.iter().collect(),
+        _ => Vec::new(),
+    };
+    if let Some(odd) = elements
+        .iter()
+        .find(|p| !matches!(p, Value::String(_) | Value::Array(_)))
+    {
+        return Err(Fault::Opa(format!(
+            "operand 2 must be one of {{set, array}} containing string paths or array of path segments but got {}",
+            super::type_name(odd)
+        )));
+    }
     let paths = match &args[1] {
         Value::Array(a) => Value::from(a.iter().map(pointer).collect::<Vec<_>>()),
         Value::Set(s) => Value::from(s.iter().map(pointer).collect::<Vec<_>>()),
@@ -99,5 +113,17 @@ mod tests {
             Ok(Value::Bool(true))
         );
         assert!(sub(r#"{"a": 1}"#, "[1]").is_err());
+    }
+
+    #[test]
+    fn paths_must_be_strings_or_arrays() {
+        assert_eq!(
+            json_remove(&[v(r#"{"a": 1}"#), v(r#"["a", {"b": 1}]"#)]),
+            Err(Fault::Opa("operand 2 must be one of {set, array} containing string paths or array of path segments but got object".into()))
+        );
+        assert_eq!(
+            json_filter(&[v(r#"{"a": 1}"#), v(r#"[["a"]]"#)]),
+            Ok(v(r#"{"a": 1}"#))
+        );
     }
 }

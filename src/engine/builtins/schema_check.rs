@@ -23,6 +23,10 @@ const JSON_TYPES: [&str; 7] = [
 
 /// gojsonschema's first fault in `schema`, or `None` when OPA accepts it.
 pub fn fault(schema: &Json) -> Option<String> {
+    if !is_schema_value(schema) {
+        // OPA's own check of the document before gojsonschema reads it.
+        return Some("schema is invalid".into());
+    }
     let draft = match schema.get("$schema").and_then(Json::as_str) {
         Some(s) if s.contains("draft-04") => Draft::Four,
         Some(s) if s.contains("draft-06") => Draft::Six,
@@ -389,6 +393,12 @@ mod tests {
                 "Invalid type. Expected: type, given: string/Array Of Strings",
             ),
             (json!({"required": "a"}), "required must be of an array"),
+            (json!([1]), "schema is invalid"),
+            (json!(null), "schema is invalid"),
+            (
+                json!({"properties": {"a": 1}}),
+                "Expected: Valid Schema, given: Invalid JSON",
+            ),
             (json!({"maximum": "a"}), "maximum must be of a Number"),
             (
                 json!({"minLength": -1}),
