@@ -84,50 +84,40 @@ fn opa_error(name: &str, raw: &str) -> String {
 
 /// Where the number at the start of `s` ends, as OPA's `extractNumAndUnit` scans it.
 fn number_end(s: &str) -> usize {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        let c = b[i];
-        if !(c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
-            return i;
-        }
-        if matches!(c, b'e' | b'E') {
-            match b.get(i + 1) {
-                Some(n) if n.is_ascii_digit() => {}
-                Some(b'+' | b'-') => i += 1,
-                _ => return i,
-            }
-        }
-        i += 1;
-    }
-    b.len()
+    scan_number(s).0
 }
 
 /// Whether the number at the start of `s` has an exponent of more than
 /// [`MAX_EXPONENT_DIGITS`] digits, scanned as OPA scans it: the number runs over digits,
 /// `.`, signs and an `e` followed by a digit or sign.
 fn exponent_too_large(s: &str) -> bool {
+    scan_number(s).1
+}
+
+/// OPA's `extractNumAndUnit` scan of the number at the start of `s`: where it ends, and
+/// whether an exponent of more than [`MAX_EXPONENT_DIGITS`] digits stopped the scan.
+fn scan_number(s: &str) -> (usize, bool) {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
         if !(c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'+' | b'-')) {
-            return false;
+            return (i, false);
         }
         if matches!(c, b'e' | b'E') {
             match b.get(i + 1) {
                 Some(n) if n.is_ascii_digit() => {}
                 Some(b'+' | b'-') => i += 1,
-                _ => return false,
+                _ => return (i, false),
             }
             let digits = b[i + 1..].iter().take_while(|d| d.is_ascii_digit()).count();
             if digits > MAX_EXPONENT_DIGITS {
-                return true;
+                return (i, true);
             }
         }
         i += 1;
     }
-    false
+    (b.len(), false)
 }
 
 /// Whether the argument text is a string literal without an over-long exponent, which
